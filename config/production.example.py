@@ -1,0 +1,16 @@
+"""Production settings: copy, fill in, and name the file in WFSURVEY_CONFIG.
+
+The environment variables WFSURVEY_DATABASE_URL, WFSURVEY_SECRET_KEY, WFSURVEY_SMTP_URL,
+WFSURVEY_MAIL_FROM, WFSURVEY_BASE_URL and WFSURVEY_TIMEZONE still override this file.
+"""
+
+ENV = "production"
+# python -c "import secrets; print(secrets.token_hex(32))"
+SECRET_KEY = None
+DATABASE_URL = "postgresql+psycopg://wfsurvey@db.internal/wfsurvey"
+SMTP_URL = "smtp+starttls://user:password@smtp.internal:587"
+MAIL_FROM = "State Workforce Association <surveys@example.org>"
+BASE_URL = "https://surveys.example.org"
+TIMEZONE = "America/Los_Angeles"
+RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/0"
+SESSION_COOKIE_SECURE = True

@@ -1,0 +1,53 @@
+"""wfsurvey: survey rounds for workforce boards and colleges, built on an append-only event log.
+
+This module holds the application factory: defaults, then the config file or environment,
+then the caller's override. Configuration helpers live in wfsurvey.settings.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from flask import Flask
+
+from wfsurvey.paths import MIGRATIONS_DIR, PACKAGE_DIR, TEMPLATES_DIR
+from wfsurvey.settings import ConfigError, check_config, load_config
+
+__all__ = ["ConfigError", "create_app"]
+__version__ = "0.1.0"
+
+
+def create_app(config: dict[str, Any] | str | os.PathLike | None = None) -> Flask:
+    app = Flask(
+        "wfsurvey",
+        template_folder=str(TEMPLATES_DIR),
+        static_folder=str(PACKAGE_DIR / "static"),
+        instance_path=os.environ.get("WFSURVEY_INSTANCE_PATH") or None,
+        instance_relative_config=True,
+    )
+    load_config(app, config)
+    check_config(app)
+
+    from wfsurvey import models  # noqa: F401  (registers every table on the metadata)
+    from wfsurvey.database import configure_engine
+    from wfsurvey.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+
+    from wfsurvey.blueprints import register_blueprints
+    from wfsurvey.cli import register_cli
+    from wfsurvey.security import register_security
+
+    register_security(app)
+    register_blueprints(app)
+    register_cli(app)
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return app

@@ -1,0 +1,303 @@
+"""Domain events: past-tense facts, appended to the log and handed to the registered handlers.
+
+Payload fields are JSON-native (times as ISO 8601 strings) so that an event read back from
+the log is equal to the one recorded, and projections rebuilt from the log equal the live ones.
+"""
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+_order = itertools.count()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    #: Which aggregate the event is about ("round", "invitation", ...) and the payload field naming it.
+    aggregate: ClassVar[str]
+    id_field: ClassVar[str]
+    #: Bumped when a payload's shape changes; stored beside each event.
+    schema_version: ClassVar[int] = 1
+    #: Order of recording inside one process; not stored (the log's sequence is).
+    _order: int = field(default_factory=lambda: next(_order), compare=False, repr=False)
+
+    @property
+    def type(self) -> str:
+        return type(self).__name__
+
+    @property
+    def aggregate_id(self) -> str:
+        return str(getattr(self, self.id_field))
+
+    def payload(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "_order"}
+
+
+def _event(aggregate: str, id_field: str):
+    def wrap(cls):
+        cls.aggregate = aggregate
+        cls.id_field = id_field
+        return dataclass(frozen=True, kw_only=True)(cls)
+
+    return wrap
+
+
+# --- stakeholders -------------------------------------------------------------------------
+
+@_event("region", "region_id")
+class RegionCreated(Event):
+    region_id: int
+    scheme: str
+    code: str
+    name: str
+
+
+@_event("region", "region_id")
+class RegionRenamed(Event):
+    region_id: int
+    name: str
+
+
+@_event("organization", "organization_id")
+class OrganizationCreated(Event):
+    organization_id: int
+    name: str
+    org_type: str
+    regions: list[str]
+
+
+@_event("organization", "organization_id")
+class OrganizationUpdated(Event):
+    organization_id: int
+    changes: dict[str, Any]
+
+
+@_event("contact", "contact_id")
+class ContactCreated(Event):
+    contact_id: int
+    organization_id: int
+    name: str
+    email: str
+    title: str
+
+
+@_event("contact", "contact_id")
+class ContactUpdated(Event):
+    contact_id: int
+    changes: dict[str, Any]
+
+
+@_event("contact", "contact_id")
+class ContactOptedOut(Event):
+    contact_id: int
+    #: Invitations of open or scheduled rounds that the opt-out stops.
+    invitation_ids: list[int]
+    via_invitation_id: int | None = None
+
+
+@_event("import", "source")
+class ContactsImported(Event):
+    source: str
+    created: int
+    updated: int
+    unchanged: int
+
+
+# --- templates and rounds -----------------------------------------------------------------
+
+@_event("template", "template_id")
+class TemplateCreated(Event):
+    template_id: int
+    slug: str
+    version: int
+    title: str
+
+
+@_event("round", "round_id")
+class RoundCreated(Event):
+    round_id: int
+    template_id: int
+    title: str
+    opens_at: str
+    closes_at: str
+    timezone: str
+    is_baseline: bool
+
+
+@_event("round", "round_id")
+class RoundLaunched(Event):
+    round_id: int
+    state: str
+    invitations: int
+
+
+@_event("round", "round_id")
+class RoundOpened(Event):
+    round_id: int
+
+
+@_event("round", "round_id")
+class RoundExtended(Event):
+    round_id: int
+    old_closes_at: str
+    closes_at: str
+
+
+@_event("round", "round_id")
+class RoundClosed(Event):
+    round_id: int
+    closed_at: str
+    early: bool
+
+
+@_event("round", "round_id")
+class RoundCancelled(Event):
+    round_id: int
+    reason: str
+
+
+# --- invitations and responses ------------------------------------------------------------
+
+@_event("invitation", "invitation_id")
+class InvitationIssued(Event):
+    invitation_id: int
+    round_id: int
+    contact_id: int
+    organization_id: int
+    org_type: str
+    regions: list[str]
+    forwarded_from: int | None = None
+
+
+@_event("invitation", "invitation_id")
+class InvitationResent(Event):
+    invitation_id: int
+    round_id: int
+
+
+@_event("invitation", "invitation_id")
+class InvitationForwarded(Event):
+    invitation_id: int
+    round_id: int
+    to_invitation_id: int
+    to_contact_id: int
+
+
+@_event("invitation", "invitation_id")
+class ReminderQueued(Event):
+    invitation_id: int
+    round_id: int
+    #: The schedule slot ("P2D") or "manual:<date>".
+    slot: str
+    message_id: int
+
+
+@_event("invitation", "invitation_id")
+class ResponseDraftSaved(Event):
+    invitation_id: int
+    round_id: int
+    response_id: int
+
+
+@_event("invitation", "invitation_id")
+class ResponseSubmitted(Event):
+    invitation_id: int
+    round_id: int
+    response_id: int
+    organization_id: int
+    org_type: str
+    regions: list[str]
+    answers: dict[str, Any]
+
+
+@_event("invitation", "invitation_id")
+class ResponseAmended(Event):
+    invitation_id: int
+    round_id: int
+    response_id: int
+    organization_id: int
+    org_type: str
+    regions: list[str]
+    answers: dict[str, Any]
+
+
+# --- mail ---------------------------------------------------------------------------------
+
+@_event("message", "message_id")
+class EmailDelivered(Event):
+    message_id: int
+    kind: str
+    invitation_id: int | None
+    round_id: int | None
+
+
+@_event("message", "message_id")
+class EmailBounced(Event):
+    message_id: int
+    kind: str
+    invitation_id: int | None
+    round_id: int | None
+    reason: str
+
+
+@_event("message", "message_id")
+class EmailDeliveryUnknown(Event):
+    message_id: int
+    reason: str
+
+
+# --- designations -------------------------------------------------------------------------
+
+@_event("designation", "key")
+class DesignationChanged(Event):
+    #: "<round id>:<region code>".
+    key: str
+    round_id: int
+    region: str
+    status: str
+    final: bool
+    nominee: dict[str, Any] | None
+    nominations: list[dict[str, Any]]
+    explanation: str
+    #: Logical time of the decision, ISO 8601.
+    decided_at: str
+    overridden: bool = False
+
+
+@_event("designation", "key")
+class DesignationOverridden(Event):
+    key: str
+    round_id: int
+    region: str
+    nominee: dict[str, Any]
+    reason: str
+
+
+# --- users --------------------------------------------------------------------------------
+
+@_event("user", "user_id")
+class UserCreated(Event):
+    user_id: int
+    email: str
+    role: str
+
+
+@_event("user", "user_id")
+class ApiTokenCreated(Event):
+    user_id: int
+    token_id: int
+    name: str
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.__name__: cls
+    for cls in list(globals().values())
+    if isinstance(cls, type) and issubclass(cls, Event) and cls is not Event
+}
+
+
+def from_record(type_name: str, payload: dict[str, Any]) -> Event:
+    """Rebuild an event from the log."""
+    return EVENT_TYPES[type_name](**payload)

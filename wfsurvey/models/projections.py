@@ -1,0 +1,128 @@
+"""Read models fed by event handlers (wfsurvey.projections) and rebuilt from the log."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Float, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from wfsurvey.database import Base
+
+
+class InvitationProgress(Base):
+    """Per invitation: which completion counters it has reached (so a repeated event counts once)."""
+
+    __tablename__ = "proj_invitation_progress"
+
+    #: The invitation.
+    invitation_id: Mapped[int] = mapped_column(primary_key=True)
+    #: Its round.
+    round_id: Mapped[int] = mapped_column(index=True)
+    #: The organisation's type when invited.
+    org_type: Mapped[str] = mapped_column(String(20))
+    #: The organisation's region codes, comma-separated.
+    regions: Mapped[str] = mapped_column(String(500))
+    #: A message with its link was accepted by the mail server.
+    sent: Mapped[bool] = mapped_column(default=False)
+    #: A draft or submission was stored.
+    started: Mapped[bool] = mapped_column(default=False)
+    #: A response was submitted.
+    submitted: Mapped[bool] = mapped_column(default=False)
+    #: A message to it bounced permanently.
+    bounced: Mapped[bool] = mapped_column(default=False)
+    #: The person opted out.
+    opted_out: Mapped[bool] = mapped_column(default=False)
+    #: It was forwarded to a colleague.
+    forwarded: Mapped[bool] = mapped_column(default=False)
+
+
+class RoundProgress(Base):
+    """Completion counters of a round: in total, by region, by organisation type, and by both."""
+
+    __tablename__ = "proj_round_progress"
+
+    #: The round.
+    round_id: Mapped[int] = mapped_column(primary_key=True)
+    #: total, region, org_type or region_org.
+    scope: Mapped[str] = mapped_column(String(12), primary_key=True)
+    #: "" for total, a region code, an org type, or "<region>|<org type>".
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    #: Invitations issued.
+    invited: Mapped[int] = mapped_column(default=0)
+    #: Of those, with a message accepted by the mail server.
+    sent: Mapped[int] = mapped_column(default=0)
+    #: Started (draft saved or submitted).
+    started: Mapped[int] = mapped_column(default=0)
+    #: Submitted.
+    submitted: Mapped[int] = mapped_column(default=0)
+    #: Bounced.
+    bounced: Mapped[int] = mapped_column(default=0)
+    #: Opted out.
+    opted_out: Mapped[int] = mapped_column(default=0)
+    #: Forwarded to a colleague.
+    forwarded: Mapped[int] = mapped_column(default=0)
+
+
+class SubmittedAnswers(Base):
+    """The latest submitted answers of each invitation, so an amendment can take back the old ones."""
+
+    __tablename__ = "proj_submitted_answers"
+
+    #: The invitation.
+    invitation_id: Mapped[int] = mapped_column(primary_key=True)
+    #: Its round.
+    round_id: Mapped[int] = mapped_column(index=True)
+    #: The organisation's type.
+    org_type: Mapped[str] = mapped_column(String(20))
+    #: The organisation's region codes, comma-separated.
+    regions: Mapped[str] = mapped_column(String(500))
+    #: Answers by question key, as submitted last.
+    answers: Mapped[dict[str, Any]]
+
+
+class BaselineStat(Base):
+    """One cell of the baseline table: how often a value was answered, per round, region and question."""
+
+    __tablename__ = "proj_baseline_stats"
+
+    #: The round.
+    round_id: Mapped[int] = mapped_column(primary_key=True)
+    #: Region code, or "" for the whole round.
+    region: Mapped[str] = mapped_column(String(80), primary_key=True)
+    #: Question key.
+    question: Mapped[str] = mapped_column(String(80), primary_key=True)
+    #: The answer value (option, scale point, yes/no), or "" for numbers.
+    value: Mapped[str] = mapped_column(String(200), primary_key=True)
+    #: How many submitted responses gave it.
+    count: Mapped[int] = mapped_column(default=0)
+    #: Sum of numeric answers (number and scale questions), for means.
+    total: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class Designation(Base):
+    """The navigator counterpart of a region in a round, as the latest DesignationChanged says."""
+
+    __tablename__ = "designations"
+
+    #: The round.
+    round_id: Mapped[int] = mapped_column(primary_key=True)
+    #: Region code.
+    region: Mapped[str] = mapped_column(String(80), primary_key=True)
+    #: designated, conflict or unfilled.
+    status: Mapped[str] = mapped_column(String(12))
+    #: False while the round is open (provisional), True from close.
+    final: Mapped[bool] = mapped_column(default=False)
+    #: {"name", "email", "organization"} of the counterpart, or None.
+    nominee: Mapped[dict[str, Any] | None]
+    #: [{"email", "name", "count", "boards"}], most nominated first.
+    nominations: Mapped[list[Any]]
+    #: Why the rule decided as it did, in a sentence.
+    explanation: Mapped[str] = mapped_column(Text)
+    #: True when an admin override decided.
+    overridden: Mapped[bool] = mapped_column(default=False)
+    #: Logical time of the last change (UTC).
+    updated_at: Mapped[dt.datetime]
+
+    def __repr__(self) -> str:
+        return f"<Designation {self.round_id}:{self.region} {self.status}>"

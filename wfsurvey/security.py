@@ -1,0 +1,70 @@
+"""Security rules every response follows, token hashing, and how a route says who may call it."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import Flask, Response, g
+
+F = TypeVar("F", bound=Callable)
+
+#: 32 bytes = 256 bits from the OS's CSPRNG, URL-safe.
+TOKEN_BYTES = 32
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def hash_token(token: str) -> str:
+    """Tokens are random, so a fast hash is enough; only the hash is stored."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def tokens_match(token: str, stored_hash: str) -> bool:
+    return hmac.compare_digest(hash_token(token), stored_hash)
+
+
+def public(view: F) -> F:
+    """Mark a view as open to anyone on purpose (the route-authorization test accepts it)."""
+    view.wfsurvey_access = "public"  # type: ignore[attr-defined]
+    return view
+
+
+def mark_access(view: F, access: str) -> F:
+    view.wfsurvey_access = access  # type: ignore[attr-defined]
+    return view
+
+
+def csp_nonce() -> str:
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def _headers(response: Response) -> Response:
+    nonce = g.get("csp_nonce")
+    script = f"'self' 'nonce-{nonce}'" if nonce else "'self'"
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        f"default-src 'self'; script-src {script}; style-src 'self'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+    )
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    return response
+
+
+def register_security(app: Flask) -> None:
+    app.after_request(_headers)
+    if app.config.get("ENV") == "production":
+        @app.after_request
+        def _hsts(response: Response) -> Response:
+            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+            return response
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
