@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -11,7 +12,7 @@ from wfsurvey.database import Base
 ROLES = ("staff", "admin")
 
 
-class User(Base):
+class User(UserMixin, Base):
     __tablename__ = "users"
     __table_args__ = (CheckConstraint("role IN ('staff', 'admin')", name="role"),)
 
@@ -39,6 +40,14 @@ class User(Base):
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: a disabled user is logged out at the next request
+        return self.active
+
+    def get_id(self) -> str:
+        # The nonce makes every session of the user end when it changes (logout, password change).
+        return f"{self.id}:{self.session_nonce}"
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"

@@ -7,11 +7,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from wfsurvey.database import immediate_transactions
 from wfsurvey.domain.events import Event
-from wfsurvey.models.base import Aggregate
+from wfsurvey.models.base import Aggregate, current_unit_of_work
 from wfsurvey.models.eventlog import EventRecord
 
 #: Publishes a run of events of one type (the message bus's dispatch).
@@ -47,7 +47,12 @@ class AbstractUnitOfWork:
         self.actor = actor
         self.now = now or utcnow()
         self._loose: list[Event] = []
+        self._tracked: dict[int, Aggregate] = {}
         self.published: list[Event] = []
+
+    def track(self, aggregate: Aggregate) -> None:
+        """Keep an aggregate that recorded events alive until they are published."""
+        self._tracked[id(aggregate)] = aggregate
 
     def record(self, event: Event) -> None:
         """Record an event that no loaded aggregate carries (imports, deliveries, ...)."""
@@ -74,35 +79,46 @@ class AbstractUnitOfWork:
     # What a concrete unit of work provides.
     def _flush(self) -> None: ...
     def _collect_from_aggregates(self) -> list[Event]:
-        return []
+        found = [e for obj in self._tracked.values() for e in obj.take_events()]
+        self._tracked.clear()
+        return found
     def _append(self, events: list[Event]) -> None: ...
     def _commit(self) -> None: ...
     def rollback(self) -> None: ...
 
     def __enter__(self) -> AbstractUnitOfWork:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.rollback()
-
-
-class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
-    def __init__(self, session: Session, *, actor: str, now: dt.datetime | None = None):
-        super().__init__(actor=actor, now=now)
-        self.session = session
-        self._stack = contextlib.ExitStack()
-
-    def __enter__(self) -> SqlAlchemyUnitOfWork:
-        # Reads done before the command (in a view, say) end here, so that the command's
-        # transaction starts afresh and, on SQLite, takes the write lock at BEGIN.
-        if self.session.in_transaction():
-            self.session.rollback()
-        self._stack.enter_context(immediate_transactions())
+        self._context_token = current_unit_of_work.set(self)
         return self
 
     def __exit__(self, *exc: Any) -> None:
         try:
             self.rollback()
+        finally:
+            current_unit_of_work.reset(self._context_token)
+
+
+class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
+    def __init__(self, session: Session | scoped_session, *, actor: str, now: dt.datetime | None = None):
+        super().__init__(actor=actor, now=now)
+        # Flask-SQLAlchemy hands out a scoped_session; the unit of work needs the Session itself.
+        self.session = session() if isinstance(session, scoped_session) else session
+        self._stack = contextlib.ExitStack()
+
+    def __enter__(self) -> SqlAlchemyUnitOfWork:
+        super().__enter__()
+        # Reads done before the command (in a view, say) end here, so that the command's
+        # transaction starts afresh and, on SQLite, takes the write lock at BEGIN.
+        if self.session.in_transaction():
+            self.session.rollback()
+        # Objects kept from earlier requests or commands (expire_on_commit is off) may be stale:
+        # a command decides on what the database holds now.
+        self.session.expire_all()
+        self._stack.enter_context(immediate_transactions())
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        try:
+            super().__exit__(*exc)
         finally:
             self._stack.close()
 
@@ -111,9 +127,13 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
 
     def _collect_from_aggregates(self) -> list[Event]:
         found: list[Event] = []
+        seen = dict(self._tracked)
+        self._tracked.clear()
         for obj in list(self.session.identity_map.values()) + list(self.session.new):
             if isinstance(obj, Aggregate):
-                found.extend(obj.take_events())
+                seen[id(obj)] = obj
+        for obj in seen.values():
+            found.extend(obj.take_events())
         return found
 
     def _append(self, events: list[Event]) -> None:

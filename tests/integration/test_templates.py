@@ -1,0 +1,67 @@
+"""Templates: validation that names the question and problem, and versions."""
+import pytest
+from sqlalchemy import func, select
+
+from wfsurvey.domain import commands as cmd
+from wfsurvey.models import EventRecord, Template
+from wfsurvey.services import handle
+from wfsurvey.services.templates import TemplateInvalid
+
+
+def definition(**over):
+    d = {
+        "slug": "collab",
+        "title": "Collaboration",
+        "questions": [
+            {"key": "targets_am", "type": "yes_no", "label": "Does the board target Advanced Manufacturing?", "required": True},
+            {"key": "initiatives", "type": "long_text", "label": "Initiatives",
+             "show_if": {"question": "targets_am", "equals": "yes"}},
+            {"key": "colleges", "type": "scale", "label": "Collaboration with colleges", "min_label": "none", "max_label": "deep"},
+            {"key": "navigator", "type": "contact", "label": "Navigator", "show_if": {"org_type": ["lwib"]}},
+        ],
+    }
+    d.update(over)
+    return d
+
+
+def test_create_stores_normalised_questions_and_an_event(app):
+    template = handle(cmd.CreateTemplate(definition()), actor="user:1")
+    stored = app.extensions["sqlalchemy"].session.get(Template, template.id)
+    assert (stored.slug, stored.version) == ("collab", 1)
+    assert stored.question("colleges")["min"] == 1 and stored.question("colleges")["max"] == 5
+    assert [o["value"] for o in stored.question("targets_am")["options"]] == ["yes", "no"]
+    event = app.extensions["sqlalchemy"].session.scalar(select(EventRecord).where(EventRecord.type == "TemplateCreated"))
+    assert event.actor == "user:1" and event.payload["version"] == 1
+
+
+def test_an_edit_is_a_new_version(app):
+    handle(cmd.CreateTemplate(definition()), actor="cli")
+    second = handle(cmd.CreateTemplate(definition(title="Collaboration, revised")), actor="cli")
+    assert second.version == 2
+    db = app.extensions["sqlalchemy"]
+    assert db.session.scalar(select(func.count()).select_from(Template)) == 2
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda d: d["questions"][1].update(show_if={"question": "navigator", "equals": "x"}),
+         "question 2 ('initiatives'): show_if: refers to 'navigator', which is not an earlier question"),
+        (lambda d: d["questions"][1].update(show_if={"question": "targets_am", "equals": "perhaps"}),
+         "question 2 ('initiatives'): show_if: 'perhaps' is not a value of 'targets_am'"),
+        (lambda d: d["questions"][2].update(key="targets_am"), "question 3 ('targets_am'): key: duplicate key 'targets_am'"),
+        (lambda d: d["questions"].append({"key": "pick", "type": "single_choice", "label": "Pick", "options": [{"value": "a", "label": "A"}]}),
+         "question 5 ('pick'): options: a choice question needs at least two options"),
+        (lambda d: d["questions"][0].update(type="essay"), "question 1 ('targets_am'): type:"),
+        (lambda d: d["questions"][2].update(max=50), "question 3 ('colleges'): max: a scale runs between"),
+    ],
+)
+def test_bad_template_names_the_question_and_the_problem(app, change, message):
+    d = definition()
+    change(d)
+    with pytest.raises(TemplateInvalid) as info:
+        handle(cmd.CreateTemplate(d), actor="cli")
+    assert message in info.value.message
+    db = app.extensions["sqlalchemy"]
+    assert db.session.scalar(select(func.count()).select_from(Template)) == 0
+    assert db.session.scalar(select(func.count()).select_from(EventRecord)) == 0

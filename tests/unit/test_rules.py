@@ -1,0 +1,39 @@
+"""Time rules: local times with DST, durations, formatting with the zone's abbreviation."""
+import datetime as dt
+
+import pytest
+
+from wfsurvey.domain.rules import format_local, parse_duration, parse_local
+
+UTC = dt.timezone.utc
+
+
+def test_naive_time_is_local_to_the_round_zone_across_dst():
+    # 2026-11-01 is the end of DST in Los Angeles: 17:00 PST on 2026-11-02 is 01:00 UTC on 11-03.
+    assert parse_local("2026-11-02T17:00", "America/Los_Angeles") == dt.datetime(2026, 11, 3, 1, 0, tzinfo=UTC)
+    # Before the change, 17:00 PDT is 00:00 UTC the next day.
+    assert parse_local("2026-10-30T17:00", "America/Los_Angeles") == dt.datetime(2026, 10, 31, 0, 0, tzinfo=UTC)
+
+
+def test_time_with_offset_keeps_its_offset():
+    assert parse_local("2026-12-04T17:00:00-08:00", "Europe/Paris") == dt.datetime(2026, 12, 5, 1, 0, tzinfo=UTC)
+    assert parse_local("2026-12-04T17:00:00Z", "America/Los_Angeles") == dt.datetime(2026, 12, 4, 17, 0, tzinfo=UTC)
+
+
+def test_format_local_names_the_zone_on_each_side_of_dst():
+    assert format_local(dt.datetime(2026, 11, 3, 1, 0, tzinfo=UTC), "America/Los_Angeles") == "Monday, November 2, 2026 at 5:00 PM PST"
+    assert format_local(dt.datetime(2026, 7, 1, 16, 30, tzinfo=UTC), "America/Los_Angeles") == "Wednesday, July 1, 2026 at 9:30 AM PDT"
+
+
+def test_durations():
+    assert parse_duration("P7D") == dt.timedelta(days=7)
+    assert parse_duration("pt12h") == dt.timedelta(hours=12)
+    assert parse_duration("P1DT6H30M") == dt.timedelta(days=1, hours=6, minutes=30)
+    for bad in ("", "P", "7D", "P1Y", "PT"):
+        with pytest.raises(ValueError):
+            parse_duration(bad)
+
+
+def test_unknown_zone_is_refused():
+    with pytest.raises(ValueError, match="unknown time zone"):
+        parse_local("2026-01-01T09:00", "Mars/Olympus")

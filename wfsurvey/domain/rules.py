@@ -1,0 +1,48 @@
+"""Pure rules about time: parsing local times and durations, the window, reminder due times."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+UTC = dt.timezone.utc
+_DURATION = re.compile(r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?)?$")
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone '{name}'") from exc
+
+
+def parse_local(value: str | dt.datetime, tz_name: str) -> dt.datetime:
+    """An ISO 8601 time with an offset, or naive and local to `tz_name`, as aware UTC."""
+    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value.strip())
+    if moment.tzinfo is None:
+        local = zone(tz_name)
+        moment = moment.replace(tzinfo=local)
+        # A wall time in the spring-forward gap does not exist: move it past the gap.
+        if moment.astimezone(UTC).astimezone(local).replace(tzinfo=None) != moment.replace(tzinfo=None):
+            moment = moment.astimezone(UTC).astimezone(local)
+    return moment.astimezone(UTC)
+
+
+def parse_duration(value: str) -> dt.timedelta:
+    """ISO 8601 durations of weeks, days, hours and minutes ("P7D", "PT12H", "P1DT6H")."""
+    match = _DURATION.match(value.strip().upper()) if value else None
+    if not match or value.strip().upper() in ("P", "PT"):
+        raise ValueError(f"'{value}' is not a duration like P7D or PT12H")
+    parts = {k: int(v) for k, v in match.groupdict().items() if v}
+    return dt.timedelta(**parts)
+
+
+def to_local(moment: dt.datetime, tz_name: str) -> dt.datetime:
+    return moment.astimezone(zone(tz_name))
+
+
+def format_local(moment: dt.datetime, tz_name: str) -> str:
+    """"Friday, December 4, 2026 at 5:00 PM PST": the zone's abbreviation is right on both sides of DST."""
+    local = to_local(moment, tz_name)
+    hour = local.strftime("%I").lstrip("0") or "12"
+    return f"{local.strftime('%A, %B')} {local.day}, {local.year} at {hour}:{local.strftime('%M %p')} {local.tzname()}"

@@ -1,0 +1,1 @@
+"""Marshmallow schemas, one module per resource: input validation for the services and the API."""

@@ -1,0 +1,156 @@
+"""Survey template definitions: questions, their types, options, limits and skip logic."""
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+QUESTION_TYPES = ("single_choice", "multi_choice", "scale", "yes_no", "number", "text", "long_text", "contact")
+CHOICE_TYPES = ("single_choice", "multi_choice")
+ORG_TYPES = ("lwib", "college", "employer", "partner")
+KEY = validate.Regexp(r"^[a-z][a-z0-9_]{0,59}$", error="use lower-case letters, digits and _ (start with a letter)")
+SLUG = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="use lower-case letters, digits and single hyphens")
+
+
+class OptionSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    value = fields.String(required=True, validate=[validate.Length(1, 100)])
+    label = fields.String(required=True, validate=validate.Length(1, 300))
+
+
+class ShowIfSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    question = fields.String(validate=KEY)
+    equals = fields.Raw()
+    org_type = fields.List(fields.String(validate=validate.OneOf(ORG_TYPES)), validate=validate.Length(min=1))
+
+    @validates_schema
+    def _one_rule(self, data: dict[str, Any], **_: Any) -> None:
+        by_answer = "question" in data
+        by_org = "org_type" in data
+        if by_answer == by_org:
+            raise ValidationError('give either {"question", "equals"} or {"org_type": [...]}')
+        if by_answer and "equals" not in data:
+            raise ValidationError('"equals" is required with "question"', "equals")
+
+
+class QuestionSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    key = fields.String(required=True, validate=KEY)
+    type = fields.String(required=True, validate=validate.OneOf(QUESTION_TYPES))
+    label = fields.String(required=True, validate=validate.Length(1, 500))
+    help = fields.String(load_default="", validate=validate.Length(max=1000))
+    required = fields.Boolean(load_default=False)
+    options = fields.List(fields.Nested(OptionSchema))
+    min = fields.Float()
+    max = fields.Float()
+    #: Labels of a scale's two ends, e.g. "not at all" / "fully".
+    min_label = fields.String(validate=validate.Length(max=100))
+    max_label = fields.String(validate=validate.Length(max=100))
+    show_if = fields.Nested(ShowIfSchema)
+    #: How the answer feeds the baseline table: "auto" (by type) or "none" (not tabulated).
+    baseline = fields.String(load_default="auto", validate=validate.OneOf(["auto", "none"]))
+
+    @validates_schema
+    def _shape(self, q: dict[str, Any], **_: Any) -> None:
+        kind = q.get("type")
+        options = q.get("options")
+        if kind in CHOICE_TYPES:
+            if not options or len(options) < 2:
+                raise ValidationError("a choice question needs at least two options", "options")
+            values = [o["value"] for o in options]
+            if len(set(values)) != len(values):
+                raise ValidationError("option values must be unique", "options")
+        elif options:
+            raise ValidationError(f"a {kind} question has no options", "options")
+        if kind == "scale":
+            lo, hi = q.get("min", 1), q.get("max", 5)
+            if lo != int(lo) or hi != int(hi) or not lo < hi or hi - lo > 10:
+                raise ValidationError("a scale runs between two whole numbers, min < max, at most 11 points", "max")
+        elif kind != "number" and ("min" in q or "max" in q):
+            raise ValidationError(f"a {kind} question has no min or max", "min")
+        if kind == "number" and "min" in q and "max" in q and q["min"] > q["max"]:
+            raise ValidationError("min must not exceed max", "min")
+
+
+class TemplateSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    slug = fields.String(required=True, validate=[SLUG, validate.Length(1, 80)])
+    title = fields.String(required=True, validate=validate.Length(1, 300))
+    description = fields.String(load_default="", validate=validate.Length(max=5000))
+    questions = fields.List(fields.Nested(QuestionSchema), required=True, validate=validate.Length(min=1, max=200))
+
+
+def normalise_question(q: dict[str, Any]) -> dict[str, Any]:
+    """Fill what a renderer needs so that stored questions are complete and uniform."""
+    q = dict(q)
+    if q["type"] == "scale":
+        q["min"], q["max"] = int(q.get("min", 1)), int(q.get("max", 5))
+    if q["type"] == "yes_no":
+        q["options"] = [{"value": "yes", "label": "Yes"}, {"value": "no", "label": "No"}]
+    return q
+
+
+def cross_check(questions: list[dict[str, Any]]) -> dict[int, dict[str, list[str]]]:
+    """Rules across questions: unique keys; show_if names an earlier question and one of its values."""
+    errors: dict[int, dict[str, list[str]]] = {}
+    seen: dict[str, dict[str, Any]] = {}
+    for i, q in enumerate(questions):
+        problems: dict[str, list[str]] = {}
+        if q["key"] in seen:
+            problems.setdefault("key", []).append(f"duplicate key '{q['key']}'")
+        rule = q.get("show_if") or {}
+        if "question" in rule:
+            target = seen.get(rule["question"])
+            if target is None:
+                problems.setdefault("show_if", []).append(
+                    f"refers to '{rule['question']}', which is not an earlier question"
+                )
+            elif target["type"] in ("multi_choice", "contact", "text", "long_text"):
+                problems.setdefault("show_if", []).append(
+                    f"cannot depend on '{rule['question']}' ({target['type']}); use a single choice, yes/no, scale or number"
+                )
+            elif target["type"] in ("single_choice", "yes_no"):
+                values = [o["value"] for o in normalise_question(target)["options"]]
+                if str(rule["equals"]) not in values:
+                    problems.setdefault("show_if", []).append(
+                        f"'{rule['equals']}' is not a value of '{rule['question']}' (one of: {', '.join(values)})"
+                    )
+        if problems:
+            errors[i] = problems
+        seen.setdefault(q["key"], q)
+    return errors
+
+
+def describe_errors(definition: dict[str, Any], messages: dict[str, Any]) -> str:
+    """One readable sentence naming the first question and problem, e.g. "question 4 ('initiatives'): show_if ..."."""
+    questions = definition.get("questions") if isinstance(definition, dict) else None
+    q_errors = messages.get("questions") if isinstance(messages, dict) else None
+    if isinstance(q_errors, dict) and q_errors:
+        index = sorted(q_errors, key=lambda k: int(k) if str(k).isdigit() else -1)[0]
+        detail = q_errors[index]
+        key = None
+        if isinstance(questions, list) and str(index).isdigit() and int(index) < len(questions):
+            item = questions[int(index)]
+            key = item.get("key") if isinstance(item, dict) else None
+        name = f"question {int(index) + 1}" + (f" ('{key}')" if key else "") if str(index).isdigit() else "questions"
+        return f"{name}: {_flatten(detail)}"
+    return _flatten(messages)
+
+
+def _flatten(detail: Any) -> str:
+    if isinstance(detail, dict):
+        return "; ".join(f"{k}: {_flatten(v)}" if k != "_schema" else _flatten(v) for k, v in detail.items())
+    if isinstance(detail, list):
+        return "; ".join(_flatten(v) for v in detail)
+    return str(detail)
+
+

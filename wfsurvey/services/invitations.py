@@ -1,0 +1,149 @@
+"""Issuing invitations and the messages that carry their links: a fresh token per message, only its hash kept."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import insert, select
+
+from wfsurvey.domain import events as ev
+from wfsurvey.domain.rules import format_local
+from wfsurvey.models import AccessToken, Contact, Invitation, Organization, OutboxMessage, Round
+from wfsurvey.security import hash_token, new_token, tokens_match
+from wfsurvey.services.audience import Eligible
+
+CHUNK = 5000
+
+
+@dataclass
+class Recipient:
+    invitation_id: int
+    email: str
+    name: str
+    organization_name: str
+
+
+def links(token: str) -> tuple[str, str]:
+    base = current_app.config["BASE_URL"].rstrip("/")
+    return f"{base}/r/{token}", f"{base}/r/{token}/opt-out"
+
+
+def issue(uow, round_: Round, people: Sequence[Eligible], *, forwarded_from: int | None = None) -> list[Recipient]:
+    """Create one pending invitation per person not yet invited to the round; record InvitationIssued."""
+    session = uow.session
+    already = set(session.scalars(select(Invitation.contact_id).where(Invitation.round_id == round_.id)))
+    people = [p for p in people if p.contact_id not in already]
+    recipients: list[Recipient] = []
+    for start in range(0, len(people), CHUNK):
+        chunk = people[start:start + CHUNK]
+        ids = session.scalars(
+            insert(Invitation).returning(Invitation.id, sort_by_parameter_order=True),
+            [
+                {"round_id": round_.id, "contact_id": p.contact_id, "organization_id": p.organization_id,
+                 "status": "pending", "issued_at": uow.now, "forwarded_from_id": forwarded_from, "reminders_sent": 0}
+                for p in chunk
+            ],
+        ).all()
+        for invitation_id, p in zip(ids, chunk):
+            uow.record(ev.InvitationIssued(
+                invitation_id=invitation_id, round_id=round_.id, contact_id=p.contact_id,
+                organization_id=p.organization_id, org_type=p.org_type, regions=list(p.regions),
+                forwarded_from=forwarded_from,
+            ))
+            recipients.append(Recipient(invitation_id, p.email, p.name, p.organization_name))
+    return recipients
+
+
+def pending_recipients(session, round_id: int) -> list[Recipient]:
+    """Invitations of a round whose invitation message has not been queued yet."""
+    queued = select(OutboxMessage.invitation_id).where(OutboxMessage.round_id == round_id, OutboxMessage.kind == "invitation")
+    rows = session.execute(
+        select(Invitation.id, Contact.email, Contact.name, Organization.name)
+        .join(Contact, Contact.id == Invitation.contact_id)
+        .join(Organization, Organization.id == Invitation.organization_id)
+        .where(Invitation.round_id == round_id, Invitation.status == "pending", Invitation.id.not_in(queued))
+        .order_by(Invitation.id)
+    ).all()
+    return [Recipient(*row) for row in rows]
+
+
+def recipients_for(session, invitation_ids: Sequence[int]) -> list[Recipient]:
+    rows = session.execute(
+        select(Invitation.id, Contact.email, Contact.name, Organization.name)
+        .join(Contact, Contact.id == Invitation.contact_id)
+        .join(Organization, Organization.id == Invitation.organization_id)
+        .where(Invitation.id.in_(list(invitation_ids)))
+        .order_by(Invitation.id)
+    ).all()
+    return [Recipient(*row) for row in rows]
+
+
+def queue_messages(
+    uow,
+    round_: Round,
+    recipients: Sequence[Recipient],
+    *,
+    kind: str,
+    dedupe: str,
+    extra: dict | None = None,
+    with_link: bool = True,
+) -> int:
+    """Queue one message per recipient, each with its own new link; `dedupe` is formatted with invitation_id.
+
+    A message whose dedupe key is already in the outbox is skipped before a token is made for it.
+    """
+    from wfsurvey.mail.outbox import enqueue_many, unsubscribe_headers
+    from wfsurvey.mail.render import render_email
+
+    session = uow.session
+    keys = {r.invitation_id: dedupe.format(invitation_id=r.invitation_id) for r in recipients}
+    existing: set[str] = set()
+    key_list = list(keys.values())
+    for start in range(0, len(key_list), CHUNK):
+        existing.update(session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(key_list[start:start + CHUNK]))))
+    common = {
+        "round_title": round_.title,
+        "template_title": round_.template.title,
+        "closes_local": format_local(round_.closes_at, round_.timezone),
+        "opens_local": format_local(round_.opens_at, round_.timezone),
+        "sender_name": current_app.config["MAIL_FROM"].split("<")[0].strip() or "wfsurvey",
+        **(extra or {}),
+    }
+    tokens, messages = [], []
+    for r in recipients:
+        key = keys[r.invitation_id]
+        if key in existing:
+            continue
+        link = opt_out = ""
+        headers = {}
+        if with_link:
+            token = new_token()
+            tokens.append({"invitation_id": r.invitation_id, "token_hash": hash_token(token), "purpose": kind,
+                           "created_at": uow.now, "revoked_at": None})
+            link, opt_out = links(token)
+            headers = unsubscribe_headers(opt_out)
+        rendered = render_email(kind, contact_name=r.name, organization_name=r.organization_name, link=link,
+                                opt_out_link=opt_out, **common)
+        messages.append({
+            "dedupe_key": key, "kind": kind, "to_addr": r.email, "rendered": rendered, "headers": headers,
+            "invitation_id": r.invitation_id, "round_id": round_.id,
+        })
+    for start in range(0, len(tokens), CHUNK):
+        session.execute(insert(AccessToken), tokens[start:start + CHUNK])
+    enqueue_many(session, messages, now=uow.now)
+    return len(messages)
+
+
+def invitation_for_token(session, token: str) -> Invitation | None:
+    """The invitation a link opens, or None (unknown and revoked tokens alike)."""
+    if not token or len(token) > 200:
+        return None
+    row = session.scalar(select(AccessToken).where(AccessToken.token_hash == hash_token(token)))
+    # The index finds the row by digest (which an attacker cannot steer byte by byte); the
+    # constant-time check repeats the comparison without leaking timing. Revoked tokens fall
+    # through exactly like unknown ones.
+    if row is None or not tokens_match(token, row.token_hash) or row.revoked_at is not None:
+        return None
+    return session.get(Invitation, row.invitation_id)
+

@@ -1,0 +1,141 @@
+"""Round commands: create, launch, open, close, extend, cancel, invite late-comers, resend one invitation."""
+from __future__ import annotations
+
+from marshmallow import ValidationError
+from sqlalchemy import select, update
+
+from wfsurvey.domain import commands as cmd
+from wfsurvey.domain import events as ev
+from wfsurvey.models import Invitation, OutboxMessage, Round
+from wfsurvey.models.base import DomainError
+from wfsurvey.schemas.rounds import RoundInputSchema
+from wfsurvey.services import audience, invitations
+from wfsurvey.services.templates import find_template
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+def get_round(session, round_id: int, *, lock: bool = False) -> Round:
+    round_ = session.get(Round, round_id, with_for_update=lock or None)
+    if round_ is None:
+        raise NotFound(f"no round {round_id}")
+    return round_
+
+
+def create_round(command: cmd.CreateRound, uow) -> Round:
+    try:
+        data = RoundInputSchema().load(command.definition)
+    except ValidationError as exc:
+        raise DomainError("round invalid", code="invalid", fields=exc.messages) from exc
+    session = uow.session
+    template = find_template(session, data["template"], data.get("version"))
+    if template is None:
+        raise DomainError(f"no template '{data['template']}'" + (f" version {data['version']}" if data.get("version") else ""),
+                          code="invalid", fields={"template": ["unknown template"]})
+    # Resolve region names to codes now so that the stored audience is unambiguous.
+    aud = dict(data["audience"])
+    aud["regions"] = audience.region_codes(session, aud["regions"])
+    round_ = Round(
+        template_id=template.id, title=data["title"], timezone=data["timezone"], opens_at=data["opens_at"],
+        closes_at=data["closes_at"], audience=aud, reminders=data["reminders"], is_baseline=data["baseline"],
+        response_rule=data["response_rule"], state="draft", created_at=uow.now, created_by=uow.actor,
+    )
+    session.add(round_)
+    session.flush()
+    round_.record(ev.RoundCreated(
+        round_id=round_.id, template_id=template.id, title=round_.title, opens_at=round_.opens_at.isoformat(),
+        closes_at=round_.closes_at.isoformat(), timezone=round_.timezone, is_baseline=round_.is_baseline,
+    ))
+    return round_
+
+
+def launch_round(command: cmd.LaunchRound, uow) -> Round:
+    session = uow.session
+    round_ = get_round(session, command.round_id, lock=True)
+    people = audience.resolve(session, round_.audience).eligible
+    round_.launch(uow.now, len(people))
+    recipients = invitations.issue(uow, round_, people)
+    if round_.state == "open":
+        invitations.queue_messages(uow, round_, recipients, kind="invitation", dedupe="invitation:{invitation_id}")
+    return round_
+
+
+def open_round(command: cmd.OpenRound, uow) -> Round:
+    session = uow.session
+    round_ = get_round(session, command.round_id, lock=True)
+    round_.open(uow.now)
+    invitations.queue_messages(uow, round_, invitations.pending_recipients(session, round_.id),
+                               kind="invitation", dedupe="invitation:{invitation_id}")
+    return round_
+
+
+def close_round(command: cmd.CloseRound, uow) -> Round:
+    round_ = get_round(uow.session, command.round_id, lock=True)
+    round_.close(uow.now)
+    _cancel_queued(uow, round_.id, kinds=("invitation", "reminder", "forwarded"))
+    return round_
+
+
+def extend_round(command: cmd.ExtendRound, uow) -> Round:
+    round_ = get_round(uow.session, command.round_id, lock=True)
+    round_.extend(command.closes_at, uow.now)
+    return round_
+
+
+def cancel_round(command: cmd.CancelRound, uow) -> Round:
+    session = uow.session
+    round_ = get_round(session, command.round_id, lock=True)
+    round_.cancel(uow.now, command.reason)
+    _cancel_queued(uow, round_.id, kinds=("invitation", "reminder", "forwarded"))
+    # Only people who actually received a link hear that the round is off.
+    told = session.scalars(
+        select(Invitation.id).where(
+            Invitation.round_id == round_.id, Invitation.sent_at.is_not(None),
+            Invitation.status.not_in(["opted_out", "bounced", "forwarded"]),
+        )
+    ).all()
+    invitations.queue_messages(
+        uow, round_, invitations.recipients_for(session, told), kind="cancelled",
+        dedupe="cancelled:{invitation_id}", extra={"reason": command.reason}, with_link=False,
+    )
+    return round_
+
+
+def invite_latecomers(command: cmd.InviteLatecomers, uow) -> int:
+    session = uow.session
+    round_ = get_round(session, command.round_id, lock=True)
+    if round_.state not in ("scheduled", "open"):
+        raise DomainError(f"round {round_.id} is {round_.state}; only a scheduled or open round takes late-comers")
+    recipients = invitations.issue(uow, round_, audience.resolve(session, round_.audience).eligible)
+    if round_.state == "open":
+        invitations.queue_messages(uow, round_, recipients, kind="invitation", dedupe="invitation:{invitation_id}")
+    return len(recipients)
+
+
+def resend_invitation(command: cmd.ResendInvitation, uow) -> int:
+    session = uow.session
+    invitation = session.get(Invitation, command.invitation_id)
+    if invitation is None:
+        raise NotFound(f"no invitation {command.invitation_id}")
+    round_ = invitation.round
+    if round_.state != "open":
+        raise DomainError("invitations are resent only while the round is open")
+    if invitation.status in ("opted_out", "forwarded", "submitted"):
+        raise DomainError(f"the invitation is {invitation.status}; nothing to resend")
+    earlier = len(session.scalars(select(OutboxMessage.id).where(OutboxMessage.invitation_id == invitation.id)).all())
+    queued = invitations.queue_messages(
+        uow, round_, invitations.recipients_for(session, [invitation.id]), kind="invitation",
+        dedupe=f"resend:{{invitation_id}}:{earlier + 1}",
+    )
+    invitation.record(ev.InvitationResent(invitation_id=invitation.id, round_id=round_.id))
+    return queued
+
+
+def _cancel_queued(uow, round_id: int, kinds: tuple[str, ...]) -> None:
+    uow.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.round_id == round_id, OutboxMessage.status == "queued", OutboxMessage.kind.in_(kinds))
+        .values(status="cancelled")
+    )
