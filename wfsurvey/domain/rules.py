@@ -41,8 +41,22 @@ def to_local(moment: dt.datetime, tz_name: str) -> dt.datetime:
     return moment.astimezone(zone(tz_name))
 
 
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+
+
 def format_local(moment: dt.datetime, tz_name: str) -> str:
-    """"Friday, December 4, 2026 at 5:00 PM PST": the zone's abbreviation is right on both sides of DST."""
+    """"Friday, December 4, 2026 at 5:00 PM PST": the zone's abbreviation follows daylight saving.
+
+    Names are spelt out here rather than by strftime so that the server's locale cannot change them.
+    """
+    if moment.tzinfo is None:
+        raise ValueError(f"naive datetime {moment!r}: give a UTC (or other aware) time")
     local = to_local(moment, tz_name)
-    hour = local.strftime("%I").lstrip("0") or "12"
-    return f"{local.strftime('%A, %B')} {local.day}, {local.year} at {hour}:{local.strftime('%M %p')} {local.tzname()}"
+    hour = local.hour % 12 or 12
+    half = "AM" if local.hour < 12 else "PM"
+    return (
+        f"{_WEEKDAYS[local.weekday()]}, {_MONTHS[local.month - 1]} {local.day}, {local.year} "
+        f"at {hour}:{local.minute:02d} {half} {local.tzname()}"
+    )

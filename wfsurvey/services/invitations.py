@@ -94,7 +94,7 @@ def queue_messages(
     A message whose dedupe key is already in the outbox is skipped before a token is made for it.
     """
     from wfsurvey.mail.outbox import enqueue_many, unsubscribe_headers
-    from wfsurvey.mail.render import render_email
+    from wfsurvey.mail.render import render_email, sender_name
 
     session = uow.session
     keys = {r.invitation_id: dedupe.format(invitation_id=r.invitation_id) for r in recipients}
@@ -107,7 +107,7 @@ def queue_messages(
         "template_title": round_.template.title,
         "closes_local": format_local(round_.closes_at, round_.timezone),
         "opens_local": format_local(round_.opens_at, round_.timezone),
-        "sender_name": current_app.config["MAIL_FROM"].split("<")[0].strip() or "wfsurvey",
+        "sender_name": sender_name(current_app.config["MAIL_FROM"]),
         **(extra or {}),
     }
     tokens, messages = [], []

@@ -1,0 +1,91 @@
+"""Rendering survey emails from templates/emails/<kind>.txt and <kind>.html, and formatting times for them.
+
+Convention: the subject is the `{% block subject %}` of `<kind>.txt`; both parts extend a base
+layout (`_base.txt`, `_base.html`) that never outputs that block, so the subject is not repeated
+in the body. The text part is rendered with autoescaping off, the HTML part with it on, and both
+refuse an undefined variable, so a missing context value is an error rather than an empty gap.
+"""
+from __future__ import annotations
+
+import email.utils
+import re
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+from jinja2 import Environment, StrictUndefined
+
+from wfsurvey.domain.rules import format_local  # noqa: F401  (re-exported: times in emails)
+
+#: What every kind's templates may use; the callers pass exactly these.
+COMMON_CONTEXT = (
+    "contact_name", "organization_name", "round_title", "template_title",
+    "closes_local", "opens_local", "link", "opt_out_link", "sender_name",
+)
+#: Each kind of email and the context it needs beyond COMMON_CONTEXT.
+KINDS: dict[str, tuple[str, ...]] = {
+    "invitation": (),
+    "reminder": (),
+    "cancelled": ("reason",),
+    "forwarded": ("forwarded_by",),
+}
+#: The outbox's subject column holds this many characters.
+SUBJECT_MAX = 300
+
+
+class EmailTemplateError(ValueError):
+    """An email cannot be rendered: an unknown kind or a missing context value."""
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+def _environments(app: Flask) -> tuple[Environment, Environment]:
+    """(text, html) environments sharing the app's loader, filters and globals; made once per app."""
+    envs = app.extensions.get("wfsurvey_mail_envs")
+    if envs is None:
+        # Own caches (cache_size) so that a template compiled with one autoescape setting is
+        # never served to the other environment.
+        text_env = app.jinja_env.overlay(
+            autoescape=False, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+            keep_trailing_newline=True, cache_size=50,
+        )
+        html_env = app.jinja_env.overlay(autoescape=True, undefined=StrictUndefined, cache_size=50)
+        envs = app.extensions["wfsurvey_mail_envs"] = (text_env, html_env)
+    return envs
+
+
+def render_email(kind: str, **context: object) -> RenderedEmail:
+    """Render the subject, text part and HTML part of one email of `kind` (needs an app context)."""
+    if kind not in KINDS:
+        raise EmailTemplateError(f"unknown email kind {kind!r}; known: {', '.join(sorted(KINDS))}")
+    missing = [name for name in COMMON_CONTEXT + KINDS[kind] if name not in context]
+    if missing:
+        raise EmailTemplateError(f"email {kind!r} needs context value(s): {', '.join(missing)}")
+    text_env, html_env = _environments(current_app._get_current_object())  # type: ignore[attr-defined]
+
+    text_template = text_env.get_template(f"emails/{kind}.txt")
+    if "subject" not in text_template.blocks:
+        raise EmailTemplateError(f"templates/emails/{kind}.txt has no {{% block subject %}}")
+    subject_parts = text_template.blocks["subject"](text_template.new_context(dict(context)))
+    subject = " ".join("".join(subject_parts).split())  # one line: a header cannot hold a newline
+    if len(subject) > SUBJECT_MAX:
+        subject = subject[: SUBJECT_MAX - 1].rstrip() + "…"
+    text = _tidy_text(text_template.render(context))
+    html = html_env.get_template(f"emails/{kind}.html").render(context)
+    return RenderedEmail(subject=subject, text=text, html=html)
+
+
+def _tidy_text(text: str) -> str:
+    # Optional blocks leave runs of blank lines behind; mail readers show them all.
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def sender_name(mail_from: str) -> str:
+    """The display name of MAIL_FROM ("State Workforce Association <s@x.org>" -> the name), else the address."""
+    name, addr = email.utils.parseaddr(mail_from)
+    return name or addr or mail_from
