@@ -1,0 +1,86 @@
+"""Regions, organisations, contacts and contact imports as the API reads and writes them."""
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from wfsurvey.models.stakeholders import ORG_TYPES
+
+SLUG = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="use lower-case letters, digits and single hyphens")
+#: The same, or empty (a region's code may be left out: the slug of its name is used).
+SLUG_OR_EMPTY = validate.Regexp(r"^(?:[a-z0-9]+(?:-[a-z0-9]+)*)?$", error="use lower-case letters, digits and single hyphens")
+
+
+class RegionInputSchema(Schema):
+    """POST /regions: {"code", "name", "scheme"?}; code may be left out (slug of the name)."""
+
+    class Meta:
+        unknown = RAISE
+
+    code = fields.String(load_default="", validate=[validate.Length(max=80), SLUG_OR_EMPTY])
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    scheme = fields.String(load_default=None, allow_none=True, validate=[SLUG, validate.Length(max=40)])
+
+
+class RegionSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    scheme = fields.String()
+    code = fields.String()
+    name = fields.String()
+
+
+class OrganizationInputSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=validate.Length(1, 300))
+    org_type = fields.String(required=True, validate=validate.OneOf(ORG_TYPES))
+    #: Region codes or names of the default scheme.
+    regions = fields.List(fields.String(validate=validate.Length(1, 200)), required=True, validate=validate.Length(min=1))
+
+
+class OrganizationSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String()
+    org_type = fields.String()
+    regions = fields.List(fields.String(), attribute="region_codes")
+
+
+class ContactInputSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    organization_id = fields.Integer(required=True)
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    email = fields.String(required=True, validate=validate.Length(3, 320))
+    title = fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class ContactSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    organization_id = fields.Integer()
+    organization = fields.Function(lambda c: c.organization.name)
+    org_type = fields.Function(lambda c: c.organization.org_type)
+    regions = fields.Function(lambda c: c.organization.region_codes)
+    name = fields.String()
+    email = fields.String()
+    title = fields.String()
+    opted_out = fields.Boolean()
+
+
+class ImportRowErrorSchema(Schema):
+    """One problem of a rejected import; rows are numbered as a spreadsheet shows them (header = 1)."""
+
+    row = fields.Integer()
+    column = fields.String()
+    message = fields.String()
+
+
+class ImportResultSchema(Schema):
+    """POST /contacts/import → 200: counts of contact rows, plus what happened to organisations."""
+
+    created = fields.Integer()
+    updated = fields.Integer()
+    unchanged = fields.Integer()
+    organizations_created = fields.Integer()
+    organizations_updated = fields.Integer()
+    dry_run = fields.Boolean()
