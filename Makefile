@@ -1,0 +1,52 @@
+# make run   - install into .venv, create/upgrade the database, load the demo data, serve on :5000
+# make test  - install into .venv and run the whole suite on SQLite, then on PostgreSQL
+#              when WFSURVEY_TEST_DATABASE_URL is set
+# Extra pytest arguments: PYTEST_ARGS (both runs), PYTEST_SQLITE_ARGS, PYTEST_POSTGRES_ARGS.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Written after a successful install; setup.cfg or pyproject.toml newer than it means reinstall.
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PYTEST_ARGS ?=
+PYTEST_SQLITE_ARGS ?=
+PYTEST_POSTGRES_ARGS ?=
+
+.PHONY: venv test run bench clean
+
+venv: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+# Two runs; the first always on SQLite, so the PostgreSQL variables are removed for it
+# (WFSURVEY_REQUIRE_POSTGRES only means something for the PostgreSQL run).
+test: venv
+	@echo "== make test: whole suite on SQLite =="
+	env -u WFSURVEY_TEST_DATABASE_URL -u WFSURVEY_REQUIRE_POSTGRES \
+		$(BIN)/python -m pytest $(PYTEST_ARGS) $(PYTEST_SQLITE_ARGS)
+	@if [ -n "$${WFSURVEY_TEST_DATABASE_URL:-}" ]; then \
+		echo "== make test: whole suite on PostgreSQL ($$WFSURVEY_TEST_DATABASE_URL) =="; \
+		$(BIN)/python -m pytest $(PYTEST_ARGS) $(PYTEST_POSTGRES_ARGS); \
+	elif [ "$${WFSURVEY_REQUIRE_POSTGRES:-}" = 1 ]; then \
+		echo "make test: WFSURVEY_REQUIRE_POSTGRES=1 but WFSURVEY_TEST_DATABASE_URL is not set" >&2; exit 1; \
+	else \
+		echo "== make test: PostgreSQL run skipped: WFSURVEY_TEST_DATABASE_URL is not set =="; \
+	fi
+
+run: venv
+	$(BIN)/wfsurvey init-db
+	@$(BIN)/wfsurvey demo || { echo "make run: 'wfsurvey demo' failed (see above); the app was not started" >&2; exit 1; }
+	$(BIN)/python -m wfsurvey.devserver --host $(HOST) --port $(PORT)
+
+bench: venv
+	@if [ -f bench/__main__.py ]; then $(BIN)/python -m bench; else echo "no benchmarks yet (bench/__main__.py is missing)"; fi
+
+clean:
+	rm -rf build dist *.egg-info .pytest_cache bench/_work
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,88 @@
+"""The migrations build exactly the schema the models describe, `init-db` is safe to repeat, and version files are date-prefixed."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from tests.conftest import PG_URL, make_app
+from wfsurvey.extensions import db
+from wfsurvey.paths import MIGRATIONS_DIR
+from wfsurvey.settings import normalise_database_url
+
+
+def head_revision() -> str:
+    return ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+
+
+@pytest.fixture
+def empty_database_url(tmp_path):
+    """A database with no tables at all: a new SQLite file, or a new database on the PostgreSQL server."""
+    if PG_URL is None:
+        yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
+        return
+    server = make_url(normalise_database_url(PG_URL))
+    name = f"wfs_empty_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_migrated_schema_matches_models_exactly(app):
+    # The session database was migrated from empty by conftest: SQLite or PostgreSQL, per run.
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": False})
+        differences = compare_metadata(context, db.metadata)
+    assert differences == []
+
+
+def test_init_db_on_empty_database_twice_is_idempotent(empty_database_url, tmp_path):
+    app = make_app(empty_database_url, INSTANCE_PATH=str(tmp_path))
+    runner = app.test_cli_runner()
+    with app.app_context():
+        try:
+            assert inspect(db.engine).get_table_names() == []
+
+            first = runner.invoke(args=["init-db"])
+            assert first.exit_code == 0, first.output
+            assert "database ready" in first.output
+            tables = set(inspect(db.engine).get_table_names())
+            assert {"events", "rounds", "invitations", "outbox", "alembic_version"} <= tables
+
+            second = runner.invoke(args=["init-db"])
+            assert second.exit_code == 0, second.output
+            assert set(inspect(db.engine).get_table_names()) == tables
+            with db.engine.connect() as conn:
+                versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+            assert versions == [head_revision()]
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_migration_file_names_are_date_prefixed():
+    files = sorted(p.name for p in (MIGRATIONS_DIR / "versions").glob("*.py"))
+    assert files, "no migration files found"
+    for name in files:
+        match = re.match(r"^(\d{8})_", name)
+        assert match, f"{name}: migration file names start with YYYYMMDD_"
+        dt.datetime.strptime(match.group(1), "%Y%m%d")  # a real date, not just eight digits
+
+
+def test_migrations_form_a_single_line_of_history():
+    scripts = ScriptDirectory(str(MIGRATIONS_DIR))
+    assert len(scripts.get_heads()) == 1, "several heads: merge the migrations"
+    assert len(scripts.get_bases()) == 1
