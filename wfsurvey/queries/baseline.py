@@ -1,0 +1,268 @@
+"""The baseline table of a round: one row per region, the change against the baseline round, and a pilot-area ranking.
+
+Each row: organisations (or, for a round taking one response per person, people) invited and
+responded by organisation type, the response rate, per question the mean and distribution
+(scale), counts and shares (single and multiple choice, yes/no), mean and sum (number), and the
+designation status. When the round is not itself the baseline round, `change` holds the difference
+against the latest baseline round of the same template slug: response rate and each scale or
+number mean in points, each choice share in points of a fraction.
+
+Pilot-area ranking (PILOT_FORMULA says the same to the reader):
+
+    score = 0.5 × readiness + 0.3 × response_rate + 0.2 × designated
+
+- readiness: the mean, over the round's tabulated questions that the region answered, of
+  each scale question's mean normalised to 0–1 ((mean − min) / (max − min)), and of the share
+  answering "yes" to each yes/no question and to each single-choice question that offers a "yes"
+  option (targeting Advanced Manufacturing, interest in being a pilot); 0 when nothing was answered;
+- response_rate: responded / invited in the region (0 when nobody was invited);
+- designated: 1 when the region has a designated navigator counterpart, else 0.
+
+Every figure comes from the projections (proj_invitation_progress, proj_baseline_stats,
+designations): a fixed number of statements whatever the size of the round.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session, joinedload
+
+from wfsurvey.domain.designation import contact_question_key
+from wfsurvey.models import ORG_TYPES, BaselineStat, Designation, Invitation, InvitationProgress, Round, Template
+from wfsurvey.projections.baseline import COUNTED
+from wfsurvey.queries import iso, ratio
+from wfsurvey.queries.status import load_round, region_names
+
+WEIGHTS = {"readiness": 0.5, "response_rate": 0.3, "designated": 0.2}
+PILOT_FORMULA = (
+    "score = 0.5 × readiness + 0.3 × response_rate + 0.2 × designated; readiness = mean over the answered "
+    "questions of each scale mean normalised to 0–1 and of the share answering 'yes' (yes/no questions and "
+    "single-choice questions with a 'yes' option); response_rate = responded / invited; designated = 1 when "
+    "the region has a designated navigator counterpart, else 0"
+)
+#: The row of the whole round uses this region code in the projection.
+WHOLE_ROUND = ""
+
+
+@dataclass
+class _Unit:
+    """One organisation (or one invitation) of the round, with the regions it counts in."""
+
+    org_type: str
+    regions: set[str] = field(default_factory=set)
+    invited: int = 0
+    submitted: int = 0
+
+
+@dataclass
+class _Figures:
+    """What one round contributes: its units, answer cells and designations, in three statements."""
+
+    round: Round
+    questions: list[dict[str, Any]]
+    units: list[_Unit]
+    stats: dict[str, dict[str, dict[str, tuple[int, float]]]]
+    designations: dict[str, str]
+    by_organization: bool
+
+    def regions(self) -> set[str]:
+        codes = set(self.round.audience.get("regions") or [])
+        for unit in self.units:
+            codes.update(unit.regions)
+        return codes
+
+
+def tabulated_questions(template: Template) -> list[dict[str, Any]]:
+    """Questions that feed the table: countable types not marked "baseline": "none"."""
+    return [q for q in template.questions if q["type"] in COUNTED and q.get("baseline", "auto") != "none"]
+
+
+def reference_round(session: Session, round_: Round) -> Round | None:
+    """The latest baseline round of the same template slug (not this round, not cancelled), or None."""
+    if round_.is_baseline:
+        return None
+    return session.scalars(
+        select(Round).join(Template, Template.id == Round.template_id).options(joinedload(Round.template))
+        .where(Template.slug == round_.template.slug, Round.is_baseline.is_(True), Round.id != round_.id,
+               Round.state != "cancelled")
+        .order_by(Round.opens_at.desc(), Round.id.desc())
+        .limit(1)
+    ).first()
+
+
+def _figures(session: Session, round_: Round) -> _Figures:
+    by_organization = round_.response_rule == "organization"
+    rows = session.execute(
+        select(Invitation.organization_id, InvitationProgress.org_type, InvitationProgress.regions,
+               func.sum(case((InvitationProgress.forwarded, 0), else_=1)),
+               func.sum(case((InvitationProgress.submitted, 1), else_=0)))
+        .join(Invitation, Invitation.id == InvitationProgress.invitation_id)
+        .where(InvitationProgress.round_id == round_.id)
+        .group_by(Invitation.organization_id, InvitationProgress.org_type, InvitationProgress.regions)
+        .order_by(Invitation.organization_id)
+    ).all()
+    units: dict[int, _Unit] = {}
+    people: list[_Unit] = []
+    for org_id, org_type, regions, invited, submitted in rows:
+        codes = {c for c in (regions or "").split(",") if c}
+        if by_organization:
+            unit = units.setdefault(org_id, _Unit(org_type))
+            unit.regions |= codes
+            unit.invited += int(invited or 0)
+            unit.submitted += int(submitted or 0)
+        else:
+            people.append(_Unit(org_type, codes, int(invited or 0), int(submitted or 0)))
+    stats: dict[str, dict[str, dict[str, tuple[int, float]]]] = defaultdict(lambda: defaultdict(dict))
+    for s in session.scalars(select(BaselineStat).where(BaselineStat.round_id == round_.id)):
+        stats[s.region][s.question][s.value] = (s.count, s.total)
+    designations = dict(session.execute(select(Designation.region, Designation.status).where(Designation.round_id == round_.id)).all())
+    return _Figures(round_, tabulated_questions(round_.template), list(units.values()) if by_organization else people,
+                    stats, designations, by_organization)
+
+
+def _participation(figures: _Figures, region: str) -> dict[str, Any]:
+    """Invited and responded by organisation type, the response rate, and the number of responses."""
+    by_type: dict[str, dict[str, int]] = {}
+    invited = responded = responses = 0
+    for unit in figures.units:
+        if region != WHOLE_ROUND and region not in unit.regions:
+            continue
+        counts = by_type.setdefault(unit.org_type, {"invited": 0, "responded": 0})
+        if figures.by_organization:
+            unit_invited, unit_responded = int(unit.invited > 0 or unit.submitted > 0), int(unit.submitted > 0)
+        else:
+            unit_invited, unit_responded = unit.invited, unit.submitted
+        counts["invited"] += unit_invited
+        counts["responded"] += unit_responded
+        invited += unit_invited
+        responded += unit_responded
+        responses += unit.submitted
+    ordered = dict(sorted(by_type.items(), key=lambda kv: (ORG_TYPES.index(kv[0]) if kv[0] in ORG_TYPES else 99, kv[0])))
+    return {"by_org_type": ordered, "invited": invited, "responded": responded, "responses": responses,
+            "response_rate": ratio(responded, invited)}
+
+
+def _answers(figures: _Figures, region: str, responses: int) -> dict[str, dict[str, Any]]:
+    cells = figures.stats.get(region, {})
+    out: dict[str, dict[str, Any]] = {}
+    for q in figures.questions:
+        found = cells.get(q["key"], {})
+        kind = q["type"]
+        if kind == "scale":
+            lo, hi = int(q.get("min", 1)), int(q.get("max", 5))
+            distribution = {str(p): found.get(str(p), (0, 0.0))[0] for p in range(lo, hi + 1)}
+            n = sum(c for c, _ in found.values())
+            total = sum(t for _, t in found.values())
+            out[q["key"]] = {"type": kind, "n": n, "mean": round(total / n, 4) if n else None, "distribution": distribution}
+        elif kind == "number":
+            n, total = found.get("", (0, 0.0))
+            out[q["key"]] = {"type": kind, "n": n, "mean": round(total / n, 4) if n else None, "sum": total}
+        else:
+            values = [o["value"] for o in q.get("options") or []]
+            values += sorted(v for v in found if v not in values)  # answers to options no longer offered
+            counts = {v: found.get(v, (0, 0.0))[0] for v in values}
+            # A multiple choice is shared out over the responses; a single choice over its answers.
+            n = responses if kind == "multi_choice" else sum(counts.values())
+            out[q["key"]] = {"type": kind, "n": n, "counts": counts,
+                             "shares": {v: ratio(c, n) for v, c in counts.items()}}
+    return out
+
+
+def _designation(figures: _Figures, region: str) -> str | None:
+    if region == WHOLE_ROUND or contact_question_key(figures.round.template.questions) is None:
+        return None
+    return figures.designations.get(region, "unfilled")
+
+
+def _row(figures: _Figures, region: str, name: str) -> dict[str, Any]:
+    participation = _participation(figures, region)
+    return {
+        "region": region, "name": name, **participation,
+        "designation": _designation(figures, region),
+        "answers": _answers(figures, region, participation["responses"]),
+        "change": None,
+    }
+
+
+def _change(row: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+    """This row minus the baseline round's row of the same region, for figures present in both."""
+    def minus(a, b):
+        return round(a - b, 4) if a is not None and b is not None else None
+
+    answers: dict[str, Any] = {}
+    for key, now in row["answers"].items():
+        then = before["answers"].get(key)
+        if then is None or then["type"] != now["type"]:
+            continue
+        if now["type"] in ("scale", "number"):
+            answers[key] = {"mean": minus(now["mean"], then["mean"])}
+        else:
+            answers[key] = {"shares": {v: minus(s, then["shares"].get(v)) for v, s in now["shares"].items()}}
+    return {"response_rate": minus(row["response_rate"], before["response_rate"]), "answers": answers}
+
+
+def readiness(questions: list[dict[str, Any]], answers: dict[str, dict[str, Any]]) -> tuple[float, int]:
+    """The readiness part of the pilot score (see the module docstring) and how many figures it averages."""
+    parts: list[float] = []
+    for q in questions:
+        a = answers.get(q["key"])
+        if a is None or not a["n"]:
+            continue
+        if q["type"] == "scale" and a["mean"] is not None:
+            lo, hi = int(q.get("min", 1)), int(q.get("max", 5))
+            parts.append(min(1.0, max(0.0, (a["mean"] - lo) / (hi - lo))))
+        elif q["type"] in ("yes_no", "single_choice") and "yes" in a["counts"]:
+            parts.append(a["shares"].get("yes") or 0.0)
+    return (round(sum(parts) / len(parts), 4) if parts else 0.0), len(parts)
+
+
+def pilot_ranking(questions: list[dict[str, Any]], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    ranked = []
+    for row in rows:
+        ready, figures = readiness(questions, row["answers"])
+        rate = row["response_rate"] or 0.0
+        designated = 1 if row["designation"] == "designated" else 0
+        score = WEIGHTS["readiness"] * ready + WEIGHTS["response_rate"] * rate + WEIGHTS["designated"] * designated
+        ranked.append({"region": row["region"], "name": row["name"], "score": round(score, 4), "readiness": ready,
+                       "readiness_figures": figures, "response_rate": rate, "designated": bool(designated)})
+    ranked.sort(key=lambda r: (-r["score"], -r["response_rate"], r["region"]))
+    for rank, entry in enumerate(ranked, 1):
+        entry["rank"] = rank
+    return {"formula": PILOT_FORMULA, "weights": dict(WEIGHTS), "regions": ranked}
+
+
+def _round_summary(round_: Round) -> dict[str, Any]:
+    return {"id": round_.id, "title": round_.title, "state": round_.state, "is_baseline": round_.is_baseline,
+            "template": {"slug": round_.template.slug, "version": round_.template.version},
+            "timezone": round_.timezone, "opens_at": iso(round_.opens_at, round_.timezone),
+            "closes_at": iso(round_.closes_at, round_.timezone), "response_rule": round_.response_rule}
+
+
+def baseline_table(session: Session, round_id: int) -> dict[str, Any]:
+    """The whole table of a round (see the module docstring for every figure)."""
+    round_ = load_round(session, round_id)
+    current = _figures(session, round_)
+    reference = reference_round(session, round_)
+    previous = _figures(session, reference) if reference is not None else None
+    codes = sorted(current.regions())
+    names = region_names(session, codes)
+    rows = [_row(current, code, names.get(code, code)) for code in codes]
+    rows.sort(key=lambda r: (r["name"].casefold(), r["region"]))
+    total = _row(current, WHOLE_ROUND, "All regions")
+    if previous is not None:
+        for row in [*rows, total]:
+            row["change"] = _change(row, _row(previous, row["region"], row["name"]))
+    return {
+        "round": _round_summary(round_),
+        "unit": "organization" if current.by_organization else "contact",
+        "compared_with": _round_summary(reference) if reference is not None else None,
+        "questions": [
+            {k: q[k] for k in ("key", "type", "label", "options", "min", "max") if k in q} for q in current.questions
+        ],
+        "rows": rows,
+        "total": total,
+        "ranking": pilot_ranking(current.questions, rows),
+    }

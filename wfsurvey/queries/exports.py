@@ -1,0 +1,162 @@
+"""The baseline table as CSV and as an XLSX workbook (openpyxl), safe to open in any spreadsheet.
+
+Every text cell that a spreadsheet would read as a formula (starting with =, +, -, @, tab, CR or
+LF) is neutralised with a leading single quote; numbers stay numbers.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import get_column_letter
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def neutralise(value: Any) -> Any:
+    """A cell value that no spreadsheet evaluates: text that could start a formula gets a leading quote."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)):
+        return value
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+# --- the table as rows ----------------------------------------------------------------------
+
+def _org_types(table: dict[str, Any]) -> list[str]:
+    return list(table["total"]["by_org_type"])
+
+
+def header(table: dict[str, Any]) -> list[str]:
+    cols = ["Region code", "Region", "Invited", "Responded", "Responses", "Response rate"]
+    for t in _org_types(table):
+        cols += [f"{t} invited", f"{t} responded"]
+    cols.append("Designation")
+    for q in table["questions"]:
+        key = q["key"]
+        if q["type"] == "scale":
+            cols += [f"{key} n", f"{key} mean"] + [f"{key} {p}" for p in table["total"]["answers"][key]["distribution"]]
+        elif q["type"] == "number":
+            cols += [f"{key} n", f"{key} mean", f"{key} sum"]
+        else:
+            cols += [f"{key} n"] + [f"{key}: {v}" for v in table["total"]["answers"][key]["counts"]]
+    if table["compared_with"] is not None:
+        cols.append("Response rate change")
+        for q in table["questions"]:
+            if q["type"] in ("scale", "number"):
+                cols.append(f"{q['key']} mean change")
+            else:
+                cols += [f"{q['key']}: {v} share change" for v in table["total"]["answers"][q["key"]]["counts"]]
+    return cols
+
+
+def _cells(table: dict[str, Any], row: dict[str, Any]) -> list[Any]:
+    cells: list[Any] = [row["region"] or "", row["name"], row["invited"], row["responded"], row["responses"], row["response_rate"]]
+    for t in _org_types(table):
+        counts = row["by_org_type"].get(t, {"invited": 0, "responded": 0})
+        cells += [counts["invited"], counts["responded"]]
+    cells.append(row["designation"])
+    for q in table["questions"]:
+        a = row["answers"][q["key"]]
+        shape = table["total"]["answers"][q["key"]]
+        if q["type"] == "scale":
+            cells += [a["n"], a["mean"]] + [a["distribution"].get(p, 0) for p in shape["distribution"]]
+        elif q["type"] == "number":
+            cells += [a["n"], a["mean"], a["sum"]]
+        else:
+            cells += [a["n"]] + [a["counts"].get(v, 0) for v in shape["counts"]]
+    if table["compared_with"] is not None:
+        change = row["change"] or {"response_rate": None, "answers": {}}
+        cells.append(change["response_rate"])
+        for q in table["questions"]:
+            c = change["answers"].get(q["key"]) or {}
+            if q["type"] in ("scale", "number"):
+                cells.append(c.get("mean"))
+            else:
+                cells += [(c.get("shares") or {}).get(v) for v in table["total"]["answers"][q["key"]]["counts"]]
+    return cells
+
+
+def table_rows(table: dict[str, Any]) -> list[list[Any]]:
+    """Header, one row per region, then the whole round; raw values (not yet neutralised)."""
+    return [header(table), *(_cells(table, r) for r in table["rows"]), _cells(table, table["total"])]
+
+
+def answer_rows(table: dict[str, Any]) -> list[list[Any]]:
+    """The distributions in long form: one row per region, question and answer value."""
+    labels = {q["key"]: q["label"] for q in table["questions"]}
+    out: list[list[Any]] = [["Region code", "Region", "Question", "Label", "Value", "Count", "Share", "Mean"]]
+    for row in [*table["rows"], table["total"]]:
+        for key, a in row["answers"].items():
+            if a["type"] == "scale":
+                for point, count in a["distribution"].items():
+                    out.append([row["region"], row["name"], key, labels[key], point, count, None, a["mean"]])
+            elif a["type"] == "number":
+                out.append([row["region"], row["name"], key, labels[key], None, a["n"], None, a["mean"]])
+            else:
+                for value, count in a["counts"].items():
+                    out.append([row["region"], row["name"], key, labels[key], value, count, a["shares"].get(value), None])
+    return out
+
+
+def ranking_rows(table: dict[str, Any]) -> list[list[Any]]:
+    ranking = table["ranking"]
+    out: list[list[Any]] = [["Rank", "Region code", "Region", "Score", "Readiness", "Response rate", "Designated"]]
+    out += [[r["rank"], r["region"], r["name"], r["score"], r["readiness"], r["response_rate"], r["designated"]]
+            for r in ranking["regions"]]
+    out += [[], ["How the score is computed"], [ranking["formula"]]]
+    return out
+
+
+# --- files ------------------------------------------------------------------------------------
+
+def to_csv(rows: Iterable[list[Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([neutralise(v) for v in row])
+    return buffer.getvalue()
+
+
+def baseline_csv(table: dict[str, Any]) -> bytes:
+    """UTF-8 with a byte-order mark, so that spreadsheet programs read accents right."""
+    return ("\ufeff" + to_csv(table_rows(table))).encode("utf-8")
+
+
+def _xlsx_value(value: Any) -> Any:
+    value = neutralise(value)
+    # Control characters make an invalid workbook; they carry nothing a reader needs.
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
+def _sheet(workbook: Workbook, title: str, rows: list[list[Any]], *, first: bool = False) -> None:
+    sheet = workbook.active if first else workbook.create_sheet()
+    sheet.title = title
+    for row in rows:
+        # After neutralising, no text starts with "=", which openpyxl would store as a formula.
+        sheet.append([_xlsx_value(v) for v in row])
+    sheet.freeze_panes = "A2"
+    for index, _ in enumerate(rows[0] if rows else [], 1):
+        sheet.column_dimensions[get_column_letter(index)].width = 16
+
+
+def baseline_xlsx(table: dict[str, Any]) -> bytes:
+    workbook = Workbook()
+    _sheet(workbook, "Baseline", table_rows(table), first=True)
+    _sheet(workbook, "Answers", answer_rows(table))
+    _sheet(workbook, "Pilot ranking", ranking_rows(table))
+    workbook.properties.creator = "wfsurvey"
+    workbook.properties.title = ILLEGAL_CHARACTERS_RE.sub("", table["round"]["title"])[:200]
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
