@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import Flask, Response, g
+from flask import Flask, Response, abort, g, request
 
 F = TypeVar("F", bound=Callable)
 
@@ -60,7 +60,16 @@ def _headers(response: Response) -> Response:
     return response
 
 
+def _refuse_nul_characters() -> None:
+    """PostgreSQL cannot store NUL in text; refuse it at the door rather than fail deep inside."""
+    for values in (request.args, request.form):
+        for key, value in values.items(multi=True):
+            if "\x00" in key or "\x00" in value:
+                abort(400, description="Text may not contain NUL characters.")
+
+
 def register_security(app: Flask) -> None:
+    app.before_request(_refuse_nul_characters)
     app.after_request(_headers)
     if app.config.get("ENV") == "production":
         @app.after_request

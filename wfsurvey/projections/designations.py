@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
 from wfsurvey.domain import events as ev
@@ -14,10 +14,15 @@ TABLES = (Designation,)
 
 def on_changed(events: list[ev.DesignationChanged], uow) -> None:
     session = uow.session
+    keys = sorted({(e.round_id, e.region) for e in events})
+    rows = {
+        (d.round_id, d.region): d
+        for d in session.scalars(select(Designation).where(tuple_(Designation.round_id, Designation.region).in_(keys)))
+    }
     for e in events:
-        row = session.get(Designation, (e.round_id, e.region))
+        row = rows.get((e.round_id, e.region))
         if row is None:
-            row = Designation(round_id=e.round_id, region=e.region)
+            row = rows[(e.round_id, e.region)] = Designation(round_id=e.round_id, region=e.region)
             session.add(row)
         row.status = e.status
         row.final = e.final

@@ -56,11 +56,11 @@ class RoundInputSchema(Schema):
         unknown = RAISE
 
     template = fields.String(required=True, validate=validate.Length(1, 80))
-    version = fields.Integer(validate=validate.Range(min=1))
+    version = fields.Integer(validate=validate.Range(min=1, max=1_000_000))
     title = fields.String(required=True, validate=validate.Length(1, 300))
     timezone = fields.String(load_default="America/Los_Angeles")
-    opens_at = fields.Raw(required=True)
-    closes_at = fields.Raw(required=True)
+    opens_at = fields.String(required=True, validate=validate.Length(1, 40))
+    closes_at = fields.String(required=True, validate=validate.Length(1, 40))
     audience = fields.Nested(AudienceSchema, load_default=lambda: AudienceSchema().load({}))
     reminders = fields.Nested(RemindersSchema, load_default=lambda: RemindersSchema().load({}))
     baseline = fields.Boolean(load_default=False)
@@ -76,7 +76,7 @@ class RoundInputSchema(Schema):
         for name in ("opens_at", "closes_at"):
             try:
                 parsed[name] = parse_local(data[name], data.get("timezone") or "America/Los_Angeles")
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, OverflowError) as exc:
                 raise ValidationError(f"not an ISO 8601 time ({exc})", name) from exc
         if parsed["closes_at"] <= parsed["opens_at"]:
             raise ValidationError("must be after opens_at", "closes_at")
