@@ -13,11 +13,30 @@ BASE_URL = "http://127.0.0.1:5000"
 TIMEZONE = "America/Los_Angeles"
 # The region scheme that region codes and names refer to when none is named.
 REGION_SCHEME = "cc-macro"
-# Storage for rate limits; must be shared between processes (redis:// or memory:// for one process).
-RATELIMIT_STORAGE_URI = "memory://"
+# Storage for rate limits; must be shared between processes, so the default is the local Redis
+# (memory:// counts per process: fine for one process only).
+RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/0"
+# When Redis cannot be reached (say, not started on a development machine) limits are counted in
+# each process's memory until it comes back, rather than failing every rate-limited request:
+# sign-in stays available and is still limited, only less strictly across processes.
+RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+# Keeps wfsurvey's counters apart from anything else stored in the same Redis database.
+RATELIMIT_KEY_PREFIX = "wfsurvey"
+# Sign-in attempts: every POST per client address, and failed ones per account (email).
+LOGIN_RATE_LIMIT_PER_IP = "10 per minute"
+LOGIN_RATE_LIMIT_PER_ACCOUNT = "20 per hour"
+# A staff session ends after this long without a request, and this long after sign-in whatever happens.
+SESSION_IDLE_MINUTES = 30
+SESSION_MAX_HOURS = 12
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = False
 WTF_CSRF_TIME_LIMIT = None
 # How many outbox messages one delivery batch sends over one SMTP connection.
 OUTBOX_BATCH_SIZE = 200
+# The scheduler process (`wfsurvey scheduler`): seconds between two runs of every job; how often
+# the active one renews its claim and a standby one tries to take over; on SQLite, how long a
+# lease lasts if its holder stops renewing it (a standby takes over within this time).
+SCHEDULER_INTERVAL_SECONDS = 60
+SCHEDULER_HEARTBEAT_SECONDS = 5
+SCHEDULER_LEASE_SECONDS = 60

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -31,9 +31,9 @@ def register(app: Flask) -> None:
     def _http(exc: HTTPException):
         if isinstance(exc, InternalServerError):
             return _unexpected(exc)
-        response = render_error(exc.code or 500, exc.description if exc.code not in (404, 405) else None)
+        response = make_response(render_error(exc.code or 500, exc.description if exc.code not in (404, 405) else None))
         if exc.code == 405 and exc.valid_methods:
-            response[0].headers["Allow"] = ", ".join(exc.valid_methods)
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response
 
     @app.errorhandler(Exception)

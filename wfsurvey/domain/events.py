@@ -285,6 +285,13 @@ class UserCreated(Event):
 
 
 @_event("user", "user_id")
+class UserUpdated(Event):
+    """An admin disabled, enabled or changed the role of an account: {"active"|"role": {"from", "to"}}."""
+    user_id: int
+    changes: dict[str, Any]
+
+
+@_event("user", "user_id")
 class ApiTokenCreated(Event):
     user_id: int
     token_id: int
