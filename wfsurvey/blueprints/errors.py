@@ -6,6 +6,8 @@ import logging
 from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from wfsurvey.logs import redact
+
 log = logging.getLogger(__name__)
 
 TITLES = {
@@ -38,5 +40,5 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception("unhandled error on %s %s", request.method, redact(request.path))
         return render_error(500, "The error was logged. Please try again in a moment.")

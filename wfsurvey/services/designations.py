@@ -17,7 +17,7 @@ from wfsurvey.domain.designation import (
 )
 from wfsurvey.models import Designation, EventRecord, InvitationProgress, Organization, Response, Round
 from wfsurvey.models.base import DomainError
-from wfsurvey.services.rounds import get_round
+from wfsurvey.services.rounds import NotFound, get_round
 
 #: Rounds whose designations are never computed: nothing was asked yet, or nothing will be.
 SILENT_STATES = ("draft", "cancelled")
@@ -115,7 +115,11 @@ def recompute(uow, round_id: int) -> int:
     session = uow.session
     # The lock makes two submissions to one round take turns here, so that each compares against
     # the other's result and neither inserts the same designations row (PostgreSQL; SQLite serialises writers).
-    round_ = get_round(session, round_id, lock=True)
+    # FOR NO KEY UPDATE: it does not conflict with the key-share locks that new responses' foreign
+    # keys take on the round row, so two colleagues submitting at once cannot deadlock here.
+    round_ = session.get(Round, round_id, with_for_update={"key_share": True})
+    if round_ is None:
+        raise NotFound(f"no round {round_id}")
     results = compute(session, round_)
     if results is None:
         return 0

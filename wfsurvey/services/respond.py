@@ -98,7 +98,7 @@ def save_answers(command: cmd.SaveAnswers, uow) -> Response:
     regions = _regions(session, invitation)
     if response is None:
         response = Response(
-            invitation_id=invitation.id, round_id=round_.id, organization_id=invitation.organization_id,
+            invitation=invitation, round_id=round_.id, organization_id=invitation.organization_id,
             organization_slot=None, answers=answers, status="draft", revision=0, created_at=uow.now, updated_at=uow.now,
         )
         session.add(response)

@@ -157,6 +157,9 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
 
     def _commit(self) -> None:
         self.session.commit()
+        # What the command changed through Core statements or foreign keys alone (a new response
+        # of an invitation, say) is not reflected in objects already loaded: reload on next access.
+        self.session.expire_all()
 
     def rollback(self) -> None:
         # After a commit there is nothing to roll back; after an error this undoes everything.
