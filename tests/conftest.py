@@ -16,6 +16,8 @@ from wfsurvey.extensions import db
 from wfsurvey.paths import CONFIG_DIR, MIGRATIONS_DIR
 from wfsurvey.settings import normalise_database_url
 
+pytest_plugins = ["tests.factories", "tests.smtp"]
+
 PG_URL = os.environ.get("WFSURVEY_TEST_DATABASE_URL") or None
 REQUIRE_PG = os.environ.get("WFSURVEY_REQUIRE_POSTGRES") == "1"
 TESTING = {k: v for k, v in runpy.run_path(str(CONFIG_DIR / "testing.py")).items() if k.isupper()}

@@ -48,6 +48,9 @@ def create_app(config: dict[str, Any] | str | os.PathLike | None = None) -> Flas
     register_security(app)
     register_blueprints(app)
     register_cli(app)
-    if not app.debug and not app.testing:
+    from wfsurvey import logs
+
+    logs.install()
+    if not app.debug and not app.testing and not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return app

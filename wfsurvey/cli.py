@@ -16,6 +16,13 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(init_db)
     app.cli.add_command(projections)
     app.cli.add_command(serve)
+    app.cli.add_command(regions_cli)
+    app.cli.add_command(contacts_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(tokens_cli)
+    app.cli.add_command(demo_cli)
+    app.cli.add_command(jobs_cli)
+    app.cli.add_command(scheduler_cli)
 
 
 def main() -> None:
@@ -63,4 +70,277 @@ def serve(host: str, port: int) -> None:
     if app.config.get("ENV") == "production":
         click.echo("refusing the development server in production: run gunicorn 'wfsurvey:create_app()'", err=True)
         sys.exit(2)
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    # Not app.run(): Flask ignores it inside a CLI command (FLASK_RUN_FROM_CLI).
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+# --- stakeholders, users, tokens, demo --------------------------------------------------------
+
+#: Files with more rows than this get a progress bar (on a terminal) while they are validated.
+PROGRESS_MIN_ROWS = 1000
+
+
+def _read_text(file) -> str:
+    data = file.read()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(
+            f"{file.name} is not UTF-8 text (byte {exc.start}): save it as 'CSV UTF-8' and try again"
+        ) from None
+
+
+def _fail(error) -> None:
+    """Print a DomainError (with its per-row problems, if any) and exit 1."""
+    click.echo(f"error: {error.message}", err=True)
+    for problem in error.fields.get("rows", []) if isinstance(error.fields, dict) else []:
+        column = f", {problem['column']}" if problem["column"] else ""
+        click.echo(f"  row {problem['row']}{column}: {problem['message']}", err=True)
+    sys.exit(1)
+
+
+@click.group("regions")
+def regions_cli() -> None:
+    """Regions of a regional model (community-college macro regions by default)."""
+
+
+@regions_cli.command("import")
+@click.argument("file", type=click.File("rb"))
+@click.option("--scheme", default=None, help="Region scheme (default: the REGION_SCHEME setting, cc-macro).")
+@with_appcontext
+def regions_import(file, scheme: str | None) -> None:
+    """Create regions from a CSV with columns name and optionally code (code = slug of the name)."""
+    from wfsurvey.domain.commands import ImportRegions
+    from wfsurvey.models.base import DomainError
+    from wfsurvey.services import handle
+    from wfsurvey.services.stakeholders import read_regions_csv
+
+    try:
+        rows = read_regions_csv(_read_text(file))
+        result = handle(ImportRegions(rows=tuple(rows), scheme=scheme), actor="cli")
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"regions: {result.created} created, {result.renamed} renamed, {result.unchanged} unchanged")
+
+
+@click.group("contacts")
+def contacts_cli() -> None:
+    """Organisations and their contacts."""
+
+
+@contacts_cli.command("import")
+@click.argument("file", type=click.File("rb"))
+@click.option("--dry-run", is_flag=True, help="Validate and count, write nothing.")
+@with_appcontext
+def contacts_import(file, dry_run: bool) -> None:
+    """Import contacts from a CSV: organization,org_type,region,name,email,title.
+
+    Every row is checked first; if any row is bad, nothing is imported and each problem is listed
+    with its row number as a spreadsheet shows it (the header is row 1).
+    """
+    from wfsurvey.domain.commands import ImportContacts
+    from wfsurvey.models.base import DomainError
+    from wfsurvey.services import handle
+
+    text = _read_text(file)
+    rows = text.count("\n") - 1  # lines after the header: the row count unless cells hold line breaks
+    source = f"cli:{file.name}"
+    try:
+        if rows > PROGRESS_MIN_ROWS and sys.stdout.isatty():
+            with click.progressbar(length=rows, label="checking rows") as bar:
+                result = handle(ImportContacts(csv_text=text, source=source, dry_run=dry_run, progress=bar.update),
+                                actor="cli")
+        else:
+            result = handle(ImportContacts(csv_text=text, source=source, dry_run=dry_run), actor="cli")
+    except DomainError as exc:
+        _fail(exc)
+    prefix = "dry run, nothing written: would have " if dry_run else ""
+    click.echo(f"{prefix}contacts: {result.created} created, {result.updated} updated, {result.unchanged} unchanged")
+    click.echo(f"organisations: {result.organizations_created} created, {result.organizations_updated} updated")
+
+
+def _new_password(email: str, from_stdin: bool) -> str:
+    from wfsurvey.services.users import password_problem
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    for _attempt in range(3):
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        problem = password_problem(password, email)
+        if problem is None:
+            return password
+        click.echo(f"refused: {problem}", err=True)
+    raise click.ClickException("no acceptable password given")
+
+
+@click.group("users")
+def users_cli() -> None:
+    """Staff and admin accounts."""
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["staff", "admin"]), required=True)
+@click.option("--name", default="", help="Display name.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@with_appcontext
+def users_create(email: str, role: str, name: str, password_stdin: bool) -> None:
+    """Create a user; the password is asked twice (hidden) unless --password-stdin."""
+    from wfsurvey.domain.commands import CreateUser
+    from wfsurvey.models.base import DomainError
+    from wfsurvey.services import handle
+
+    password = _new_password(email, password_stdin)
+    try:
+        user_id = handle(CreateUser(email=email, password=password, role=role, name=name), actor="cli")
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"created {role} user {email.strip().lower()} (id {user_id})")
+
+
+@users_cli.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@with_appcontext
+def users_set_password(email: str, password_stdin: bool) -> None:
+    """Give a user a new password (ends all their sessions)."""
+    from wfsurvey.domain.commands import SetPassword
+    from wfsurvey.models.base import DomainError
+    from wfsurvey.services import handle
+
+    password = _new_password(email, password_stdin)
+    try:
+        handle(SetPassword(email=email, password=password), actor="cli")
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"password changed for {email.strip().lower()}; their sessions have ended")
+
+
+@click.group("tokens")
+def tokens_cli() -> None:
+    """API tokens (Bearer) for scripts."""
+
+
+@tokens_cli.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="What the token is for, e.g. 'nightly export'.")
+@with_appcontext
+def tokens_create(email: str, name: str) -> None:
+    """Create an API token carrying EMAIL's rights and print it (only once: it is stored hashed)."""
+    from wfsurvey.domain.commands import CreateApiToken
+    from wfsurvey.models.base import DomainError
+    from wfsurvey.services import handle
+
+    try:
+        token = handle(CreateApiToken(user_email=email, name=name), actor="cli")
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(token)
+    click.echo("store it now: it is not shown again (send it as 'Authorization: Bearer <token>')", err=True)
+
+
+@click.command("demo")
+@with_appcontext
+def demo_cli() -> None:
+    """Load the demo data: California's regions, boards and target-region colleges, users, the default template."""
+    from wfsurvey.demo import load_demo, print_report
+    from wfsurvey.models.base import DomainError
+
+    try:
+        report = load_demo()
+    except DomainError as exc:
+        _fail(exc)
+    app = current_app
+    login = next((rule.rule for rule in app.url_map.iter_rules() if rule.endpoint == "auth.login"), "/")
+    print_report(report, click.echo, app.config.get("BASE_URL", "") + login)
+
+
+# --- jobs and the scheduler ---------------------------------------------------------------------
+
+def _counts_text(counts: dict) -> str:
+    return " ".join(f"{name}={value}" for name, value in counts.items()) or "nothing to report"
+
+
+@click.group("jobs")
+def jobs_cli() -> None:
+    """Scheduled jobs: windows, reminders, delivery, designations."""
+
+
+@jobs_cli.command("run")
+@click.option("--now", "now_text", metavar="ISO8601",
+              help="Logical time to run at: with an offset, or local to the TIMEZONE setting when naive (default: now).")
+@with_appcontext
+def jobs_run(now_text: str | None) -> None:
+    """Run every job once, in order, at the given logical time; exit 1 if any job failed."""
+    from wfsurvey import clock
+    from wfsurvey.domain.rules import format_local, parse_local
+    from wfsurvey.jobs import run_due_jobs
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    tz = app.config.get("TIMEZONE", "America/Los_Angeles")
+    try:
+        now = parse_local(now_text, tz) if now_text else clock.now()
+    except ValueError as exc:
+        raise click.BadParameter(f"{now_text!r} is not an ISO 8601 time ({exc})", param_hint="--now") from None
+    click.echo(f"running jobs at {now.isoformat()} ({format_local(now, tz)})")
+    report = run_due_jobs(app, now)
+    for name, counts in report.items():
+        click.echo(f"  {name}: {_counts_text(counts)}")
+    for name, error in report.errors.items():
+        click.echo(f"job {name} FAILED: {error}", err=True)
+    if not report.ok:
+        sys.exit(1)
+
+
+@jobs_cli.command("status")
+@with_appcontext
+def jobs_status() -> None:
+    """Print the last run of each job: when (logical time), how long it took, what it did, any error."""
+    from wfsurvey.jobs import JOBS
+    from wfsurvey.jobs.runs import duration, last_runs
+
+    latest = last_runs(db.session)
+    for name in list(JOBS) + sorted(set(latest) - set(JOBS)):
+        run = latest.get(name)
+        if run is None:
+            click.echo(f"{name}: never run")
+            continue
+        took = duration(run)
+        if took is None:
+            state = f"started {run.started_at.isoformat(timespec='seconds')}, not finished (running, or it died)"
+        else:
+            state = f"took {took.total_seconds():.2f} s"
+        click.echo(f"{name}: at {run.logical_now.isoformat()} (started {run.started_at.isoformat(timespec='seconds')}), "
+                   f"{state}: {_counts_text(dict(sorted(run.counts.items())))}")  # JSONB keeps no key order
+        if run.error:
+            click.echo(f"  FAILED: {run.error}")
+    db.session.rollback()
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler_cli() -> None:
+    """Run the jobs every SCHEDULER_INTERVAL_SECONDS while this is the active scheduler (one per database); stop with Ctrl-C or SIGTERM."""
+    import logging
+    import signal
+    import threading
+
+    from wfsurvey.jobs.scheduler import SchedulerProcess
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        process = SchedulerProcess(app)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    stop = threading.Event()
+
+    def request_stop(signum, _frame) -> None:
+        logging.getLogger("wfsurvey.jobs.scheduler").info("%s received: stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    process.run(stop)

@@ -52,6 +52,30 @@ class ImportContacts:
     progress: Any = field(default=None, compare=False, repr=False)
 
 
+@dataclass(frozen=True)
+class UpdateOrganization:
+    """Rename, retype or re-place an organisation (regions by code or name within `scheme`)."""
+    organization_id: int
+    name: str
+    org_type: str
+    regions: tuple[str, ...] = ()
+    scheme: str | None = None
+
+
+@dataclass(frozen=True)
+class UpdateContact:
+    contact_id: int
+    name: str
+    email: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class MarkContactOptedOut:
+    """Staff record a person's request (by phone, letter...) to receive no more survey mail."""
+    contact_id: int
+
+
 # --- users --------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -74,6 +98,30 @@ class CreateApiToken:
     """Returns the bearer token, the only time it exists outside the caller: only its hash is stored."""
     user_email: str
     name: str
+
+
+@dataclass(frozen=True)
+class SetUserActive:
+    """Disable (active=False) or enable an account; disabling ends every session of the user."""
+    user_id: int
+    active: bool
+
+
+@dataclass(frozen=True)
+class SetUserRole:
+    user_id: int
+    role: str
+
+
+@dataclass(frozen=True)
+class EndUserSessions:
+    """Sign out: every session of the user ends server-side (the session nonce changes)."""
+    user_id: int
+
+
+@dataclass(frozen=True)
+class RecordLogin:
+    user_id: int
 
 
 # --- templates and rounds -----------------------------------------------------------------
@@ -172,6 +220,39 @@ class RecordDeliveryOutcomes:
     outcomes: tuple[DeliveryOutcome, ...]
 
 
+@dataclass(frozen=True)
+class QueueDueReminders:
+    """Queue the reminder slot due now (wfsurvey.domain.reminders) for a round's unanswered invitations."""
+    round_id: int
+    #: Only invitations with a larger id: the reminders job walks a big round in chunks, one transaction each.
+    after_invitation_id: int = 0
+    #: Look at no more than this many invitations (None: all of them).
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
+class SendReminderNow:
+    """Staff send one reminder by hand: at most one per invitation per day (the round's local date)."""
+    invitation_id: int
+
+
 # --- designations -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RecomputeDesignations:
+    """Apply the designation rule to every region of a round; record only the results that changed."""
+    round_id: int
+
+
+@dataclass(frozen=True)
+class OverrideDesignation:
+    """An admin names a region's navigator counterpart; it wins over the rule until a later override."""
+    round_id: int
+    region: str
+    name: str
+    email: str
+    organization: str
+    reason: str
+
 
 _unused = field

@@ -7,9 +7,61 @@ from __future__ import annotations
 
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
+from wfsurvey.mail import sender
+from wfsurvey.services import respond, rounds, templates
+from wfsurvey.services import stakeholders, users
+from wfsurvey.services import designations
+from wfsurvey.services import accounts, stakeholder_edits
+from wfsurvey.services import reminders
 
-COMMAND_HANDLERS: dict[type, object] = {}
+COMMAND_HANDLERS: dict[type, object] = {
+    # stakeholders
+    cmd.CreateRegion: stakeholders.create_region,
+    cmd.ImportRegions: stakeholders.import_regions,
+    cmd.CreateOrganization: stakeholders.create_organization,
+    cmd.CreateContact: stakeholders.create_contact,
+    cmd.ImportContacts: stakeholders.handle_import_contacts,
+    cmd.UpdateOrganization: stakeholder_edits.update_organization,
+    cmd.UpdateContact: stakeholder_edits.update_contact,
+    cmd.MarkContactOptedOut: stakeholder_edits.mark_contact_opted_out,
+    # users
+    cmd.CreateUser: users.create_user,
+    cmd.SetPassword: users.set_password,
+    cmd.CreateApiToken: users.create_api_token,
+    cmd.SetUserActive: accounts.set_user_active,
+    cmd.SetUserRole: accounts.set_user_role,
+    cmd.EndUserSessions: accounts.end_user_sessions,
+    cmd.RecordLogin: accounts.record_login,
+    # templates and rounds
+    cmd.CreateTemplate: templates.create_template,
+    cmd.CreateRound: rounds.create_round,
+    cmd.LaunchRound: rounds.launch_round,
+    cmd.OpenRound: rounds.open_round,
+    cmd.CloseRound: rounds.close_round,
+    cmd.ExtendRound: rounds.extend_round,
+    cmd.CancelRound: rounds.cancel_round,
+    cmd.InviteLatecomers: rounds.invite_latecomers,
+    cmd.ResendInvitation: rounds.resend_invitation,
+    # respondents
+    cmd.SaveAnswers: respond.save_answers,
+    cmd.OptOut: respond.opt_out,
+    cmd.ForwardInvitation: respond.forward,
+    # mail
+    cmd.RecordDeliveryOutcomes: sender.record_delivery_outcomes,
+    cmd.QueueDueReminders: reminders.queue_due_reminders,
+    cmd.SendReminderNow: reminders.send_reminder_now,
+    # designations
+    cmd.RecomputeDesignations: designations.recompute_designations,
+    cmd.OverrideDesignation: designations.override_designation,
+}
 
-EVENT_HANDLERS: dict[type[ev.Event], list] = {}
+EVENT_HANDLERS: dict[type[ev.Event], list] = {
+    # designations: recomputed in the same unit of work as the answer or the close
+    # reminders: an answer cancels the person's reminders still waiting in the outbox
+    ev.ResponseSubmitted: [designations.on_responses, reminders.cancel_moot_reminders],
+    ev.ResponseAmended: [designations.on_responses],
+    ev.RoundLaunched: [designations.on_round_launched],
+    ev.RoundClosed: [designations.on_round_closed],
+}
 
-_ = cmd
+_unused = cmd

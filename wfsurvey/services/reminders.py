@@ -1,0 +1,204 @@
+"""Reminder commands: queue the slot due now for a round's unanswered invitations, send one by hand, and drop reminders an answer made moot.
+
+The sweep is set-based (one query for the invitations, one for the reminders already queued,
+one for the people with mail still waiting) so that a round of 100,000 invitations is swept in
+seconds, and a second sweep at the same time finds nothing to do.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import distinct, select, update
+
+from wfsurvey.domain import commands as cmd
+from wfsurvey.domain import events as ev
+from wfsurvey.domain import reminders as rules
+from wfsurvey.models import Contact, Invitation, OutboxMessage
+from wfsurvey.models.base import DomainError
+from wfsurvey.services import invitations
+from wfsurvey.services.rounds import NotFound, get_round
+
+#: Invitations queued per INSERT batch and ids per IN (...) list.
+CHUNK = 5000
+#: Outbox statuses of a message that has not left yet: the person will hear from us soon anyway.
+WAITING = ("queued", "sending")
+
+
+@dataclass
+class ReminderSweep:
+    """What one QueueDueReminders did for a round (or for one chunk of its invitations)."""
+
+    round_id: int
+    #: The slot that was due, e.g. "P2D"; None when none was.
+    slot: str | None = None
+    #: Reminders queued now.
+    queued: int = 0
+    #: Already reminded for this slot or a later one (also after a missed slot was skipped).
+    covered: int = 0
+    #: Their invitation reached them after the slot fell due: this slot is not theirs.
+    not_theirs: int = 0
+    #: Messaged too recently (sent, or still waiting in the outbox): they get it at a later sweep.
+    waiting_gap: int = 0
+    #: Highest invitation id looked at, and whether there are more beyond it (see the command's limit).
+    last_invitation_id: int = 0
+    more: bool = False
+    #: Why nothing was looked at, if so: the round is not open, no slot is due, outside sending hours.
+    note: str = ""
+
+    def counts(self) -> dict[str, int]:
+        return {"queued": self.queued, "covered": self.covered, "not_theirs": self.not_theirs, "waiting_gap": self.waiting_gap}
+
+
+def queue_due_reminders(command: cmd.QueueDueReminders, uow) -> ReminderSweep:
+    session = uow.session
+    now = uow.now
+    # Locking the round serialises two sweeps of it (two schedulers, or a sweep and a manual `jobs run`).
+    round_ = get_round(session, command.round_id, lock=True)
+    sweep = ReminderSweep(round_id=round_.id)
+    if round_.state != "open":
+        sweep.note = f"round is {round_.state}"
+        return sweep
+    settings = round_.reminders or {}
+    slots = rules.schedule(round_.closes_at, round_.timezone, settings.get("offsets") or (), opens_at=round_.opens_at)
+    slot = rules.due_slot(slots, now, round_.closes_at)
+    if slot is None:
+        sweep.note = "no reminder due"
+        return sweep
+    sweep.slot = slot.name
+    if not rules.in_sending_hours(now, round_.timezone, settings.get("send_hours")):
+        sweep.note = "outside sending hours"
+        return sweep
+
+    # Eligibility is read here, in the transaction that queues: on PostgreSQL the rows stay locked
+    # until commit, so an answer submitted meanwhile waits and then cancels what was queued.
+    query = (
+        select(Invitation.id, Invitation.sent_at, Contact.email, Contact.last_messaged_at)
+        .join(Contact, Contact.id == Invitation.contact_id)
+        .where(Invitation.round_id == round_.id, Invitation.status.in_(rules.REMINDABLE),
+               Invitation.id > command.after_invitation_id, Contact.opted_out_at.is_(None))
+        .order_by(Invitation.id)
+        .with_for_update(of=Invitation)
+    )
+    if command.limit is not None:
+        query = query.limit(command.limit)
+    rows = session.execute(query).all()
+    if not rows:
+        return sweep
+    sweep.last_invitation_id = rows[-1].id
+    sweep.more = command.limit is not None and len(rows) == command.limit
+
+    covering = rules.superseding(slots, slot)
+    reminded = {
+        invitation_id for invitation_id, key in _reminder_keys(session, rows[0].id, rows[-1].id)
+        if rules.slot_of_key(key) in covering
+    }
+    candidates = []
+    for row in rows:
+        if row.id in reminded:
+            sweep.covered += 1
+        elif not rules.received_before(row.sent_at, slot):
+            sweep.not_theirs += 1
+        elif not rules.gap_respected(row.last_messaged_at, now, settings.get("min_gap_hours")):
+            sweep.waiting_gap += 1
+        else:
+            candidates.append(row)
+
+    # Mail queued but not yet sent counts as a message now: two rounds swept one after the
+    # other must not both write to one person inside the gap.
+    waiting = _addresses_with_mail_waiting(session) if candidates else set()
+    due = []
+    for row in candidates:
+        if row.email in waiting:
+            sweep.waiting_gap += 1
+        else:
+            due.append(row.id)
+
+    for start in range(0, len(due), CHUNK):
+        sweep.queued += _queue(uow, round_, due[start:start + CHUNK], slot.name)
+    return sweep
+
+
+def send_reminder_now(command: cmd.SendReminderNow, uow) -> int:
+    """Queue one reminder for an invitation; returns the outbox message id."""
+    session = uow.session
+    invitation = session.get(Invitation, command.invitation_id, with_for_update=True)
+    if invitation is None:
+        raise NotFound(f"no invitation {command.invitation_id}")
+    round_ = invitation.round
+    if round_.window_state(uow.now) != "open":
+        raise DomainError(f"reminders are sent only while the round is open; it is {round_.window_state(uow.now).replace('_', ' ')}")
+    if invitation.status == "pending":
+        raise DomainError("the invitation has not been delivered yet: nothing to remind of (resend it instead)")
+    if invitation.status not in rules.REMINDABLE or invitation.contact.opted_out_at is not None:
+        status = "opted_out" if invitation.contact.opted_out_at is not None else invitation.status
+        raise DomainError(f"the invitation is {status.replace('_', ' ')}: no reminder is sent")
+    slot = rules.manual_slot(uow.now, round_.timezone)
+    key = rules.slot_key(invitation.id, slot)
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)) is not None:
+        raise DomainError("a reminder was already sent by hand today; try again tomorrow", code="conflict")
+    _queue(uow, round_, [invitation.id], slot)
+    return session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key))
+
+
+def cancel_moot_reminders(events: list[ev.ResponseSubmitted], uow) -> None:
+    """Policy: an answer cancels reminders still waiting in the outbox (queued by a sweep just before it)."""
+    ids = sorted({e.invitation_id for e in events})
+    for start in range(0, len(ids), CHUNK):
+        uow.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.invitation_id.in_(ids[start:start + CHUNK]), OutboxMessage.kind == "reminder",
+                   OutboxMessage.status == "queued")
+            .values(status="cancelled")
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _reminder_keys(session, first_id: int, last_id: int) -> list[tuple[int, str]]:
+    """(invitation id, dedupe key) of every reminder of the invitations with ids in [first_id, last_id].
+
+    By the invitation index alone (an invitation belongs to one round): filtering by the round's
+    index would make each chunk read every message of the round.
+    """
+    return session.execute(
+        select(OutboxMessage.invitation_id, OutboxMessage.dedupe_key)
+        .where(OutboxMessage.invitation_id.between(first_id, last_id), OutboxMessage.kind == "reminder")
+    ).all()
+
+
+def _addresses_with_mail_waiting(session) -> set[str]:
+    """Addresses with any message (of any round) not yet sent.
+
+    One pass over the waiting rows (by the status index), matched in Python: outbox.to_addr has no
+    index, so a join or an IN list per address would scan them once per person.
+    """
+    return set(session.scalars(select(distinct(OutboxMessage.to_addr)).where(OutboxMessage.status.in_(WAITING))))
+
+
+def _queue(uow, round_, invitation_ids: list[int], slot: str) -> int:
+    """Queue one reminder per invitation for `slot`, count it on the invitation, and record ReminderQueued."""
+    session = uow.session
+    first, last = min(invitation_ids), max(invitation_ids)
+    wanted = {rules.slot_key(invitation_id, slot) for invitation_id in invitation_ids}
+    # Only messages this call adds are counted and announced, should a key be in the outbox already.
+    before = {key for _, key in _reminder_keys(session, first, last)}
+    recipients = invitations.recipients_for(session, invitation_ids)
+    invitations.queue_messages(uow, round_, recipients, kind="reminder", dedupe=f"reminder:{{invitation_id}}:{slot}")
+    queued = session.execute(
+        select(OutboxMessage.id, OutboxMessage.invitation_id, OutboxMessage.dedupe_key)
+        .where(OutboxMessage.invitation_id.between(first, last), OutboxMessage.kind == "reminder")
+        .order_by(OutboxMessage.invitation_id)
+    ).all()
+    queued = [(message_id, invitation_id) for message_id, invitation_id, key in queued if key in wanted and key not in before]
+    if not queued:
+        return 0
+    ids = [invitation_id for _, invitation_id in queued]
+    for start in range(0, len(ids), CHUNK):
+        session.execute(
+            update(Invitation)
+            .where(Invitation.id.in_(ids[start:start + CHUNK]))
+            .values(reminders_sent=Invitation.reminders_sent + 1)
+            .execution_options(synchronize_session=False)
+        )
+    for message_id, invitation_id in queued:
+        uow.record(ev.ReminderQueued(invitation_id=invitation_id, round_id=round_.id, slot=slot, message_id=message_id))
+    return len(queued)
