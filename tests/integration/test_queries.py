@@ -203,9 +203,10 @@ def test_query_counts_do_not_grow_with_the_round(app):
                navigator="nav@example.org")
         answer(invitation_of(r.id, f"college1.{codes[1]}@example.org"), colleges=2)
         counts = {}
+        round_id = r.id  # statements() empties the session, which detaches `r`
         for name, query in (("status", round_status), ("baseline", baseline_table), ("designations", round_designations)):
             with statements() as seen:
-                result = query(db.session, r.id)
+                result = query(db.session, round_id)
             assert result
             counts[name] = len(seen)
         measured.append(counts)
