@@ -1,0 +1,105 @@
+"""A round's outcome pages: navigator-counterpart designations (with the admin override) and the baseline table
+with its pilot-area ranking and CSV/XLSX downloads. Figures come from wfsurvey.queries (fixed statement counts)."""
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, render_template, url_for
+
+from wfsurvey import clock
+from wfsurvey.authz import actor, admin_required, staff_required
+from wfsurvey.blueprints.staff import bp
+from wfsurvey.domain import commands as cmd
+from wfsurvey.extensions import db
+from wfsurvey.forms import add_domain_errors
+from wfsurvey.forms.rounds import OverrideForm
+from wfsurvey.forms.stakeholders import ORG_TYPE_LABELS
+from wfsurvey.models.base import DomainError
+from wfsurvey.queries import NotFound, exports
+from wfsurvey.queries.baseline import baseline_table
+from wfsurvey.queries.designations import counterpart_summary, round_designations
+from wfsurvey.queries.status import load_round
+from wfsurvey.services import handle
+
+#: Designation statuses as the page words them.
+STATUS_LABELS = {"designated": "Designated", "conflict": "Conflict", "unfilled": "Unfilled"}
+
+
+def _override_form(region: str, **kwargs) -> OverrideForm:
+    # One form per region on the page: the prefix keeps their field ids apart.
+    return OverrideForm(prefix=f"override-{region}", **kwargs)
+
+
+def render_designations(round_id: int, *, failed: tuple[str, OverrideForm] | None = None):
+    try:
+        round_ = load_round(db.session, round_id)
+        designations = round_designations(db.session, round_id)
+    except NotFound:
+        abort(404)
+    forms = {}
+    for item in designations:
+        forms[item["region"]] = failed[1] if failed and failed[0] == item["region"] else _override_form(item["region"], formdata=None)
+    return render_template("staff/designations.html", round=round_, designations=designations,
+                           summary=counterpart_summary(designations), forms=forms, status_labels=STATUS_LABELS,
+                           can_override=round_.state not in ("draft", "cancelled"))
+
+
+@bp.get("/rounds/<int:round_id>/designations")
+@staff_required
+def round_designations_page(round_id: int):
+    return render_designations(round_id)
+
+
+@bp.post("/rounds/<int:round_id>/designations/<region>/override")
+@admin_required
+def override_designation(round_id: int, region: str):
+    form = _override_form(region)
+    if form.validate_on_submit():
+        try:
+            handle(cmd.OverrideDesignation(round_id=round_id, region=region, name=form.name.data,
+                                           email=form.email.data, organization=form.organization.data or "",
+                                           reason=form.reason.data),
+                   actor=actor(), now=clock.now())
+        except DomainError as exc:
+            if exc.code == "not_found" and not exc.fields:
+                abort(404)
+            add_domain_errors(form, exc)
+        else:
+            flash(f"The navigator counterpart of {region} is now {form.name.data.strip()} (override recorded).", "success")
+            return redirect(url_for("staff.round_designations_page", round_id=round_id, _anchor=f"region-{region}"))
+    return render_designations(round_id, failed=(region, form))
+
+
+# --- baseline table -----------------------------------------------------------------------
+
+def _table(round_id: int) -> dict:
+    try:
+        return baseline_table(db.session, round_id)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/rounds/<int:round_id>/baseline")
+@staff_required
+def round_baseline(round_id: int):
+    table = _table(round_id)
+    return render_template("staff/baseline.html", table=table, round=table["round"], type_labels=ORG_TYPE_LABELS,
+                           status_labels=STATUS_LABELS)
+
+
+def _download(body: bytes, media_type: str, round_id: int, extension: str) -> Response:
+    response = Response(body, mimetype=media_type.split(";")[0])
+    if "charset" in media_type:
+        response.charset = "utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="round-{round_id}-baseline.{extension}"'
+    return response
+
+
+@bp.get("/rounds/<int:round_id>/baseline.csv")
+@staff_required
+def round_baseline_csv(round_id: int):
+    return _download(exports.baseline_csv(_table(round_id)), exports.CSV_MEDIA_TYPE, round_id, "csv")
+
+
+@bp.get("/rounds/<int:round_id>/baseline.xlsx")
+@staff_required
+def round_baseline_xlsx(round_id: int):
+    return _download(exports.baseline_xlsx(_table(round_id)), exports.XLSX_MEDIA_TYPE, round_id, "xlsx")

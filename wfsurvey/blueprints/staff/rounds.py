@@ -1,0 +1,375 @@
+"""Round pages: the list, the create wizard with its previews, one round with its moves (launch, extend, close,
+cancel, invite late-comers), its invitations, and resending or reminding one invitation by hand.
+
+Every move is a command; a refused one (DomainError) comes back as a message on the page, never a 500.
+Invitations are shown by status and last message, never by link: a respondent's token never reaches a staff page.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from wfsurvey import clock
+from wfsurvey.authz import actor, staff_required
+from wfsurvey.blueprints.respond.display import QuestionView, question_views
+from wfsurvey.blueprints.staff import bp, short_local
+from wfsurvey.domain import commands as cmd
+from wfsurvey.domain import reminders as reminder_rules
+from wfsurvey.domain.rules import format_local, parse_local, to_local
+from wfsurvey.extensions import db
+from wfsurvey.forms import ActionForm, add_domain_errors
+from wfsurvey.forms.rounds import DEFINITION_FIELDS, CancelForm, ExtendForm, RoundFilterForm, RoundForm
+from wfsurvey.forms.stakeholders import ORG_TYPE_LABELS
+from wfsurvey.mail.render import RenderedEmail, render_email, sender_name
+from wfsurvey.models import ORG_TYPES, Invitation, Round, Template
+from wfsurvey.models.base import DomainError
+from wfsurvey.queries import rounds as round_queries
+from wfsurvey.queries.status import region_names
+from wfsurvey.services import audience, handle
+from wfsurvey.services.templates import find_template
+
+#: The token in the sample link of the invitation preview: visibly not a real one.
+SAMPLE_TOKEN = "preview-token"
+#: How many of the people a draft would invite the preview lists by name.
+AUDIENCE_SAMPLE = 50
+INVITATIONS_PER_PAGE = 50
+#: Where a button on a list of invitations sends the user back to (a name, never a URL: no open redirect).
+BACK_TO = {"dashboard": "staff.round_dashboard", "invitations": "staff.round_invitations", "round": "staff.round_detail"}
+
+
+def scheme() -> str:
+    return current_app.config.get("REGION_SCHEME", "cc-macro")
+
+
+def round_or_404(round_id: int) -> Round:
+    round_ = db.session.scalars(select(Round).options(joinedload(Round.template)).where(Round.id == round_id)).first()
+    if round_ is None:
+        abort(404)
+    return round_
+
+
+def local_and_utc(moment, tz_name: str) -> dict[str, str]:
+    """A time as staff read it: spelt out in the round's zone (with its abbreviation) and in UTC."""
+    return {"local": format_local(moment, tz_name), "utc": moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+
+
+# --- list ---------------------------------------------------------------------------------
+
+@bp.get("/rounds")
+@staff_required
+def rounds():
+    filters = RoundFilterForm(request.args)
+    state = (filters.state.data or None) if filters.validate() else None
+    page_number = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = round_queries.round_list(db.session, state=state, page=page_number, per_page=50)
+    return render_template("staff/round_list.html", filters=filters, page=page,
+                           pages=max(1, math.ceil(page.total / page.per_page)))
+
+
+# --- the create wizard --------------------------------------------------------------------
+
+@dataclass
+class AudienceSummary:
+    invited: int
+    opted_out: int
+    by_type: dict[str, int]
+    sample: list[audience.Eligible] = field(default_factory=list)
+
+
+@dataclass
+class WizardPreview:
+    """What the wizard's Preview shows; each part is None when the inputs it needs are missing or wrong."""
+
+    audience: AudienceSummary | None = None
+    audience_error: str | None = None
+    window: dict[str, dict[str, str]] | None = None
+    reminders: list[dict[str, str]] | None = None
+    template: Template | None = None
+    email: RenderedEmail | None = None
+    sample_link: str = ""
+    questions: list[QuestionView] | None = None
+    preview_as: str = "lwib"
+
+
+def summarise_audience(definition: dict[str, Any]) -> AudienceSummary:
+    found = audience.resolve(db.session, definition)
+    by_type = Counter(person.org_type for person in found.eligible)
+    ordered = {t: by_type[t] for t in ORG_TYPES if by_type[t]}
+    return AudienceSummary(len(found.eligible), found.opted_out, ordered, found.eligible[:AUDIENCE_SAMPLE])
+
+
+def reminder_times(settings: dict[str, Any] | None, tz_name: str, closes_at, opens_at) -> list[dict[str, str]]:
+    """Each reminder slot of a round's reminder settings with the time it falls due (slots before the window opens never come)."""
+    offsets = (settings or {}).get("offsets") or ()
+    return [{"offset": slot.name, **local_and_utc(slot.due_at, tz_name)}
+            for slot in reminder_rules.schedule(closes_at, tz_name, offsets, opens_at=opens_at)]
+
+
+def sample_email(template: Template, title: str, opens_at, closes_at, tz_name: str,
+                 person: audience.Eligible | None) -> tuple[RenderedEmail, str]:
+    base = current_app.config["BASE_URL"].rstrip("/")
+    link = f"{base}/r/{SAMPLE_TOKEN}"
+    rendered = render_email(
+        "invitation", contact_name=person.name if person else "Pat Example",
+        organization_name=person.organization_name if person else "Example Workforce Board",
+        round_title=title or "(round title)", template_title=template.title,
+        opens_local=format_local(opens_at, tz_name), closes_local=format_local(closes_at, tz_name),
+        link=link, opt_out_link=f"{link}/opt-out", sender_name=sender_name(current_app.config["MAIL_FROM"]),
+    )
+    return rendered, link
+
+
+def wizard_preview(form: RoundForm) -> WizardPreview:
+    preview = WizardPreview()
+    preview.preview_as = request.form.get("preview_as") if request.form.get("preview_as") in ORG_TYPES else "lwib"
+    if not any(form[name].errors for name in ("regions", "org_types", "include_contacts", "exclude_contacts")):
+        try:
+            preview.audience = summarise_audience(form.audience())
+        except DomainError as exc:
+            preview.audience_error = exc.message
+    window = form.window()
+    if window is not None:
+        opens_at, closes_at = window
+        preview.window = {"opens": local_and_utc(opens_at, form.timezone.data),
+                          "closes": local_and_utc(closes_at, form.timezone.data)}
+        if not (form.offsets.errors or form.other_offsets.errors):
+            preview.reminders = reminder_times(form.definition()["reminders"], form.timezone.data, closes_at, opens_at)
+    key = form.template_key()
+    if key is not None and not form.template.errors:
+        preview.template = find_template(db.session, *key)
+    if preview.template is not None:
+        preview.questions = question_views(preview.template.questions, preview.preview_as, {}, {})
+        if window is not None:
+            person = preview.audience.sample[0] if preview.audience and preview.audience.sample else None
+            preview.email, preview.sample_link = sample_email(preview.template, (form.title.data or "").strip(),
+                                                              window[0], window[1], form.timezone.data, person)
+    return preview
+
+
+def _flatten(fields: dict[str, Any], prefix: str = "") -> dict[str, list[str]]:
+    """{"audience": {"regions": [...]}} -> {"audience.regions": [...]}; marshmallow nests a field's errors."""
+    out: dict[str, list[str]] = {}
+    for key, value in fields.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flatten(value, name + "."))
+        elif isinstance(value, list):
+            out[name] = [str(v) if not isinstance(v, dict) else "; ".join(f"{k}: {m}" for k, m in v.items()) for v in value]
+        else:
+            out[name] = [str(value)]
+    return out
+
+
+def add_definition_errors(form: RoundForm, exc: DomainError) -> None:
+    flat = _flatten(exc.fields or {})
+    placed = {DEFINITION_FIELDS[name]: messages for name, messages in flat.items() if name in DEFINITION_FIELDS}
+    add_domain_errors(form, DomainError(exc.message, code=exc.code, fields=placed))
+    # Anything that names no field of the wizard is still said, at the top of the page.
+    for name, messages in flat.items():
+        if name not in DEFINITION_FIELDS:
+            form.form_errors.append(f"{name}: {' '.join(messages)}")
+
+
+@bp.route("/rounds/new", methods=["GET", "POST"])
+@staff_required
+def new_round():
+    form = RoundForm(scheme=scheme())
+    preview = None
+    if form.is_submitted():
+        valid = form.validate()
+        if form.csrf_token.errors:
+            pass  # an expired page: the error summary says so, nothing is previewed or created
+        elif request.form.get("action") == "preview":
+            preview = wizard_preview(form)
+        elif valid:
+            try:
+                round_ = handle(cmd.CreateRound(form.definition()), actor=actor(), now=clock.now())
+            except DomainError as exc:
+                add_definition_errors(form, exc)
+            else:
+                flash(f"Draft round {round_.id} created. Check it, then launch it.", "success")
+                return redirect(url_for("staff.round_detail", round_id=round_.id))
+    return render_template("staff/round_new.html", form=form, preview=preview, type_labels=ORG_TYPE_LABELS,
+                           org_types=ORG_TYPES, has_templates=bool(form.template.choices),
+                           has_regions=bool(form.regions.choices))
+
+
+# --- one round ----------------------------------------------------------------------------
+
+def _latecomers(round_: Round) -> int:
+    """People now in the audience who have no invitation yet (joined or changed after launch)."""
+    eligible = audience.resolve(db.session, round_.audience).eligible
+    invited = set(db.session.scalars(select(Invitation.contact_id).where(Invitation.round_id == round_.id)))
+    return sum(1 for person in eligible if person.contact_id not in invited)
+
+
+def render_round(round_: Round, *, extend_form: ExtendForm | None = None, cancel_form: CancelForm | None = None):
+    aud = round_.audience or {}
+    names = region_names(db.session, list(aud.get("regions") or []))
+    would_invite = latecomers = None
+    audience_error = None
+    try:
+        if round_.state == "draft":
+            would_invite = summarise_audience(aud)
+        elif round_.state in ("scheduled", "open"):
+            latecomers = _latecomers(round_)
+    except DomainError as exc:  # a region renamed or removed since the round was made
+        audience_error = exc.message
+    extend_form = extend_form or ExtendForm()
+    cancel_form = cancel_form or CancelForm()
+    if not extend_form.is_submitted():
+        extend_form.closes_at.data = to_local(round_.closes_at, round_.timezone).replace(tzinfo=None)
+    return render_template(
+        "staff/round_detail.html", round=round_, names=names, type_labels=ORG_TYPE_LABELS,
+        opens=local_and_utc(round_.opens_at, round_.timezone), closes=local_and_utc(round_.closes_at, round_.timezone),
+        reminders=reminder_times(round_.reminders, round_.timezone, round_.closes_at, round_.opens_at),
+        invitations=round_queries.invitation_count(db.session, round_.id), would_invite=would_invite,
+        latecomers=latecomers, audience_error=audience_error, extend_form=extend_form, cancel_form=cancel_form,
+        action_form=ActionForm(), now_utc=clock.now(),
+    )
+
+
+@bp.get("/rounds/<int:round_id>")
+@staff_required
+def round_detail(round_id: int):
+    return render_round(round_or_404(round_id))
+
+
+def _run(command: Any) -> Any | None:
+    """Handle a command for a button; a refusal becomes an error message, and None."""
+    try:
+        return handle(command, actor=actor(), now=clock.now())
+    except DomainError as exc:
+        flash(f"Not done: {exc.message}.", "error")
+        return None
+
+
+@bp.post("/rounds/<int:round_id>/launch")
+@staff_required
+def launch_round(round_id: int):
+    round_ = round_or_404(round_id)
+    if _run(cmd.LaunchRound(round_.id)) is not None:
+        round_ = round_or_404(round_id)
+        count = round_queries.invitation_count(db.session, round_id)
+        flash(f"Round launched: {count} invitation{'s' if count != 1 else ''} issued; the round is {round_.state}"
+              + (" and the invitations are on their way." if round_.state == "open"
+                 else f" and opens {format_local(round_.opens_at, round_.timezone)}."), "success")
+    return redirect(url_for("staff.round_detail", round_id=round_id))
+
+
+@bp.post("/rounds/<int:round_id>/extend")
+@staff_required
+def extend_round(round_id: int):
+    round_ = round_or_404(round_id)
+    form = ExtendForm()
+    if form.validate_on_submit():
+        closes_at = parse_local(form.closes_at.data, round_.timezone)
+        try:
+            handle(cmd.ExtendRound(round_.id, closes_at), actor=actor(), now=clock.now())
+        except DomainError as exc:
+            add_domain_errors(form, exc)
+        else:
+            flash(f"The round now closes {format_local(closes_at, round_.timezone)}.", "success")
+            return redirect(url_for("staff.round_detail", round_id=round_id))
+    return render_round(round_, extend_form=form)
+
+
+@bp.post("/rounds/<int:round_id>/close")
+@staff_required
+def close_round(round_id: int):
+    round_ = round_or_404(round_id)
+    if _run(cmd.CloseRound(round_.id)) is not None:
+        flash("The round is closed: no more answers are accepted and the designations are final.", "success")
+    return redirect(url_for("staff.round_detail", round_id=round_id))
+
+
+@bp.post("/rounds/<int:round_id>/cancel")
+@staff_required
+def cancel_round(round_id: int):
+    round_ = round_or_404(round_id)
+    form = CancelForm()
+    if form.validate_on_submit():
+        try:
+            handle(cmd.CancelRound(round_.id, form.reason.data.strip()), actor=actor(), now=clock.now())
+        except DomainError as exc:
+            add_domain_errors(form, exc)
+        else:
+            flash("The round is cancelled; everyone who received an invitation is told.", "success")
+            return redirect(url_for("staff.round_detail", round_id=round_id))
+    return render_round(round_, cancel_form=form)
+
+
+@bp.post("/rounds/<int:round_id>/latecomers")
+@staff_required
+def invite_latecomers(round_id: int):
+    round_ = round_or_404(round_id)
+    invited = _run(cmd.InviteLatecomers(round_.id))
+    if invited is not None:
+        flash(f"{invited} late-comer{'s' if invited != 1 else ''} invited." if invited else
+              "Nobody new to invite: everyone in the audience already has an invitation.", "success")
+    return redirect(url_for("staff.round_detail", round_id=round_id))
+
+
+# --- invitations --------------------------------------------------------------------------
+
+def _invitation_or_404(round_id: int, invitation_id: int) -> Invitation:
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.round_id != round_id:
+        abort(404)
+    return invitation
+
+
+def _back(round_id: int):
+    endpoint = BACK_TO.get(request.form.get("back", ""), "staff.round_dashboard")
+    return redirect(url_for(endpoint, round_id=round_id))
+
+
+@bp.get("/rounds/<int:round_id>/invitations")
+@staff_required
+def round_invitations(round_id: int):
+    round_ = round_or_404(round_id)
+    status = request.args.get("status") or None
+    page_number = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = round_queries.invitations(db.session, round_id, status=status, page=page_number, per_page=INVITATIONS_PER_PAGE)
+    return render_template("staff/round_invitations.html", round=round_, page=page, status=status,
+                           pages=max(1, math.ceil(page.total / page.per_page)), type_labels=ORG_TYPE_LABELS,
+                           statuses=("pending", "sent", "started", "submitted", "forwarded", "bounced", "opted_out"))
+
+
+@bp.post("/rounds/<int:round_id>/invitations/<int:invitation_id>/resend")
+@staff_required
+def resend_invitation(round_id: int, invitation_id: int):
+    invitation = _invitation_or_404(round_id, invitation_id)
+    if _run(cmd.ResendInvitation(invitation.id)) is not None:
+        flash(f"The invitation to {invitation.contact.name} is queued again, with a new link.", "success")
+    return _back(round_id)
+
+
+@bp.post("/rounds/<int:round_id>/invitations/<int:invitation_id>/remind")
+@staff_required
+def remind_invitation(round_id: int, invitation_id: int):
+    invitation = _invitation_or_404(round_id, invitation_id)
+    if _run(cmd.SendReminderNow(invitation.id)) is not None:
+        flash(f"A reminder to {invitation.contact.name} is queued.", "success")
+    return _back(round_id)
+
+
+@bp.app_template_filter("iso_local")
+def iso_local(value: str | None, tz_name: str | None = None) -> str:
+    """An ISO 8601 time as a query returns it, shown like short_local ("2026-10-05 09:00 PDT")."""
+    if not value:
+        return ""
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return short_local(moment, tz_name)

@@ -1,0 +1,210 @@
+"""Forms of the round pages: the create wizard, the moves on a round (extend, cancel, plain buttons) and the
+designation override; each turns what a person typed into what a command takes."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import (
+    BooleanField, DateTimeLocalField, Form, IntegerField, SelectChoice, SelectField, StringField, TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from wfsurvey.domain.rules import parse_duration, parse_local, zone
+from wfsurvey.extensions import db
+from wfsurvey.forms.stakeholders import ORG_TYPE_CHOICES, CheckboxesField, region_choices
+from wfsurvey.models import Contact, Template
+from wfsurvey.models.surveys import ROUND_STATES
+
+#: Time zones offered first (the programme is Californian); the configured one is added when missing.
+COMMON_TIMEZONES = (
+    "America/Los_Angeles", "America/Denver", "America/Phoenix", "America/Chicago", "America/New_York",
+    "America/Anchorage", "Pacific/Honolulu", "UTC",
+)
+#: Reminder offsets offered as checkboxes; others can be typed as ISO 8601 durations.
+OFFSET_CHOICES = [SelectChoice("P14D", "14 days before close"), SelectChoice("P7D", "7 days before close"),
+                  SelectChoice("P3D", "3 days before close"), SelectChoice("P2D", "2 days before close"),
+                  SelectChoice("P1D", "1 day before close")]
+RESPONSE_RULE_CHOICES = [
+    SelectChoice("organization", "One response per organisation (the first to submit answers for it)"),
+    SelectChoice("contact", "One response per person"),
+]
+_LIST_SEPARATORS = re.compile(r"[\s,;]+")
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def split_list(text: str | None) -> list[str]:
+    """Items of a box where people type lists: separated by commas, semicolons, spaces or new lines."""
+    return [item for item in _LIST_SEPARATORS.split(text or "") if item]
+
+
+def template_choices() -> list[SelectChoice]:
+    """Every template version, newest version of each slug first, as "slug:version"."""
+    rows = db.session.execute(
+        select(Template.slug, Template.version, Template.title).order_by(Template.slug, Template.version.desc())
+    ).all()
+    return [SelectChoice(f"{slug}:{version}", f"{title} ({slug}, version {version})") for slug, version, title in rows]
+
+
+def timezone_choices() -> list[SelectChoice]:
+    names = list(COMMON_TIMEZONES)
+    configured = current_app.config.get("TIMEZONE") or "America/Los_Angeles"
+    if configured not in names:
+        names.insert(0, configured)
+    return [SelectChoice(name, name.replace("_", " ")) for name in names]
+
+
+def _unknown_emails(emails: list[str]) -> list[str]:
+    if not emails:
+        return []
+    known = set(db.session.scalars(select(func.lower(Contact.email)).where(func.lower(Contact.email).in_([e.lower() for e in emails]))))
+    return [e for e in emails if e.lower() not in known]
+
+
+class RoundForm(FlaskForm):
+    """The create wizard: one page in steps (fieldsets); "Preview" shows what would happen, "Create" makes a draft."""
+
+    template = SelectField("Template and version", choices=[], validate_choice=True)
+    title = StringField("Title", validators=[DataRequired("Enter the round's title."), Length(max=300)],
+                        description="Shown to staff and in every email, e.g. “Advanced Manufacturing baseline, winter 2026”.")
+    regions = CheckboxesField("Regions", choices=[], validate_choice=True, description="None ticked: every region.")
+    org_types = CheckboxesField("Organisation types", choices=ORG_TYPE_CHOICES, validate_choice=True,
+                                description="None ticked: every type.")
+    include_contacts = TextAreaField("Also invite these people", validators=[Optional(), Length(max=20000)],
+                                     description="Email addresses of contacts invited whatever their region and type, "
+                                                 "separated by commas or new lines.")
+    exclude_contacts = TextAreaField("Never invite these people", validators=[Optional(), Length(max=20000)],
+                                     description="Email addresses, separated by commas or new lines.")
+    timezone = SelectField("Time zone", choices=[], validate_choice=True,
+                           description="The window and the sending hours are read in this zone (daylight saving included).")
+    opens_at = DateTimeLocalField("Opens", format=DATETIME_FORMAT,
+                                  validators=[InputRequired("Enter when the round opens.")])
+    closes_at = DateTimeLocalField("Closes", format=DATETIME_FORMAT,
+                                   validators=[InputRequired("Enter when the round closes.")])
+    offsets = CheckboxesField("Reminders", choices=OFFSET_CHOICES, validate_choice=True,
+                              description="Sent to people who have not answered yet.")
+    other_offsets = StringField("Other reminder times", validators=[Optional(), Length(max=200)],
+                                description="ISO 8601 durations before close, e.g. “P5D, PT12H”.")
+    min_gap_hours = IntegerField("Minimum gap between two messages to one person (hours)", default=20,
+                                 validators=[InputRequired("Enter a number of hours."), NumberRange(0, 24 * 14)])
+    send_from = IntegerField("Send from (hour)", default=8, validators=[InputRequired("Enter an hour."), NumberRange(0, 23)])
+    send_until = IntegerField("Send until (hour)", default=18, validators=[InputRequired("Enter an hour."), NumberRange(1, 24)],
+                              description="Reminders go out only between these local hours.")
+    response_rule = SelectField("Responses", choices=RESPONSE_RULE_CHOICES, default="organization")
+    baseline = BooleanField("This is the baseline round of the template",
+                            description="Later rounds of the same template are compared against it.")
+
+    def __init__(self, *args, scheme: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.template.choices = template_choices()
+        self.regions.choices = region_choices(scheme)
+        self.timezone.choices = timezone_choices()
+        if not self.is_submitted():
+            self.timezone.data = self.timezone.data or current_app.config.get("TIMEZONE") or "America/Los_Angeles"
+            self.offsets.data = self.offsets.data or ["P7D", "P2D", "P1D"]
+
+    def validate_timezone(self, field: SelectField) -> None:
+        try:
+            zone(field.data or "")
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+    def validate_closes_at(self, field: DateTimeLocalField) -> None:
+        if field.data and self.opens_at.data and field.data <= self.opens_at.data:
+            raise ValidationError("The round must close after it opens.")
+
+    def validate_send_until(self, field: IntegerField) -> None:
+        if field.data is not None and self.send_from.data is not None and field.data <= self.send_from.data:
+            raise ValidationError("Send until a later hour than the first one (e.g. from 8 until 18).")
+
+    def validate_other_offsets(self, field: StringField) -> None:
+        for item in split_list(field.data):
+            try:
+                parse_duration(item)
+            except ValueError as exc:
+                raise ValidationError(str(exc)) from None
+
+    def validate_include_contacts(self, field: TextAreaField) -> None:
+        unknown = _unknown_emails(split_list(field.data))
+        if unknown:
+            raise ValidationError("No contact has the address " + ", ".join(unknown[:10]) + ("…" if len(unknown) > 10 else "") + ".")
+
+    def validate_exclude_contacts(self, field: TextAreaField) -> None:
+        self.validate_include_contacts(field)
+
+    # --- what the form means --------------------------------------------------------------
+
+    def audience(self) -> dict[str, Any]:
+        return {"regions": list(self.regions.data or []), "org_types": list(self.org_types.data or []),
+                "include_contacts": split_list(self.include_contacts.data),
+                "exclude_contacts": split_list(self.exclude_contacts.data)}
+
+    def window(self) -> tuple[dt.datetime, dt.datetime] | None:
+        """(opens, closes) as aware UTC times read in the chosen zone; None while either is missing or wrong."""
+        if not (self.opens_at.data and self.closes_at.data) or self.timezone.errors or self.opens_at.errors or self.closes_at.errors:
+            return None
+        return parse_local(self.opens_at.data, self.timezone.data), parse_local(self.closes_at.data, self.timezone.data)
+
+    def template_key(self) -> tuple[str, int] | None:
+        slug, _, version = (self.template.data or "").rpartition(":")
+        return (slug, int(version)) if slug and version.isdigit() else None
+
+    def definition(self) -> dict[str, Any]:
+        """The POST /rounds shape (naive local times, read in `timezone` by the command)."""
+        slug, version = self.template_key() or ("", None)
+        offsets = list(self.offsets.data or []) + [o.upper() for o in split_list(self.other_offsets.data)]
+        out: dict[str, Any] = {
+            "template": slug, "title": (self.title.data or "").strip(), "timezone": self.timezone.data,
+            "opens_at": self.opens_at.data.strftime(DATETIME_FORMAT) if self.opens_at.data else "",
+            "closes_at": self.closes_at.data.strftime(DATETIME_FORMAT) if self.closes_at.data else "",
+            "audience": self.audience(),
+            "reminders": {"offsets": offsets, "min_gap_hours": self.min_gap_hours.data,
+                          "send_hours": [self.send_from.data, self.send_until.data]},
+            "baseline": bool(self.baseline.data), "response_rule": self.response_rule.data,
+        }
+        if version is not None:
+            out["version"] = version
+        return out
+
+
+#: Where each field of a refused definition (flattened "audience.regions") is shown on the wizard.
+DEFINITION_FIELDS = {
+    "template": "template", "version": "template", "title": "title", "timezone": "timezone",
+    "opens_at": "opens_at", "closes_at": "closes_at", "audience.regions": "regions", "audience.org_types": "org_types",
+    "audience.include_contacts": "include_contacts", "audience.exclude_contacts": "exclude_contacts",
+    "audience": "regions", "reminders.offsets": "offsets", "reminders.min_gap_hours": "min_gap_hours",
+    "reminders.send_hours": "send_from", "baseline": "baseline", "response_rule": "response_rule",
+}
+
+
+class ExtendForm(FlaskForm):
+    closes_at = DateTimeLocalField("New close", format=DATETIME_FORMAT, validators=[InputRequired("Enter the new close time.")],
+                                   description="In the round's time zone.")
+
+
+class CancelForm(FlaskForm):
+    reason = TextAreaField("Reason", validators=[DataRequired("Say why the round is cancelled: the people invited are told."),
+                                                 Length(max=1000)],
+                           description="Sent to everyone who received an invitation.")
+
+
+class OverrideForm(FlaskForm):
+    """An admin names a region's navigator counterpart; the rule's result stays in the log."""
+
+    name = StringField("Name", validators=[DataRequired("Enter the counterpart's name."), Length(max=200)])
+    email = StringField("Email address", validators=[DataRequired("Enter the counterpart's email address."), Length(max=320)],
+                        render_kw={"type": "email"})
+    organization = StringField("Organisation", validators=[Optional(), Length(max=300)])
+    reason = TextAreaField("Reason", validators=[DataRequired("Say why the rule's result is overridden."), Length(max=1000)])
+
+
+class RoundFilterForm(Form):
+    """The rounds list's filter (a GET form: no CSRF, it changes nothing)."""
+
+    state = SelectField("State", choices=[SelectChoice("", "Any state"), *(SelectChoice(s) for s in ROUND_STATES)],
+                        validators=[Optional()])
+    page = IntegerField(validators=[Optional()])
