@@ -1,0 +1,175 @@
+"""Browser tests: Playwright drives Debian's Chromium against the test's app, served on loopback by werkzeug.
+
+Every test in this folder is marked `browser`. Without Chromium they are skipped locally, but fail
+when CI=true: CI must run them.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask, got_request_exception
+from werkzeug.serving import make_server
+
+CHROMIUM = "/usr/bin/chromium"
+#: Root in a closed network: without the networking flags Chromium keeps trying to reach the internet.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+LOOPBACK = "127.0.0.1"
+#: Playwright's default timeouts are 30 s; a local page that takes 5 s is already a failure worth seeing.
+ACTION_TIMEOUT_MS = 5_000
+IN_CI = os.environ.get("CI") == "true"
+E2E_DIR = Path(__file__).resolve().parent
+
+
+def browser_unavailable() -> str | None:
+    """Why the browser tests cannot run here, or None when they can."""
+    if not os.access(CHROMIUM, os.X_OK):
+        return f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (pip install playwright; never `playwright install`)"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    # A conftest's collection hook sees every item of the run, not only this folder's.
+    reason = browser_unavailable()
+    for item in items:
+        if not item.path.is_relative_to(E2E_DIR):
+            continue
+        item.add_marker(pytest.mark.browser)
+        if reason and not IN_CI:
+            item.add_marker(pytest.mark.skip(reason=f"browser test: {reason}"))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole run (starting it costs about a second)."""
+    reason = browser_unavailable()
+    if reason:
+        if IN_CI:
+            pytest.fail(f"CI=true and the browser tests must run, but {reason}", pytrace=False)
+        pytest.skip(f"browser test: {reason}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@dataclass
+class LiveServer:
+    """The test's app served over real HTTP; `errors` holds every exception a request raised."""
+
+    url: str
+    app: Flask
+    errors: list[BaseException] = field(default_factory=list)
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[LiveServer]:
+    """Serve the test's app (its database) on a free loopback port from a daemon thread.
+
+    Requests in the server thread push their own app context and use their own database
+    connections; the test's context and session stay the test's, so a test calls
+    `db.session.rollback()` before reading what the browser's requests wrote.
+    """
+    server = make_server(LOOPBACK, 0, app, threaded=True)
+    live = LiveServer(url=f"http://{LOOPBACK}:{server.port}", app=app)
+    # Emailed links must lead back to this server; sign-ins in a row must never hit the login limit.
+    app.config.update(BASE_URL=live.url, RATELIMIT_ENABLED=False)
+
+    def record(sender, exception, **extra):
+        live.errors.append(exception)
+
+    got_request_exception.connect(record, app)
+    thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
+    thread.start()
+    try:
+        yield live
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+        got_request_exception.disconnect(record, app)
+    assert not live.errors, f"the server raised while the browser used it: {live.errors!r}"
+
+
+@dataclass
+class BrowserWatch:
+    """What a page did that a test never wants: requests off loopback, dialogs, script errors, CSP refusals."""
+
+    third_party: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    csp_violations: list[str] = field(default_factory=list)
+
+    def assert_clean(self) -> None:
+        assert self.third_party == [], f"requests left {LOOPBACK}: {self.third_party}"
+        assert self.dialogs == [], f"dialogs opened: {self.dialogs}"
+        assert self.page_errors == [], f"uncaught script errors: {self.page_errors}"
+        assert self.csp_violations == [], f"Content-Security-Policy refusals: {self.csp_violations}"
+
+
+@pytest.fixture
+def watch() -> BrowserWatch:
+    return BrowserWatch()
+
+
+@pytest.fixture
+def new_page(browser, live_server, watch):
+    """A callable: a page in a fresh browser context (own cookies, optional viewport) on the live server.
+
+    Every request to a host other than 127.0.0.1 is aborted and counted, dialogs are dismissed and
+    counted; the contexts close before the server stops, and the watch must end clean.
+    """
+    contexts = []
+
+    def block_off_loopback(route):
+        watch.third_party.append(route.request.url)
+        route.abort()
+
+    def on_dialog(dialog):
+        watch.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    def on_console(message):
+        if message.type == "error" and "Content Security Policy" in message.text:
+            watch.csp_violations.append(message.text)
+
+    def make(viewport: dict | None = None):
+        context = browser.new_context(base_url=live_server.url, viewport=viewport or {"width": 1280, "height": 900},
+                                      accept_downloads=True)
+        context.set_default_timeout(ACTION_TIMEOUT_MS)
+        contexts.append(context)
+        context.route(lambda url: urlsplit(url).hostname != LOOPBACK, block_off_loopback)
+        page = context.new_page()
+        page.on("dialog", on_dialog)
+        page.on("pageerror", lambda exc: watch.page_errors.append(str(exc)))
+        page.on("console", on_console)
+        return page
+
+    try:
+        yield make
+    finally:
+        for context in contexts:
+            context.close()
+    watch.assert_clean()
+
+
+@pytest.fixture
+def page(new_page):
+    """One page at desktop size."""
+    return new_page()
