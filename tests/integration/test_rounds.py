@@ -146,3 +146,16 @@ def test_latecomers_are_invited_once(world, app):
     assert handle(cmd.InviteLatecomers(r.id), actor="user:1", now=now) == 1
     assert handle(cmd.InviteLatecomers(r.id), actor="user:1", now=now) == 0
     assert count(Invitation) == 9 and count(OutboxMessage, OutboxMessage.kind == "invitation") == 9
+
+
+def test_round_closing_at_5pm_pacific_after_the_dst_change_closes_at_1am_utc(world, app):
+    from wfsurvey.jobs import run_due_jobs
+
+    r = builders.launched_round()  # closes 2026-11-02 17:00 America/Los_Angeles (PST, after Nov 1)
+    run_due_jobs(app, now=dt.datetime(2026, 11, 3, 0, 59, 59, tzinfo=UTC))
+    db.session.rollback()
+    assert db.session.get(Round, r.id).state == "open"
+    run_due_jobs(app, now=dt.datetime(2026, 11, 3, 1, 0, 0, tzinfo=UTC))
+    db.session.rollback()
+    closed = db.session.get(Round, r.id)
+    assert closed.state == "closed" and closed.closed_at == dt.datetime(2026, 11, 3, 1, 0, tzinfo=UTC)

@@ -479,3 +479,22 @@ def test_round_pages_answer_404_for_an_unknown_round(staff):
     for path in ("/staff/rounds/99", "/staff/rounds/99/dashboard", "/staff/rounds/99/designations",
                  "/staff/rounds/99/baseline", "/staff/rounds/99/baseline.csv", "/staff/rounds/99/invitations"):
         assert staff.get(path).status_code == 404, path
+
+
+def test_jobs_page_shows_each_jobs_last_run_and_errors(app, signed_in, monkeypatch):
+    import datetime as dt
+
+    from wfsurvey import jobs as jobs_module
+
+    def broken(app_, now):
+        raise RuntimeError("smtp.internal refused the connection")
+
+    monkeypatch.setitem(jobs_module.JOBS, "delivery", broken)
+    jobs_module.run_due_jobs(app, now=dt.datetime(2026, 10, 7, 17, 0, tzinfo=dt.timezone.utc))
+    client, _ = signed_in("staff")
+    page = client.get("/staff/jobs")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    for name in ("windows", "reminders", "delivery", "designations"):
+        assert name in text
+    assert "smtp.internal refused the connection" in text
