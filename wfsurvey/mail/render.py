@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 from jinja2 import Environment, StrictUndefined
+from markupsafe import escape
 
 from wfsurvey.domain.rules import format_local  # noqa: F401  (re-exported: times in emails)
 
@@ -77,6 +78,71 @@ def render_email(kind: str, **context: object) -> RenderedEmail:
     text = _tidy_text(text_template.render(context))
     html = html_env.get_template(f"emails/{kind}.html").render(context)
     return RenderedEmail(subject=subject, text=text, html=html)
+
+
+#: Context values that differ between the recipients of one batch (BatchRenderer fills them in without Jinja).
+PERSONAL_CONTEXT = ("contact_name", "organization_name", "link", "opt_out_link")
+_OPEN, _CLOSE = "\ue000", "\ue001"  # private-use characters: never in real text, untouched by HTML escaping
+_UNTIDY = re.compile(r"[\n\r\t]")
+
+
+class BatchRenderer:
+    """Renders one kind of email for many recipients (a launch queues 100,000): Jinja runs once per batch.
+
+    The templates are rendered with a placeholder for each personal value (PERSONAL_CONTEXT), and
+    each recipient's values are put in their place (HTML-escaped in the HTML part), then the subject
+    and text are tidied exactly as render_email does. This holds while templates only print personal
+    values or test them for truth; a separate skeleton is kept per combination of empty and non-empty
+    values, and each skeleton is checked once against render_email: if they differ, that combination
+    falls back to render_email for every recipient.
+    """
+
+    def __init__(self, kind: str, **shared: object):
+        self.kind = kind
+        self.shared = shared
+        #: (personal keys, which are non-empty) -> (subject, text, tidied text, html) with placeholders, or None:
+        #: use render_email.
+        self._skeletons: dict[tuple, tuple[str, str, str, str] | None] = {}
+
+    def render(self, **personal: object) -> RenderedEmail:
+        context = {**self.shared, **personal}
+        if not all(isinstance(v, str) and _OPEN not in v for v in personal.values()):
+            return render_email(self.kind, **context)
+        key = tuple(sorted((name, bool(value)) for name, value in personal.items()))
+        if key not in self._skeletons:
+            self._skeletons[key] = self._skeleton(personal, context)
+        skeleton = self._skeletons[key]
+        if skeleton is None:
+            return render_email(self.kind, **context)
+        return self._fill(skeleton, personal)
+
+    def _skeleton(self, personal: dict[str, object], context: dict[str, object]) -> tuple[str, str, str, str] | None:
+        marked = {**context, **{name: _OPEN + name + _CLOSE for name, value in personal.items() if value}}
+        text_env, html_env = _environments(current_app._get_current_object())  # type: ignore[attr-defined]
+        render_email(self.kind, **marked)  # validates the kind, the context and the subject block
+        text_template = text_env.get_template(f"emails/{self.kind}.txt")
+        subject = "".join(text_template.blocks["subject"](text_template.new_context(dict(marked))))
+        text = text_template.render(marked)
+        skeleton = (subject, text, _tidy_text(text), html_env.get_template(f"emails/{self.kind}.html").render(marked))
+        return skeleton if self._fill(skeleton, personal) == render_email(self.kind, **context) else None
+
+    @staticmethod
+    def _fill(skeleton: tuple[str, str, str, str], personal: dict[str, object]) -> RenderedEmail:
+        subject, raw_text, tidy_text, html = skeleton
+        # A value without line breaks, tabs or outer spaces cannot change what tidying does, so the
+        # skeleton tidied once serves; any other value is put in first and the text tidied after.
+        clean = all(v == v.strip() and not _UNTIDY.search(v) for v in personal.values() if v)  # type: ignore[union-attr]
+        text = tidy_text if clean else raw_text
+        for name, value in personal.items():
+            if value:
+                mark = _OPEN + name + _CLOSE
+                subject = subject.replace(mark, str(value))
+                text = text.replace(mark, str(value))
+                html = html.replace(mark, str(escape(value)))
+        subject = " ".join(subject.split())
+        if len(subject) > SUBJECT_MAX:
+            subject = subject[: SUBJECT_MAX - 1].rstrip() + "…"
+        return RenderedEmail(subject=subject, text=text if clean else _tidy_text(text), html=html)
 
 
 def _tidy_text(text: str) -> str:

@@ -7,14 +7,17 @@ The rule that keeps a message from going out twice, without a column beyond the 
    ``last_error`` holds the marker ``claimed:<batch>:<time>``.
 2. Just before a row is handed to the mail server its marker becomes ``sending:<batch>:<time>``
    in a conditional update that only succeeds while the row still carries this batch's claim.
-3. The outcome is committed right after the server answers, through the RecordDeliveryOutcomes
-   command (events EmailDelivered, EmailBounced, EmailDeliveryUnknown), again only if the row
-   still carries this batch's marker. Sent, failed and unknown rows are never sent again.
+3. The outcomes are committed in groups, through the RecordDeliveryOutcomes command (events
+   EmailDelivered, EmailBounced, EmailDeliveryUnknown): every OUTCOME_GROUP messages, at the end
+   of each batch, and before the sender gives up a connection or fails; each only if the row still
+   carries this batch's marker. Sent, failed and unknown rows are never sent again. (One
+   transaction per message would cost more than sending the message does.)
 4. A crashed sender leaves rows in ``sending``. Once the marker is older than STALE_AFTER, a later
    run puts rows still marked ``claimed`` back in the queue (they never reached the server) and
-   records rows marked ``sending`` as ``unknown`` (the server may have accepted them): at most the
-   one message in flight at the crash is in doubt, and it is reported, never resent. A live
-   sender stops starting messages of a batch after half of STALE_AFTER, so recovery never races it.
+   records rows marked ``sending`` as ``unknown`` (the server may have accepted them): only the
+   messages handed to the server since the last recorded group (at most OUTCOME_GROUP) are in
+   doubt, and they are reported, never resent. A live sender stops starting messages of a batch
+   after half of STALE_AFTER, so recovery never races it.
 
 Transient failures (4xx, refused connection, timeout, disconnect before the data) go back to
 ``queued`` with exponential backoff (1, 2, 4 ... minutes, at most 6 hours); after MAX_ATTEMPTS
@@ -35,7 +38,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -60,6 +64,8 @@ MAX_ATTEMPTS = 20
 LINK_KINDS = frozenset({"invitation", "reminder", "resend", "forward", "forwarded"})
 
 CLAIMED, SENDING = "claimed", "sending"
+#: Outcomes recorded per RecordDeliveryOutcomes transaction (see rule 3 of the module docstring).
+OUTCOME_GROUP = 100
 
 
 @dataclass
@@ -261,21 +267,34 @@ def _claim(session: Session, *, now: dt.datetime, limit: int, report: DeliveryRe
     return claimed
 
 
-def _start(session: Session, message: ClaimedMessage, now: dt.datetime) -> str | None:
-    """Mark the row as handed to the server; None if the batch lost its claim (a recovery requeued it)."""
+def _start(session: Session | Connection, message: ClaimedMessage, now: dt.datetime) -> str | None:
+    """Mark the row as handed to the server; None if the batch lost its claim (a recovery requeued it).
+
+    One short transaction of its own, on the session or (cheaper, as a batch does) on a connection.
+    """
     batch = message.claim.split(":", 2)[1]
     marker = _marker(SENDING, batch, now)
+    params = {"message_id": message.id, "claim": message.claim, "marker": marker}
     with immediate_transactions():
-        if session.in_transaction():
-            session.rollback()
-        result = session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message.id, OutboxMessage.status == "sending", OutboxMessage.last_error == message.claim)
-            .values(last_error=marker)
-            .execution_options(synchronize_session=False)
-        )
-        session.commit()
+        if isinstance(session, Connection):
+            with session.begin():
+                result = session.execute(_START_SENDING, params)
+        else:
+            if session.in_transaction():
+                session.rollback()
+            result = session.execute(_START_SENDING, params)
+            session.commit()
     return marker if result.rowcount == 1 else None
+
+
+_outbox = OutboxMessage.__table__
+#: _start's statement, built once: it runs once per message, and a Core statement on the table
+#: skips the ORM's update machinery (no ORM object is affected: the claimed rows were copied out).
+_START_SENDING = (
+    update(_outbox)
+    .where(_outbox.c.id == bindparam("message_id"), _outbox.c.status == "sending", _outbox.c.last_error == bindparam("claim"))
+    .values(last_error=bindparam("marker"))
+)
 
 
 def recover_stale(*, now: dt.datetime, actor: str = "system:delivery") -> DeliveryReport:
@@ -309,12 +328,20 @@ def _send_batch(
 ) -> bool:
     """Send one claimed batch over one connection; True if anything was settled beyond connection trouble."""
     pending = {m.id: m for m in batch}  # claimed, not yet handed to the server
+    outcomes: list[DeliveryOutcome] = []  # settled, not yet recorded
     progress = False
     started_at = time.monotonic()
 
+    def record_settled() -> None:
+        if outcomes:
+            report.add(_record(list(outcomes), actor=actor, now=now))
+            outcomes.clear()
+
     def settle(outcome: DeliveryOutcome) -> None:
         pending.pop(outcome.message_id, None)
-        report.add(_record([outcome], actor=actor, now=now))
+        outcomes.append(outcome)
+        if len(outcomes) >= OUTCOME_GROUP:
+            record_settled()
 
     try:
         with contextlib.ExitStack() as stack:
@@ -327,6 +354,8 @@ def _send_batch(
                                    actor=actor, now=now))
                 log.warning("outbox: %s; %d message(s) will be retried", exc.reason, len(batch))
                 return False
+            # Its own connection for the per-message markers: no ORM session bookkeeping per message.
+            marking = stack.enter_context(session.get_bind().connect())
             for message in batch:
                 if time.monotonic() - started_at > STALE_AFTER.total_seconds() / 2:
                     break  # the rest are released below, before a recovery could consider them stale
@@ -336,7 +365,7 @@ def _send_batch(
                     settle(DeliveryOutcome(message.id, "permanent", f"cannot build the message: {exc}", claim=message.claim))
                     progress = True
                     continue
-                marker = _start(session, message, now)
+                marker = _start(marking, message, now)
                 pending.pop(message.id)
                 if marker is None:
                     log.warning("outbox %s: claim lost before sending; skipped", message.id)
@@ -357,6 +386,9 @@ def _send_batch(
                     settle(DeliveryOutcome(message.id, "sent", claim=marker))
                     progress = True
     finally:
+        # If this fails (the database is gone), the rows stay in `sending` and a later run's
+        # recovery records them unknown: never resent.
+        record_settled()
         if pending:
             # Claimed but never handed over: due again at once (a new connection, or the next run).
             # If even this fails (the database is gone), a later run's recovery releases them.

@@ -121,8 +121,10 @@ def non_respondents(session: Session, round_: Round, *, limit: int | None = NON_
     """
     condition = and_(Invitation.round_id == round_.id, Invitation.status.not_in(SETTLED))
     if round_.response_rule == "organization":
-        answered = exists().where(Response.round_id == round_.id, Response.status == "submitted",
-                                  Response.organization_id == Invitation.organization_id)
+        # organization_slot is set exactly when a response is submitted under this rule, and
+        # (round_id, organization_slot) is unique, so this is one index lookup per invitation
+        # (matching organization_id instead scanned the round's responses for each: minutes at 100k).
+        answered = exists().where(Response.round_id == round_.id, Response.organization_slot == Invitation.organization_id)
         condition = and_(condition, ~answered)
     total = session.scalar(select(func.count(Invitation.id)).where(condition)) or 0
     last_id = (

@@ -55,8 +55,11 @@ def board_answers(session, round_id: int, key: str) -> list[BoardAnswer]:
                InvitationProgress.org_type == NOMINATING_ORG_TYPE)
         .order_by(Response.updated_at, Response.id)
     ).all()  # fetchall: iterating a result fetches row by row, several times slower
+    # Thousands of boards share a few region lists: split each distinct one once (the rule only reads them).
+    split: dict[str, tuple[str, ...]] = {}
     return [
-        BoardAnswer(org_id, board, NOMINATING_ORG_TYPE, regions.split(",") if regions else (),
+        BoardAnswer(org_id, board, NOMINATING_ORG_TYPE,
+                    split[regions] if regions in split else split.setdefault(regions, tuple(regions.split(",")) if regions else ()),
                     {key: {"email": email, "name": name, "organization": organization}} if email else {})
         for org_id, board, regions, email, name, organization in rows
     ]

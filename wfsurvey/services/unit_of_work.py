@@ -14,6 +14,8 @@ from wfsurvey.domain.events import Event
 from wfsurvey.models.base import Aggregate, current_unit_of_work
 from wfsurvey.models.eventlog import EventRecord
 
+#: Events appended per INSERT statement.
+APPEND_CHUNK = 5000
 #: Publishes a run of events of one type (the message bus's dispatch).
 Dispatch = Callable[[list[Event], "AbstractUnitOfWork"], None]
 
@@ -138,22 +140,25 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
 
     def _append(self, events: list[Event]) -> None:
         recorded_at = utcnow()
-        self.session.execute(
-            insert(EventRecord),
-            [
-                {
-                    "type": e.type,
-                    "aggregate_type": e.aggregate,
-                    "aggregate_id": e.aggregate_id,
-                    "actor": self.actor,
-                    "occurred_at": self.now,
-                    "recorded_at": recorded_at,
-                    "schema_version": e.schema_version,
-                    "payload": e.payload(),
-                }
-                for e in events
-            ],
-        )
+        # In chunks: a launch appends 100,000 events, and their rows need not all exist at once.
+        for start in range(0, len(events), APPEND_CHUNK):
+            # The table, not the mapped class: Core's executemany skips the ORM's per-row bulk work.
+            self.session.execute(
+                insert(EventRecord.__table__),
+                [
+                    {
+                        "type": e.type,
+                        "aggregate_type": e.aggregate,
+                        "aggregate_id": e.aggregate_id,
+                        "actor": self.actor,
+                        "occurred_at": self.now,
+                        "recorded_at": recorded_at,
+                        "schema_version": e.schema_version,
+                        "payload": e.payload(),
+                    }
+                    for e in events[start:start + APPEND_CHUNK]
+                ],
+            )
 
     def _commit(self) -> None:
         self.session.commit()

@@ -1,0 +1,159 @@
+"""Benchmark 5: delivering 5,000 outbox messages to a local aiosmtpd sink, against raw smtplib on one reused connection.
+
+The messages are the real invitation messages of a launched round (SQLite). Each repetition
+delivers from a fresh copy of that database with `deliver_outbox` (claims, markers, outcomes,
+events, projections: everything the delivery job does), then the floor sends the same rows,
+built into the same MIME shape, with smtplib over a single connection, to a fresh sink process.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import email.utils
+import json
+import smtplib
+import subprocess
+import time
+from collections.abc import Iterator
+from email.message import EmailMessage
+
+from sqlalchemy import func, select
+
+from bench import common, data
+from bench.common import Metric, Size
+
+FULL = 5000
+
+
+@contextlib.contextmanager
+def sink() -> Iterator[tuple[int, dict]]:
+    """A sink process on a free port; after the block the dict holds what it counted."""
+    port = common.free_port()
+    proc = subprocess.Popen([common.PYTHON, "-m", "bench.smtp_sink", str(port)], cwd=common.ROOT,
+                            stdout=subprocess.PIPE, text=True)
+    counted: dict = {}
+    try:
+        assert proc.stdout is not None
+        if proc.stdout.readline().strip() != "ready":
+            raise RuntimeError("the SMTP sink did not start")
+        common.wait_for_port(port, proc=proc)
+        yield port, counted
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+        lines = [line for line in out.splitlines() if line.startswith("{")]
+        counted.update(json.loads(lines[-1]) if lines else {"messages": -1})
+
+
+def prepare(count: int) -> tuple[str, dt.datetime]:
+    """A SQLite database with an open round whose `count` invitation messages wait in the outbox."""
+    path = common.work_dir() / "delivery_base.sqlite"
+    common.remove_sqlite(path)
+    url = common.sqlite_url(path)
+    app = common.make_app(url)
+    common.migrate(app)
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    with app.app_context():
+        data.create_regions(now)
+        data.import_contacts(count, now)
+        data.create_template(now)
+        round_id = data.create_round(now, opens_at=now - dt.timedelta(days=1), closes_at=now + dt.timedelta(days=14))
+        data.launch(round_id, now)
+    common.dispose(app)
+    return url, now
+
+
+def deliver(url: str, port: int, now: dt.datetime, profile: bool = False) -> tuple[float, dict, str]:
+    from wfsurvey.extensions import db
+    from wfsurvey.mail.sender import deliver_outbox
+    from wfsurvey.models import OutboxMessage
+
+    app = common.make_app(url, SMTP_URL=f"smtp://127.0.0.1:{port}")
+    text = ""
+    with app.app_context():
+        started = time.perf_counter()
+        if profile:
+            report, text = common.profile(lambda: deliver_outbox(now=now), "deliver_outbox of the whole outbox:")
+        else:
+            report = deliver_outbox(now=now)
+        seconds = time.perf_counter() - started
+        sent_rows = db.session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.status == "sent"))
+        db.session.rollback()
+    common.dispose(app)
+    return seconds, {"sent": report.sent, "rows_sent": sent_rows, "failed": report.failed + report.retried + report.unknown}, text
+
+
+def floor(url: str, port: int, mail_from: str) -> tuple[float, int]:
+    """smtplib on one connection: the same rows, built into the same multipart/alternative messages."""
+    from sqlalchemy import create_engine
+
+    from wfsurvey.models import OutboxMessage
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(select(OutboxMessage.id, OutboxMessage.to_addr, OutboxMessage.subject, OutboxMessage.body_text,
+                                   OutboxMessage.body_html, OutboxMessage.headers).order_by(OutboxMessage.id)).all()
+    engine.dispose()
+    started = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", port) as smtp:
+        for row in rows:
+            message = EmailMessage()
+            message["From"] = mail_from
+            message["To"] = row.to_addr
+            message["Subject"] = row.subject
+            message["Date"] = email.utils.format_datetime(dt.datetime.now(dt.timezone.utc))
+            message["Message-ID"] = f"<floor.{row.id}@example.org>"
+            for name, value in (row.headers or {}).items():
+                message[name] = value
+            message.set_content(row.body_text)
+            message.add_alternative(row.body_html, subtype="html")
+            smtp.send_message(message)
+    return time.perf_counter() - started, len(rows)
+
+
+def run(size: Size) -> list[Metric]:
+    count = size.n(FULL, 20)
+    base, now = prepare(count)
+    rates, floors, notes = [], [], []
+    all_sent = True
+    text = ""
+    try:
+        for rep in range(size.reps):
+            url = common.copy_sqlite(base, f"delivery_{rep}")
+            try:
+                with sink() as (port, counted):
+                    seconds, outcome, _ = deliver(url, port, now + dt.timedelta(minutes=1))
+                all_sent = all_sent and outcome["sent"] == count == outcome["rows_sent"] == counted["messages"]
+                rates.append(count / seconds)
+                with sink() as (port, floor_counted):
+                    floor_seconds, n = floor(url, port, common.BENCH_CONFIG["MAIL_FROM"])
+                floors.append(n / floor_seconds)
+                notes.append(f"rep {rep + 1}: {outcome['sent']} sent in {seconds:.1f} s, sink received {counted['messages']}; "
+                             f"floor {n} in {floor_seconds:.1f} s, sink received {floor_counted['messages']}")
+            finally:
+                common.remove_sqlite(common.sqlite_path(url))
+        metric = Metric(
+            number="5", name=f"outbox delivery of {count:,} messages to an aiosmtpd sink, SQLite", unit="msg/s",
+            values=rates, target="≥ 80 % of the floor's messages/s", check=lambda m: (m.ratio or 0) >= 0.8,
+            floor=floors, floor_name="smtplib, one reused connection, same sink", notes=notes,
+            conditions={"every message sent once and recorded sent": all_sent}, scaled=not size.full,
+        )
+        if not metric.passed and size.full:
+            url = common.copy_sqlite(base, "delivery_profile")
+            try:
+                with sink() as (port, _):
+                    _, _, text = deliver(url, port, now + dt.timedelta(minutes=1), profile=True)
+            finally:
+                common.remove_sqlite(common.sqlite_path(url))
+            metric.profile = text
+    finally:
+        common.remove_sqlite(common.sqlite_path(base))
+    return [metric]
+
+
+def main() -> None:
+    common.cli(__doc__.splitlines()[0], run)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,223 @@
+"""Benchmarks 1 and 2: respondent submit under gunicorn (2 sync workers, 16 connections) on SQLite WAL and PostgreSQL.
+
+Every request is a first submit through a different invitation's link (token lookup, validation,
+response, event, projections, policies), so the round is launched with enough invitations for
+every repetition, and the links are read from the invitation messages in the outbox. The floor
+(bench/floor_app.py) is served the same way, with the same bodies, on the same kind of database.
+CSRF is off in the benchmark config of both apps: wrk cannot carry a session's CSRF token.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+
+from sqlalchemy import create_engine, func, select
+
+from bench import common, data
+from bench.common import Metric, Size
+
+CONNECTIONS = 16
+WORKERS = 2
+#: Invitations per repetition and second of load: more than the real submit path can use up.
+RATE_CAP = 1000
+#: Seconds of load before the measured repetitions, so that each worker has loaded what it caches.
+WARMUP_SECONDS = 1.0
+LUA = common.BENCH_DIR / "submit.lua"
+
+
+def backends() -> list[str]:
+    wanted = os.environ.get("WFSURVEY_BENCH_BACKENDS", "sqlite,postgresql").split(",")
+    out = [b for b in wanted if b == "sqlite" or (b == "postgresql" and common.postgres_available())]
+    return out
+
+
+def load_tool() -> str:
+    return "wrk" if shutil.which("wrk") else "python"
+
+
+@contextlib.contextmanager
+def gunicorn(app_spec: str, env: dict[str, str], name: str) -> Iterator[int]:
+    port = common.free_port()
+    log = common.work_dir("logs") / f"{name}.log"
+    binary = common.VENV_BIN / "gunicorn"
+    command = [str(binary) if binary.exists() else "gunicorn", "-w", str(WORKERS), "-k", "sync",
+               "-b", f"127.0.0.1:{port}", "--error-logfile", str(log), "--log-level", "warning", app_spec]
+    proc = subprocess.Popen(command, cwd=common.ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        common.wait_for_port(port, proc=proc)
+        yield port
+    finally:
+        common.stop_process(proc)
+
+
+def load(port: int, lines: list[str], seconds: float) -> dict:
+    """Run the load client for `seconds` against the server; one request per line at most."""
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", dir=common.work_dir(), delete=False) as f:
+        f.write("\n".join(lines) + "\n")
+        requests_file = f.name
+    try:
+        if load_tool() == "wrk":
+            out = subprocess.run(
+                ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{max(1, round(seconds))}s", "--timeout", "10s", "-s", str(LUA),
+                 f"http://127.0.0.1:{port}", "--", requests_file, "1"],
+                capture_output=True, text=True, timeout=seconds + 60,
+            )
+            if out.returncode != 0:
+                raise RuntimeError(f"wrk failed ({out.returncode}): {out.stderr or out.stdout}")
+            out = out.stdout
+        else:
+            out = subprocess.run(
+                [common.PYTHON, "-m", "bench.loadclient", "--port", str(port), "--connections", str(CONNECTIONS),
+                 "--seconds", str(seconds), "--requests", requests_file],
+                capture_output=True, text=True, timeout=seconds + 60, check=True, cwd=common.ROOT,
+            ).stdout
+    finally:
+        os.unlink(requests_file)
+    result = json.loads(next(line for line in out.splitlines() if line.startswith("{")))
+    result["rate"] = result["requests"] / (result["duration_us"] / 1e6)
+    result["socket_errors"] = sum(v for k, v in result["errors"].items() if k != "status")
+    return result
+
+
+def count_submitted(url: str) -> int:
+    from wfsurvey.models import Response
+    from wfsurvey.settings import normalise_database_url
+
+    engine = create_engine(normalise_database_url(url))
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(select(func.count(Response.id)).where(Response.status == "submitted")) or 0
+    finally:
+        engine.dispose()
+
+
+def prepare(url: str, invitations: int) -> list[str]:
+    """A launched, open round of `invitations` people; one request line (path TAB body) per invitation."""
+    app = common.make_app(url)
+    common.migrate(app)
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    with app.app_context():
+        data.create_regions(now)
+        data.import_contacts(invitations, now)
+        data.create_template(now)
+        round_id = data.create_round(now, opens_at=now - dt.timedelta(days=1), closes_at=now + dt.timedelta(days=14))
+        data.launch(round_id, now)
+        links = data.tokens_of_round(round_id)
+        facts = data.invitation_facts([i for i, _ in links])
+    common.dispose(app)
+    lines = []
+    for invitation_id, token in links:
+        i, kind, region = facts[invitation_id]
+        lines.append(f"/r/{token}\t{data.form_body(i, kind, region)}")
+    return lines
+
+
+def floor_lines(template_lines: list[str], count: int, tag: str) -> list[str]:
+    """The same bodies to made-up links: the floor looks nothing up."""
+    bodies = [line.split("\t", 1)[1] for line in template_lines]
+    return [f"/r/floor-{tag}-{k}\t{bodies[k % len(bodies)]}" for k in range(count)]
+
+
+def run_backend(backend: str, size: Size) -> list[Metric]:
+    per_rep = int(size.seconds * RATE_CAP)
+    warmup = int(WARMUP_SECONDS * RATE_CAP) if size.full else 50
+    number = "1" if backend == "sqlite" else "2"
+    label = "SQLite WAL" if backend == "sqlite" else "PostgreSQL"
+    app_rates, app_p99, floor_rates, floor_p99 = [], [], [], []
+    errors = stored_ok = exhausted = 0
+    notes = []
+    with common.fresh_database(backend, "submit") as url, common.fresh_database(backend, "submit_floor") as floor_url:
+        lines = prepare(url, warmup + per_rep * size.reps)
+        from bench import floor_app
+
+        floor_app.init_db(floor_url)
+        config = common.write_config_file("submit", WTF_CSRF_ENABLED=False)
+        app_env = common.process_env(config, url)
+        floor_env = {**app_env, "WFSURVEY_BENCH_FLOOR_URL": floor_url}
+        with gunicorn("wfsurvey:create_app()", app_env, f"submit-{backend}") as app_port, \
+                gunicorn("bench.floor_app:create_app()", floor_env, f"floor-{backend}") as floor_port:
+            # Each worker's first requests load and compile what it then caches: not part of the measure.
+            warm = load(app_port, lines[:warmup], WARMUP_SECONDS)
+            load(floor_port, floor_lines(lines, warmup * 3, "warm"), WARMUP_SECONDS)
+            if warm["errors"]["status"] or warm["socket_errors"]:
+                notes.append(f"warm-up errors: {warm['errors']}")
+            for rep in range(size.reps):
+                part = lines[warmup + rep * per_rep: warmup + (rep + 1) * per_rep]
+                before = count_submitted(url)
+                result = load(app_port, part, size.seconds)
+                stored = count_submitted(url) - before
+                answered = result["requests"] - result["errors"]["status"]
+                # Requests still in flight when the load stops may be stored without being counted by the client.
+                if not answered <= stored <= answered + CONNECTIONS:
+                    stored_ok += 1
+                    notes.append(f"rep {rep + 1}: {answered} answered but {stored} stored")
+                errors += result["errors"]["status"] + result["socket_errors"]
+                exhausted += result["exhausted_threads"]
+                app_rates.append(result["rate"])
+                app_p99.append(result["latency_us"]["p99"] / 1000)
+                floor = load(floor_port, floor_lines(lines, int(size.seconds * RATE_CAP * 4), str(rep)), size.seconds)
+                floor_rates.append(floor["rate"])
+                floor_p99.append(floor["latency_us"]["p99"] / 1000)
+                notes.append(
+                    f"rep {rep + 1}: {result['requests']} submits, {stored} stored, p50 {result['latency_us']['p50'] / 1000:.1f} ms"
+                    f"; floor {floor['requests']} requests, p99 {floor['latency_us']['p99'] / 1000:.1f} ms"
+                    + (f", floor errors {floor['errors']}" if floor["errors"]["status"] or floor["socket_errors"] else "")
+                )
+    conditions = {"0 errors": errors == 0, "every request stored": stored_ok == 0,
+                  "enough invitations for every request": exhausted == 0}
+    throughput = Metric(
+        number=number, name=f"respondent submit, {label}: requests/s", unit="req/s", values=app_rates,
+        target="≥ 50 % of the floor's requests/s; 0 errors; every request stored",
+        check=lambda m: (m.ratio or 0) >= 0.5, floor=floor_rates,
+        floor_name="bare Flask + WTForms + one ORM insert, same gunicorn settings", conditions=conditions,
+        notes=notes + [f"load: {load_tool()}, {CONNECTIONS} connections, {WORKERS} sync workers, {size.seconds:g} s per rep"],
+        scaled=not size.full,
+    )
+    latency = Metric(
+        number=number, name=f"respondent submit, {label}: p99 latency", unit="ms", values=app_p99,
+        target="p99 ≤ 50 ms", check=lambda m: m.median <= 50, floor=floor_p99, floor_name="the floor's p99",
+        higher_is_better=False, scaled=not size.full,
+    )
+    return [throughput, latency]
+
+
+def profile_submit(size: Size) -> str:
+    """Where one worker's time goes: 300 submits through the Flask test client on SQLite, under pyinstrument."""
+    with common.fresh_database("sqlite", "submit_profile") as url:
+        count = 300 if size.full else 20
+        lines = prepare(url, count)
+        app = common.make_app(url, WTF_CSRF_ENABLED=False)
+        client = app.test_client()
+
+        def go() -> None:
+            for line in lines:
+                path, body = line.split("\t", 1)
+                response = client.post(path, data=body, content_type="application/x-www-form-urlencoded")
+                assert response.status_code == 303, response.status_code
+
+        _, text = common.profile(go, f"{count} submits through the test client (SQLite), one process:")
+        common.dispose(app)
+    return text
+
+
+def run(size: Size) -> list[Metric]:
+    metrics: list[Metric] = []
+    for backend in backends():
+        metrics.extend(run_backend(backend, size))
+    if any(not m.passed for m in metrics):
+        metrics[0].profile = profile_submit(size)
+    return metrics
+
+
+def main() -> None:
+    common.cli(__doc__.splitlines()[0], run)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""The benchmarks still run: `python -m bench --quick` (tiny sizes, one repetition, SQLite only) writes a row per metric.
+
+Not a measurement: at these sizes the numbers mean nothing. It keeps bench/ from rotting as the
+code it drives changes; `make bench` runs the real thing.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_every_benchmark_runs_at_tiny_size(tmp_path):
+    if not (ROOT / "bench" / "__main__.py").exists():
+        pytest.skip("bench/ is not part of this installation")
+    output = tmp_path / "RESULTS.md"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WFSURVEY_")}
+    env.update(WFSURVEY_BENCH_BACKENDS="sqlite", WFSURVEY_BENCH_WORK=str(tmp_path / "work"), PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-m", "bench", "--quick", "--output", str(output)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    results = output.read_text()
+    assert "could not run" not in results
+    numbers = set(re.findall(r"^\| (\d) \|", results, flags=re.MULTILINE))
+    assert numbers == {"1", "3", "4", "5", "6", "7", "8", "9"}  # 2 is PostgreSQL's submit row
+    # Every row has a median and a verdict, and the machine is described.
+    for line in results.splitlines():
+        if re.match(r"^\| \d \|", line):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            assert cells[3] not in ("", "–"), line
+            assert cells[-1].startswith(("pass", "FAIL")), line
+    assert "- Python: " in results and "- SQLite: " in results
+    # The load came from the tool RESULTS.md names.
+    assert ("load: wrk" in results) == (shutil.which("wrk") is not None)
