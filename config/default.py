@@ -22,6 +22,11 @@ RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/0"
 RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 # Keeps wfsurvey's counters apart from anything else stored in the same Redis database.
 RATELIMIT_KEY_PREFIX = "wfsurvey"
+# How many reverse proxies (nginx, a load balancer) stand in front of the app and set X-Forwarded-For,
+# -Proto and -Host. 0 means the app faces clients directly. Behind one proxy set 1: rate limits and logs
+# then count the client's address rather than the proxy's, and links use the scheme the client used.
+# Never set it higher than the real number of proxies: clients could then choose their own address.
+TRUSTED_PROXIES = 0
 # Sign-in attempts: every POST per client address, and failed ones per account (email).
 LOGIN_RATE_LIMIT_PER_IP = "10 per minute"
 LOGIN_RATE_LIMIT_PER_ACCOUNT = "20 per hour"

@@ -1,7 +1,8 @@
 """Production settings: copy, fill in, and name the file in WFSURVEY_CONFIG.
 
 The environment variables WFSURVEY_DATABASE_URL, WFSURVEY_SECRET_KEY, WFSURVEY_SMTP_URL,
-WFSURVEY_MAIL_FROM, WFSURVEY_BASE_URL and WFSURVEY_TIMEZONE still override this file.
+WFSURVEY_MAIL_FROM, WFSURVEY_BASE_URL, WFSURVEY_TIMEZONE, WFSURVEY_RATELIMIT_STORAGE_URI and
+WFSURVEY_TRUSTED_PROXIES still override this file.
 """
 
 ENV = "production"
@@ -14,3 +15,6 @@ BASE_URL = "https://surveys.example.org"
 TIMEZONE = "America/Los_Angeles"
 RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/0"
 SESSION_COOKIE_SECURE = True
+# Behind one reverse proxy (nginx, a load balancer) that sets X-Forwarded-For/-Proto/-Host: 1.
+# Without it every client shares the proxy's address for sign-in rate limits.
+TRUSTED_PROXIES = 1

@@ -28,6 +28,7 @@ def create_app(config: dict[str, Any] | str | os.PathLike | None = None) -> Flas
     )
     load_config(app, config)
     check_config(app)
+    _trust_proxies(app)
 
     from wfsurvey import models  # noqa: F401  (registers every table on the metadata)
     from wfsurvey.database import configure_engine
@@ -54,3 +55,12 @@ def create_app(config: dict[str, Any] | str | os.PathLike | None = None) -> Flas
     if not app.debug and not app.testing and not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies, take the client's address and scheme from X-Forwarded-*."""
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]

@@ -10,7 +10,8 @@ from flask import Flask
 from wfsurvey.paths import CONFIG_DIR
 
 #: Environment variables that override the config file: WFSURVEY_<NAME> -> NAME.
-ENV_OVERRIDES = ("DATABASE_URL", "SECRET_KEY", "SMTP_URL", "MAIL_FROM", "BASE_URL", "TIMEZONE", "RATELIMIT_STORAGE_URI")
+ENV_OVERRIDES = ("DATABASE_URL", "SECRET_KEY", "SMTP_URL", "MAIL_FROM", "BASE_URL", "TIMEZONE", "RATELIMIT_STORAGE_URI",
+                 "TRUSTED_PROXIES")
 DEFAULT_SECRET_KEY = "dev-secret-key-change-me"
 
 

@@ -217,3 +217,32 @@ def test_sign_ins_are_rate_limited_per_address(limited):
     other = _client_at(limited, "10.0.1.2")
     assert login(other, "dee@example.org").status_code == 302
     assert client.get("/login").status_code == 200
+
+
+def test_behind_a_trusted_proxy_limits_count_the_forwarded_client(database_url, tmp_path):
+    app = make_app(database_url, INSTANCE_PATH=str(tmp_path), RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://",
+                   LOGIN_RATE_LIMIT_PER_IP="2 per minute", TRUSTED_PROXIES=1)
+    with app.app_context():
+        # Every request comes from the proxy's address; X-Forwarded-For names the client.
+        proxy = _client_at(app, "10.9.9.9")
+        proxy.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.1"
+        first = [login(proxy, "nobody@example.org", "wrong-password-123").status_code for _ in range(3)]
+        proxy.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.2"
+        other = login(proxy, "nobody@example.org", "wrong-password-123").status_code
+        db.session.remove()
+        db.engine.dispose()
+    assert first == [200, 200, 429] and other == 200
+
+
+def test_without_a_trusted_proxy_x_forwarded_for_cannot_dodge_the_limit(database_url, tmp_path):
+    app = make_app(database_url, INSTANCE_PATH=str(tmp_path), RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://",
+                   LOGIN_RATE_LIMIT_PER_IP="2 per minute")
+    with app.app_context():
+        client = _client_at(app, "10.9.9.8")
+        statuses = []
+        for n in range(3):
+            client.environ_base["HTTP_X_FORWARDED_FOR"] = f"203.0.113.{n}"
+            statuses.append(login(client, "nobody@example.org", "wrong-password-123").status_code)
+        db.session.remove()
+        db.engine.dispose()
+    assert statuses == [200, 200, 429]
