@@ -297,3 +297,43 @@ def test_progress_is_told_every_row_and_service_runs_without_the_bus(regions):
     assert result.created == 1234
     db.session.rollback()
     assert counts()["contacts"] == 0
+
+
+@pytest.mark.postgres_only
+def test_two_imports_racing_to_create_one_organisation_both_land(app, regions, monkeypatch):
+    # Import A reads the database (the organisation is missing), then import B creates it and commits
+    # before A writes: A's insert breaks the unique name, and A runs again and joins B's organisation.
+    import threading
+
+    from wfsurvey.services import stakeholders
+
+    file_a = to_csv([["Racing Board", "lwib", "Los Angeles", "Ann", "ann@racing.example.org", ""],
+                     ["Racing Board", "lwib", "Los Angeles", "Abe", "abe@racing.example.org", ""]])
+    file_b = to_csv([["Racing Board", "lwib", "Los Angeles", "Bea", "bea@racing.example.org", ""]])
+    results = {}
+    raced = []
+
+    def import_b() -> None:
+        with app.app_context():
+            results["b"] = run_import(file_b)
+            db.session.remove()
+
+    real_load = stakeholders._load_existing
+
+    def load_then_let_b_win(session, rows):
+        plan = real_load(session, rows)
+        if not raced:
+            raced.append(True)
+            thread = threading.Thread(target=import_b)
+            thread.start()
+            thread.join()
+        return plan
+
+    monkeypatch.setattr(stakeholders, "_load_existing", load_then_let_b_win)
+    result_a = run_import(file_a)
+
+    assert results["b"].organizations_created == 1
+    assert (result_a.created, result_a.organizations_created) == (2, 0)
+    org = db.session.scalars(select(Organization).where(Organization.name == "Racing Board")).one()
+    assert sorted(c.email for c in org.contacts) == ["abe@racing.example.org", "ann@racing.example.org",
+                                                     "bea@racing.example.org"]

@@ -4,8 +4,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
+from wfsurvey.domain import commands as cmd
 from wfsurvey.services.messagebus import MessageBus
 from wfsurvey.services.unit_of_work import SqlAlchemyUnitOfWork
+
+#: Commands that create stakeholders by name, run once more when they lose a race (see `handle`).
+RETRIED_ON_CONFLICT = (cmd.ImportContacts, cmd.ImportRegions, cmd.CreateOrganization, cmd.CreateContact,
+                       cmd.CreateRegion)
 
 
 def bus() -> MessageBus:
@@ -23,5 +30,18 @@ def bus() -> MessageBus:
 
 
 def handle(command: Any, *, actor: str, now: dt.datetime | None = None) -> Any:
-    """Run one command for `actor` at logical time `now` (default: the clock) and commit."""
-    return bus().handle(command, actor=actor, now=now)
+    """Run one command for `actor` at logical time `now` (default: the clock) and commit.
+
+    A command that creates stakeholders by name can lose a race: two imports naming the same new
+    organisation both see it missing, and the second insert breaks a unique constraint (on PostgreSQL;
+    SQLite serialises writers). Such a command runs once more, in a new transaction that sees the
+    winner's rows: the import then updates that organisation, and a single create says it exists.
+    """
+    retries = 1 if isinstance(command, RETRIED_ON_CONFLICT) else 0
+    while True:
+        try:
+            return bus().handle(command, actor=actor, now=now)
+        except IntegrityError:
+            if retries == 0:
+                raise
+            retries -= 1
