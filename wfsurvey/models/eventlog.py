@@ -38,3 +38,9 @@ class EventRecord(Base):
 
     def __repr__(self) -> str:
         return f"<EventRecord {self.seq} {self.type} {self.aggregate_type}:{self.aggregate_id}>"
+
+
+#: The event-log page filters a round's events by the round_id in their payload (invitations, responses,
+#: mail and designations name their round there): an index on that expression keeps it a lookup however
+#: long the log. The expression must match the query's (`payload["round_id"].as_integer()`) to be used.
+Index("ix_events_payload_round", EventRecord.payload["round_id"].as_integer())
