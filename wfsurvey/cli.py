@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import Flask, current_app
+from flask import Flask, current_app, url_for
 from flask.cli import FlaskGroup, with_appcontext
 
 from wfsurvey.database import immediate_transactions
@@ -244,7 +244,8 @@ def tokens_create(email: str, name: str) -> None:
 @click.command("demo")
 @with_appcontext
 def demo_cli() -> None:
-    """Load the demo data: California's regions, boards and target-region colleges, users, the default template."""
+    """Load the demo data: California's regions, boards and target-region colleges, users, the default template
+    and a draft round to review and launch."""
     from wfsurvey.demo import load_demo, print_report
     from wfsurvey.models.base import DomainError
 
@@ -253,8 +254,11 @@ def demo_cli() -> None:
     except DomainError as exc:
         _fail(exc)
     app = current_app
-    login = next((rule.rule for rule in app.url_map.iter_rules() if rule.endpoint == "auth.login"), "/")
-    print_report(report, click.echo, app.config.get("BASE_URL", "") + login)
+    base = app.config.get("BASE_URL", "").rstrip("/")
+    with app.test_request_context(base_url=base or None):
+        login = url_for("auth.login", _external=True)
+        round_url = url_for("staff.round_detail", round_id=report.round[0], _external=True) if report.round else ""
+    print_report(report, click.echo, login, round_url)
 
 
 # --- jobs and the scheduler ---------------------------------------------------------------------

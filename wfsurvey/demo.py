@@ -21,7 +21,8 @@ from sqlalchemy import func, select
 
 from wfsurvey.domain import commands as cmd
 from wfsurvey.extensions import db
-from wfsurvey.models import Contact, Organization, Region, Template, User
+from wfsurvey.clock import now as clock_now
+from wfsurvey.models import Contact, Organization, Region, Round, Template, User
 from wfsurvey.paths import DATA_DIR
 from wfsurvey.services import handle
 from wfsurvey.services.handlers import COMMAND_HANDLERS
@@ -55,6 +56,8 @@ class DemoReport:
     new_passwords: dict[str, str] = field(default_factory=dict)
     existing_users: list[str] = field(default_factory=list)
     template: str = ""
+    #: The sample draft round: (id, title, created by this run).
+    round: tuple[int, str, bool] | None = None
     counts: dict[str, Any] = field(default_factory=dict)
 
 
@@ -152,6 +155,33 @@ def _ensure_template(report: DemoReport, now: dt.datetime | None) -> None:
     report.template = f"{slug} (created)"
 
 
+#: The sample round: a draft to review and launch (nothing is sent until staff launch it).
+DEMO_ROUND_TITLE = "Advanced Manufacturing baseline (demo draft)"
+DEMO_ROUND_TIMEZONE = "America/Los_Angeles"
+
+
+def _ensure_draft_round(report: DemoReport, now: dt.datetime | None) -> None:
+    """A draft round over the target regions' boards and colleges, opening tomorrow for three weeks."""
+    existing = db.session.scalars(select(Round.id).where(Round.title == DEMO_ROUND_TITLE)).first()
+    if existing is not None:
+        report.round = (existing, DEMO_ROUND_TITLE, False)
+        return
+    definition = json.loads(TEMPLATE_FILE.read_text(encoding="utf-8"))
+    if db.session.scalars(select(Template.id).where(Template.slug == definition["slug"])).first() is None:
+        return
+    from zoneinfo import ZoneInfo
+
+    today = (now or clock_now()).astimezone(ZoneInfo(DEMO_ROUND_TIMEZONE)).date()
+    opens, closes = today + dt.timedelta(days=1), today + dt.timedelta(days=22)
+    round_ = handle(cmd.CreateRound(definition={
+        "template": definition["slug"], "title": DEMO_ROUND_TITLE, "timezone": DEMO_ROUND_TIMEZONE,
+        "opens_at": f"{opens.isoformat()}T09:00", "closes_at": f"{closes.isoformat()}T17:00",
+        "audience": {"regions": [slugify(name) for name in TARGET_REGIONS], "org_types": ["lwib", "college"]},
+        "baseline": True,
+    }), actor=ACTOR, now=now)
+    report.round = (round_.id, DEMO_ROUND_TITLE, True)
+
+
 def _counts() -> dict[str, Any]:
     session = db.session
     by_type = dict(session.execute(select(Organization.org_type, func.count()).group_by(Organization.org_type)).all())
@@ -175,11 +205,12 @@ def load_demo(now: dt.datetime | None = None) -> DemoReport:
     )
     _ensure_users(report, now)
     _ensure_template(report, now)
+    _ensure_draft_round(report, now)
     report.counts = _counts()
     return report
 
 
-def print_report(report: DemoReport, echo: Callable[[str], Any], login_url: str) -> None:
+def print_report(report: DemoReport, echo: Callable[[str], Any], login_url: str, round_url: str = "") -> None:
     counts = report.counts
     orgs = counts["organizations"]
     imported = report.contacts_import
@@ -189,6 +220,10 @@ def print_report(report: DemoReport, echo: Callable[[str], Any], login_url: str)
         echo(f"contacts: {counts['contacts']} (import: {imported.created} created, {imported.updated} updated, "
              f"{imported.unchanged} unchanged)")
     echo(f"template: {report.template}")
+    if report.round is not None:
+        round_id, title, created = report.round
+        echo(f"round: {title!r} (draft{', created' if created else ''}): review its audience and launch it "
+             f"at {round_url or f'/staff/rounds/{round_id}'}")
     echo(f"users: {counts['users']}")
     for email, password in report.new_passwords.items():
         echo(f"  created {email}  password: {password}   (shown once: note it now)")

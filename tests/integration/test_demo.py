@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from wfsurvey import demo
 from wfsurvey.extensions import db
-from wfsurvey.models import Contact, EventRecord, Organization, Region, Template, User
+from wfsurvey.models import Contact, EventRecord, Invitation, Organization, Region, Round, Template, User
 from wfsurvey.services.users import verify_password
 
 
@@ -73,6 +73,13 @@ def test_demo_loads_regions_boards_colleges_contacts_users_and_template(runner):
 
     assert "45 lwib" in result.output and f"{colleges} college" in result.output
     assert "regional-collaboration-am (created)" in result.output
+
+    # A draft round to review and launch: nothing invited or sent until staff launch it.
+    round_ = db.session.scalars(select(Round)).one()
+    assert (round_.title, round_.state, round_.is_baseline) == (demo.DEMO_ROUND_TITLE, "draft", True)
+    assert round_.opens_at < round_.closes_at
+    assert db.session.scalar(select(func.count()).select_from(Invitation)) == 0
+    assert f"launch it at http://localhost/staff/rounds/{round_.id}" in result.output  # BASE_URL of the tests
 
 
 def test_demo_twice_adds_nothing_but_the_import_summary(runner):
