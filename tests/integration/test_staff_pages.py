@@ -190,6 +190,33 @@ def test_staff_mark_a_contact_opted_out_which_stops_running_invitations(staff):
     assert contact.email in listed and listed.count("<tr>") == 2  # header + the one contact
 
 
+def test_staff_opt_a_contact_back_in_only_with_a_reason(staff):
+    builders.stakeholders()
+    builders.template()
+    builders.launched_round()
+    invitation = db.session.scalars(select(Invitation).order_by(Invitation.id)).first()
+    contact = invitation.contact
+    edit_page = f"/staff/contacts/{contact.id}/edit"
+    assert "Opt back in" not in text(staff.get(edit_page))  # only offered to someone who opted out
+    post_form(staff, f"/staff/contacts/{contact.id}/opt-out", token_from=edit_page)
+    assert "Opt back in" in text(staff.get(edit_page))
+
+    refused = post_form(staff, f"/staff/contacts/{contact.id}/opt-in", {"reason": "  "}, token_from=edit_page)
+    assert refused.status_code == 422 and "Say how the person asked" in text(refused)
+    assert reload(contact).opted_out_at is not None and events_of("ContactOptedIn") == []
+
+    done = post_form(staff, f"/staff/contacts/{contact.id}/opt-in", {"reason": "Phoned on 20 Nov, asked to rejoin"},
+                     token_from=edit_page)
+    assert done.status_code == 302
+    assert reload(contact).opted_out_at is None
+    [event] = events_of("ContactOptedIn")
+    assert event.payload == {"contact_id": contact.id, "reason": "Phoned on 20 Nov, asked to rejoin"}
+    assert event.actor == f"user:{staff.user.id}"
+    assert reload(invitation).status == "opted_out"  # what the opt-out stopped stays stopped
+    assert "Receiving" in text(staff.get(f"/staff/organizations/{contact.organization_id}"))
+    assert staff.post(f"/staff/contacts/{contact.id}/opt-in", data={"reason": "x"}).status_code == 400  # no CSRF
+
+
 def test_contacts_list_searches_name_or_email(staff, make_contact):
     make_contact(name="Rosa Diaz", email="rosa@example.org")
     make_contact(name="Sam Ortiz", email="sam@board.example")

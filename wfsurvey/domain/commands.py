@@ -76,6 +76,13 @@ class MarkContactOptedOut:
     contact_id: int
 
 
+@dataclass(frozen=True)
+class MarkContactOptedIn:
+    """Staff record that a person who opted out asked to receive survey mail again, and how they asked."""
+    contact_id: int
+    reason: str
+
+
 # --- users --------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -90,6 +90,13 @@ class ContactUpdated(Event):
 
 
 @_event("contact", "contact_id")
+class ContactOptedIn(Event):
+    contact_id: int
+    #: How the person asked (kept for the audit trail: an opt-in needs their say-so).
+    reason: str
+
+
+@_event("contact", "contact_id")
 class ContactOptedOut(Event):
     contact_id: int
     #: Invitations of open or scheduled rounds that the opt-out stops.

@@ -89,6 +89,13 @@ class ContactForm(FlaskForm):
             raise ValidationError(f"{email} is already a contact.")
 
 
+class OptInForm(FlaskForm):
+    reason = StringField("How did they ask to receive survey mail again?",
+                         validators=[DataRequired("Say how the person asked (for example: email of 20 Nov to J. Diaz)."),
+                                     Length(max=500)],
+                         description="Kept in the event log: opting someone back in needs their own request.")
+
+
 class ImportForm(FlaskForm):
     csv_file = FileField("CSV file", validators=[FileSize(MAX_IMPORT_BYTES, message="The file is larger than 5 MB.")])
     csv_text = TextAreaField("…or paste the CSV here",

@@ -24,6 +24,7 @@ COMMAND_HANDLERS: dict[type, object] = {
     cmd.UpdateOrganization: stakeholder_edits.update_organization,
     cmd.UpdateContact: stakeholder_edits.update_contact,
     cmd.MarkContactOptedOut: stakeholder_edits.mark_contact_opted_out,
+    cmd.MarkContactOptedIn: stakeholder_edits.mark_contact_opted_in,
     # users
     cmd.CreateUser: users.create_user,
     cmd.SetPassword: users.set_password,

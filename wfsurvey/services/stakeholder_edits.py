@@ -98,6 +98,24 @@ def update_contact(command: cmd.UpdateContact, uow: AbstractUnitOfWork) -> Conta
     return contact
 
 
+def mark_contact_opted_in(command: cmd.MarkContactOptedIn, uow: AbstractUnitOfWork) -> Contact:
+    """Survey mail again from the next round or invitation on. Invitations the opt-out stopped stay stopped:
+    staff re-invite the person in a running round with "Invite latecomers" only if they want to."""
+    contact = uow.session.get(Contact, command.contact_id, with_for_update=True)
+    if contact is None:
+        raise DomainError(f"no contact {command.contact_id}", code="not_found")
+    reason = " ".join(command.reason.split())
+    if not reason:
+        raise DomainError("say how the person asked to receive survey mail again", code="invalid",
+                          fields={"reason": ["required"]})
+    if contact.opted_out_at is None:
+        return contact
+    contact.opted_out_at = None
+    contact.updated_at = uow.now
+    uow.record(ev.ContactOptedIn(contact_id=contact.id, reason=reason[:500]))
+    return contact
+
+
 def mark_contact_opted_out(command: cmd.MarkContactOptedOut, uow: AbstractUnitOfWork) -> Contact:
     """The same consequences as a respondent's own opt-out: running invitations stop, queued mail is cancelled."""
     session = uow.session

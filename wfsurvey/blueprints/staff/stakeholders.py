@@ -12,7 +12,8 @@ from wfsurvey.domain import commands as cmd
 from wfsurvey.extensions import db
 from wfsurvey.forms import add_domain_errors
 from wfsurvey.forms.stakeholders import (
-    ORG_TYPE_LABELS, ContactFilterForm, ContactForm, ImportForm, OrganizationFilterForm, OrganizationForm, RegionForm,
+    ORG_TYPE_LABELS, ContactFilterForm, ContactForm, ImportForm, OptInForm, OrganizationFilterForm, OrganizationForm,
+    RegionForm,
 )
 from wfsurvey.models import ORG_TYPES, Contact, Organization, Region, organization_regions
 from wfsurvey.models.base import DomainError
@@ -209,7 +210,8 @@ def edit_contact(contact_id: int):
         else:
             flash("Contact saved.", "success")
             return redirect(url_for("staff.organization", organization_id=contact.organization_id))
-    return render_template("staff/contact_form.html", form=form, org=contact.organization, contact=contact)
+    return render_template("staff/contact_form.html", form=form, org=contact.organization, contact=contact,
+                           opt_in=OptInForm(formdata=None))
 
 
 @bp.post("/contacts/<int:contact_id>/opt-out")
@@ -221,6 +223,27 @@ def opt_out_contact(contact_id: int):
     handle(cmd.MarkContactOptedOut(contact_id=contact.id), actor=actor(), now=clock.now())
     flash(f"{contact.name} is marked as opted out: they get no more survey mail.", "success")
     return redirect(url_for("staff.organization", organization_id=contact.organization_id))
+
+
+@bp.post("/contacts/<int:contact_id>/opt-in")
+@staff_required
+def opt_in_contact(contact_id: int):
+    contact = db.session.get(Contact, contact_id)
+    if contact is None:
+        abort(404)
+    opt_in = OptInForm()
+    if opt_in.validate_on_submit():
+        try:
+            handle(cmd.MarkContactOptedIn(contact_id=contact.id, reason=opt_in.reason.data), actor=actor(),
+                   now=clock.now())
+        except DomainError as exc:
+            add_domain_errors(opt_in, exc)
+        else:
+            flash(f"{contact.name} receives survey mail again, from the next invitation on.", "success")
+            return redirect(url_for("staff.organization", organization_id=contact.organization_id))
+    form = ContactForm(obj=contact, contact_id=contact.id)
+    return render_template("staff/contact_form.html", form=form, org=contact.organization, contact=contact,
+                           opt_in=opt_in), 422
 
 
 # --- CSV import ---------------------------------------------------------------------------
