@@ -13,6 +13,7 @@ from wfsurvey.models import Contact, Invitation, OutboxMessage, Response, Round
 from wfsurvey.models.base import DomainError
 from wfsurvey.services import invitations
 from wfsurvey.services.audience import Eligible
+from wfsurvey.services.stakeholder_edits import record_opt_out
 
 
 class RoundNotAccepting(DomainError):
@@ -143,26 +144,7 @@ def _regions(session, invitation: Invitation) -> list[str]:
 def opt_out(command: cmd.OptOut, uow) -> Contact:
     session = uow.session
     invitation = _load(session, command.invitation_id)
-    contact = invitation.contact
-    if contact.opted_out_at is not None:
-        return contact
-    contact.opted_out_at = uow.now
-    contact.updated_at = uow.now
-    # Stop every unanswered invitation of rounds still running, and any mail queued for them.
-    stopped = session.scalars(
-        select(Invitation).join(Round, Round.id == Invitation.round_id).where(
-            Invitation.contact_id == contact.id, Round.state.in_(["draft", "scheduled", "open"]),
-            Invitation.status.in_(["pending", "sent", "started", "bounced"]),
-        )
-    ).all()
-    for inv in stopped:
-        inv.status = "opted_out"
-    ids = sorted(inv.id for inv in stopped)
-    if ids:
-        session.execute(update(OutboxMessage).where(OutboxMessage.invitation_id.in_(ids), OutboxMessage.status == "queued")
-                        .values(status="cancelled"))
-    uow.record(ev.ContactOptedOut(contact_id=contact.id, invitation_ids=ids, via_invitation_id=invitation.id))
-    return contact
+    return record_opt_out(invitation.contact, uow, via_invitation_id=invitation.id)
 
 
 def forward(command: cmd.ForwardInvitation, uow) -> Invitation:

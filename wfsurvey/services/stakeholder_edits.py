@@ -1,15 +1,15 @@
 """Changing organisations and contacts one at a time from the staff pages, and recording an opt-out staff were told of."""
 from __future__ import annotations
 
-from email_validator import EmailNotValidError
 from sqlalchemy import select, update
 
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
 from wfsurvey.models import Contact, Invitation, Organization, OutboxMessage, Round
 from wfsurvey.models.base import DomainError
-from wfsurvey.models.stakeholders import ORG_TYPES
-from wfsurvey.services.stakeholders import MAX_LENGTHS, clean_text, default_scheme, normalize_email, org_key, resolve_regions
+from wfsurvey.services.stakeholders import (
+    checked_contact_fields, checked_organization_fields, default_scheme, resolve_regions,
+)
 from wfsurvey.services.unit_of_work import AbstractUnitOfWork
 
 #: Rounds whose unanswered invitations an opt-out stops (as a respondent's own opt-out does).
@@ -17,31 +17,12 @@ RUNNING_STATES = ("draft", "scheduled", "open")
 STOPPABLE_STATUSES = ("pending", "sent", "started", "bounced")
 
 
-def _invalid(problems: dict[str, str], what: str) -> DomainError:
-    return DomainError(f"invalid {what}: " + "; ".join(f"{k}: {v}" for k, v in problems.items()),
-                       code="invalid", fields={k: [v] for k, v in problems.items()})
-
-
 def update_organization(command: cmd.UpdateOrganization, uow: AbstractUnitOfWork) -> Organization:
     session = uow.session
     org = session.get(Organization, command.organization_id)
     if org is None:
         raise DomainError(f"no organisation {command.organization_id}", code="not_found")
-    name = clean_text(command.name)
-    problems = {}
-    if not name:
-        problems["name"] = "an organisation needs a name"
-    elif len(name) > MAX_LENGTHS["organization"]:
-        problems["name"] = f"at most {MAX_LENGTHS['organization']} characters"
-    if command.org_type not in ORG_TYPES:
-        problems["org_type"] = f"must be one of {', '.join(ORG_TYPES)}"
-    if problems:
-        raise _invalid(problems, "organisation")
-    key = org_key(name)
-    for other_id, other_name in session.execute(select(Organization.id, Organization.name).where(Organization.id != org.id)):
-        if org_key(other_name) == key:
-            raise DomainError(f"an organisation named {other_name!r} already exists", code="conflict",
-                              fields={"name": [f"already used by organisation {other_id}"]})
+    name = checked_organization_fields(session, command.name, command.org_type, exclude_id=org.id)
     regions = resolve_regions(session, command.regions, command.scheme or default_scheme())
     changes = {}
     if org.name != name:
@@ -64,25 +45,10 @@ def update_contact(command: cmd.UpdateContact, uow: AbstractUnitOfWork) -> Conta
     contact = session.get(Contact, command.contact_id)
     if contact is None:
         raise DomainError(f"no contact {command.contact_id}", code="not_found")
-    name, title = clean_text(command.name), clean_text(command.title)
-    problems = {}
-    if not name:
-        problems["name"] = "a contact needs a name"
-    elif len(name) > MAX_LENGTHS["name"]:
-        problems["name"] = f"at most {MAX_LENGTHS['name']} characters"
-    if len(title) > MAX_LENGTHS["title"]:
-        problems["title"] = f"at most {MAX_LENGTHS['title']} characters"
-    try:
-        email = normalize_email(command.email)
-    except EmailNotValidError as exc:
-        problems["email"] = str(exc)
-        email = ""
-    if email and email != contact.email and session.scalars(
-        select(Contact.id).where(Contact.email == email, Contact.id != contact.id)
-    ).first() is not None:
-        problems["email"] = f"{email} is already a contact"
+    name, email, title, problems = checked_contact_fields(session, command.name, command.email, command.title,
+                                                          exclude_id=contact.id)
     if problems:
-        raise _invalid(problems, "contact")
+        raise invalid(problems, "contact")
     changes = {
         column: {"from": getattr(contact, column), "to": value}
         for column, value in (("name", name), ("email", email), ("title", title))
@@ -122,11 +88,17 @@ def mark_contact_opted_out(command: cmd.MarkContactOptedOut, uow: AbstractUnitOf
     contact = session.get(Contact, command.contact_id, with_for_update=True)
     if contact is None:
         raise DomainError(f"no contact {command.contact_id}", code="not_found")
+    return record_opt_out(contact, uow, via_invitation_id=None)
+
+
+def record_opt_out(contact: Contact, uow: AbstractUnitOfWork, via_invitation_id: int | None) -> Contact:
+    """No more survey mail for `contact`: unanswered invitations of running rounds stop, their queued mail is
+    cancelled. The same whether the person used their link (`via_invitation_id`) or told staff."""
     if contact.opted_out_at is not None:
         return contact
     contact.opted_out_at = uow.now
     contact.updated_at = uow.now
-    stopped = session.scalars(
+    stopped = uow.session.scalars(
         select(Invitation).join(Round, Round.id == Invitation.round_id).where(
             Invitation.contact_id == contact.id, Round.state.in_(RUNNING_STATES),
             Invitation.status.in_(STOPPABLE_STATUSES),
@@ -136,7 +108,7 @@ def mark_contact_opted_out(command: cmd.MarkContactOptedOut, uow: AbstractUnitOf
         invitation.status = "opted_out"
     ids = sorted(invitation.id for invitation in stopped)
     if ids:
-        session.execute(update(OutboxMessage).where(OutboxMessage.invitation_id.in_(ids), OutboxMessage.status == "queued")
-                        .values(status="cancelled"))
-    uow.record(ev.ContactOptedOut(contact_id=contact.id, invitation_ids=ids, via_invitation_id=None))
+        uow.session.execute(update(OutboxMessage).where(OutboxMessage.invitation_id.in_(ids),
+                                                        OutboxMessage.status == "queued").values(status="cancelled"))
+    uow.record(ev.ContactOptedOut(contact_id=contact.id, invitation_ids=ids, via_invitation_id=via_invitation_id))
     return contact

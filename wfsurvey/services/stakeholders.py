@@ -298,23 +298,58 @@ def read_regions_csv(text: str) -> list[dict[str, str]]:
 
 # --- organisations and contacts, one at a time ---------------------------------------------------
 
-def create_organization(command: cmd.CreateOrganization, uow: AbstractUnitOfWork) -> int:
-    name = clean_text(command.name)
+def invalid(problems: dict[str, str], what: str, code: str = "invalid") -> DomainError:
+    """One DomainError naming every field's problem (forms and the API show each beside its field)."""
+    return DomainError(f"invalid {what}: " + "; ".join(f"{k}: {v}" for k, v in problems.items()),
+                       code=code, fields={k: [v] for k, v in problems.items()})
+
+
+def checked_organization_fields(session: Session, name: str, org_type: str, exclude_id: int | None = None) -> str:
+    """The cleaned name of an organisation to create or rename (`exclude_id`); raises what is wrong with it."""
+    name = clean_text(name)
     problems = {}
     if not name:
         problems["name"] = "an organisation needs a name"
     elif len(name) > MAX_LENGTHS["organization"]:
         problems["name"] = f"at most {MAX_LENGTHS['organization']} characters"
-    if command.org_type not in ORG_TYPES:
+    if org_type not in ORG_TYPES:
         problems["org_type"] = f"must be one of {', '.join(ORG_TYPES)}"
     if problems:
-        raise DomainError("invalid organisation", code="invalid", fields={k: [v] for k, v in problems.items()})
-    session = uow.session
+        raise invalid(problems, "organisation")
     key = org_key(name)
     for other_id, other_name in session.execute(select(Organization.id, Organization.name)):
-        if org_key(other_name) == key:
+        if other_id != exclude_id and org_key(other_name) == key:
             raise DomainError(f"an organisation named {other_name!r} already exists", code="conflict",
                               fields={"name": [f"already used by organisation {other_id}"]})
+    return name
+
+
+def checked_contact_fields(session: Session, name: str, email: str, title: str,
+                           exclude_id: int | None = None) -> tuple[str, str, str, dict[str, str]]:
+    """Cleaned name, email and title of a contact to create or change (`exclude_id`), and what is wrong with them."""
+    problems = {}
+    name, title = clean_text(name), clean_text(title)
+    if not name:
+        problems["name"] = "a contact needs a name"
+    elif len(name) > MAX_LENGTHS["name"]:
+        problems["name"] = f"at most {MAX_LENGTHS['name']} characters"
+    if len(title) > MAX_LENGTHS["title"]:
+        problems["title"] = f"at most {MAX_LENGTHS['title']} characters"
+    try:
+        email = normalize_email(email)
+    except EmailNotValidError as exc:
+        problems["email"] = str(exc)
+        email = ""
+    if email and session.scalars(
+        select(Contact.id).where(Contact.email == email, Contact.id != (exclude_id or 0))
+    ).first() is not None:
+        problems["email"] = f"{email} is already a contact"
+    return name, email, title, problems
+
+
+def create_organization(command: cmd.CreateOrganization, uow: AbstractUnitOfWork) -> int:
+    session = uow.session
+    name = checked_organization_fields(session, command.name, command.org_type)
     regions = resolve_regions(session, command.regions, command.scheme or default_scheme())
     org = Organization(name=name, org_type=command.org_type, created_at=uow.now, regions=regions)
     session.add(org)
@@ -326,28 +361,12 @@ def create_organization(command: cmd.CreateOrganization, uow: AbstractUnitOfWork
 
 def create_contact(command: cmd.CreateContact, uow: AbstractUnitOfWork) -> int:
     session = uow.session
-    problems = {}
-    name, title = clean_text(command.name), clean_text(command.title)
-    if not name:
-        problems["name"] = "a contact needs a name"
-    elif len(name) > MAX_LENGTHS["name"]:
-        problems["name"] = f"at most {MAX_LENGTHS['name']} characters"
-    if len(title) > MAX_LENGTHS["title"]:
-        problems["title"] = f"at most {MAX_LENGTHS['title']} characters"
-    try:
-        email = normalize_email(command.email)
-    except EmailNotValidError as exc:
-        problems["email"] = str(exc)
-        email = ""
+    name, email, title, problems = checked_contact_fields(session, command.name, command.email, command.title)
     org = session.get(Organization, command.organization_id)
     if org is None:
         problems["organization_id"] = f"no organisation {command.organization_id}"
-    if email and session.scalars(select(Contact.id).where(Contact.email == email)).first() is not None:
-        problems["email"] = f"{email} is already a contact"
     if problems:
-        code = "conflict" if set(problems) == {"email"} and email else "invalid"
-        raise DomainError("invalid contact: " + "; ".join(f"{k}: {v}" for k, v in problems.items()),
-                          code=code, fields={k: [v] for k, v in problems.items()})
+        raise invalid(problems, "contact", code="conflict" if set(problems) == {"email"} and email else "invalid")
     contact = Contact(organization_id=org.id, name=name, email=email, title=title,
                       created_at=uow.now, updated_at=uow.now)
     session.add(contact)
