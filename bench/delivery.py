@@ -1,14 +1,17 @@
 """Benchmark 5: delivering 5,000 outbox messages to a local aiosmtpd sink, against raw smtplib on one reused connection.
 
 The messages are the real invitation messages of a launched round (SQLite). Each repetition
-delivers from a fresh copy of that database with `deliver_outbox` (claims, markers, outcomes,
-events, projections: everything the delivery job does), then the floor sends the same rows,
-built into the same MIME shape, with smtplib over a single connection, to a fresh sink process.
+delivers from a fresh copy of that database with `deliver_outbox` (claims, markers, building the
+messages, outcomes, events, projections: everything the delivery job does), then the floor sends
+the same rows with smtplib over a single connection, to a fresh sink process. The floor's messages
+are built (same headers, same multipart/alternative shape, about the same size) and flattened to
+bytes before its clock starts, so it times the SMTP exchange with the sink and nothing else.
 """
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import email.policy
 import email.utils
 import json
 import smtplib
@@ -84,7 +87,12 @@ def deliver(url: str, port: int, now: dt.datetime, profile: bool = False) -> tup
 
 
 def floor(url: str, port: int, mail_from: str) -> tuple[float, int]:
-    """smtplib on one connection: the same rows, built into the same multipart/alternative messages."""
+    """smtplib on one connection, sending the same rows as finished bytes: only the SMTP exchange is timed.
+
+    Each row is built with the standard library (EmailMessage: the same headers and
+    multipart/alternative shape as ours) and flattened to CRLF bytes before the clock starts,
+    so the floor is the wire and the sink alone: building, claims and bookkeeping are all ours to pay.
+    """
     from sqlalchemy import create_engine
 
     from wfsurvey.models import OutboxMessage
@@ -94,21 +102,30 @@ def floor(url: str, port: int, mail_from: str) -> tuple[float, int]:
         rows = conn.execute(select(OutboxMessage.id, OutboxMessage.to_addr, OutboxMessage.subject, OutboxMessage.body_text,
                                    OutboxMessage.body_html, OutboxMessage.headers).order_by(OutboxMessage.id)).all()
     engine.dispose()
+    envelope_from = email.utils.parseaddr(mail_from)[1]
+    prebuilt = []
+    for row in rows:
+        message = EmailMessage(policy=email.policy.SMTP)
+        message["From"] = mail_from
+        message["To"] = row.to_addr
+        message["Subject"] = row.subject
+        message["Date"] = email.utils.format_datetime(dt.datetime.now(dt.timezone.utc))
+        message["Message-ID"] = f"<floor.{row.id}@example.org>"
+        for name, value in (row.headers or {}).items():
+            message[name] = value
+        message.set_content(row.body_text)
+        message.add_alternative(row.body_html, subtype="html")
+        prebuilt.append((row.to_addr, message.as_bytes()))
     started = time.perf_counter()
     with smtplib.SMTP("127.0.0.1", port) as smtp:
-        for row in rows:
-            message = EmailMessage()
-            message["From"] = mail_from
-            message["To"] = row.to_addr
-            message["Subject"] = row.subject
-            message["Date"] = email.utils.format_datetime(dt.datetime.now(dt.timezone.utc))
-            message["Message-ID"] = f"<floor.{row.id}@example.org>"
-            for name, value in (row.headers or {}).items():
-                message[name] = value
-            message.set_content(row.body_text)
-            message.add_alternative(row.body_html, subtype="html")
-            smtp.send_message(message)
+        for to_addr, data in prebuilt:
+            smtp.sendmail(envelope_from, [to_addr], data)
     return time.perf_counter() - started, len(rows)
+
+
+def per_message(counted: dict) -> str:
+    """Mean size of what the sink received, to show both sides sent messages of the same size."""
+    return f"{counted['bytes'] / max(counted['messages'], 1):,.0f} bytes/message"
 
 
 def run(size: Size) -> list[Metric]:
@@ -128,14 +145,17 @@ def run(size: Size) -> list[Metric]:
                 with sink() as (port, floor_counted):
                     floor_seconds, n = floor(url, port, common.BENCH_CONFIG["MAIL_FROM"])
                 floors.append(n / floor_seconds)
-                notes.append(f"rep {rep + 1}: {outcome['sent']} sent in {seconds:.1f} s, sink received {counted['messages']}; "
-                             f"floor {n} in {floor_seconds:.1f} s, sink received {floor_counted['messages']}")
+                notes.append(f"rep {rep + 1}: {outcome['sent']} sent in {seconds:.1f} s, sink received {counted['messages']} "
+                             f"({per_message(counted)}); floor {n} in {floor_seconds:.1f} s, sink received "
+                             f"{floor_counted['messages']} ({per_message(floor_counted)})")
             finally:
                 common.remove_sqlite(common.sqlite_path(url))
+        notes.insert(0, "floor: the rows built with email.message.EmailMessage and flattened to bytes before timing; "
+                        "timed: smtplib.sendmail of each over one reused connection (the wire and the sink only)")
         metric = Metric(
             number="5", name=f"outbox delivery of {count:,} messages to an aiosmtpd sink, SQLite", unit="msg/s",
             values=rates, target="≥ 80 % of the floor's messages/s", check=lambda m: (m.ratio or 0) >= 0.8,
-            floor=floors, floor_name="smtplib, one reused connection, same sink", notes=notes,
+            floor=floors, floor_name="smtplib.sendmail of pre-built messages, one reused connection, same sink", notes=notes,
             conditions={"every message sent once and recorded sent": all_sent}, scaled=not size.full,
         )
         if not metric.passed and size.full:

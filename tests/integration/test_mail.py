@@ -1,12 +1,13 @@
 """The mail package against a real SMTP server on loopback: rendering, the outbox, transports, delivery with retries."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html
 import zoneinfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from wfsurvey.extensions import db
 from wfsurvey.mail import outbox, sender
@@ -253,7 +254,7 @@ def test_a_crashed_sender_loses_nothing_and_sends_nothing_twice(smtp_app, smtp_s
     session = db.session()
     # A sender claims the batch, hands the first message to the server, and dies before recording.
     claimed = sender._claim(session, now=NOW, limit=10)
-    assert sender._start(session, claimed[0], NOW) is not None
+    assert sender._start(session, claimed[:1], NOW)[1] == {claimed[0].id}
     assert [r.status for r in outbox_rows()] == ["sending"] * 4
 
     assert deliver_outbox(now=NOW + dt.timedelta(minutes=5)).sent == 0  # too young to be a crash: left alone
@@ -263,7 +264,110 @@ def test_a_crashed_sender_loses_nothing_and_sends_nothing_twice(smtp_app, smtp_s
     assert [r.status for r in outbox_rows()] == ["unknown", "sent", "sent", "sent"]
     assert len(smtp_server.messages) == 3
     # A sender that lost its claim in the meantime cannot start a message any more.
-    assert sender._start(session, claimed[1], NOW) is None
+    assert sender._start(session, claimed[1:2], NOW)[1] == set()
+
+
+def test_a_sender_failing_mid_group_records_what_it_sent_and_releases_what_it_did_not_try(smtp_app, smtp_server):
+    queue_invitations(make_invitations(5))
+
+    class FailingThirdSend:
+        """The real transport, but the third message raises something no transport expects."""
+
+        def __init__(self, inner):
+            self.inner, self.conn, self.tried = inner, None, 0
+
+        @contextlib.contextmanager
+        def connect(self):
+            with self.inner.connect() as self.conn:
+                yield self
+
+        def send(self, message):
+            self.tried += 1
+            if self.tried == 3:
+                raise RuntimeError("a bug in the transport")
+            self.conn.send(message)
+
+    transport = FailingThirdSend(transport_from_config(smtp_app.config))
+    with pytest.raises(RuntimeError, match="a bug"):
+        deliver_outbox(now=NOW, transport=transport)
+
+    # Two went out and are recorded; the third may have; the two never tried are due again at once.
+    assert [(r.status, r.attempts) for r in outbox_rows()] == [
+        ("sent", 1), ("sent", 1), ("unknown", 1), ("queued", 0), ("queued", 0)]
+    assert len(smtp_server.messages) == 2
+    assert deliver_outbox(now=NOW).sent == 2
+    assert [r.status for r in outbox_rows()] == ["sent", "sent", "unknown", "sent", "sent"]
+    assert len(smtp_server.messages) == 4
+
+
+def test_delivery_commits_per_group_not_per_message(smtp_app, smtp_server):
+    queue_invitations(make_invitations(250))
+    commits = []
+
+    def count(connection):
+        commits.append(connection)
+
+    event.listen(db.engine, "commit", count)
+    try:
+        report = deliver_outbox(now=NOW, batch_size=200)
+    finally:
+        event.remove(db.engine, "commit", count)
+
+    assert report.sent == 250 and len(smtp_server.messages) == 250
+    # Claims: 200, 50, then none left; groups of OUTCOME_GROUP: 100, 100, 50, each started and recorded.
+    assert sender.OUTCOME_GROUP == 100
+    assert len(commits) == 3 + 2 * 3
+
+
+def test_a_send_and_a_bounce_for_one_invitation_leave_it_bounced_whatever_their_order(smtp_app):
+    (invitation,) = make_invitations(1)
+    queue_invitations([invitation])
+    rendered = render_email("reminder", **context())
+    outbox.enqueue(db.session, dedupe_key=f"reminder:{invitation.id}:P2D", kind="reminder", to_addr="person0@example.org",
+                   rendered=rendered, now=NOW, invitation_id=invitation.id, round_id=invitation.round_id)
+    db.session.commit()
+    claimed = sender._claim(db.session(), now=NOW, limit=10)
+    marker, started = sender._start(db.session(), claimed, NOW)
+    assert started == {m.id for m in claimed}
+
+    # The first message (the invitation) bounced, the reminder after it went out.
+    report = sender.DeliveryReport()
+    report.add(sender._record([sender.DeliveryOutcome(claimed[0].id, "permanent", "550 no such user", claim=marker),
+                               sender.DeliveryOutcome(claimed[1].id, "sent", claim=marker)], actor="system:delivery", now=NOW))
+
+    assert (report.sent, report.failed) == (1, 1)
+    assert [(r.kind, r.status, r.attempts) for r in outbox_rows()] == [("invitation", "failed", 1), ("reminder", "sent", 1)]
+    inv = db.session.get(Invitation, invitation.id)
+    assert (inv.status, inv.sent_at, inv.contact.last_messaged_at) == ("bounced", NOW, NOW)
+    assert [e.type for e in events("EmailBounced") + events("EmailDelivered")] == ["EmailBounced", "EmailDelivered"]
+
+
+def test_names_subjects_and_bodies_outside_ascii_arrive_intact(smtp_app, smtp_server):
+    smtp_app.config["MAIL_FROM"] = "Asociación Laboral del Valle <encuestas@example.org>"
+    (invitation,) = make_invitations(1)
+    link = f"https://surveys.example.org/r/token-{invitation.id}"
+    rendered = render_email("invitation", **context(
+        contact_name="José Núñez", organization_name="Asociación Ñandú — “Región Sur”", round_title="Línea base 2026",
+        link=link, opt_out_link=f"{link}/opt-out", sender_name="Asociación Laboral del Valle"))
+    outbox.enqueue(db.session, dedupe_key=f"invitation:{invitation.id}", kind="invitation", to_addr="person0@example.org",
+                   rendered=rendered, now=NOW, headers=outbox.unsubscribe_headers(f"{link}/opt-out"),
+                   invitation_id=invitation.id, round_id=invitation.round_id)
+    db.session.commit()
+
+    assert deliver_outbox(now=NOW).sent == 1
+
+    (received,) = smtp_server.messages
+    message = received.message
+    assert received.subject == rendered.subject == "Línea base 2026: survey for Asociación Ñandú — “Región Sur”"
+    (from_,) = message["From"].addresses
+    assert (from_.display_name, from_.addr_spec) == ("Asociación Laboral del Valle", "encuestas@example.org")
+    assert received.mail_from == "encuestas@example.org" and received.recipients == ["person0@example.org"]
+    assert received.text().replace("\r\n", "\n") == rendered.text
+    assert received.html().replace("\r\n", "\n").rstrip("\n") == rendered.html.rstrip("\n")
+    assert "José Núñez" in received.text() and "Asociación Ñandú" in received.html()
+    assert message["List-Unsubscribe"] == f"<{link}/opt-out>"
+    # Sent as 7-bit text: encoded words in the headers, quoted-printable or base64 in the parts.
+    assert received.raw.isascii() and b"=?utf-8?" in received.raw
 
 
 def test_a_message_to_someone_who_opted_out_since_it_was_queued_is_not_sent(smtp_app, smtp_server):

@@ -5,19 +5,20 @@ The rule that keeps a message from going out twice, without a column beyond the 
 1. *Claim* (one short transaction; `FOR UPDATE SKIP LOCKED` on PostgreSQL so senders share the
    work): due rows (status ``queued``, ``next_attempt_at <= now``) become ``sending`` and their
    ``last_error`` holds the marker ``claimed:<batch>:<time>``.
-2. Just before a row is handed to the mail server its marker becomes ``sending:<batch>:<time>``
-   in a conditional update that only succeeds while the row still carries this batch's claim.
-3. The outcomes are committed in groups, through the RecordDeliveryOutcomes command (events
-   EmailDelivered, EmailBounced, EmailDeliveryUnknown): every OUTCOME_GROUP messages, at the end
-   of each batch, and before the sender gives up a connection or fails; each only if the row still
-   carries this batch's marker. Sent, failed and unknown rows are never sent again. (One
-   transaction per message would cost more than sending the message does.)
+2. A batch is sent in groups of OUTCOME_GROUP. Just before a group is handed to the mail server,
+   its rows' marker becomes ``sending:<batch>:<time>`` in one conditional update that only
+   succeeds for rows still carrying this batch's claim.
+3. The group's outcomes are committed together, through the RecordDeliveryOutcomes command (events
+   EmailDelivered, EmailBounced, EmailDeliveryUnknown), before the next group starts and before
+   the sender gives up a connection or fails; each only if the row still carries this batch's
+   marker. Rows started but not tried (a lost connection) are released. Sent, failed and unknown
+   rows are never sent again. (A transaction per message would cost more than sending it does.)
 4. A crashed sender leaves rows in ``sending``. Once the marker is older than STALE_AFTER, a later
    run puts rows still marked ``claimed`` back in the queue (they never reached the server) and
    records rows marked ``sending`` as ``unknown`` (the server may have accepted them): only the
-   messages handed to the server since the last recorded group (at most OUTCOME_GROUP) are in
-   doubt, and they are reported, never resent. A live sender stops starting messages of a batch
-   after half of STALE_AFTER, so recovery never races it.
+   group being sent when it crashed (at most OUTCOME_GROUP messages) is in doubt, and it is
+   reported, never resent. A live sender stops sending messages of a batch after half of
+   STALE_AFTER, so recovery never races it.
 
 Transient failures (4xx, refused connection, timeout, disconnect before the data) go back to
 ``queued`` with exponential backoff (1, 2, 4 ... minutes, at most 6 hours); after MAX_ATTEMPTS
@@ -28,17 +29,17 @@ someone who opted out after it was queued is ``cancelled`` when claimed, never s
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import Row, bindparam, case, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -46,7 +47,7 @@ from sqlalchemy.orm import Session
 from wfsurvey.database import immediate_transactions
 from wfsurvey.domain import events as ev
 from wfsurvey.domain.commands import DeliveryOutcome, RecordDeliveryOutcomes
-from wfsurvey.mail.transports import DeliveryError, Transport, build_message, transport_from_config
+from wfsurvey.mail.transports import DeliveryError, OutgoingMessage, Transport, build_message, transport_from_config
 from wfsurvey.models.invitations import Invitation
 from wfsurvey.models.outbox import OutboxMessage
 from wfsurvey.models.stakeholders import Contact
@@ -64,11 +65,13 @@ MAX_ATTEMPTS = 20
 LINK_KINDS = frozenset({"invitation", "reminder", "resend", "forward", "forwarded"})
 
 CLAIMED, SENDING = "claimed", "sending"
-#: Outcomes recorded per RecordDeliveryOutcomes transaction (see rule 3 of the module docstring).
+#: Messages started, and outcomes recorded, per transaction (see rules 2 and 3 of the module docstring).
 OUTCOME_GROUP = 100
 
+_outbox, _invitations, _contacts = OutboxMessage.__table__, Invitation.__table__, Contact.__table__
 
-@dataclass
+
+@dataclasses.dataclass
 class DeliveryReport:
     sent: int = 0
     retried: int = 0
@@ -86,7 +89,7 @@ class DeliveryReport:
             setattr(self, field, getattr(self, field) + n)
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class ClaimedMessage:
     """What the sender needs of a claimed row, copied so that sending touches no ORM state."""
 
@@ -99,6 +102,10 @@ class ClaimedMessage:
     body_html: str
     headers: dict[str, Any]
     claim: str
+
+
+#: The outbox columns a ClaimedMessage copies.
+_CLAIMED_COLUMNS = tuple(f.name for f in dataclasses.fields(ClaimedMessage) if f.name != "claim")
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -121,90 +128,123 @@ def _parse_marker(value: str | None) -> tuple[str, dt.datetime] | None:
 # --- recording outcomes (the command handler) ----------------------------------------------
 
 def record_delivery_outcomes(command: RecordDeliveryOutcomes, uow) -> Counter:
-    """Apply each outcome to its outbox row, invitation and contact, and record the events; returns counts applied."""
-    session: Session = uow.session
-    now: dt.datetime = uow.now
+    """Apply each outcome to its outbox row, invitation and contact, and record the events; returns counts applied.
+
+    Core statements on plain rows rather than ORM objects, and one statement for all the sent
+    rows: a delivery run records one of these per OUTCOME_GROUP messages, nearly all sent, and
+    per-row bookkeeping would cost more than sending. A send and a bounce of one invitation
+    commute (a bounce wins, sent_at is kept), so the two are applied apart.
+    """
     outcomes = {o.message_id: o for o in command.outcomes}
-    rows = session.scalars(
-        select(OutboxMessage).where(OutboxMessage.id.in_(list(outcomes))).order_by(OutboxMessage.id)
-        .with_for_update().execution_options(populate_existing=True)
-    ).all()
-    applied: Counter = Counter()
-    valid = []
-    for row in rows:
+    sent, others = [], []
+    for row in uow.session.execute(_OUTBOX_ROWS, {"ids": list(outcomes)}):
         outcome = outcomes[row.id]
         if row.status != "sending" or (outcome.claim is not None and row.last_error != outcome.claim):
             # Another sender or a recovery took the row over; its account of the row stands.
             log.warning("outbox %s: ignoring outcome %s, the row is %s (%s)", row.id, outcome.result, row.status, row.last_error)
             continue
-        valid.append((row, outcome))
-
-    invitation_ids = sorted({row.invitation_id for row, _ in valid if row.invitation_id is not None})
-    invitations = {
-        i.id: i for i in session.scalars(
-            select(Invitation).where(Invitation.id.in_(invitation_ids)).order_by(Invitation.id)
-            .with_for_update().execution_options(populate_existing=True)
-        )
-    } if invitation_ids else {}
-    sent_to: list[OutboxMessage] = []
-
-    for row, outcome in valid:
-        result, reason = outcome.result, outcome.reason
-        invitation = invitations.get(row.invitation_id) if row.invitation_id is not None else None
-        if result == "release":
-            row.status, row.last_error = "queued", reason or None
-        elif result == "sent":
-            row.status, row.sent_at, row.last_error = "sent", now, None
-            row.attempts += 1
-            sent_to.append(row)
-            if invitation is not None and row.kind in LINK_KINDS:
-                if invitation.sent_at is None:
-                    invitation.sent_at = now
-                if invitation.status == "pending":
-                    invitation.status = "sent"
-            uow.record(ev.EmailDelivered(message_id=row.id, kind=row.kind, invitation_id=row.invitation_id, round_id=row.round_id))
-        elif result == "transient" and row.attempts + 1 < MAX_ATTEMPTS:
-            row.attempts += 1
-            row.status, row.last_error = "queued", reason
-            row.next_attempt_at = now + backoff(row.attempts)
-        elif result in ("transient", "permanent"):
-            row.attempts += 1
-            if result == "transient":
-                reason = f"gave up after {row.attempts} attempts: {reason}"
-                result = "permanent"
-            row.status, row.last_error = "failed", reason
-            # A message that cannot reach the person means the invitation did not either, unless
-            # they have already answered or opened it by another message.
-            if invitation is not None and invitation.status in ("pending", "sent"):
-                invitation.status = "bounced"
-            uow.record(ev.EmailBounced(message_id=row.id, kind=row.kind, invitation_id=row.invitation_id,
-                                       round_id=row.round_id, reason=reason[:1000]))
-        elif result == "unknown":
-            row.attempts += 1
-            row.status, row.last_error = "unknown", reason
-            uow.record(ev.EmailDeliveryUnknown(message_id=row.id, reason=reason[:1000]))
+        if outcome.result == "sent":
+            sent.append(row)
         else:
-            raise ValueError(f"unknown delivery result {result!r} for outbox message {row.id}")
-        applied[result] += 1
-
-    _touch_contacts(session, sent_to, invitations, now)
+            others.append((row, outcome))
+    applied = _apply_failures(uow, others) if others else Counter()
+    if sent:
+        _apply_sent(uow, sent)
+        applied["sent"] += len(sent)
     return applied
 
 
-def _touch_contacts(session: Session, rows: list[OutboxMessage], invitations: dict[int, Invitation], now: dt.datetime) -> None:
-    """contacts.last_messaged_at feeds the minimum gap between two messages to one person."""
-    if not rows:
-        return
-    contact_ids = {invitations[r.invitation_id].contact_id for r in rows if r.invitation_id in invitations}
-    emails = {r.to_addr for r in rows if r.invitation_id not in invitations}
+def _apply_sent(uow, rows: list[Row]) -> None:
+    """Sent rows, their invitations (now sent, unless further along) and contacts, in a statement each."""
+    session: Session = uow.session
+    now: dt.datetime = uow.now
+    session.execute(_MARK_SENT, {"ids": [row.id for row in rows], "now": now})
+    links = [row.invitation_id for row in rows if row.invitation_id is not None and row.kind in LINK_KINDS]
+    if links:
+        session.execute(_INVITATIONS_SENT, {"ids": links, "now": now})
+    # contacts.last_messaged_at feeds the minimum gap between two messages to one person.
+    invitation_ids = [row.invitation_id for row in rows if row.invitation_id is not None]
+    emails = [row.to_addr for row in rows if row.invitation_id is None]
+    whom = (([_contacts.c.id.in_(select(_invitations.c.contact_id).where(_invitations.c.id.in_(invitation_ids)))]
+             if invitation_ids else []) + ([_contacts.c.email.in_(emails)] if emails else []))
     session.execute(
-        update(Contact)
-        .where(or_(Contact.id.in_(contact_ids), Contact.email.in_(emails)))
-        .where(or_(Contact.last_messaged_at.is_(None), Contact.last_messaged_at < now))
+        update(_contacts).where(or_(*whom))
+        .where(or_(_contacts.c.last_messaged_at.is_(None), _contacts.c.last_messaged_at < now))
         .values(last_messaged_at=now)
-        # Nothing later in the command reads these contacts, and the next unit of work expires them.
-        .execution_options(synchronize_session=False)
     )
+    for row in rows:
+        uow.record(ev.EmailDelivered(message_id=row.id, kind=row.kind, invitation_id=row.invitation_id, round_id=row.round_id))
+
+
+def _apply_failures(uow, pairs: list[tuple[Row, DeliveryOutcome]]) -> Counter:
+    """Every outcome but sent, a row at a time (they are few): retries, bounces, unknowns and releases."""
+    session: Session = uow.session
+    now: dt.datetime = uow.now
+    invitation_ids = sorted({row.invitation_id for row, _ in pairs if row.invitation_id is not None})
+    invitations = {
+        found.id: found.status for found in session.execute(_INVITATION_ROWS, {"ids": invitation_ids})
+    } if invitation_ids else {}
+    bounced: set[int] = set()
+    changes = []
+    applied: Counter = Counter()
+    for row, outcome in pairs:
+        result, reason = outcome.result, outcome.reason
+        change = {"row_id": row.id, "new_status": None, "new_error": reason, "new_attempts": row.attempts + 1, "retry_at": None}
+        if result == "release":
+            change.update(new_status="queued", new_error=reason or None, new_attempts=row.attempts)
+        elif result == "transient" and row.attempts + 1 < MAX_ATTEMPTS:
+            change.update(new_status="queued", retry_at=now + backoff(row.attempts + 1))
+        elif result in ("transient", "permanent"):
+            if result == "transient":
+                reason = f"gave up after {row.attempts + 1} attempts: {reason}"
+                result = "permanent"
+            change.update(new_status="failed", new_error=reason)
+            # A message that cannot reach the person means the invitation did not either, unless
+            # they have already answered or opened it by another message.
+            if invitations.get(row.invitation_id) in ("pending", "sent"):
+                invitations[row.invitation_id] = "bounced"
+                bounced.add(row.invitation_id)
+            uow.record(ev.EmailBounced(message_id=row.id, kind=row.kind, invitation_id=row.invitation_id,
+                                       round_id=row.round_id, reason=reason[:1000]))
+        elif result == "unknown":
+            change.update(new_status="unknown")
+            uow.record(ev.EmailDeliveryUnknown(message_id=row.id, reason=reason[:1000]))
+        else:
+            raise ValueError(f"unknown delivery result {result!r} for outbox message {row.id}")
+        changes.append(change)
+        applied[result] += 1
+    session.execute(_UPDATE_OUTBOX, changes)
+    if bounced:
+        session.execute(update(_invitations).where(_invitations.c.id.in_(bounced)).values(status="bounced"))
+    return applied
+
+
+_OUTBOX_ROWS = (
+    select(_outbox.c.id, _outbox.c.kind, _outbox.c.invitation_id, _outbox.c.round_id, _outbox.c.to_addr,
+           _outbox.c.status, _outbox.c.last_error, _outbox.c.attempts)
+    .where(_outbox.c.id.in_(bindparam("ids", expanding=True))).order_by(_outbox.c.id).with_for_update()
+)
+_INVITATION_ROWS = (
+    select(_invitations.c.id, _invitations.c.status)
+    .where(_invitations.c.id.in_(bindparam("ids", expanding=True))).order_by(_invitations.c.id).with_for_update()
+)
+_MARK_SENT = (
+    update(_outbox).where(_outbox.c.id.in_(bindparam("ids", expanding=True)))
+    .values(status="sent", sent_at=bindparam("now"), last_error=None, attempts=_outbox.c.attempts + 1)
+)
+#: An invitation is sent with its first message that carries the link; a later status stays.
+_INVITATIONS_SENT = (
+    update(_invitations).where(_invitations.c.id.in_(bindparam("ids", expanding=True)),
+                               or_(_invitations.c.sent_at.is_(None), _invitations.c.status == "pending"))
+    .values(sent_at=func.coalesce(_invitations.c.sent_at, bindparam("now")),
+            status=case((_invitations.c.status == "pending", "sent"), else_=_invitations.c.status))
+)
+#: Any other outcome, a row each; next_attempt_at changes only for a retry.
+_UPDATE_OUTBOX = (
+    update(_outbox).where(_outbox.c.id == bindparam("row_id"))
+    .values(status=bindparam("new_status"), last_error=bindparam("new_error"), attempts=bindparam("new_attempts"),
+            next_attempt_at=func.coalesce(bindparam("retry_at", type_=_outbox.c.next_attempt_at.type), _outbox.c.next_attempt_at))
+)
 
 
 # --- the sender ----------------------------------------------------------------------------
@@ -233,67 +273,76 @@ def _session() -> Session:
 
 
 def _claim(session: Session, *, now: dt.datetime, limit: int, report: DeliveryReport | None = None) -> list[ClaimedMessage]:
-    """Claim up to `limit` due rows for one batch; rows to people who opted out since queuing are cancelled."""
+    """Claim up to `limit` due rows for one batch; rows to people who opted out since queuing are cancelled.
+
+    Core statements, as in record_delivery_outcomes: the rows are copied out, never kept as objects.
+    """
     batch = uuid.uuid4().hex[:12]
     marker = _marker(CLAIMED, batch, now)
     with immediate_transactions():
         if session.in_transaction():
             session.rollback()
-        rows = session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now)
-            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        rows = session.execute(
+            select(*(_outbox.c[name] for name in _CLAIMED_COLUMNS))
+            .where(_outbox.c.status == "queued", _outbox.c.next_attempt_at <= now)
+            .order_by(_outbox.c.next_attempt_at, _outbox.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
-            .execution_options(populate_existing=True)
         ).all()
         # A message may wait days in the retry queue; an opt-out in the meantime must still stop it.
         opted_out = set(session.scalars(
-            select(Contact.email).where(Contact.email.in_({r.to_addr for r in rows}), Contact.opted_out_at.is_not(None))
+            select(_contacts.c.email)
+            .where(_contacts.c.email.in_({r.to_addr for r in rows}), _contacts.c.opted_out_at.is_not(None))
         )) if rows else set()
-        claimed = []
-        for row in rows:
-            if row.to_addr in opted_out:
-                row.status, row.last_error = "cancelled", "not sent: the recipient opted out"
-                if report is not None:
-                    report.skipped += 1
-                continue
-            row.status, row.last_error = "sending", marker
-            claimed.append(ClaimedMessage(
-                id=row.id, dedupe_key=row.dedupe_key, kind=row.kind, to_addr=row.to_addr, subject=row.subject,
-                body_text=row.body_text, body_html=row.body_html, headers=dict(row.headers or {}), claim=marker,
-            ))
+        cancelled = [r.id for r in rows if r.to_addr in opted_out]
+        claimed = [ClaimedMessage(**{**r._asdict(), "headers": dict(r.headers or {})}, claim=marker)
+                   for r in rows if r.to_addr not in opted_out]
+        if cancelled:
+            session.execute(update(_outbox).where(_outbox.c.id.in_(cancelled))
+                            .values(status="cancelled", last_error="not sent: the recipient opted out"))
+            if report is not None:
+                report.skipped += len(cancelled)
+        if claimed:
+            session.execute(update(_outbox).where(_outbox.c.id.in_([m.id for m in claimed]))
+                            .values(status="sending", last_error=marker))
         session.commit()
     return claimed
 
 
-def _start(session: Session | Connection, message: ClaimedMessage, now: dt.datetime) -> str | None:
-    """Mark the row as handed to the server; None if the batch lost its claim (a recovery requeued it).
+def _start(session: Session | Connection, messages: list[ClaimedMessage], now: dt.datetime) -> tuple[str, set[int]]:
+    """Mark a group of one batch's rows as handed to the server: the marker, and the ids still claimed by the batch.
 
-    One short transaction of its own, on the session or (cheaper, as a batch does) on a connection.
+    One short transaction for the group (one per message would cost more than sending does), on
+    the session or (cheaper, as a batch does) on a connection. A row missing from the ids lost
+    its claim (a recovery requeued it) and must not be sent.
     """
-    batch = message.claim.split(":", 2)[1]
-    marker = _marker(SENDING, batch, now)
-    params = {"message_id": message.id, "claim": message.claim, "marker": marker}
+    if not messages:
+        return "", set()
+    claim = messages[0].claim
+    if any(m.claim != claim for m in messages):
+        raise ValueError("a group to start must come from one claimed batch")
+    marker = _marker(SENDING, claim.split(":", 2)[1], now)
+    params = {"ids": [m.id for m in messages], "claim": claim, "marker": marker}
     with immediate_transactions():
         if isinstance(session, Connection):
             with session.begin():
-                result = session.execute(_START_SENDING, params)
+                started = set(session.execute(_START_SENDING, params).scalars())
         else:
             if session.in_transaction():
                 session.rollback()
-            result = session.execute(_START_SENDING, params)
+            started = set(session.execute(_START_SENDING, params).scalars())
             session.commit()
-    return marker if result.rowcount == 1 else None
+    return marker, started
 
 
-_outbox = OutboxMessage.__table__
-#: _start's statement, built once: it runs once per message, and a Core statement on the table
-#: skips the ORM's update machinery (no ORM object is affected: the claimed rows were copied out).
+#: _start's statement, built once: a Core statement on the table skips the ORM's update
+#: machinery (no ORM object is affected: the claimed rows were copied out).
 _START_SENDING = (
     update(_outbox)
-    .where(_outbox.c.id == bindparam("message_id"), _outbox.c.status == "sending", _outbox.c.last_error == bindparam("claim"))
+    .where(_outbox.c.id.in_(bindparam("ids", expanding=True)), _outbox.c.status == "sending",
+           _outbox.c.last_error == bindparam("claim"))
     .values(last_error=bindparam("marker"))
+    .returning(_outbox.c.id)
 )
 
 
@@ -322,12 +371,30 @@ def recover_stale(*, now: dt.datetime, actor: str = "system:delivery") -> Delive
     return report
 
 
+def _build_group(
+    messages: list[ClaimedMessage], mail_from: str,
+) -> tuple[list[tuple[ClaimedMessage, OutgoingMessage]], list[DeliveryOutcome]]:
+    """Each message built, and a permanent failure for each that cannot be (a header it cannot carry, say)."""
+    built, unbuildable = [], []
+    for message in messages:
+        try:
+            built.append((message, build_message(message, mail_from)))
+        except (ValueError, TypeError) as exc:
+            unbuildable.append(DeliveryOutcome(message.id, "permanent", f"cannot build the message: {exc}", claim=message.claim))
+    return built, unbuildable
+
+
 def _send_batch(
     session: Session, transport: Transport, batch: list[ClaimedMessage], *, mail_from: str, now: dt.datetime,
     actor: str, report: DeliveryReport,
 ) -> bool:
-    """Send one claimed batch over one connection; True if anything was settled beyond connection trouble."""
-    pending = {m.id: m for m in batch}  # claimed, not yet handed to the server
+    """Send one claimed batch over one connection; True if anything was settled beyond connection trouble.
+
+    The batch goes in groups of OUTCOME_GROUP: each group is built, started (one transaction),
+    sent, and its outcomes recorded (one more) before the next group starts, so a crash leaves at
+    most one group in doubt (rule 4).
+    """
+    pending = {m.id: m.claim for m in batch}  # not yet settled: the marker each row carries
     outcomes: list[DeliveryOutcome] = []  # settled, not yet recorded
     progress = False
     started_at = time.monotonic()
@@ -340,8 +407,6 @@ def _send_batch(
     def settle(outcome: DeliveryOutcome) -> None:
         pending.pop(outcome.message_id, None)
         outcomes.append(outcome)
-        if len(outcomes) >= OUTCOME_GROUP:
-            record_settled()
 
     try:
         with contextlib.ExitStack() as stack:
@@ -349,52 +414,52 @@ def _send_batch(
                 conn = stack.enter_context(transport.connect())
             except DeliveryError as exc:
                 for m in batch:
-                    pending.pop(m.id)
-                report.add(_record([DeliveryOutcome(m.id, "transient", exc.reason, claim=m.claim) for m in batch],
-                                   actor=actor, now=now))
+                    settle(DeliveryOutcome(m.id, "transient", exc.reason, claim=m.claim))
                 log.warning("outbox: %s; %d message(s) will be retried", exc.reason, len(batch))
                 return False
-            # Its own connection for the per-message markers: no ORM session bookkeeping per message.
+            # Its own connection for the start markers: no ORM session bookkeeping per group.
             marking = stack.enter_context(session.get_bind().connect())
-            for message in batch:
-                if time.monotonic() - started_at > STALE_AFTER.total_seconds() / 2:
-                    break  # the rest are released below, before a recovery could consider them stale
-                try:
-                    email_message = build_message(message, mail_from)
-                except (ValueError, TypeError) as exc:
-                    settle(DeliveryOutcome(message.id, "permanent", f"cannot build the message: {exc}", claim=message.claim))
+            for first in range(0, len(batch), OUTCOME_GROUP):
+                built, unbuildable = _build_group(batch[first:first + OUTCOME_GROUP], mail_from)
+                for outcome in unbuildable:
+                    settle(outcome)
                     progress = True
-                    continue
-                marker = _start(marking, message, now)
-                pending.pop(message.id)
-                if marker is None:
-                    log.warning("outbox %s: claim lost before sending; skipped", message.id)
-                    continue
-                try:
-                    conn.send(email_message)
-                except DeliveryError as exc:
-                    settle(DeliveryOutcome(message.id, exc.outcome, exc.reason, claim=marker))
-                    if exc.connection_lost:
-                        log.warning("outbox: connection lost (%s); the rest of the batch waits for a new one", exc.reason)
-                        progress = progress or exc.outcome != "transient"
-                        break
-                    progress = True
-                except Exception as exc:  # noqa: BLE001  (whatever it was, the server may have the message)
-                    settle(DeliveryOutcome(message.id, "unknown", f"sending failed unexpectedly: {exc!r}", claim=marker))
-                    raise
-                else:
-                    settle(DeliveryOutcome(message.id, "sent", claim=marker))
-                    progress = True
+                marker, started = _start(marking, [m for m, _ in built], now)
+                for message, _ in built:
+                    if message.id in started:
+                        pending[message.id] = marker
+                    else:
+                        pending.pop(message.id)
+                        log.warning("outbox %s: claim lost before sending; skipped", message.id)
+                for message, outgoing in (pair for pair in built if pair[0].id in started):
+                    if time.monotonic() - started_at > STALE_AFTER.total_seconds() / 2:
+                        return progress  # the rest are released below, before a recovery could consider them stale
+                    try:
+                        conn.send(outgoing)
+                    except DeliveryError as exc:
+                        settle(DeliveryOutcome(message.id, exc.outcome, exc.reason, claim=marker))
+                        if exc.connection_lost:
+                            log.warning("outbox: connection lost (%s); the rest of the batch waits for a new one", exc.reason)
+                            return progress or exc.outcome != "transient"
+                        progress = True
+                    except Exception as exc:  # noqa: BLE001  (whatever it was, the server may have the message)
+                        settle(DeliveryOutcome(message.id, "unknown", f"sending failed unexpectedly: {exc!r}", claim=marker))
+                        raise
+                    else:
+                        settle(DeliveryOutcome(message.id, "sent", claim=marker))
+                        progress = True
+                record_settled()
     finally:
         # If this fails (the database is gone), the rows stay in `sending` and a later run's
         # recovery records them unknown: never resent.
         record_settled()
         if pending:
-            # Claimed but never handed over: due again at once (a new connection, or the next run).
-            # If even this fails (the database is gone), a later run's recovery releases them.
+            # Not tried (a lost connection, a slow batch): due again at once (a new connection, or
+            # the next run). If even this fails (the database is gone), a later run's recovery
+            # releases the claimed ones and records the started ones unknown.
             try:
-                report.add(_record([DeliveryOutcome(m.id, "release", "not tried: released by the sender", claim=m.claim)
-                                    for m in pending.values()], actor=actor, now=now))
+                report.add(_record([DeliveryOutcome(message_id, "release", "not tried: released by the sender", claim=claim)
+                                    for message_id, claim in pending.items()], actor=actor, now=now))
             except Exception:  # noqa: BLE001
                 log.exception("outbox: could not release %d claimed message(s)", len(pending))
     return progress

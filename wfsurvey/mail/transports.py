@@ -7,11 +7,16 @@ duplicate because the server may already have accepted it (UnknownOutcome).
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import datetime as dt
+import email.policy
 import email.utils
+import functools
 import hashlib
 import re
+import secrets
 import smtplib
 import ssl
 from collections.abc import Iterator, Mapping
@@ -24,6 +29,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from wfsurvey.database import immediate_transactions
+from wfsurvey.mail.outbox import RESERVED_HEADERS
 from wfsurvey.models.outbox import MailboxMessage
 from wfsurvey.settings import ConfigError
 
@@ -31,6 +37,12 @@ from wfsurvey.settings import ConfigError
 SMTP_TIMEOUT = 30.0
 _DEFAULT_PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
 _MESSAGE_ID = re.compile(r"<wfsurvey\.outbox\.(\d+)\.")
+#: RFC 5322: a header or body line should be at most 78 characters and must be at most 998.
+_LINE, _MAX_LINE = 78, 998
+#: An address alone (what the outbox holds), which parseaddr would return unchanged.
+_PLAIN_ADDRESS = re.compile(r'[^\s"(),:;<>@\[\\\]]+@[^\s"(),:;<>@\[\\\]]+')
+#: RFC 5322 field names: printable ASCII but the colon.
+_HEADER_NAME = re.compile(r"[!-9;-~]+")
 
 
 # --- outcomes ------------------------------------------------------------------------------
@@ -65,7 +77,7 @@ class UnknownOutcome(DeliveryError):
 
 
 class Connection(Protocol):
-    def send(self, message: EmailMessage) -> None: ...
+    def send(self, message: OutgoingMessage) -> None: ...
 
 
 class Transport(Protocol):
@@ -74,11 +86,34 @@ class Transport(Protocol):
 
 # --- building the message ------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A built message: the bytes SMTP sends, and what the dev mailbox keeps (the headers and both parts as text)."""
+
+    outbox_id: int
+    envelope_from: str
+    envelope_to: str
+    #: From, To, Subject, Date, Message-ID and the row's extra headers, as given (not encoded).
+    headers: dict[str, str]
+    text: str
+    html: str
+    #: The whole message with CRLF line ends, every line 7-bit unless an address needs SMTPUTF8.
+    data: bytes
+    #: An address outside ASCII: only a server offering SMTPUTF8 can carry the message.
+    international: bool
+
+
+@functools.lru_cache(maxsize=8)
+def _sender(mail_from: str) -> tuple[str, str]:
+    """(envelope address, Message-ID domain) of MAIL_FROM, parsed once rather than per message."""
+    address = email.utils.parseaddr(mail_from)[1]
+    return address, address.rpartition("@")[2] or "localhost"
+
+
 def message_id(outbox_id: int, dedupe_key: str, mail_from: str) -> str:
     """Stable per outbox row, so a receiver could even spot a duplicate; the key hash keeps installations apart."""
-    domain = email.utils.parseaddr(mail_from)[1].rpartition("@")[2] or "localhost"
     digest = hashlib.sha256(dedupe_key.encode("utf-8")).hexdigest()[:16]
-    return f"<wfsurvey.outbox.{outbox_id}.{digest}@{domain}>"
+    return f"<wfsurvey.outbox.{outbox_id}.{digest}@{_sender(mail_from)[1]}>"
 
 
 def outbox_id_of(message: EmailMessage) -> int | None:
@@ -86,24 +121,100 @@ def outbox_id_of(message: EmailMessage) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def build_message(outbox_row: Any, mail_from: str, *, date: dt.datetime | None = None) -> EmailMessage:
+def _header(name: str, value: str, policy: email.policy.EmailPolicy) -> str:
+    """One header field, folded, with CRLF; raises ValueError for a value the message cannot carry (a line break).
+
+    ASCII is written as given, folded at spaces (RFC 5322: lines of 78, at most 998): the
+    policy's folder would RFC 2047-encode a long URL, which List-Unsubscribe readers do not
+    decode. Anything else goes through the policy's header classes, as EmailMessage does.
+    """
+    if not _HEADER_NAME.fullmatch(name):
+        raise ValueError(f"invalid header name {name!r}")
+    if "\r" in value or "\n" in value:
+        raise ValueError(f"header {name} may not contain a line break")
+    if not value.isascii():
+        return policy.header_factory(name, value).fold(policy=policy)
+    if len(name) + 2 + len(value) <= _LINE:
+        return f"{name}: {value}\r\n"
+    first, *words = value.split(" ")
+    lines, current = [], f"{name}: {first}"
+    for word in words:
+        if len(current) + 1 + len(word) > _LINE and current.strip():
+            lines.append(current)
+            current = " " + word
+        else:
+            current = f"{current} {word}"
+    lines.append(current)
+    if max(map(len, lines)) > _MAX_LINE:
+        return policy.header_factory(name, value).fold(policy=policy)
+    return "\r\n".join(lines) + "\r\n"
+
+
+def _text(content: str) -> str:
+    """The text as a receiver decodes it: LF line ends and a final line end (what EmailMessage.set_content gives)."""
+    content = content.replace("\r\n", "\n").replace("\r", "\n")
+    return content if content.endswith("\n") else content + "\n"
+
+
+def _part(subtype: str, content: str) -> bytes:
+    """One text/<subtype> part in UTF-8: 7bit when it is short-lined ASCII, else quoted-printable or base64, the shorter."""
+    raw = content.encode("utf-8")
+    if content.isascii() and max(map(len, content.split("\n"))) <= _LINE:
+        cte, body = "7bit", raw
+    else:
+        cte, body = "quoted-printable", binascii.b2a_qp(raw, istext=True)
+        if not content.isascii():
+            encoded = base64.encodebytes(raw)
+            if len(encoded) < len(body):
+                cte, body = "base64", encoded
+    head = f'Content-Type: text/{subtype}; charset="utf-8"\r\nContent-Transfer-Encoding: {cte}\r\n\r\n'
+    return head.encode("ascii") + body.replace(b"\n", b"\r\n")
+
+
+def _boundary(*parts: bytes) -> str:
+    """A random boundary; "=_" never occurs in quoted-printable or base64, and a 7bit part is checked."""
+    while True:
+        boundary = f"=_wfsurvey_{secrets.token_hex(12)}"
+        if not any(boundary.encode("ascii") in part for part in parts):
+            return boundary
+
+
+def build_message(outbox_row: Any, mail_from: str, *, date: dt.datetime | None = None) -> OutgoingMessage:
     """multipart/alternative (text, then HTML) with From, To, Subject, Date, Message-ID and the row's extra headers.
 
     `outbox_row` is an OutboxMessage or anything with its id, dedupe_key, to_addr, subject,
     body_text, body_html and headers. Raises ValueError when a header cannot be written
-    (a line break in it, say): such a row can never be sent.
+    (a line break in it, say, or one the builder sets itself): such a row can never be sent.
+
+    The bytes are composed directly rather than through EmailMessage, which costs more than
+    sending the message does; headers outside ASCII are still encoded by email.policy.
     """
-    message = EmailMessage()
-    message["From"] = mail_from
-    message["To"] = outbox_row.to_addr
-    message["Subject"] = outbox_row.subject
-    message["Date"] = email.utils.format_datetime(date or dt.datetime.now(dt.timezone.utc))
-    message["Message-ID"] = message_id(outbox_row.id, outbox_row.dedupe_key, mail_from)
-    for name, value in (outbox_row.headers or {}).items():
-        message[name] = value
-    message.set_content(outbox_row.body_text)
-    message.add_alternative(outbox_row.body_html, subtype="html")
-    return message
+    envelope_from = _sender(mail_from)[0]
+    to_addr = outbox_row.to_addr
+    envelope_to = to_addr if _PLAIN_ADDRESS.fullmatch(to_addr) else email.utils.parseaddr(to_addr)[1]
+    extra = dict(outbox_row.headers or {})
+    reserved = sorted(name for name in extra if name.lower() in RESERVED_HEADERS)
+    if reserved:
+        raise ValueError(f"header(s) {', '.join(reserved)} are set when the message is built")
+    headers = {
+        "From": mail_from, "To": to_addr, "Subject": outbox_row.subject,
+        "Date": email.utils.format_datetime(date or dt.datetime.now(dt.timezone.utc)),
+        "Message-ID": message_id(outbox_row.id, outbox_row.dedupe_key, mail_from),
+        **{name: str(value) for name, value in extra.items()},
+    }
+    international = not (envelope_from.isascii() and envelope_to.isascii())
+    policy = email.policy.SMTPUTF8 if international else email.policy.SMTP
+    text, html = _text(outbox_row.body_text), _text(outbox_row.body_html)
+    parts = (_part("plain", text), _part("html", html))
+    boundary = _boundary(*parts)
+    head = "".join(_header(name, value, policy) for name, value in headers.items())
+    head += f'MIME-Version: 1.0\r\nContent-Type: multipart/alternative;\r\n boundary="{boundary}"\r\n\r\n'
+    delimiter = f"--{boundary}\r\n".encode("ascii")
+    data = b"".join((
+        head.encode("utf-8"), delimiter, parts[0], b"\r\n", delimiter, parts[1], f"\r\n--{boundary}--\r\n".encode("ascii"),
+    ))
+    return OutgoingMessage(outbox_id=outbox_row.id, envelope_from=envelope_from, envelope_to=envelope_to,
+                           headers=headers, text=text, html=html, data=data, international=international)
 
 
 # --- SMTP ----------------------------------------------------------------------------------
@@ -183,15 +294,16 @@ class SMTPConnection:
     def alive(self) -> bool:
         return self.smtp.sock is not None
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: OutgoingMessage) -> None:
         smtp = self.smtp
         if not self.alive:
             raise TransientFailure("not tried: the connection to the mail server was lost", connection_lost=True)
         smtp.payload_started = False
-        from_addr = email.utils.parseaddr(str(message["From"]))[1]
-        to_addr = email.utils.parseaddr(str(message["To"]))[1]
+        # As smtplib.send_message would: an address outside ASCII needs SMTPUTF8 (MAIL raises
+        # SMTPNotSupportedError, before sending anything, when the server does not offer it).
+        options = ("SMTPUTF8", "BODY=8BITMIME") if message.international else ()
         try:
-            smtp.send_message(message, from_addr=from_addr, to_addrs=[to_addr])
+            smtp.sendmail(message.envelope_from, [message.envelope_to], message.data, mail_options=options)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
             raise _by_code(code, text, "recipient refused", connection_lost=not self.alive) from None
@@ -260,27 +372,21 @@ class SMTPTransport:
 
 # --- dev mailbox ---------------------------------------------------------------------------
 
-_MIME_HEADERS = ("content-type", "content-transfer-encoding", "mime-version")
-
-
 class DevMailboxConnection:
     def __init__(self, session: Session):
         self.session = session
 
-    def send(self, message: EmailMessage) -> None:
-        text = message.get_body(preferencelist=("plain",))
-        html = message.get_body(preferencelist=("html",))
-        headers = {k: str(v) for k, v in message.items() if k.lower() not in _MIME_HEADERS}
+    def send(self, message: OutgoingMessage) -> None:
         with immediate_transactions():
             self.session.add(
                 MailboxMessage(
-                    outbox_id=outbox_id_of(message),
-                    from_addr=str(message["From"]),
-                    to_addr=email.utils.parseaddr(str(message["To"]))[1],
-                    subject=str(message["Subject"]),
-                    body_text=text.get_content() if text is not None else "",
-                    body_html=html.get_content() if html is not None else "",
-                    headers=headers,
+                    outbox_id=message.outbox_id,
+                    from_addr=message.headers["From"],
+                    to_addr=message.envelope_to,
+                    subject=message.headers["Subject"],
+                    body_text=message.text,
+                    body_html=message.html,
+                    headers=message.headers,
                     received_at=dt.datetime.now(dt.timezone.utc),
                 )
             )
