@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 
 from sqlalchemy import create_engine, func, select
@@ -97,6 +98,23 @@ def count_submitted(url: str) -> int:
         engine.dispose()
 
 
+def settled_count(url: str, quiet: float = 0.3, limit: float = 30.0) -> int:
+    """Submitted responses once the server has stored what it was sent: none new for `quiet` seconds.
+
+    When wrk stops, requests it sent may still be queued or running in the workers (one per
+    connection at most); counted at once, they would fall into the next repetition's count.
+    """
+    count = count_submitted(url)
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        time.sleep(quiet)
+        now = count_submitted(url)
+        if now == count:
+            break
+        count = now
+    return count
+
+
 def prepare(url: str, invitations: int) -> list[str]:
     """A launched, open round of `invitations` people; one request line (path TAB body) per invitation."""
     app = common.make_app(url)
@@ -149,9 +167,9 @@ def run_backend(backend: str, size: Size) -> list[Metric]:
                 notes.append(f"warm-up errors: {warm['errors']}")
             for rep in range(size.reps):
                 part = lines[warmup + rep * per_rep: warmup + (rep + 1) * per_rep]
-                before = count_submitted(url)
+                before = settled_count(url)
                 result = load(app_port, part, size.seconds)
-                stored = count_submitted(url) - before
+                stored = settled_count(url) - before
                 answered = result["requests"] - result["errors"]["status"]
                 # Requests still in flight when the load stops may be stored without being counted by the client.
                 if not answered <= stored <= answered + CONNECTIONS:

@@ -14,6 +14,7 @@ from wfsurvey.services import handle
 from wfsurvey.services.respond import RoundNotAccepting
 
 UTC = dt.timezone.utc
+LAUNCHED = dt.datetime(2026, 10, 6, 17, 0, tzinfo=UTC)
 NOW = dt.datetime(2026, 10, 8, 17, 0, tzinfo=UTC)
 LATER = dt.datetime(2026, 10, 20, 17, 0, tzinfo=UTC)
 IE, LA, NORTH = "inland-empire-desert", "los-angeles", "north"
@@ -26,7 +27,7 @@ BEN = {"name": "Ben Cho", "email": "ben@example.org", "organization": "Desert Co
 def round_(app):
     builders.stakeholders(regions=(IE, LA, NORTH), boards=3, colleges=1)
     builders.template()
-    return builders.launched_round()
+    return builders.launched_round(LAUNCHED)
 
 
 def invitation(email: str) -> Invitation:
@@ -83,7 +84,19 @@ def test_designated_conflict_and_unfilled(round_):
     north = designation(round_.id, NORTH)
     assert (north.status, north.nominee, north.nominations) == ("unfilled", None, [])
     assert north.explanation == "No local board of this region has answered yet"
-    assert north.updated_at == NOW
+    assert north.updated_at == LAUNCHED  # listed, unfilled, since the launch; no answer changed it
+
+
+def test_launch_of_a_no_regions_audience_lists_every_region_unfilled(round_):
+    assert round_.audience["regions"] == []  # the regions come from the invitations issued
+    rows = db.session.scalars(select(Designation).where(Designation.round_id == round_.id).order_by(Designation.region)).all()
+    assert [(d.region, d.status, d.final, d.nominee, d.updated_at) for d in rows] == [
+        (region, "unfilled", False, None, LAUNCHED) for region in (IE, LA, NORTH)]
+    assert {d.explanation for d in rows} == {"No local board of this region has answered yet"}
+    # The log says why: the invitations are issued first, then the launch, then the regions it listed.
+    log = db.session.scalars(select(EventRecord.type).where(EventRecord.type.in_(
+        ["InvitationIssued", "RoundLaunched", "DesignationChanged"])).order_by(EventRecord.seq)).all()
+    assert log == ["InvitationIssued"] * 12 + ["RoundLaunched"] + ["DesignationChanged"] * 3
 
 
 def test_conflict_then_admin_override(round_):
@@ -141,12 +154,16 @@ def test_draft_and_cancelled_rounds_have_no_designations(app):
     assert handle(cmd.RecomputeDesignations(draft.id), actor="test", now=NOW) == 0
     with pytest.raises(DomainError, match="draft"):
         handle(cmd.OverrideDesignation(draft.id, IE, "Ana", "ana@example.org", "", "why"), actor=ADMIN, now=NOW)
+    assert db.session.scalar(select(func.count()).select_from(Designation)) == 0
     launched = builders.launched_round()
+    listed = [(d.round_id, d.region, d.status) for d in db.session.scalars(select(Designation))]
+    assert listed == [(launched.id, IE, "unfilled")]  # from launch every region is listed
     handle(cmd.CancelRound(launched.id, "funding cut"), actor="test", now=NOW)
     assert handle(cmd.RecomputeDesignations(launched.id), actor="test", now=NOW) == 0
     with pytest.raises(DomainError, match="cancelled"):
         handle(cmd.OverrideDesignation(launched.id, IE, "Ana", "ana@example.org", "", "why"), actor=ADMIN, now=NOW)
-    assert db.session.scalar(select(func.count()).select_from(Designation)) == 0
+    # Cancelled: nothing is decided any more; the launch's unfilled row is all there is.
+    assert [(d.round_id, d.region, d.status) for d in db.session.scalars(select(Designation))] == listed
 
 
 def test_template_without_contact_question_has_no_designations(app):
@@ -160,20 +177,21 @@ def test_template_without_contact_question_has_no_designations(app):
 
 
 def test_late_amendment_changes_the_result_and_only_changes_are_recorded(round_):
-    answer(board(IE, 1), ANA)
-    # The first answer decides every region of the round: IE designated, the others unfilled.
+    # The launch listed every region of the round, unfilled.
     assert count_events("DesignationChanged") == 3
+    answer(board(IE, 1), ANA)
+    assert count_events("DesignationChanged") == 4  # IE designated; the others stay unfilled
     answer(board(IE, 2), ANA)
-    assert count_events("DesignationChanged") == 4  # IE: now two boards
+    assert count_events("DesignationChanged") == 5  # IE: now two boards
     answer(f"college1.{IE}@example.org")
     answer(board(IE, 1), ANA)  # an amendment that changes nothing the rule reads
     assert handle(cmd.RecomputeDesignations(round_.id), actor="test", now=LATER) == 0
-    assert count_events("DesignationChanged") == 4
+    assert count_events("DesignationChanged") == 5
 
     answer(board(IE, 2), BEN, now=LATER)  # a late amendment: 1-1
     ie = designation(round_.id, IE)
     assert (ie.status, ie.nominee, ie.updated_at) == ("conflict", None, LATER)
-    assert count_events("DesignationChanged") == 5
+    assert count_events("DesignationChanged") == 6
     assert count_events("ResponseAmended") == 2
 
 
@@ -181,20 +199,20 @@ def test_results_are_frozen_at_close(round_):
     answer(board(IE, 1), ANA)
     answer(board(LA, 1), ANA)
     answer(board(LA, 2), BEN)
-    assert count_events("DesignationChanged") == 5
+    assert count_events("DesignationChanged") == 6  # 3 unfilled at launch, IE designated, LA designated then in conflict
     close = dt.datetime(2026, 10, 30, 17, 0, tzinfo=UTC)
     handle(cmd.CloseRound(round_.id), actor="test", now=close)
     rows = {r: designation(round_.id, r) for r in (IE, LA, NORTH)}
     assert all(row.final for row in rows.values())
     assert [rows[r].status for r in (IE, LA, NORTH)] == ["designated", "conflict", "unfilled"]
     assert rows[NORTH].explanation == "No local board of this region answered"
-    assert count_events("DesignationChanged") == 8  # each region once more, now final
+    assert count_events("DesignationChanged") == 9  # each region once more, now final
     frozen = snapshot(round_.id)
 
     with pytest.raises(RoundNotAccepting):
         answer(board(LA, 3), BEN, now=close + dt.timedelta(hours=1))
     assert handle(cmd.RecomputeDesignations(round_.id), actor="system:jobs", now=close + dt.timedelta(days=1)) == 0
-    assert snapshot(round_.id) == frozen and count_events("DesignationChanged") == 8
+    assert snapshot(round_.id) == frozen and count_events("DesignationChanged") == 9
 
     # An admin may still resolve a conflict after close; the result stays final.
     handle(cmd.OverrideDesignation(round_.id, LA, "Ben Cho", "ben@example.org", "Desert College", "Chosen by the consortium"),

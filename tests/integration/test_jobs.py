@@ -314,6 +314,38 @@ def test_an_answer_cancels_a_reminder_queued_just_before_it(people, app):
     assert cancelled.status == "cancelled"
 
 
+def test_an_answer_after_the_sender_claimed_the_reminder_still_stops_it(people, app, monkeypatch):
+    # The sender claims a batch, then starts it group by group: an answer in between cancels the
+    # claimed reminder, and the start leaves it out.
+    from wfsurvey.mail import sender
+
+    dst_round()
+    run_due_jobs(app, at("2026-10-06T10:00:00-07:00"))
+    handle(cmd.QueueDueReminders(invitation_of(people[0]).round_id), actor="system:reminders",
+           now=at("2026-10-30T17:00:00-07:00"))
+    real_start = sender._start
+    answered = []
+
+    def answer_then_start(connection, messages, now):
+        if not answered:
+            claimed = db.session.scalar(select(OutboxMessage.status).where(OutboxMessage.to_addr == people[0],
+                                                                            OutboxMessage.kind == "reminder"))
+            answered.append(claimed)
+            submit(people[0], "2026-10-30T17:00:30-07:00")
+            db.session.commit()
+        return real_start(connection, messages, now)
+
+    monkeypatch.setattr(sender, "_start", answer_then_start)
+    report = run_due_jobs(app, at("2026-10-30T17:01:00-07:00"))
+
+    assert answered == ["sending"]  # it was claimed when the answer came
+    assert report["delivery"]["sent"] == 7
+    assert "P7D" not in mailbox()[people[0]]
+    db.session.expire_all()
+    stopped = db.session.scalar(select(OutboxMessage).where(OutboxMessage.to_addr == people[0], OutboxMessage.kind == "reminder"))
+    assert stopped.status == "cancelled"
+
+
 def test_an_answer_submitted_during_a_sweep_waits_for_it_and_gets_no_reminder(people, app, monkeypatch):
     dst_round()
     run_due_jobs(app, at("2026-10-06T10:00:00-07:00"))
@@ -387,6 +419,30 @@ def test_a_sweep_that_crashes_halfway_loses_nothing_and_sends_no_duplicate(peopl
     assert mailbox() == {p: ["invitation", "P7D"] for p in people}
     assert count(EventRecord, EventRecord.type == "ReminderQueued") == 8
     assert [inv.reminders_sent for inv in db.session.scalars(select(Invitation))] == [1] * 8
+
+
+def test_a_sweep_in_chunks_never_reads_back_the_reminders_it_queued(people, runner, monkeypatch):
+    from wfsurvey.services import reminders as reminder_service
+
+    dst_round()
+    jobs(runner, "2026-10-06T10:00:00-07:00")  # the invitations go out: nothing waits in the outbox
+    monkeypatch.setattr("wfsurvey.jobs.reminders.CHUNK", 3)
+    real = reminder_service._addresses_with_mail_waiting
+    found: list[set[str]] = []
+
+    def spy(session, addresses):
+        found.append(real(session, addresses))
+        return found[-1]
+
+    monkeypatch.setattr(reminder_service, "_addresses_with_mail_waiting", spy)
+    out = jobs(runner, "2026-10-30T17:00:00-07:00")
+    assert "queued=8" in out and "waiting_gap=0" in out
+    # Three chunks, each asking only about its own people: the earlier chunks' reminders, still
+    # queued, went to others and are never read again.
+    assert found == [set(), set(), set()]
+    assert [e.payload["message_id"] for e in db.session.scalars(
+        select(EventRecord).where(EventRecord.type == "ReminderQueued").order_by(EventRecord.seq))] == sorted(
+        db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.kind == "reminder")))
 
 
 def test_staff_send_a_reminder_by_hand_at_most_once_a_day(people, app):

@@ -90,8 +90,9 @@ def test_status_counts_by_region_and_type_with_blocked_regions_and_non_responden
     assert listed[f"college2.{LA}@example.org"]["status"] == "opted_out"
     last = listed[f"lwib2.{LA}@example.org"]["last_message"]
     assert last["kind"] == "invitation" and last["status"] == "queued" and last["queued_at"].endswith("+00:00")
-    limited = round_status(db.session, round_with_answers.id, non_respondents_limit=2)
-    assert len(limited["non_respondents"]) == 2 and limited["non_respondents_total"] == 5
+    first, last_page = (round_status(db.session, round_with_answers.id, page=p, per_page=2) for p in (1, 3))
+    assert len(first["non_respondents"]) == 2 and first["non_respondents_total"] == 5
+    assert len(last_page["non_respondents"]) == 1 and last_page["non_respondents_page"].pages == 3
 
 
 def test_a_colleague_who_already_answered_takes_the_organisation_off_the_non_respondents(app):

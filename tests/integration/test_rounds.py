@@ -2,7 +2,7 @@
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from tests import builders
 from wfsurvey.domain import commands as cmd
@@ -43,6 +43,31 @@ def test_launch_of_open_round_issues_invitations_tokens_and_mail(world):
     assert len(links) == 8
     for h in hashes:
         assert all(h not in body for body in bodies)
+
+
+def test_launch_statements_do_not_grow_with_the_audience(world):
+    """A bigger audience makes the same statements (each an executemany), and the outbox insert returns nothing."""
+    statements: list[str] = []
+
+    def launch_statements(audience: dict) -> list[str]:
+        r = handle(cmd.CreateRound(builders.round_definition(audience=audience)), actor="t", now=OPEN_TIME)
+        statements.clear()
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            handle(cmd.LaunchRound(r.id), actor="t", now=OPEN_TIME)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        return [" ".join(s.split()[:3]) for s in statements]
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    small = launch_statements({"regions": [], "org_types": ["lwib"]})  # the 4 boards
+    large = launch_statements({"regions": [], "org_types": []})  # all 8
+    assert count(OutboxMessage, OutboxMessage.kind == "invitation") == 4 + 8
+    assert small == large
+    outbox_inserts = [s for s in statements if s.startswith("INSERT INTO outbox")]
+    assert len(outbox_inserts) == 1 and "RETURNING" not in outbox_inserts[0]
 
 
 def test_window_in_local_time_stored_in_utc(world):
@@ -98,6 +123,8 @@ def test_launch_refuses_empty_audience_and_bad_window(world):
     r2 = handle(cmd.CreateRound(builders.round_definition()), actor="t", now=late)
     with pytest.raises(DomainError, match="close time has passed"):
         handle(cmd.LaunchRound(r2.id), actor="t", now=late)
+    # The invitations are issued before the launch is recorded; a refused launch rolls them back.
+    assert db.session.get(Round, r2.id).state == "draft" and count(Invitation) == 0 and count(OutboxMessage) == 0
 
 
 def test_launch_twice_is_refused(world):

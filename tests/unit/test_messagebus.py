@@ -137,3 +137,24 @@ def test_events_of_an_aggregate_nobody_references_any_more_are_still_published()
                      projections={}, event_handlers={})
     bus.handle(Rename(1, "x"), actor="cli")
     assert [e.type for _, e in log] == ["RoundOpened"]
+
+
+def test_the_cyclic_collector_is_paused_while_a_command_runs_and_resumes_after():
+    import gc
+
+    seen = []
+    bus = MessageBus(uow_factory=lambda **kw: FakeUnitOfWork([], **kw),
+                     command_handlers={Rename: lambda c, u: seen.append(gc.isenabled()),
+                                       Explode: lambda c, u: bus.handle(Rename(1, "inner"), actor="cli") or 1 / 0},
+                     projections={}, event_handlers={})
+    assert gc.isenabled()
+    bus.handle(Rename(1, "x"), actor="cli")
+    with pytest.raises(ZeroDivisionError):
+        bus.handle(Explode(), actor="cli")  # a command inside a command, then a failure
+    assert seen == [False, False] and gc.isenabled()
+    gc.disable()
+    try:
+        bus.handle(Rename(1, "x"), actor="cli")
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        gc.enable()

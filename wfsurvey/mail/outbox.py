@@ -4,11 +4,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from wfsurvey.bulk import insert_rows
 from wfsurvey.mail.render import RenderedEmail
 from wfsurvey.models.outbox import OutboxMessage
 
@@ -27,7 +27,8 @@ def unsubscribe_headers(opt_out_link: str, mailto: str | None = None) -> dict[st
     Mail providers only offer one-click unsubscribe for an https link; an http link (development)
     is still listed so that the message looks the same everywhere.
     """
-    if urlsplit(opt_out_link).scheme not in ("https", "http"):
+    # A prefix test, not urlsplit: a launch makes 100,000 of these headers.
+    if not opt_out_link[:8].lower().startswith(("https://", "http://")):
         raise ValueError(f"opt-out link must be an http(s) URL, got {opt_out_link!r}")
     targets = [f"<{opt_out_link}>"]
     if mailto:
@@ -59,8 +60,7 @@ def _row(
     return {
         "dedupe_key": dedupe_key, "kind": kind, "invitation_id": invitation_id, "round_id": round_id,
         "to_addr": to_addr, "subject": rendered.subject, "body_text": rendered.text, "body_html": rendered.html,
-        "headers": headers, "status": "queued", "attempts": 0, "next_attempt_at": now, "last_error": None,
-        "created_at": now, "sent_at": None,
+        "headers": headers, "status": "queued", "attempts": 0, "next_attempt_at": now, "created_at": now,
     }
 
 
@@ -77,18 +77,16 @@ def enqueue(
 def enqueue_many(session: Session, rows: Iterable[Mapping[str, Any]], now: dt.datetime) -> int:
     """Queue many messages (dicts of enqueue's keyword arguments, without `now`); returns how many were new.
 
-    One multi-row INSERT ... ON CONFLICT DO NOTHING per chunk of CHUNK rows, so already queued keys
-    (a launch run twice, say) are skipped without an error.
+    One bulk INSERT ... ON CONFLICT DO NOTHING per chunk of CHUNK rows, so already queued keys (a
+    launch run twice, say) are skipped without an error. Nothing is returned: the row count says
+    how many were new, and an INSERT ... RETURNING of many rows is several times slower on psycopg.
     """
     inserted = 0
-    stmt = _insert(session).returning(_table.c.id)
     chunk: list[dict[str, Any]] = []
     seen: set[str] = set()
 
     def flush() -> int:
-        if not chunk:
-            return 0
-        count = len(session.execute(stmt, chunk).all())
+        count = insert_rows(session, _table, chunk, skip_conflicts_on="dedupe_key")
         chunk.clear()
         return count
 

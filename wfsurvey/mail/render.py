@@ -84,6 +84,31 @@ def render_email(kind: str, **context: object) -> RenderedEmail:
 PERSONAL_CONTEXT = ("contact_name", "organization_name", "link", "opt_out_link")
 _OPEN, _CLOSE = "\ue000", "\ue001"  # private-use characters: never in real text, untouched by HTML escaping
 _UNTIDY = re.compile(r"[\n\r\t]")
+#: What HTML escaping changes; a value without any is put in as it is (most names, every link's token).
+_HTML_SPECIAL = re.compile(r"[&<>\"']")
+
+
+class _Part:
+    """One rendered part (subject, text or HTML) split once at its placeholders, so that filling it is one join."""
+
+    __slots__ = ("pieces", "names")
+
+    def __init__(self, marked: str, names: list[str]):
+        # Only the marks as placed split the part: one a template transformed (|upper, say) stays
+        # literal, so that the skeleton's check against render_email fails and Jinja is used instead.
+        mark = re.compile(_OPEN + "(" + "|".join(map(re.escape, names)) + ")" + _CLOSE)
+        #: Literal text at even indexes, placeholder names at odd ones (re.split with one group).
+        self.pieces = mark.split(marked) if names else [marked]
+        self.names = self.pieces[1::2]
+
+    def fill(self, values: dict[str, str]) -> str:
+        pieces = self.pieces.copy()
+        pieces[1::2] = [values[name] for name in self.names]
+        return "".join(pieces)
+
+
+#: (subject, text as rendered, text tidied, HTML), each with placeholders.
+_Skeleton = tuple[_Part, _Part, _Part, _Part]
 
 
 class BatchRenderer:
@@ -100,49 +125,46 @@ class BatchRenderer:
     def __init__(self, kind: str, **shared: object):
         self.kind = kind
         self.shared = shared
-        #: (personal keys, which are non-empty) -> (subject, text, tidied text, html) with placeholders, or None:
-        #: use render_email.
-        self._skeletons: dict[tuple, tuple[str, str, str, str] | None] = {}
+        #: (personal keys, which are non-empty) -> the skeleton, or None: use render_email.
+        self._skeletons: dict[tuple, _Skeleton | None] = {}
 
     def render(self, **personal: object) -> RenderedEmail:
-        context = {**self.shared, **personal}
         if not all(isinstance(v, str) and _OPEN not in v for v in personal.values()):
-            return render_email(self.kind, **context)
-        key = tuple(sorted((name, bool(value)) for name, value in personal.items()))
+            return render_email(self.kind, **{**self.shared, **personal})
+        key = tuple((name, bool(value)) for name, value in personal.items())
         if key not in self._skeletons:
-            self._skeletons[key] = self._skeleton(personal, context)
+            self._skeletons[key] = self._skeleton(personal)
         skeleton = self._skeletons[key]
         if skeleton is None:
-            return render_email(self.kind, **context)
-        return self._fill(skeleton, personal)
+            return render_email(self.kind, **{**self.shared, **personal})
+        return self._fill(skeleton, personal)  # type: ignore[arg-type]
 
-    def _skeleton(self, personal: dict[str, object], context: dict[str, object]) -> tuple[str, str, str, str] | None:
-        marked = {**context, **{name: _OPEN + name + _CLOSE for name, value in personal.items() if value}}
+    def _skeleton(self, personal: dict[str, object]) -> _Skeleton | None:
+        context = {**self.shared, **personal}
+        names = [name for name, value in personal.items() if value]
+        marked = {**context, **{name: _OPEN + name + _CLOSE for name in names}}
         text_env, html_env = _environments(current_app._get_current_object())  # type: ignore[attr-defined]
         render_email(self.kind, **marked)  # validates the kind, the context and the subject block
         text_template = text_env.get_template(f"emails/{self.kind}.txt")
         subject = "".join(text_template.blocks["subject"](text_template.new_context(dict(marked))))
         text = text_template.render(marked)
-        skeleton = (subject, text, _tidy_text(text), html_env.get_template(f"emails/{self.kind}.html").render(marked))
-        return skeleton if self._fill(skeleton, personal) == render_email(self.kind, **context) else None
+        html = html_env.get_template(f"emails/{self.kind}.html").render(marked)
+        skeleton = (_Part(subject, names), _Part(text, names), _Part(_tidy_text(text), names), _Part(html, names))
+        return skeleton if self._fill(skeleton, personal) == render_email(self.kind, **context) else None  # type: ignore[arg-type]
 
     @staticmethod
-    def _fill(skeleton: tuple[str, str, str, str], personal: dict[str, object]) -> RenderedEmail:
+    def _fill(skeleton: _Skeleton, personal: dict[str, str]) -> RenderedEmail:
         subject, raw_text, tidy_text, html = skeleton
+        values = {name: value for name, value in personal.items() if value}
         # A value without line breaks, tabs or outer spaces cannot change what tidying does, so the
         # skeleton tidied once serves; any other value is put in first and the text tidied after.
-        clean = all(v == v.strip() and not _UNTIDY.search(v) for v in personal.values() if v)  # type: ignore[union-attr]
-        text = tidy_text if clean else raw_text
-        for name, value in personal.items():
-            if value:
-                mark = _OPEN + name + _CLOSE
-                subject = subject.replace(mark, str(value))
-                text = text.replace(mark, str(value))
-                html = html.replace(mark, str(escape(value)))
-        subject = " ".join(subject.split())
-        if len(subject) > SUBJECT_MAX:
-            subject = subject[: SUBJECT_MAX - 1].rstrip() + "…"
-        return RenderedEmail(subject=subject, text=text if clean else _tidy_text(text), html=html)
+        clean = all(v == v.strip() and not _UNTIDY.search(v) for v in values.values())
+        text = tidy_text.fill(values) if clean else _tidy_text(raw_text.fill(values))
+        line = " ".join(subject.fill(values).split())
+        if len(line) > SUBJECT_MAX:
+            line = line[: SUBJECT_MAX - 1].rstrip() + "…"
+        escaped = {name: str(escape(value)) if _HTML_SPECIAL.search(value) else value for name, value in values.items()}
+        return RenderedEmail(subject=line, text=text, html=html.fill(escaped))
 
 
 def _tidy_text(text: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Float, String, Text
+from sqlalchemy import Float, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wfsurvey.database import Base
@@ -14,11 +14,16 @@ class InvitationProgress(Base):
     """Per invitation: which completion counters it has reached (so a repeated event counts once)."""
 
     __tablename__ = "proj_invitation_progress"
+    __table_args__ = (
+        # A round's invitations, and its local boards among them (a board's answer recomputes the
+        # designations of its regions from the answers of their boards).
+        Index("ix_proj_invitation_progress_round_org_type", "round_id", "org_type"),
+    )
 
     #: The invitation.
     invitation_id: Mapped[int] = mapped_column(primary_key=True)
     #: Its round.
-    round_id: Mapped[int] = mapped_column(index=True)
+    round_id: Mapped[int]
     #: The organisation's type when invited.
     org_type: Mapped[str] = mapped_column(String(20))
     #: The organisation's region codes, comma-separated.
@@ -62,6 +67,47 @@ class RoundProgress(Base):
     opted_out: Mapped[int] = mapped_column(default=0)
     #: Forwarded to a colleague.
     forwarded: Mapped[int] = mapped_column(default=0)
+
+
+class OrganizationProgress(Base):
+    """Per round and organisation: its invitations standing and submitted, and the regions it counts in."""
+
+    __tablename__ = "proj_organization_progress"
+
+    #: The round.
+    round_id: Mapped[int] = mapped_column(primary_key=True)
+    #: The organisation.
+    organization_id: Mapped[int] = mapped_column(primary_key=True)
+    #: Its type when first invited.
+    org_type: Mapped[str] = mapped_column(String(20))
+    #: The union of the region codes its invitations were issued with, sorted, comma-separated.
+    regions: Mapped[str] = mapped_column(String(500))
+    #: Its invitations not forwarded (a forward puts a colleague's invitation in the forwarded one's place).
+    invitations: Mapped[int] = mapped_column(default=0)
+    #: Its invitations submitted.
+    submitted: Mapped[int] = mapped_column(default=0)
+
+
+class OrganizationCounts(Base):
+    """Organisation counters of a round, in the scopes of proj_round_progress (total, region, org_type, region_org)."""
+
+    __tablename__ = "proj_organization_counts"
+
+    #: The round.
+    round_id: Mapped[int] = mapped_column(primary_key=True)
+    #: total, region, org_type or region_org.
+    scope: Mapped[str] = mapped_column(String(12), primary_key=True)
+    #: "" for total, a region code, an org type, or "<region>|<org type>".
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    #: Organisations invited (with an invitation standing or submitted).
+    invited: Mapped[int] = mapped_column(default=0)
+    #: Organisations with a submitted response.
+    responded: Mapped[int] = mapped_column(default=0)
+    #: Submitted responses of those organisations.
+    responses: Mapped[int] = mapped_column(default=0)
+    #: Standing invitations of organisations without a submitted response: those still expected to
+    #: answer when a round takes one response per organisation.
+    awaiting: Mapped[int] = mapped_column(default=0)
 
 
 class SubmittedAnswers(Base):

@@ -8,24 +8,24 @@ from sqlalchemy.orm import Session
 
 from wfsurvey.domain import events as ev
 from wfsurvey.models.eventlog import EventRecord
-from wfsurvey.projections import baseline, completion, designations
+from wfsurvey.projections import baseline, completion, designations, organizations
 from wfsurvey.services.unit_of_work import runs_of_one_type
 
 #: Every read model's event handlers, in one place. Projections only read the event and their
 #: own tables (and immutable template versions), so replaying the log gives the same result.
 PROJECTIONS: dict[type[ev.Event], list] = {
-    ev.InvitationIssued: [completion.on_invitations_issued],
+    ev.InvitationIssued: [completion.on_invitations_issued, organizations.on_invitations_issued],
     ev.EmailDelivered: [completion.on_email_delivered],
     ev.EmailBounced: [completion.on_email_bounced],
     ev.ResponseDraftSaved: [completion.on_draft_saved],
-    ev.ResponseSubmitted: [completion.on_submitted, baseline.on_answers],
+    ev.ResponseSubmitted: [completion.on_submitted, organizations.on_submitted, baseline.on_answers],
     ev.ResponseAmended: [baseline.on_answers],
     ev.ContactOptedOut: [completion.on_opted_out],
     ev.InvitationForwarded: [completion.on_forwarded],
     ev.DesignationChanged: [designations.on_changed],
 }
 
-MODULES = (completion, baseline, designations)
+MODULES = (completion, organizations, baseline, designations)
 TABLES = tuple(table for module in MODULES for table in module.TABLES)
 
 

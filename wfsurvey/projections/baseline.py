@@ -4,26 +4,54 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import bindparam, delete, insert, inspect, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from wfsurvey.domain import events as ev
 from wfsurvey.models.projections import BaselineStat, SubmittedAnswers
 from wfsurvey.models.surveys import Round, Template
+from wfsurvey.projections.upsert import add_counts
 
 TABLES = (SubmittedAnswers, BaselineStat)
 #: Question types that feed the table; text answers and contacts do not.
 COUNTED = {"single_choice", "multi_choice", "scale", "yes_no", "number"}
 
 Cell = tuple[int, str, str, str]
+#: What an invitation's answers count in: (round id, regions, answers).
+Counted = tuple[int, list[str], dict[str, Any]]
+
+_stats = BaselineStat.__table__
+_submitted = SubmittedAnswers.__table__
+_templates = Template.__table__
+_rounds = Round.__table__
+# Statements built once and reused, so that an execution neither rebuilds them nor recomputes their cache key.
+_QUESTIONS = (select(_templates.c.questions).join(_rounds, _rounds.c.template_id == _templates.c.id)
+              .where(_rounds.c.id == bindparam("round_id")))
+_PREVIOUS = (select(_submitted.c.invitation_id, _submitted.c.round_id, _submitted.c.regions, _submitted.c.answers)
+             .where(_submitted.c.invitation_id.in_(bindparam("ids", expanding=True))))
+_INSERT_PREVIOUS = insert(_submitted)
+_UPDATE_PREVIOUS = (update(_submitted).where(_submitted.c.invitation_id == bindparam("b_invitation_id"))
+                    .values(org_type=bindparam("b_org_type"), regions=bindparam("b_regions"), answers=bindparam("b_answers")))
+_STAT_KEY = ("round_id", "region", "question", "value")
+
+
+def round_questions(session: Session, round_id: int) -> list[dict]:
+    """The questions of a round's template version.
+
+    Template versions never change once a round uses them, so reading one now gives the same
+    answer live and in a rebuild. The command that recorded the event has usually loaded the round
+    and its template in this session already: then they are taken from there, without SQL.
+    """
+    round_ = session.identity_map.get(session.identity_key(Round, round_id))
+    template = inspect(round_).dict.get("template") if round_ is not None else None
+    if template is not None and "questions" in inspect(template).dict:
+        return template.questions
+    return session.execute(_QUESTIONS, {"round_id": round_id}).scalar() or []
 
 
 def _questions(session: Session, round_id: int, cache: dict[int, dict[str, dict]]) -> dict[str, dict]:
-    # Template versions never change once a round uses them, so reading one now gives the
-    # same answer live and in a rebuild.
     if round_id not in cache:
-        template = session.scalar(select(Template).join(Round, Round.template_id == Template.id).where(Round.id == round_id))
-        cache[round_id] = {q["key"]: q for q in (template.questions if template else [])}
+        cache[round_id] = {q["key"]: q for q in round_questions(session, round_id)}
     return cache[round_id]
 
 
@@ -46,29 +74,15 @@ def cells(questions: dict[str, dict], answers: dict[str, Any]) -> list[tuple[str
 
 
 def _apply(session: Session, deltas: dict[Cell, list[float]]) -> None:
-    deltas = {k: v for k, v in deltas.items() if v != [0, 0.0]}
-    if not deltas:
-        return
-    keys = list(deltas)
-    existing = {}
-    for i in range(0, len(keys), 2000):
-        existing.update(
-            ((s.round_id, s.region, s.question, s.value), s)
-            for s in session.scalars(
-                select(BaselineStat).where(
-                    tuple_(BaselineStat.round_id, BaselineStat.region, BaselineStat.question, BaselineStat.value).in_(keys[i:i + 2000])
-                )
-            )
-        )
-    for key, (count, total) in deltas.items():
-        stat = existing.get(key)
-        if stat is None:
-            stat = BaselineStat(round_id=key[0], region=key[1], question=key[2], value=key[3], count=0, total=0.0)
-            session.add(stat)
-        stat.count += count
-        stat.total += total
-        if stat.count == 0:
-            session.delete(stat)
+    """Add the deltas to the table in one statement; cells whose count fell to nought are deleted."""
+    changed = sorted((key, delta) for key, delta in deltas.items() if delta != [0, 0.0])
+    rows = [dict(zip(_STAT_KEY, key), count=count, total=total) for key, (count, total) in changed]
+    add_counts(session, _stats, _STAT_KEY, ("count", "total"), rows)
+    # Counts never go below nought, so only a cell that lost answers (an amendment) can reach it.
+    emptied = [key for key, (count, _) in changed if count <= 0]
+    for i in range(0, len(emptied), 2000):
+        session.execute(delete(_stats).where(
+            tuple_(*(_stats.c[k] for k in _STAT_KEY)).in_(emptied[i:i + 2000]), _stats.c.count == 0))
 
 
 def _add(deltas, questions, round_id: int, regions: list[str], answers: dict, sign: int) -> None:
@@ -79,29 +93,41 @@ def _add(deltas, questions, round_id: int, regions: list[str], answers: dict, si
             cell[1] += sign * amount
 
 
+def _stored(session: Session, invitation_ids: list[int]) -> dict[int, Counted]:
+    """The answers each invitation counts with now, for those that submitted before."""
+    found: dict[int, Counted] = {}
+    for i in range(0, len(invitation_ids), 5000):
+        for invitation_id, round_id, regions, answers in session.execute(_PREVIOUS, {"ids": invitation_ids[i:i + 5000]}):
+            found[invitation_id] = (round_id, regions.split(",") if regions else [], answers)
+    return found
+
+
 def on_answers(events: list[ev.ResponseSubmitted | ev.ResponseAmended], uow) -> None:
     session = uow.session
     cache: dict[int, dict[str, dict]] = {}
     deltas: dict[Cell, list[float]] = defaultdict(lambda: [0, 0.0])
-    ids = [e.invitation_id for e in events]
-    previous = {s.invitation_id: s for s in session.scalars(select(SubmittedAnswers).where(SubmittedAnswers.invitation_id.in_(ids)))}
+    # A ResponseSubmitted is an invitation's first submission (a later one is a ResponseAmended):
+    # only an amendment has stored answers to take back.
+    counted = _stored(session, sorted({e.invitation_id for e in events if isinstance(e, ev.ResponseAmended)}))
+    before = set(counted)
+    latest: dict[int, ev.ResponseSubmitted | ev.ResponseAmended] = {}
     for e in events:
         questions = _questions(session, e.round_id, cache)
-        old = previous.get(e.invitation_id)
+        old = counted.get(e.invitation_id)
         if old is not None:
-            _add(deltas, questions, old.round_id, old.regions.split(",") if old.regions else [], old.answers, -1)
-            old.answers = e.answers
-            old.regions = ",".join(e.regions)
-            old.org_type = e.org_type
-        else:
-            old = SubmittedAnswers(
-                invitation_id=e.invitation_id, round_id=e.round_id, org_type=e.org_type,
-                regions=",".join(e.regions), answers=e.answers,
-            )
-            session.add(old)
-            previous[e.invitation_id] = old
+            _add(deltas, questions, old[0], old[1], old[2], -1)
+        # An invitation never changes round: an amendment keeps the round it was first stored with.
+        counted[e.invitation_id] = (old[0] if old is not None else e.round_id, e.regions, e.answers)
+        latest[e.invitation_id] = e
         _add(deltas, questions, e.round_id, e.regions, e.answers, +1)
-    session.flush()
+    new = [{"invitation_id": i, "round_id": e.round_id, "org_type": e.org_type, "regions": ",".join(e.regions),
+            "answers": e.answers} for i, e in latest.items() if i not in before]
+    if new:
+        session.execute(_INSERT_PREVIOUS, new)
+    amended = [{"b_invitation_id": i, "b_org_type": e.org_type, "b_regions": ",".join(e.regions), "b_answers": e.answers}
+               for i, e in latest.items() if i in before]
+    if amended:
+        session.execute(_UPDATE_PREVIOUS, amended)
     _apply(session, deltas)
 
 

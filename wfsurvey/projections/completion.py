@@ -3,12 +3,16 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from functools import cache
 
-from sqlalchemy import delete, insert, select, tuple_
+from sqlalchemy import bindparam, delete, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Update
 
+from wfsurvey.bulk import insert_rows
 from wfsurvey.domain import events as ev
 from wfsurvey.models.projections import InvitationProgress, RoundProgress
+from wfsurvey.projections.upsert import add_counts
 
 FLAGS = ("sent", "started", "submitted", "bounced", "opted_out", "forwarded")
 COUNTERS = ("invited",) + FLAGS
@@ -27,64 +31,70 @@ def scopes(org_type: str, regions: Iterable[str]) -> list[tuple[str, str]]:
 
 
 def _bump(session: Session, deltas: dict[Key, Counter]) -> None:
-    if not deltas:
-        return
-    existing = {
-        (row.round_id, row.scope, row.key): row
-        for row in session.scalars(
-            select(RoundProgress).where(tuple_(RoundProgress.round_id, RoundProgress.scope, RoundProgress.key).in_(list(deltas)))
-        )
-    }
-    for key, delta in deltas.items():
-        row = existing.get(key)
-        if row is None:
-            row = RoundProgress(round_id=key[0], scope=key[1], key=key[2], **{c: 0 for c in COUNTERS})
-            session.add(row)
-        for column, n in delta.items():
-            setattr(row, column, getattr(row, column) + n)
+    """Add each key's deltas to its counter row (made when missing), in one statement that reads nothing."""
+    rows = [
+        {"round_id": key[0], "scope": key[1], "key": key[2], **{c: delta.get(c, 0) for c in COUNTERS}}
+        for key, delta in sorted(deltas.items()) if any(delta.values())
+    ]
+    add_counts(session, RoundProgress.__table__, ("round_id", "scope", "key"), COUNTERS, rows)
 
 
 def on_invitations_issued(events: list[ev.InvitationIssued], uow) -> None:
     session = uow.session
-    deltas: dict[Key, Counter] = defaultdict(Counter)
+    unset = dict.fromkeys(FLAGS, False)
     rows = []
+    # Counted per (round, type, regions) first: a launch's 100,000 invitations fall into a few hundred.
+    groups: Counter[tuple[int, str, str]] = Counter()
     for e in events:
+        regions = ",".join(e.regions)
         rows.append({"invitation_id": e.invitation_id, "round_id": e.round_id, "org_type": e.org_type,
-                     "regions": ",".join(e.regions), **{f: False for f in FLAGS}})
-        for scope, key in scopes(e.org_type, e.regions):
-            deltas[(e.round_id, scope, key)]["invited"] += 1
+                     "regions": regions, **unset})
+        groups[(e.round_id, e.org_type, regions)] += 1
+    deltas: dict[Key, Counter] = defaultdict(Counter)
+    for (round_id, org_type, regions), invited in groups.items():
+        for scope, key in scopes(org_type, regions.split(",") if regions else []):
+            deltas[(round_id, scope, key)]["invited"] += invited
     # Core inserts, not ORM objects: a launch issues 100,000 at once, and nothing in the unit of
     # work needs them as objects (later handlers select them).
     session.flush()
     for start in range(0, len(rows), 5000):
-        session.execute(insert(InvitationProgress.__table__), rows[start:start + 5000])
+        insert_rows(session, InvitationProgress.__table__, rows[start:start + 5000])
     _bump(session, deltas)
+
+
+@cache
+def _raise_statement(flag: str) -> Update:
+    # Built once per flag and reused: a statement object keeps its SQL cache key.
+    table = InvitationProgress.__table__
+    return (
+        update(table)
+        .where(table.c.invitation_id.in_(bindparam("ids", expanding=True)), table.c[flag].is_(False))
+        .values({flag: True})
+        .returning(table.c.round_id, table.c.org_type, table.c.regions)
+    )
 
 
 def _raise_flags(uow, pairs: list[tuple[int, str]]) -> None:
-    """Set each (invitation, flag) once; a flag already set does not count again."""
-    pairs = [(i, f) for i, f in pairs if i is not None]
-    if not pairs:
-        return
-    session = uow.session
-    ids = sorted({i for i, _ in pairs})
-    progress = {}
-    for chunk in range(0, len(ids), 5000):
-        progress.update(
-            (p.invitation_id, p)
-            for p in session.scalars(select(InvitationProgress).where(InvitationProgress.invitation_id.in_(ids[chunk:chunk + 5000])))
-        )
-    deltas: dict[Key, Counter] = defaultdict(Counter)
+    """Set each (invitation, flag) once; a flag already set does not count again.
+
+    One UPDATE ... WHERE NOT flag RETURNING per flag: the rows it returns are exactly those whose
+    flag was raised now, so the counters follow without reading the rows first, and two transactions
+    raising one flag at once (PostgreSQL) count it once, since the second finds it set. (UPDATE ...
+    RETURNING needs SQLite 3.35 or later.)
+    """
+    wanted: dict[str, set[int]] = {}
     for invitation_id, flag in pairs:
-        row = progress.get(invitation_id)
-        if row is None or getattr(row, flag):
-            continue
-        setattr(row, flag, True)
-        regions = row.regions.split(",") if row.regions else []
-        for scope, key in scopes(row.org_type, regions):
-            deltas[(row.round_id, scope, key)][flag] += 1
-    session.flush()
-    _bump(session, deltas)
+        if invitation_id is not None:
+            wanted.setdefault(flag, set()).add(invitation_id)
+    deltas: dict[Key, Counter] = defaultdict(Counter)
+    for flag, invitation_ids in wanted.items():
+        ids = sorted(invitation_ids)
+        for chunk in range(0, len(ids), 5000):
+            raised = uow.session.execute(_raise_statement(flag), {"ids": ids[chunk:chunk + 5000]})
+            for round_id, org_type, regions in raised:
+                for scope, key in scopes(org_type, regions.split(",") if regions else []):
+                    deltas[(round_id, scope, key)][flag] += 1
+    _bump(uow.session, deltas)
 
 
 def on_email_delivered(events: list[ev.EmailDelivered], uow) -> None:

@@ -3,35 +3,28 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from wfsurvey.domain import events as ev
 from wfsurvey.models.projections import Designation
+from wfsurvey.projections.upsert import put_rows
 
 TABLES = (Designation,)
+#: What a DesignationChanged sets.
+FIELDS = ("status", "final", "nominee", "nominations", "explanation", "overridden", "updated_at")
 
 
 def on_changed(events: list[ev.DesignationChanged], uow) -> None:
-    session = uow.session
-    keys = sorted({(e.round_id, e.region) for e in events})
-    rows = {
-        (d.round_id, d.region): d
-        for d in session.scalars(select(Designation).where(tuple_(Designation.round_id, Designation.region).in_(keys)))
-    }
-    for e in events:
-        row = rows.get((e.round_id, e.region))
-        if row is None:
-            row = rows[(e.round_id, e.region)] = Designation(round_id=e.round_id, region=e.region)
-            session.add(row)
-        row.status = e.status
-        row.final = e.final
-        row.nominee = e.nominee
-        row.nominations = e.nominations
-        row.explanation = e.explanation
-        row.overridden = e.overridden
-        row.updated_at = dt.datetime.fromisoformat(e.decided_at)
-    session.flush()
+    """Each region's row becomes what its last DesignationChanged says, written without reading it first."""
+    latest = {(e.round_id, e.region): e for e in events}
+    rows = [
+        {"round_id": e.round_id, "region": e.region, "status": e.status, "final": e.final, "nominee": e.nominee,
+         "nominations": e.nominations, "explanation": e.explanation, "overridden": e.overridden,
+         "updated_at": dt.datetime.fromisoformat(e.decided_at)}
+        for _, e in sorted(latest.items())
+    ]
+    put_rows(uow.session, Designation.__table__, ("round_id", "region"), FIELDS, rows)
 
 
 def clear(session: Session) -> None:

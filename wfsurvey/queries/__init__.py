@@ -29,6 +29,27 @@ class Page:
     per_page: int
     total: int
 
+    @property
+    def pages(self) -> int:
+        """How many pages the total fills (at least one); with has_prev/next and prev/next_num, what the pager macro reads."""
+        return max(1, -(-self.total // self.per_page)) if self.per_page else 1
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
     def as_dict(self, items: list[Any] | None = None) -> dict[str, Any]:
         return {"items": self.items if items is None else items, "page": self.page, "per_page": self.per_page, "total": self.total}
 

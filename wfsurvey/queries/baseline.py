@@ -18,20 +18,21 @@ Pilot-area ranking (PILOT_FORMULA says the same to the reader):
 - response_rate: responded / invited in the region (0 when nobody was invited);
 - designated: 1 when the region has a designated navigator counterpart, else 0.
 
-Every figure comes from the projections (proj_invitation_progress, proj_baseline_stats,
-designations): a fixed number of statements whatever the size of the round.
+Every figure comes from the projections (proj_round_progress or proj_organization_counts,
+proj_baseline_stats, designations): a fixed number of statements whatever the size of the round,
+none of which reads a row per invitation or per organisation.
 """
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from wfsurvey.domain.designation import contact_question_key
-from wfsurvey.models import ORG_TYPES, BaselineStat, Designation, Invitation, InvitationProgress, Round, Template
+from wfsurvey.models import ORG_TYPES, BaselineStat, Designation, OrganizationCounts, Round, RoundProgress, Template
 from wfsurvey.projections.baseline import COUNTED
 from wfsurvey.queries import iso, ratio
 from wfsurvey.queries.status import load_round, region_names
@@ -47,31 +48,25 @@ PILOT_FORMULA = (
 WHOLE_ROUND = ""
 
 
-@dataclass
-class _Unit:
-    """One organisation (or one invitation) of the round, with the regions it counts in."""
-
-    org_type: str
-    regions: set[str] = field(default_factory=set)
-    invited: int = 0
-    submitted: int = 0
+#: (invited, responded, responses) of one organisation type in one region.
+Participation = tuple[int, int, int]
 
 
 @dataclass
 class _Figures:
-    """What one round contributes: its units, answer cells and designations, in three statements."""
+    """What one round contributes: participation by region and type, answer cells and designations, in three statements."""
 
     round: Round
     questions: list[dict[str, Any]]
-    units: list[_Unit]
+    #: By region code (WHOLE_ROUND for the whole round), then organisation type.
+    participation: dict[str, dict[str, Participation]]
     stats: dict[str, dict[str, dict[str, tuple[int, float]]]]
     designations: dict[str, str]
     by_organization: bool
 
     def regions(self) -> set[str]:
         codes = set(self.round.audience.get("regions") or [])
-        for unit in self.units:
-            codes.update(unit.regions)
+        codes.update(code for code in self.participation if code != WHOLE_ROUND)
         return codes
 
 
@@ -93,54 +88,46 @@ def reference_round(session: Session, round_: Round) -> Round | None:
     ).first()
 
 
+def _participation_rows(session: Session, round_: Round) -> dict[str, dict[str, Participation]]:
+    """Invited, responded and responses by region and organisation type, from the counters of the projections.
+
+    Under one response per organisation the units are organisations (proj_organization_counts: an
+    organisation is invited once it has an invitation standing or submitted, responded once it has
+    submitted, in every region its invitations count in). Otherwise they are invitations
+    (proj_round_progress): invited are those not forwarded, responded those submitted.
+    """
+    if round_.response_rule == "organization":
+        table, columns = OrganizationCounts, (OrganizationCounts.invited, OrganizationCounts.responded, OrganizationCounts.responses)
+    else:
+        table, columns = RoundProgress, (RoundProgress.invited - RoundProgress.forwarded, RoundProgress.submitted, RoundProgress.submitted)
+    out: dict[str, dict[str, Participation]] = defaultdict(dict)
+    for scope, key, invited, responded, responses in session.execute(
+        select(table.scope, table.key, *columns).where(table.round_id == round_.id, table.scope.in_(("org_type", "region_org")))
+    ):
+        region, _, org_type = key.rpartition("|") if scope == "region_org" else (WHOLE_ROUND, "", key)
+        out[region][org_type] = (int(invited), int(responded), int(responses))
+    return out
+
+
 def _figures(session: Session, round_: Round) -> _Figures:
-    by_organization = round_.response_rule == "organization"
-    rows = session.execute(
-        select(Invitation.organization_id, InvitationProgress.org_type, InvitationProgress.regions,
-               func.sum(case((InvitationProgress.forwarded, 0), else_=1)),
-               func.sum(case((InvitationProgress.submitted, 1), else_=0)))
-        .join(Invitation, Invitation.id == InvitationProgress.invitation_id)
-        .where(InvitationProgress.round_id == round_.id)
-        .group_by(Invitation.organization_id, InvitationProgress.org_type, InvitationProgress.regions)
-        .order_by(Invitation.organization_id)
-    ).all()
-    units: dict[int, _Unit] = {}
-    people: list[_Unit] = []
-    for org_id, org_type, regions, invited, submitted in rows:
-        codes = {c for c in (regions or "").split(",") if c}
-        if by_organization:
-            unit = units.setdefault(org_id, _Unit(org_type))
-            unit.regions |= codes
-            unit.invited += int(invited or 0)
-            unit.submitted += int(submitted or 0)
-        else:
-            people.append(_Unit(org_type, codes, int(invited or 0), int(submitted or 0)))
     stats: dict[str, dict[str, dict[str, tuple[int, float]]]] = defaultdict(lambda: defaultdict(dict))
     for s in session.scalars(select(BaselineStat).where(BaselineStat.round_id == round_.id)):
         stats[s.region][s.question][s.value] = (s.count, s.total)
     designations = dict(session.execute(select(Designation.region, Designation.status).where(Designation.round_id == round_.id)).all())
-    return _Figures(round_, tabulated_questions(round_.template), list(units.values()) if by_organization else people,
-                    stats, designations, by_organization)
+    return _Figures(round_, tabulated_questions(round_.template), _participation_rows(session, round_), stats, designations,
+                    round_.response_rule == "organization")
 
 
 def _participation(figures: _Figures, region: str) -> dict[str, Any]:
     """Invited and responded by organisation type, the response rate, and the number of responses."""
-    by_type: dict[str, dict[str, int]] = {}
-    invited = responded = responses = 0
-    for unit in figures.units:
-        if region != WHOLE_ROUND and region not in unit.regions:
-            continue
-        counts = by_type.setdefault(unit.org_type, {"invited": 0, "responded": 0})
-        if figures.by_organization:
-            unit_invited, unit_responded = int(unit.invited > 0 or unit.submitted > 0), int(unit.submitted > 0)
-        else:
-            unit_invited, unit_responded = unit.invited, unit.submitted
-        counts["invited"] += unit_invited
-        counts["responded"] += unit_responded
-        invited += unit_invited
-        responded += unit_responded
-        responses += unit.submitted
-    ordered = dict(sorted(by_type.items(), key=lambda kv: (ORG_TYPES.index(kv[0]) if kv[0] in ORG_TYPES else 99, kv[0])))
+    by_type = figures.participation.get(region, {})
+    ordered = {
+        t: {"invited": by_type[t][0], "responded": by_type[t][1]}
+        for t in sorted(by_type, key=lambda t: (ORG_TYPES.index(t) if t in ORG_TYPES else 99, t))
+    }
+    invited = sum(v[0] for v in by_type.values())
+    responded = sum(v[1] for v in by_type.values())
+    responses = sum(v[2] for v in by_type.values())
     return {"by_org_type": ordered, "invited": invited, "responded": responded, "responses": responses,
             "response_rate": ratio(responded, invited)}
 

@@ -102,8 +102,18 @@ class StatusQuerySchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    non_respondents = fields.Integer(load_default=500, validate=validate.Range(0, 10_000),
-                                     metadata={"description": "How many non-respondents to list (the total is always given)"})
+    non_respondents = fields.Integer(
+        load_default=DEFAULT_PER_PAGE, validate=validate.Range(0, MAX_PER_PAGE),
+        metadata={"description": "How many non-respondents to list: the first page of GET /rounds/{round_id}/non-respondents, "
+                                 "where non_respondents_next reads on (the total is always given)"})
+
+
+class NonRespondentQuerySchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    after = Id(metadata={"description": "The invitation the previous page ended with (`next` gives it); none for the first page"})
+    limit = fields.Integer(load_default=DEFAULT_PER_PAGE, validate=validate.Range(1, MAX_PER_PAGE))
 
 
 class ImportQuerySchema(Schema):
@@ -211,6 +221,11 @@ def page_schema(name: str, item: type[Schema]) -> type[Schema]:
         "per_page": fields.Integer(),
         "total": fields.Integer(),
     })
+
+
+def NextLink() -> fields.String:  # noqa: N802  (reads like a field class)
+    return fields.String(allow_none=True, metadata={
+        "description": "Path and query of the next page (GET it with the same token), or null after the last page"})
 
 
 class RegionCreatedSchema(RegionSchema):
@@ -357,8 +372,16 @@ class StatusSchema(Schema):
     by_region_org_type = fields.List(fields.Nested(RegionOrgTypeCountsSchema))
     blocked_regions = fields.List(fields.Nested(BlockedRegionSchema),
                                   metadata={"description": "Regions where no local board has submitted and none is designated"})
-    non_respondents = fields.List(fields.Nested(NonRespondentSchema))
+    non_respondents = fields.List(fields.Nested(NonRespondentSchema), metadata={"description": "The first page, by organisation and name"})
     non_respondents_total = fields.Integer()
+    non_respondents_next = NextLink()
+
+
+class NonRespondentListSchema(Schema):
+    items = fields.List(fields.Nested(NonRespondentSchema))
+    total = fields.Integer(metadata={"description": "How many are still expected to answer, in all"})
+    limit = fields.Integer()
+    next = NextLink()
 
 
 class InvitationSchema(Schema):
@@ -459,3 +482,4 @@ ContactPageSchema = page_schema("ContactPageSchema", ContactSchema)
 TemplatePageSchema = page_schema("TemplatePageSchema", TemplateSummarySchema)
 RoundPageSchema = page_schema("RoundPageSchema", RoundSchema)
 InvitationPageSchema = page_schema("InvitationPageSchema", InvitationSchema)
+

@@ -13,6 +13,10 @@ from wfsurvey.models import Contact, Organization, Region, organization_regions
 from wfsurvey.models.base import DomainError
 
 
+#: Rows fetched at a time when resolving an audience.
+FETCH = 5000
+
+
 @dataclass
 class Eligible:
     contact_id: int
@@ -76,8 +80,8 @@ def _contact_keys(values: Iterable[Any]) -> tuple[set[int], set[str]]:
 
 def _rows(session: Session, condition, region_filter: list[str] | None, scheme: str) -> dict[int, Eligible]:
     query = (
-        select(Contact.id, Contact.email, Contact.name, Contact.opted_out_at, Organization.id, Organization.name,
-               Organization.org_type, Region.code)
+        select(Contact.id, Contact.email, Contact.name, Contact.opted_out_at.is_not(None), Organization.id,
+               Organization.name, Organization.org_type, Region.code)
         .join(Organization, Contact.organization_id == Organization.id)
         .outerjoin(organization_regions, organization_regions.c.organization_id == Organization.id)
         .outerjoin(Region, (Region.id == organization_regions.c.region_id) & (Region.scheme == scheme))
@@ -85,12 +89,14 @@ def _rows(session: Session, condition, region_filter: list[str] | None, scheme: 
         .order_by(Contact.id)
     )
     found: dict[int, Eligible] = {}
-    for cid, email, name, opted_out_at, oid, oname, otype, code in session.execute(query):
-        item = found.get(cid)
-        if item is None:
-            item = found[cid] = Eligible(cid, email, name, oid, oname, otype, opted_out=opted_out_at is not None)
-        if code and (not region_filter or code in region_filter) and code not in item.regions:
-            item.regions.append(code)
+    # Fetched a few thousand rows at a time: a launch reads 100,000, and row by row is several times slower.
+    for rows in session.execute(query).partitions(FETCH):
+        for cid, email, name, opted_out, oid, oname, otype, code in rows:
+            item = found.get(cid)
+            if item is None:
+                item = found[cid] = Eligible(cid, email, name, oid, oname, otype, opted_out=opted_out)
+            if code and (not region_filter or code in region_filter) and code not in item.regions:
+                item.regions.append(code)
     return found
 
 

@@ -3,10 +3,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import Row, Select, bindparam, select
+from sqlalchemy.orm import joinedload
 
+from wfsurvey.bulk import insert_rows
 from wfsurvey.domain import events as ev
 from wfsurvey.domain.rules import format_local
 from wfsurvey.models import AccessToken, Contact, Invitation, Organization, OutboxMessage, Round
@@ -24,8 +28,12 @@ class Recipient:
     organization_name: str
 
 
-def links(token: str) -> tuple[str, str]:
-    base = current_app.config["BASE_URL"].rstrip("/")
+def link_base() -> str:
+    """What every link starts with (read once per batch of messages)."""
+    return current_app.config["BASE_URL"].rstrip("/")
+
+
+def links(base: str, token: str) -> tuple[str, str]:
     return f"{base}/r/{token}", f"{base}/r/{token}/opt-out"
 
 
@@ -37,16 +45,13 @@ def issue(uow, round_: Round, people: Sequence[Eligible], *, forwarded_from: int
     recipients: list[Recipient] = []
     for start in range(0, len(people), CHUNK):
         chunk = people[start:start + CHUNK]
-        # A plain executemany, then the new ids by (round, contact), which is unique: RETURNING in
+        # One bulk insert, then the new ids by (round, contact), which is unique: RETURNING in
         # parameter order makes SQLite insert row by row, several times slower for a big launch.
-        session.execute(
-            insert(Invitation.__table__),
-            [
-                {"round_id": round_.id, "contact_id": p.contact_id, "organization_id": p.organization_id,
-                 "status": "pending", "issued_at": uow.now, "forwarded_from_id": forwarded_from, "reminders_sent": 0}
-                for p in chunk
-            ],
-        )
+        insert_rows(session, Invitation.__table__, [
+            {"round_id": round_.id, "contact_id": p.contact_id, "organization_id": p.organization_id,
+             "status": "pending", "issued_at": uow.now, "forwarded_from_id": forwarded_from, "reminders_sent": 0}
+            for p in chunk
+        ])
         by_contact = dict(session.execute(
             select(Invitation.contact_id, Invitation.id)
             .where(Invitation.round_id == round_.id, Invitation.contact_id.in_([p.contact_id for p in chunk]))
@@ -95,10 +100,11 @@ def queue_messages(
     dedupe: str,
     extra: dict | None = None,
     with_link: bool = True,
-) -> int:
+) -> list[int]:
     """Queue one message per recipient, each with its own new link; `dedupe` is formatted with invitation_id.
 
     A message whose dedupe key is already in the outbox is skipped before a token is made for it.
+    Returns the invitation ids whose message was queued, in the recipients' order.
     """
     from wfsurvey.mail.outbox import enqueue_many, unsubscribe_headers
     from wfsurvey.mail.render import BatchRenderer, sender_name
@@ -120,11 +126,11 @@ def queue_messages(
     # Jinja runs once for the whole batch; and messages are made as enqueue_many inserts them, a
     # chunk at a time, so that a launch of 100,000 never holds every rendered message at once.
     renderer = BatchRenderer(kind, **common)
+    base = link_base()
     tokens: list[dict] = []
-    made = 0
+    made: list[int] = []
 
     def messages():
-        nonlocal made
         for r in recipients:
             key = keys[r.invitation_id]
             if key in existing:
@@ -134,13 +140,13 @@ def queue_messages(
             if with_link:
                 token = new_token()
                 tokens.append({"invitation_id": r.invitation_id, "token_hash": hash_token(token), "purpose": kind,
-                               "created_at": uow.now, "revoked_at": None})
-                link, opt_out = links(token)
+                               "created_at": uow.now})
+                link, opt_out = links(base, token)
                 headers = unsubscribe_headers(opt_out)
                 if len(tokens) >= CHUNK:
-                    session.execute(insert(AccessToken.__table__), tokens)
+                    insert_rows(session, AccessToken.__table__, tokens)
                     tokens.clear()
-            made += 1
+            made.append(r.invitation_id)
             yield {
                 "dedupe_key": key, "kind": kind, "to_addr": r.email,
                 "rendered": renderer.render(contact_name=r.name, organization_name=r.organization_name, link=link,
@@ -149,20 +155,64 @@ def queue_messages(
             }
 
     enqueue_many(session, messages(), now=uow.now)
-    if tokens:
-        session.execute(insert(AccessToken.__table__), tokens)
+    insert_rows(session, AccessToken.__table__, tokens)
     return made
 
 
-def invitation_for_token(session, token: str) -> Invitation | None:
-    """The invitation a link opens, or None (unknown and revoked tokens alike)."""
+class LinkTarget(NamedTuple):
+    """What a POST to a link needs before its command runs (and loads the invitation itself)."""
+
+    invitation_id: int
+    round_state: str
+
+
+@cache
+def _token_statement() -> Select:
+    # Built once and reused, so that a request neither rebuilds it nor recomputes its SQL cache key.
+    # With it comes what the respondent's pages show (round and template, organisation, person,
+    # response): one statement, no lazy load after it.
+    return (
+        select(Invitation, AccessToken.token_hash, AccessToken.revoked_at)
+        .join(AccessToken, AccessToken.invitation_id == Invitation.id)
+        .where(AccessToken.token_hash == bindparam("token_hash"))
+        .options(joinedload(Invitation.round, innerjoin=True).joinedload(Round.template, innerjoin=True),
+                 joinedload(Invitation.organization, innerjoin=True), joinedload(Invitation.contact, innerjoin=True),
+                 joinedload(Invitation.response))
+    )
+
+
+@cache
+def _target_statement() -> Select:
+    # Columns of the tables, not entities: no objects are made, and the session does not autoflush.
+    tokens, invitations, rounds = AccessToken.__table__, Invitation.__table__, Round.__table__
+    return (
+        select(tokens.c.token_hash, tokens.c.revoked_at, invitations.c.id, rounds.c.state)
+        .join(invitations, invitations.c.id == tokens.c.invitation_id)
+        .join(rounds, rounds.c.id == invitations.c.round_id)
+        .where(tokens.c.token_hash == bindparam("token_hash"))
+    )
+
+
+def _opened(session, statement: Select, token: str) -> Row | None:
+    """The row `statement` finds for the link's token, or None (unknown and revoked tokens alike)."""
     if not token or len(token) > 200:
         return None
-    row = session.scalar(select(AccessToken).where(AccessToken.token_hash == hash_token(token)))
+    row = session.execute(statement, {"token_hash": hash_token(token)}).first()
     # The index finds the row by digest (which an attacker cannot steer byte by byte); the
     # constant-time check repeats the comparison without leaking timing. Revoked tokens fall
     # through exactly like unknown ones.
     if row is None or not tokens_match(token, row.token_hash) or row.revoked_at is not None:
         return None
-    return session.get(Invitation, row.invitation_id)
+    return row
 
+
+def invitation_for_token(session, token: str) -> Invitation | None:
+    """The invitation a link opens, with what its pages show, or None: one statement."""
+    row = _opened(session, _token_statement(), token)
+    return row[0] if row is not None else None
+
+
+def link_target(session, token: str) -> LinkTarget | None:
+    """The invitation a link opens, as its id and its round's state, or None: one statement, and no objects."""
+    row = _opened(session, _target_statement(), token)
+    return LinkTarget(row.id, row.state) if row is not None else None

@@ -1,19 +1,20 @@
 """Reminder commands: queue the slot due now for a round's unanswered invitations, send one by hand, and drop reminders an answer made moot.
 
 The sweep is set-based (one query for the invitations, one for the reminders already queued,
-one for the people with mail still waiting) so that a round of 100,000 invitations is swept in
+one for which of the people due have mail still waiting) so that a round of 100,000 invitations is swept in
 seconds, and a second sweep at the same time finds nothing to do.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import distinct, select, update
+from sqlalchemy import and_, distinct, inspect, or_, select, update
 
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
 from wfsurvey.domain import reminders as rules
-from wfsurvey.models import Contact, Invitation, OutboxMessage
+from wfsurvey.mail.sender import CLAIMED
+from wfsurvey.models import Contact, Invitation, Organization, OutboxMessage
 from wfsurvey.models.base import DomainError
 from wfsurvey.services import invitations
 from wfsurvey.services.rounds import NotFound, get_round
@@ -72,8 +73,10 @@ def queue_due_reminders(command: cmd.QueueDueReminders, uow) -> ReminderSweep:
     # Eligibility is read here, in the transaction that queues: on PostgreSQL the rows stay locked
     # until commit, so an answer submitted meanwhile waits and then cancels what was queued.
     query = (
-        select(Invitation.id, Invitation.sent_at, Contact.email, Contact.last_messaged_at)
+        select(Invitation.id, Invitation.sent_at, Contact.email, Contact.last_messaged_at, Contact.name,
+               Organization.name.label("organization_name"))
         .join(Contact, Contact.id == Invitation.contact_id)
+        .join(Organization, Organization.id == Invitation.organization_id)
         .where(Invitation.round_id == round_.id, Invitation.status.in_(rules.REMINDABLE),
                Invitation.id > command.after_invitation_id, Contact.opted_out_at.is_(None))
         .order_by(Invitation.id)
@@ -105,13 +108,13 @@ def queue_due_reminders(command: cmd.QueueDueReminders, uow) -> ReminderSweep:
 
     # Mail queued but not yet sent counts as a message now: two rounds swept one after the
     # other must not both write to one person inside the gap.
-    waiting = _addresses_with_mail_waiting(session) if candidates else set()
+    waiting = _addresses_with_mail_waiting(session, [row.email for row in candidates])
     due = []
     for row in candidates:
         if row.email in waiting:
             sweep.waiting_gap += 1
         else:
-            due.append(row.id)
+            due.append(invitations.Recipient(row.id, row.email, row.name, row.organization_name))
 
     for start in range(0, len(due), CHUNK):
         sweep.queued += _queue(uow, round_, due[start:start + CHUNK], slot.name)
@@ -136,21 +139,36 @@ def send_reminder_now(command: cmd.SendReminderNow, uow) -> int:
     key = rules.slot_key(invitation.id, slot)
     if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)) is not None:
         raise DomainError("a reminder was already sent by hand today; try again tomorrow", code="conflict")
-    _queue(uow, round_, [invitation.id], slot)
+    _queue(uow, round_, invitations.recipients_for(session, [invitation.id]), slot)
     return session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key))
 
 
 def cancel_moot_reminders(events: list[ev.ResponseSubmitted], uow) -> None:
-    """Policy: an answer cancels reminders still waiting in the outbox (queued by a sweep just before it)."""
-    ids = sorted({e.invitation_id for e in events})
+    """Policy: an answer cancels reminders still waiting in the outbox (queued by a sweep just before it),
+    including those a sender has claimed but not yet started: its start marks only rows still claimed.
+
+    Every reminder queued counts on its invitation (reminders_sent), so an invitation loaded in this
+    unit of work with none counted has nothing to cancel, and no statement is sent for it: the usual
+    case of a first answer. (The invitation was read under its row lock, so a sweep cannot have
+    queued one since.) One UPDATE for the others, by the outbox's invitation index.
+    """
+    session = uow.session
+    ids = sorted({e.invitation_id for e in events if _may_have_reminders(session, e.invitation_id)})
+    outbox = OutboxMessage.__table__
     for start in range(0, len(ids), CHUNK):
-        uow.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.invitation_id.in_(ids[start:start + CHUNK]), OutboxMessage.kind == "reminder",
-                   OutboxMessage.status == "queued")
-            .values(status="cancelled")
-            .execution_options(synchronize_session=False)
+        session.execute(
+            update(outbox)
+            .where(outbox.c.invitation_id.in_(ids[start:start + CHUNK]), outbox.c.kind == "reminder",
+                   or_(outbox.c.status == "queued",
+                       and_(outbox.c.status == "sending", outbox.c.last_error.startswith(f"{CLAIMED}:"))))
+            .values(status="cancelled", last_error=None)
         )
+
+
+def _may_have_reminders(session, invitation_id: int) -> bool:
+    """False only when the invitation is loaded in the session and no reminder was ever queued for it."""
+    invitation = session.identity_map.get(session.identity_key(Invitation, invitation_id))
+    return invitation is None or inspect(invitation).dict.get("reminders_sent", 1) > 0
 
 
 def _reminder_keys(session, first_id: int, last_id: int) -> list[tuple[int, str]]:
@@ -165,40 +183,43 @@ def _reminder_keys(session, first_id: int, last_id: int) -> list[tuple[int, str]
     ).all()
 
 
-def _addresses_with_mail_waiting(session) -> set[str]:
-    """Addresses with any message (of any round) not yet sent.
+def _addresses_with_mail_waiting(session, addresses: list[str]) -> set[str]:
+    """Which of these addresses have a message (of any round) not yet sent.
 
-    One pass over the waiting rows (by the status index), matched in Python: outbox.to_addr has no
-    index, so a join or an IN list per address would scan them once per person.
+    Only the sweep's candidates are asked about, so the reminders the sweep's earlier chunks just
+    queued are never read back (they went to other people: an address is one contact's, and a
+    contact has one invitation per round). outbox.to_addr has no index: the database matches the
+    waiting rows (by the status index) against the list.
     """
-    return set(session.scalars(select(distinct(OutboxMessage.to_addr)).where(OutboxMessage.status.in_(WAITING))))
+    found: set[str] = set()
+    for start in range(0, len(addresses), CHUNK):
+        found.update(session.scalars(
+            select(distinct(OutboxMessage.to_addr))
+            .where(OutboxMessage.status.in_(WAITING), OutboxMessage.to_addr.in_(addresses[start:start + CHUNK]))
+        ))
+    return found
 
 
-def _queue(uow, round_, invitation_ids: list[int], slot: str) -> int:
-    """Queue one reminder per invitation for `slot`, count it on the invitation, and record ReminderQueued."""
+def _queue(uow, round_, recipients: list[invitations.Recipient], slot: str) -> int:
+    """Queue one reminder per recipient for `slot`, count it on the invitation, and record ReminderQueued."""
     session = uow.session
-    first, last = min(invitation_ids), max(invitation_ids)
-    wanted = {rules.slot_key(invitation_id, slot) for invitation_id in invitation_ids}
     # Only messages this call adds are counted and announced, should a key be in the outbox already.
-    before = {key for _, key in _reminder_keys(session, first, last)}
-    recipients = invitations.recipients_for(session, invitation_ids)
-    invitations.queue_messages(uow, round_, recipients, kind="reminder", dedupe=f"reminder:{{invitation_id}}:{slot}")
-    queued = session.execute(
-        select(OutboxMessage.id, OutboxMessage.invitation_id, OutboxMessage.dedupe_key)
-        .where(OutboxMessage.invitation_id.between(first, last), OutboxMessage.kind == "reminder")
-        .order_by(OutboxMessage.invitation_id)
-    ).all()
-    queued = [(message_id, invitation_id) for message_id, invitation_id, key in queued if key in wanted and key not in before]
-    if not queued:
-        return 0
-    ids = [invitation_id for _, invitation_id in queued]
-    for start in range(0, len(ids), CHUNK):
+    queued = invitations.queue_messages(uow, round_, recipients, kind="reminder", dedupe=f"reminder:{{invitation_id}}:{slot}")
+    message_ids: dict[str, int] = {}
+    for start in range(0, len(queued), CHUNK):
+        ids = queued[start:start + CHUNK]
+        # Each ReminderQueued names its message: the new rows' ids, found by their unique keys.
+        message_ids.update(session.execute(
+            select(OutboxMessage.dedupe_key, OutboxMessage.id)
+            .where(OutboxMessage.dedupe_key.in_([rules.slot_key(invitation_id, slot) for invitation_id in ids]))
+        ).all())
         session.execute(
             update(Invitation)
-            .where(Invitation.id.in_(ids[start:start + CHUNK]))
+            .where(Invitation.id.in_(ids))
             .values(reminders_sent=Invitation.reminders_sent + 1)
             .execution_options(synchronize_session=False)
         )
-    for message_id, invitation_id in queued:
-        uow.record(ev.ReminderQueued(invitation_id=invitation_id, round_id=round_.id, slot=slot, message_id=message_id))
+    for invitation_id in queued:
+        uow.record(ev.ReminderQueued(invitation_id=invitation_id, round_id=round_.id, slot=slot,
+                                     message_id=message_ids[rules.slot_key(invitation_id, slot)]))
     return len(queued)

@@ -1,15 +1,18 @@
 """What respondents do through their link: save a draft, submit, edit, opt out, forward to a colleague."""
 from __future__ import annotations
 
+import datetime as dt
+from functools import cache
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, bindparam, func, insert, select, update
+from sqlalchemy.orm import aliased, joinedload
 
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
 from wfsurvey.domain.answers import clean_answers
-from wfsurvey.models import Contact, Invitation, OutboxMessage, Response, Round
+from wfsurvey.models import Contact, Invitation, InvitationProgress, OutboxMessage, Response, Round
 from wfsurvey.models.base import DomainError
 from wfsurvey.services import invitations
 from wfsurvey.services.audience import Eligible
@@ -77,18 +80,70 @@ def organization_response(session, invitation: Invitation) -> Response | None:
     )
 
 
-def save_answers(command: cmd.SaveAnswers, uow) -> Response:
+@cache
+def _answers_load_statement() -> Select:
+    """The invitation with what saving answers reads (see _load_for_answers).
+
+    Built once and reused: a statement object keeps its SQL cache key, so an execution neither
+    rebuilds the construct nor recomputes the key (an ORM statement with eager loads costs more to
+    build than to run).
+    """
+    other = aliased(Response)
+    colleague_response_id = (
+        select(other.id)
+        .where(other.round_id == Invitation.round_id, other.organization_slot == Invitation.organization_id,
+               other.invitation_id != Invitation.id)
+        .scalar_subquery()
+    )
+    return (
+        select(Invitation, InvitationProgress.regions, colleague_response_id)
+        .outerjoin(InvitationProgress, InvitationProgress.invitation_id == Invitation.id)
+        .where(Invitation.id == bindparam("invitation_id"))
+        .options(joinedload(Invitation.round, innerjoin=True).joinedload(Round.template, innerjoin=True),
+                 joinedload(Invitation.organization, innerjoin=True), joinedload(Invitation.response))
+    )
+
+
+_LOCK_INVITATION = (select(Invitation.__table__.c.id).where(Invitation.__table__.c.id == bindparam("invitation_id"))
+                    .with_for_update())
+
+
+def _load_for_answers(session, invitation_id: int) -> tuple[Invitation, str | None, int | None]:
+    """The invitation, locked, with everything saving answers reads.
+
+    With it come its round and template, organisation and response (joined), its regions as issued
+    (None without a progress row) and the id of a colleague's response holding the organisation's
+    slot in the round, if any, in one statement: no lazy load follows.
+
+    The lock (the one _load takes) comes first, on its own: on PostgreSQL a statement that waits
+    for a row lock reads the other tables as they were when it started, and would miss the response
+    that the transaction it waited for committed. SQLite's BEGIN IMMEDIATE has serialised the
+    writers already, so there it is not needed.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(_LOCK_INVITATION, {"invitation_id": invitation_id})
+    row = session.execute(_answers_load_statement(), {"invitation_id": invitation_id}).first()
+    if row is None:
+        raise DomainError("no such invitation", code="not_found")
+    return row[0], row[1], row[2]
+
+
+def save_answers(command: cmd.SaveAnswers, uow) -> int:
+    """Save a draft, submit, or amend a submitted response; returns the response's id.
+
+    The invitation and its response are read as objects, in one statement (_load_for_answers),
+    and written with one Core statement each (_write_response, _write_invitation).
+    """
     session = uow.session
-    invitation = _load(session, command.invitation_id)
+    invitation, issued_regions, colleague_response_id = _load_for_answers(session, command.invitation_id)
     round_ = invitation.round
     state = round_.window_state(uow.now)
     if state != "open":
         raise RoundNotAccepting(round_, state)
     if invitation.status in ("forwarded", "opted_out"):
         raise InvitationClosed(f"this invitation was {invitation.status.replace('_', ' ')}")
-    other = organization_response(session, invitation)
-    if other is not None:
-        raise OrganizationAlreadyAnswered(other)
+    if colleague_response_id is not None and round_.response_rule == "organization":
+        raise OrganizationAlreadyAnswered(session.get(Response, colleague_response_id))
     response = invitation.response
     if command.revision is not None and (response.revision if response else 0) != command.revision:
         raise StaleForm("your answers changed since this page was opened (perhaps in another tab, or the form was sent twice)")
@@ -96,48 +151,77 @@ def save_answers(command: cmd.SaveAnswers, uow) -> Response:
     answers, errors = clean_answers(round_.template.questions, command.form, org.org_type, complete=command.submit)
     if errors:
         raise AnswersInvalid(errors, answers)
-    regions = _regions(session, invitation)
-    if response is None:
-        response = Response(
-            invitation=invitation, round_id=round_.id, organization_id=invitation.organization_id,
-            organization_slot=None, answers=answers, status="draft", revision=0, created_at=uow.now, updated_at=uow.now,
-        )
-        session.add(response)
-        session.flush()
-    elif response.status == "submitted" and not command.submit:
+    amending = response is not None and response.status == "submitted"
+    if amending and not command.submit:
         raise StaleForm("your response is already submitted; change it with “Submit changes”")
-    response.answers = answers
-    response.revision += 1
-    response.updated_at = uow.now
-    if invitation.started_at is None:
-        invitation.started_at = uow.now
+    first_submit = command.submit and not amending
+    response_id = _write_response(session, invitation, answers, uow.now, submit=command.submit, first_submit=first_submit)
+    _write_invitation(session, invitation, uow.now, submit=command.submit, first_submit=first_submit)
     if not command.submit:
-        if invitation.status in ("pending", "sent", "bounced"):
-            invitation.status = "started"
-        invitation.record(ev.ResponseDraftSaved(invitation_id=invitation.id, round_id=round_.id, response_id=response.id))
-        return response
-    payload = dict(invitation_id=invitation.id, round_id=round_.id, response_id=response.id,
-                   organization_id=invitation.organization_id, org_type=org.org_type, regions=regions, answers=answers)
-    if response.status == "submitted":
-        invitation.record(ev.ResponseAmended(**payload))
-        return response
-    response.status = "submitted"
-    response.submitted_at = uow.now
-    if round_.response_rule == "organization":
-        response.organization_slot = invitation.organization_id
-    invitation.status = "submitted"
-    invitation.submitted_at = uow.now
-    invitation.record(ev.ResponseSubmitted(**payload))
-    return response
+        invitation.record(ev.ResponseDraftSaved(invitation_id=invitation.id, round_id=round_.id, response_id=response_id))
+        return response_id
+    payload = dict(invitation_id=invitation.id, round_id=round_.id, response_id=response_id,
+                   organization_id=invitation.organization_id, org_type=org.org_type,
+                   regions=_as_issued(issued_regions, invitation), answers=answers)
+    invitation.record(ev.ResponseSubmitted(**payload) if first_submit else ev.ResponseAmended(**payload))
+    return response_id
+
+
+_responses = Response.__table__
+_invitations = Invitation.__table__
+# Built once and reused (see _answers_load_statement); an UPDATE sets the columns its parameters name.
+_INSERT_RESPONSE = insert(_responses)
+_UPDATE_RESPONSE = update(_responses).where(_responses.c.id == bindparam("b_id"))
+_UPDATE_INVITATION = update(_invitations).where(_invitations.c.id == bindparam("b_id"))
+
+
+def _write_response(session, invitation: Invitation, answers: dict[str, Any], now: dt.datetime, *,
+                    submit: bool, first_submit: bool) -> int:
+    """Store the answers in the invitation's response (made at the first save); returns its id.
+
+    A Core statement rather than the ORM's flush, which cost more than the rest of the command: the
+    objects then forget the attributes written, so that they read them back if anyone asks.
+    """
+    response = invitation.response
+    values: dict[str, Any] = {"answers": answers, "status": "submitted" if submit else "draft", "updated_at": now}
+    if first_submit:
+        # Under the one-response-per-organisation rule, the first submission takes the organisation's slot.
+        slot = invitation.organization_id if invitation.round.response_rule == "organization" else None
+        values.update(submitted_at=now, organization_slot=slot)
+    if response is None:
+        row = {**values, "invitation_id": invitation.id, "round_id": invitation.round_id,
+               "organization_id": invitation.organization_id, "revision": 1, "created_at": now}
+        session.expire(invitation, ["response"])
+        return session.execute(_INSERT_RESPONSE, row).inserted_primary_key[0]
+    values["revision"] = response.revision + 1
+    session.execute(_UPDATE_RESPONSE, {**values, "b_id": response.id})
+    session.expire(response, list(values))
+    return response.id
+
+
+def _write_invitation(session, invitation: Invitation, now: dt.datetime, *, submit: bool, first_submit: bool) -> None:
+    """Mark the invitation started (first save) and submitted (first submit), as _write_response writes."""
+    changes: dict[str, Any] = {}
+    if invitation.started_at is None:
+        changes["started_at"] = now
+    if first_submit:
+        changes.update(status="submitted", submitted_at=now)
+    elif not submit and invitation.status in ("pending", "sent", "bounced"):
+        changes["status"] = "started"
+    if changes:
+        session.execute(_UPDATE_INVITATION, {**changes, "b_id": invitation.id})
+        session.expire(invitation, list(changes))
 
 
 def _regions(session, invitation: Invitation) -> list[str]:
-    """The invitation's regions as issued (from its InvitationIssued event, via the progress projection)."""
-    from wfsurvey.models import InvitationProgress
-
     row = session.get(InvitationProgress, invitation.id)
-    if row is not None:
-        return row.regions.split(",") if row.regions else []
+    return _as_issued(row.regions if row is not None else None, invitation)
+
+
+def _as_issued(stored: str | None, invitation: Invitation) -> list[str]:
+    """The invitation's regions as issued (from its InvitationIssued event, via the progress projection's `stored`)."""
+    if stored is not None:
+        return stored.split(",") if stored else []
     return invitation.organization.region_codes
 
 

@@ -55,8 +55,11 @@ def launch_round(command: cmd.LaunchRound, uow) -> Round:
     session = uow.session
     round_ = get_round(session, command.round_id, lock=True)
     people = audience.resolve(session, round_.audience).eligible
-    round_.launch(uow.now, len(people))
+    # Invitations before RoundLaunched: events are published in the order recorded, and the launch's
+    # policy (the designations' recompute) lists a no-regions audience's regions from the
+    # InvitationIssued projection. A launch that launch() refuses is rolled back, invitations and all.
     recipients = invitations.issue(uow, round_, people)
+    round_.launch(uow.now, len(people))
     if round_.state == "open":
         invitations.queue_messages(uow, round_, recipients, kind="invitation", dedupe="invitation:{invitation_id}")
     return round_
@@ -130,7 +133,7 @@ def resend_invitation(command: cmd.ResendInvitation, uow) -> int:
         dedupe=f"resend:{{invitation_id}}:{earlier + 1}",
     )
     invitation.record(ev.InvitationResent(invitation_id=invitation.id, round_id=round_.id))
-    return queued
+    return len(queued)
 
 
 def _cancel_queued(uow, round_id: int, kinds: tuple[str, ...]) -> None:

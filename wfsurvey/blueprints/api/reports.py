@@ -1,7 +1,7 @@
 """API routes that read a round's outcome: status, invitations, baseline (JSON, CSV, XLSX), designations; and the event feed."""
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, url_for
 
 from wfsurvey.blueprints.api.core import ID, dump, endpoint, load_body, load_query, run
 from wfsurvey.domain import commands as cmd
@@ -11,10 +11,10 @@ from wfsurvey.queries import rounds as round_queries
 from wfsurvey.queries.baseline import baseline_table
 from wfsurvey.queries.designations import round_designations
 from wfsurvey.queries.events import events_after
-from wfsurvey.queries.status import load_round, round_status
+from wfsurvey.queries.status import load_round, non_respondents_after, round_status
 from wfsurvey.schemas.api import (
     BaselineSchema, DesignationSchema, EventFeedSchema, EventsQuerySchema, InvitationPageSchema, InvitationQuerySchema,
-    OverrideSchema, StatusQuerySchema, StatusSchema,
+    NonRespondentListSchema, NonRespondentQuerySchema, OverrideSchema, StatusQuerySchema, StatusSchema,
 )
 
 JSON = "application/json"
@@ -22,11 +22,37 @@ TAG = "results"
 FILE = {"type": "string", "format": "binary"}
 
 
+def _next_page(round_id: int, items: list[dict], limit: int, more: bool) -> str | None:
+    """The link to the non-respondents after `items` (the first ones when there are none), or None at the end."""
+    if not more:
+        return None
+    after = items[-1]["invitation_id"] if items else None
+    return url_for("api.round_non_respondents", round_id=round_id, after=after, limit=limit or None)
+
+
 @endpoint(f"/rounds/<{ID}:round_id>/status", summary="Completion status of a round", tag=TAG, query=StatusQuerySchema,
-          responses={200: ("Totals, by region, by organisation type; non-respondents; blocked regions", JSON, StatusSchema)})
+          responses={200: ("Totals, by region, by organisation type; the first non-respondents; blocked regions", JSON,
+                           StatusSchema)})
 def round_status_view(round_id: int):
     args = load_query(StatusQuerySchema)
-    return dump(StatusSchema, round_status(db.session, round_id, non_respondents_limit=args["non_respondents"]))
+    status = round_status(db.session, round_id, per_page=args["non_respondents"])
+    listed = status["non_respondents_page"]
+    status["non_respondents_next"] = _next_page(round_id, listed.items, listed.per_page, listed.total > len(listed.items))
+    return dump(StatusSchema, status)
+
+
+@endpoint(f"/rounds/<{ID}:round_id>/non-respondents", summary="A round's non-respondents, a page at a time", tag=TAG,
+          query=NonRespondentQuerySchema,
+          responses={200: ("People still expected to answer, by organisation and name, with their last message; "
+                           "`next` links the following page", JSON, NonRespondentListSchema)},
+          description="Forwarded invitations are left out, and so is everyone of an organisation that has answered when the "
+                      "round takes one response per organisation. Follow `next` until it is null: each page starts after "
+                      "the invitation the previous one ended with, so any page costs what the first does.")
+def round_non_respondents(round_id: int):
+    args = load_query(NonRespondentQuerySchema)
+    listed = non_respondents_after(db.session, round_id, args.get("after"), args["limit"])
+    return dump(NonRespondentListSchema, {"items": listed.items, "total": listed.total, "limit": listed.limit,
+                                          "next": _next_page(round_id, listed.items, listed.limit, listed.more)})
 
 
 @endpoint(f"/rounds/<{ID}:round_id>/invitations", summary="A round's invitations", tag=TAG, query=InvitationQuerySchema,

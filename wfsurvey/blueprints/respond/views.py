@@ -18,7 +18,7 @@ from wfsurvey.domain.rules import format_local
 from wfsurvey.extensions import csrf, db
 from wfsurvey.models import Contact, Invitation, Response
 from wfsurvey.security import public
-from wfsurvey.services.invitations import invitation_for_token
+from wfsurvey.services.invitations import invitation_for_token, link_target
 from wfsurvey.services.respond import (
     AnswersInvalid,
     InvitationClosed,
@@ -48,6 +48,17 @@ def _invitation(token: str, *, allow_cancelled: bool = False) -> Invitation:
     if invitation is None or (invitation.round.state == "cancelled" and not allow_cancelled):
         abort(404)
     return invitation
+
+
+def _target(token: str) -> int:
+    """The id of the invitation a POST's link opens, with the same 404s as _invitation.
+
+    No object is loaded: the command loads the invitation itself, locked, in its own transaction.
+    """
+    target = link_target(db.session, token)
+    if target is None or target.round_state == "cancelled":
+        abort(404)
+    return target.invitation_id
 
 
 def _is_contention(exc: Exception) -> bool:
@@ -205,7 +216,7 @@ def form(token: str):
 @bp.post("/<token>")
 @public
 def answer(token: str):
-    invitation = _invitation(token)
+    invitation_id = _target(token)
     action = request.form.get("action")
     if action not in ("save", "submit"):
         abort(400, "Use the “Save draft” or “Submit” button to send the form.")
@@ -214,7 +225,6 @@ def answer(token: str):
     except ValueError:
         abort(400, "The form is incomplete; reload the page and try again.")
     form_values = {k: v for k, v in request.form.to_dict(flat=False).items() if k not in CONTROL_FIELDS}
-    invitation_id = invitation.id
     command = cmd.SaveAnswers(invitation_id, form=form_values, submit=action == "submit", revision=revision)
     try:
         _run(command, invitation_id)

@@ -1,8 +1,9 @@
-"""Completion dashboards: one round in full (totals, by region, by organisation type, non-respondents, blocked
-regions), and every open round at a glance. Figures come from wfsurvey.queries.status (a fixed number of statements)."""
+"""Completion dashboards: one round in full (totals, by region, by organisation type, blocked regions, and its
+non-respondents a page at a time), and every open round at a glance. Figures come from wfsurvey.queries.status (a
+fixed number of statements)."""
 from __future__ import annotations
 
-from flask import abort, render_template
+from flask import abort, render_template, request
 
 from wfsurvey.authz import staff_required
 from wfsurvey.blueprints.staff import bp
@@ -11,6 +12,7 @@ from wfsurvey.forms.stakeholders import ORG_TYPE_LABELS
 from wfsurvey.queries import NotFound
 from wfsurvey.queries.rounds import round_list
 from wfsurvey.queries.status import round_status
+from wfsurvey.schemas.api import MAX_PAGE
 
 #: Rounds the overview shows at most (each costs a few statements; more open rounds than this is unusual).
 OVERVIEW_LIMIT = 50
@@ -36,7 +38,7 @@ def dashboard():
     """Every open round at a glance: totals, submission rate by region, blocked regions."""
     open_rounds = round_list(db.session, state="open", per_page=OVERVIEW_LIMIT)
     scheduled = round_list(db.session, state="scheduled", per_page=OVERVIEW_LIMIT)
-    statuses = [label_rows(round_status(db.session, r.id, non_respondents_limit=0)) for r in open_rounds.items]
+    statuses = [label_rows(round_status(db.session, r.id, per_page=0)) for r in open_rounds.items]
     return render_template("staff/dashboard_overview.html", statuses=statuses, scheduled=scheduled.items,
                            open_total=open_rounds.total, counter_labels=COUNTER_LABELS)
 
@@ -44,8 +46,9 @@ def dashboard():
 @bp.get("/rounds/<int:round_id>/dashboard")
 @staff_required
 def round_dashboard(round_id: int):
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
     try:
-        status = round_status(db.session, round_id)
+        status = round_status(db.session, round_id, page=page)
     except NotFound:
         abort(404)
     label_rows(status)

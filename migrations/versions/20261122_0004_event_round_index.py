@@ -1,13 +1,13 @@
 """Index the event log by the round its payload names (the event-log page's round filter).
 
 Revision ID: b6a5evrd0006
-Revises: b6a4dlvr0005
+Revises: b6a2subm0003
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "b6a5evrd0006"
-down_revision = "b6a4dlvr0005"
+down_revision = "b6a2subm0003"
 branch_labels = None
 depends_on = None
 
