@@ -99,6 +99,26 @@ def test_launch_of_a_no_regions_audience_lists_every_region_unfilled(round_):
     assert log == ["InvitationIssued"] * 12 + ["RoundLaunched"] + ["DesignationChanged"] * 3
 
 
+def test_late_comers_from_a_new_region_add_it_to_a_no_regions_round(round_):
+    from wfsurvey.models import Organization, Region
+
+    south = Region(scheme="cc-macro", code="south", name="South", created_at=LAUNCHED)
+    board_org = Organization(name="South lwib 1", org_type="lwib", created_at=LAUNCHED, regions=[south])
+    db.session.add_all([south, board_org, Contact(organization=board_org, name="Sam South", email="lwib1.south@example.org",
+                                                  title="Director", created_at=LAUNCHED, updated_at=LAUNCHED)])
+    db.session.commit()
+
+    assert handle(cmd.InviteLatecomers(round_.id), actor=ADMIN, now=NOW) == 1
+
+    south_row = designation(round_.id, "south")
+    assert (south_row.status, south_row.final, south_row.updated_at) == ("unfilled", False, NOW)
+    assert count_events("LatecomersInvited") == 1
+    live = snapshot(round_.id)
+    rebuild(db.session)
+    db.session.commit()
+    assert snapshot(round_.id) == live
+
+
 def test_conflict_then_admin_override(round_):
     answer(board(LA, 1), ANA)
     answer(board(LA, 2), BEN)

@@ -145,6 +145,13 @@ class RoundLaunched(Event):
 
 
 @_event("round", "round_id")
+class LatecomersInvited(Event):
+    """Recorded after the InvitationIssued events of the late-comers, so that policies see them projected."""
+    round_id: int
+    invitations: int
+
+
+@_event("round", "round_id")
 class RoundOpened(Event):
     round_id: int
 

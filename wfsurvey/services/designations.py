@@ -236,8 +236,9 @@ def on_responses(events: list[ev.ResponseSubmitted] | list[ev.ResponseAmended], 
         recompute(uow, round_id, sorted(regions[round_id]))
 
 
-def on_round_launched(events: list[ev.RoundLaunched], uow) -> None:
-    """From launch every region of the round is listed (unfilled until a board answers)."""
+def on_round_launched(events: list[ev.RoundLaunched] | list[ev.LatecomersInvited], uow) -> None:
+    """From launch every region of the round is listed (unfilled until a board answers); late-comers
+    from a region new to a round whose audience names no regions add that region."""
     for round_id in sorted({e.round_id for e in events}):
         recompute(uow, round_id)
 

@@ -62,6 +62,7 @@ EVENT_HANDLERS: dict[type[ev.Event], list] = {
     ev.ResponseSubmitted: [designations.on_responses, reminders.cancel_moot_reminders],
     ev.ResponseAmended: [designations.on_responses],
     ev.RoundLaunched: [designations.on_round_launched],
+    ev.LatecomersInvited: [designations.on_round_launched],
     ev.RoundClosed: [designations.on_round_closed],
 }
 

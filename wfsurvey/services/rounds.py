@@ -114,6 +114,8 @@ def invite_latecomers(command: cmd.InviteLatecomers, uow) -> int:
     recipients = invitations.issue(uow, round_, audience.resolve(session, round_.audience).eligible)
     if round_.state == "open":
         invitations.queue_messages(uow, round_, recipients, kind="invitation", dedupe="invitation:{invitation_id}")
+    if recipients:
+        uow.record(ev.LatecomersInvited(round_id=round_.id, invitations=len(recipients)))
     return len(recipients)
 
 
