@@ -97,9 +97,15 @@ def _update_statement() -> Update:
                     submitted=bindparam("new_submitted")))
 
 
-def _apply(session: Session, changes: Changes) -> None:
-    """Write the changed rows, then the difference each organisation's figures made to the counters."""
-    existing = _locked_rows(session, changes)
+def _apply(session: Session, changes: Changes, existing: dict[tuple[int, int], tuple[str, str, int, int]] | None = None,
+           written: bool = False) -> None:
+    """Write the changed rows, then the difference each organisation's figures made to the counters.
+
+    `existing`: the rows as they were, when the caller read them already; `written`: the caller also
+    added the changes' figures to them (regions still to widen, if need be).
+    """
+    if existing is None:
+        existing = _locked_rows(session, changes)
     # Summed per (round, org type, regions) first: a launch's 100,000 organisations fall into a few hundred.
     sums: dict[tuple[int, str, str], list[int]] = {}
     added: list[dict] = []
@@ -116,8 +122,9 @@ def _apply(session: Session, changes: Changes) -> None:
         org_type, stored, invitations, submitted = row
         known = set(stored.split(",")) - {""}
         regions = stored if known.issuperset(codes) else ",".join(sorted(known.union(codes)))
-        changed.append({"r": key[0], "o": key[1], "new_regions": regions, "new_invitations": invitations + more_invitations,
-                        "new_submitted": submitted + more_submitted})
+        if not written or regions != stored:
+            changed.append({"r": key[0], "o": key[1], "new_regions": regions,
+                            "new_invitations": invitations + more_invitations, "new_submitted": submitted + more_submitted})
         before, after = figures(invitations, submitted), figures(invitations + more_invitations, submitted + more_submitted)
         if before != after or regions != stored:
             _add_to(sums, (key[0], org_type, stored), before, -1)
@@ -164,8 +171,28 @@ def on_invitations_issued(events: list[ev.InvitationIssued], uow) -> None:
     _apply(uow.session, _changes(events, invitations=1, submitted=0, counted=lambda e: e.forwarded_from is None))
 
 
+@cache
+def _count_answer_statement() -> Update:
+    return (update(_ORG).where(_ORG.c.round_id == bindparam("r"), _ORG.c.organization_id == bindparam("o"))
+            .values(submitted=_ORG.c.submitted + bindparam("n"))
+            .returning(_ORG.c.org_type, _ORG.c.regions, _ORG.c.invitations, _ORG.c.submitted))
+
+
 def on_submitted(events: list[ev.ResponseSubmitted], uow) -> None:
-    _apply(uow.session, _changes(events, invitations=0, submitted=1))
+    """One answer (a respondent's submit) in one statement that counts it and returns the row as it was
+    (UPDATE ... RETURNING, which also locks it on PostgreSQL); a run of several takes the general way."""
+    session = uow.session
+    changes = _changes(events, invitations=0, submitted=1)
+    if len(changes) != 1:
+        _apply(session, changes)
+        return
+    [(key, change)] = changes.items()
+    row = session.execute(_count_answer_statement(), {"r": key[0], "o": key[1], "n": change[3]}).first()
+    if row is None:  # not invited (cannot happen through the commands): the general way creates the row
+        _apply(session, changes)
+        return
+    org_type, regions, invitations, submitted = row
+    _apply(session, changes, existing={key: (org_type, regions, invitations, submitted - change[3])}, written=True)
 
 
 def clear(session: Session) -> None:
