@@ -1,7 +1,7 @@
 # make run   - install into .venv, create/upgrade the database, load the demo data, serve on :5000
 # make test  - install into .venv and run the whole suite on SQLite, then on PostgreSQL
 #              when WFSURVEY_TEST_DATABASE_URL is set
-# make bench - run every benchmark (bench/, about 20 minutes) and write bench/RESULTS.md
+# make bench - run every benchmark (bench/, about 10 minutes) and write bench/RESULTS.md
 # Extra pytest arguments: PYTEST_ARGS (both runs), PYTEST_SQLITE_ARGS, PYTEST_POSTGRES_ARGS.
 
 PYTHON ?= python3
@@ -45,7 +45,7 @@ run: venv
 	@$(BIN)/wfsurvey demo || { echo "make run: 'wfsurvey demo' failed (see above); the app was not started" >&2; exit 1; }
 	$(BIN)/python -m wfsurvey.devserver --host $(HOST) --port $(PORT)
 
-# Every benchmark of issue 6, about 20 minutes on 2 cores; writes bench/RESULTS.md. HTTP load comes from
+# Every benchmark of issue 6, about 10 minutes on 2 cores; writes bench/RESULTS.md. HTTP load comes from
 # wrk (installed here with apt-get when missing); without it a Python load client stands in, and
 # RESULTS.md says so. BENCH_ARGS are passed on (e.g. BENCH_ARGS=--quick, or --only submit,launch).
 BENCH_STAMP := $(VENV)/.installed-bench
