@@ -133,6 +133,16 @@ def launch(round_id: int, now: dt.datetime) -> int:
 LINK = re.compile(r"/r/([A-Za-z0-9_\-]+)")
 
 
+def open_round(count: int, now: dt.datetime) -> int:
+    """Regions, `count` contacts, the template, and a round open since yesterday for two weeks, launched; its id."""
+    create_regions(now)
+    import_contacts(count, now)
+    create_template(now)
+    round_id = create_round(now, opens_at=now - dt.timedelta(days=1), closes_at=now + dt.timedelta(days=14))
+    launch(round_id, now)
+    return round_id
+
+
 def tokens_of_round(round_id: int) -> list[tuple[int, str]]:
     """(invitation id, token) of every invitation message queued for a round, read from the links in the messages."""
     from wfsurvey.extensions import db

@@ -57,11 +57,7 @@ def prepare(count: int) -> tuple[str, dt.datetime]:
     common.migrate(app)
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     with app.app_context():
-        data.create_regions(now)
-        data.import_contacts(count, now)
-        data.create_template(now)
-        round_id = data.create_round(now, opens_at=now - dt.timedelta(days=1), closes_at=now + dt.timedelta(days=14))
-        data.launch(round_id, now)
+        data.open_round(count, now)
     common.dispose(app)
     return url, now
 

@@ -121,11 +121,7 @@ def prepare(url: str, invitations: int) -> list[str]:
     common.migrate(app)
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     with app.app_context():
-        data.create_regions(now)
-        data.import_contacts(invitations, now)
-        data.create_template(now)
-        round_id = data.create_round(now, opens_at=now - dt.timedelta(days=1), closes_at=now + dt.timedelta(days=14))
-        data.launch(round_id, now)
+        round_id = data.open_round(invitations, now)
         links = data.tokens_of_round(round_id)
         facts = data.invitation_facts([i for i, _ in links])
     common.dispose(app)
