@@ -300,6 +300,41 @@ def test_a_sender_failing_mid_group_records_what_it_sent_and_releases_what_it_di
     assert len(smtp_server.messages) == 4
 
 
+def test_a_group_is_recorded_while_the_next_goes_out_and_a_failing_record_stops_the_sender_within_two_groups(
+        smtp_app, smtp_server, monkeypatch):
+    queue_invitations(make_invitations(10))
+    monkeypatch.setattr(sender, "OUTCOME_GROUP", 2)
+    record = sender._record
+    threads = []
+
+    def record_on_a_thread_then_fail(outcomes, **kwargs):
+        import threading
+
+        if not outcomes:
+            return record(outcomes, **kwargs)
+        threads.append(threading.current_thread().name)
+        raise sender.OperationalError("INSERT", {}, Exception("the database went away"))
+
+    monkeypatch.setattr(sender, "_record", record_on_a_thread_then_fail)
+    with pytest.raises(sender.OperationalError):
+        deliver_outbox(now=NOW)
+
+    # The first group was recorded on the recorder's thread while the second went out; its
+    # failure stopped the sender before a third group started: two groups (4 messages) in doubt.
+    assert threads[0].startswith("outbox-record")
+    assert len(smtp_server.messages) == 4
+    markers = [sender._parse_marker(r.last_error)[0] for r in outbox_rows()]
+    assert [r.status for r in outbox_rows()] == ["sending"] * 10
+    assert markers == ["sending"] * 4 + ["claimed"] * 6
+
+    # Recovery reports the four as unknown (never resent) and sends the six never tried.
+    monkeypatch.setattr(sender, "_record", record)
+    report = deliver_outbox(now=NOW + sender.STALE_AFTER + dt.timedelta(minutes=1))
+    assert (report.unknown, report.released, report.sent) == (4, 6, 6)
+    assert len(smtp_server.messages) == 10
+    assert len({m.message["To"] for m in smtp_server.messages}) == 10
+
+
 def test_delivery_commits_per_group_not_per_message(smtp_app, smtp_server):
     queue_invitations(make_invitations(250))
     commits = []
@@ -314,9 +349,9 @@ def test_delivery_commits_per_group_not_per_message(smtp_app, smtp_server):
         event.remove(db.engine, "commit", count)
 
     assert report.sent == 250 and len(smtp_server.messages) == 250
-    # Claims: 200, 50, then none left; groups of OUTCOME_GROUP: 100, 100, 50, each started and recorded.
-    assert sender.OUTCOME_GROUP == 100
-    assert len(commits) == 3 + 2 * 3
+    # Claims: 200, 50, then none left; five groups of OUTCOME_GROUP (50), each started and recorded.
+    assert sender.OUTCOME_GROUP == 50
+    assert len(commits) == 3 + 2 * 5
 
 
 def test_a_send_and_a_bounce_for_one_invitation_leave_it_bounced_whatever_their_order(smtp_app):

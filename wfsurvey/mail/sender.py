@@ -9,16 +9,18 @@ The rule that keeps a message from going out twice, without a column beyond the 
    its rows' marker becomes ``sending:<batch>:<time>`` in one conditional update that only
    succeeds for rows still carrying this batch's claim.
 3. The group's outcomes are committed together, through the RecordDeliveryOutcomes command (events
-   EmailDelivered, EmailBounced, EmailDeliveryUnknown), before the next group starts and before
-   the sender gives up a connection or fails; each only if the row still carries this batch's
-   marker. Rows started but not tried (a lost connection) are released. Sent, failed and unknown
-   rows are never sent again. (A transaction per message would cost more than sending it does.)
+   EmailDelivered, EmailBounced, EmailDeliveryUnknown), on a thread of their own while the next
+   group goes out, and always before the group after that one starts and before the sender gives
+   up a connection or fails; each only if the row still carries this batch's marker. Rows started
+   but not tried (a lost connection) are released. Sent, failed and unknown rows are never sent
+   again. (A transaction per message would cost more than sending it does; recording on the
+   sender's thread would leave it idle while the mail server answers.)
 4. A crashed sender leaves rows in ``sending``. Once the marker is older than STALE_AFTER, a later
    run puts rows still marked ``claimed`` back in the queue (they never reached the server) and
    records rows marked ``sending`` as ``unknown`` (the server may have accepted them): only the
-   group being sent when it crashed (at most OUTCOME_GROUP messages) is in doubt, and it is
-   reported, never resent. A live sender stops sending messages of a batch after half of
-   STALE_AFTER, so recovery never races it.
+   group being sent when it crashed and the one before it, whose outcomes were being recorded
+   (at most 2 × OUTCOME_GROUP messages), are in doubt, and they are reported, never resent. A live
+   sender stops sending messages of a batch after half of STALE_AFTER, so recovery never races it.
 
 Transient failures (4xx, refused connection, timeout, disconnect before the data) go back to
 ``queued`` with exponential backoff (1, 2, 4 ... minutes, at most 6 hours); after MAX_ATTEMPTS
@@ -36,6 +38,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from flask import Flask, current_app
@@ -65,8 +68,9 @@ MAX_ATTEMPTS = 20
 LINK_KINDS = frozenset({"invitation", "reminder", "resend", "forward", "forwarded"})
 
 CLAIMED, SENDING = "claimed", "sending"
-#: Messages started, and outcomes recorded, per transaction (see rules 2 and 3 of the module docstring).
-OUTCOME_GROUP = 100
+#: Messages started, and outcomes recorded, per transaction (see rules 2 and 3 of the module docstring):
+#: a crash leaves at most two groups, 100 messages, in doubt.
+OUTCOME_GROUP = 50
 
 _outbox, _invitations, _contacts = OutboxMessage.__table__, Invitation.__table__, Contact.__table__
 
@@ -384,25 +388,74 @@ def _build_group(
     return built, unbuildable
 
 
+class _Recorder:
+    """Records a group's outcomes on a thread of its own while the next group goes out.
+
+    Recording (the outcome rows, the events, their projections) takes about as long as the
+    mail server takes to answer a group, and the sender would otherwise wait on it doing
+    nothing: here it runs while the sender waits for the server instead. One group at a time
+    is in its hands, and `wait` is called before the group after the next one starts, so a
+    crash leaves at most two groups unrecorded (rule 3 of the module docstring). A database
+    in memory has one connection, so there it records on the caller's thread.
+    """
+
+    def __init__(self, session: Session, *, actor: str, now: dt.datetime, report: DeliveryReport):
+        self.actor, self.now, self.report = actor, now, report
+        bind = session.get_bind()
+        in_memory = bind.dialect.name == "sqlite" and bind.url.database in (None, "", ":memory:")
+        self._app = current_app._get_current_object()  # type: ignore[attr-defined]
+        self._pool = None if in_memory else ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-record")
+        self._in_flight: Future[Counter] | None = None
+
+    def _run(self, outcomes: list[DeliveryOutcome]) -> Counter:
+        with self._app.app_context():
+            return _record(outcomes, actor=self.actor, now=self.now)
+
+    def hand_over(self, outcomes: list[DeliveryOutcome]) -> None:
+        """Record these (after the group before them is on record); returns at once where a thread records."""
+        self.wait()
+        if not outcomes:
+            return
+        if self._pool is None:
+            self.report.add(_record(outcomes, actor=self.actor, now=self.now))
+        else:
+            self._in_flight = self._pool.submit(self._run, outcomes)
+
+    def wait(self) -> None:
+        """Until the group in hand is on record (its failure raises here)."""
+        future, self._in_flight = self._in_flight, None
+        if future is not None:
+            self.report.add(future.result())
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+
+
 def _send_batch(
     session: Session, transport: Transport, batch: list[ClaimedMessage], *, mail_from: str, now: dt.datetime,
     actor: str, report: DeliveryReport,
 ) -> bool:
     """Send one claimed batch over one connection; True if anything was settled beyond connection trouble.
 
-    The batch goes in groups of OUTCOME_GROUP: each group is built, started (one transaction),
-    sent, and its outcomes recorded (one more) before the next group starts, so a crash leaves at
-    most one group in doubt (rule 4).
+    The batch goes in groups of OUTCOME_GROUP: each group is built and started (one transaction),
+    then the previous group's outcomes are handed to the recorder, and the group is sent while
+    they are recorded (one more transaction). The recording of a group ends before the group
+    after the next one starts, so a crash leaves at most two groups in doubt (rule 4).
     """
     pending = {m.id: m.claim for m in batch}  # not yet settled: the marker each row carries
-    outcomes: list[DeliveryOutcome] = []  # settled, not yet recorded
+    outcomes: list[DeliveryOutcome] = []  # settled, not yet handed to the recorder
     progress = False
     started_at = time.monotonic()
+    recorder = _Recorder(session, actor=actor, now=now, report=report)
 
-    def record_settled() -> None:
-        if outcomes:
-            report.add(_record(list(outcomes), actor=actor, now=now))
-            outcomes.clear()
+    def hand_over() -> None:
+        settled = list(outcomes)
+        outcomes.clear()
+        recorder.hand_over(settled)
 
     def settle(outcome: DeliveryOutcome) -> None:
         pending.pop(outcome.message_id, None)
@@ -424,7 +477,9 @@ def _send_batch(
                 for outcome in unbuildable:
                     settle(outcome)
                     progress = True
+                recorder.wait()  # the group before the last one is on record before this one starts
                 marker, started = _start(marking, [m for m, _ in built], now)
+                hand_over()  # the last group's outcomes are recorded while this one goes out
                 for message, _ in built:
                     if message.id in started:
                         pending[message.id] = marker
@@ -448,11 +503,15 @@ def _send_batch(
                     else:
                         settle(DeliveryOutcome(message.id, "sent", claim=marker))
                         progress = True
-                record_settled()
     finally:
-        # If this fails (the database is gone), the rows stay in `sending` and a later run's
+        # If recording fails (the database is gone), the rows stay in `sending` and a later run's
         # recovery records them unknown: never resent.
-        record_settled()
+        try:
+            recorder.close()
+        finally:
+            if outcomes:
+                report.add(_record(list(outcomes), actor=actor, now=now))
+                outcomes.clear()
         if pending:
             # Not tried (a lost connection, a slow batch): due again at once (a new connection, or
             # the next run). If even this fails (the database is gone), a later run's recovery
