@@ -338,6 +338,23 @@ def trim_profile(text: str, max_lines: int = 70) -> str:
 
 # --- the machine -----------------------------------------------------------------------------
 
+def reference_loop_ms() -> float:
+    """Milliseconds a fixed pure-Python loop takes here (best of 3): how fast this machine is right now.
+
+    The targets of rows 3, 4, 7 and 8 are absolute times, and a shared machine's speed drifts from
+    one hour to the next: quoted at the start and the end of a run, this tells a slow machine from a
+    slow program when two runs are compared.
+    """
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for i in range(2_000_000):
+            total += i & 7
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
+
+
 def machine() -> dict[str, str]:
     cpu = platform.processor() or "unknown"
     with contextlib.suppress(OSError):

@@ -86,29 +86,38 @@ def load(port: int, lines: list[str], seconds: float) -> dict:
     return result
 
 
-def count_submitted(url: str) -> int:
-    from wfsurvey.models import Response
+def count_submitted(url: str, lines: list[str] | None = None) -> int:
+    """Submitted responses in the database; with `lines`, only those made through these requests' links."""
+    from wfsurvey.models import AccessToken, Response
+    from wfsurvey.security import hash_token
     from wfsurvey.settings import normalise_database_url
 
+    query = select(func.count(Response.id)).where(Response.status == "submitted")
+    if lines is not None:
+        hashes = [hash_token(line.split("\t", 1)[0].rsplit("/", 1)[1]) for line in lines]
+        query = query.where(Response.invitation_id.in_(
+            select(AccessToken.invitation_id).where(AccessToken.token_hash.in_(hashes))))
     engine = create_engine(normalise_database_url(url))
     try:
         with engine.connect() as conn:
-            return conn.scalar(select(func.count(Response.id)).where(Response.status == "submitted")) or 0
+            return conn.scalar(query) or 0
     finally:
         engine.dispose()
 
 
-def settled_count(url: str, quiet: float = 0.3, limit: float = 30.0) -> int:
-    """Submitted responses once the server has stored what it was sent: none new for `quiet` seconds.
+def settled_count(url: str, lines: list[str], quiet: float = 1.0, limit: float = 30.0) -> int:
+    """Responses stored through these requests' links once the server has stored what it was sent.
 
     When wrk stops, requests it sent may still be queued or running in the workers (one per
-    connection at most); counted at once, they would fall into the next repetition's count.
+    connection at most): the count is read once nothing new has been stored for `quiet` seconds.
+    Counting this repetition's links only keeps stragglers of the warm-up or of the repetition
+    before out of it, however slow the machine.
     """
-    count = count_submitted(url)
+    count = count_submitted(url, lines)
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         time.sleep(quiet)
-        now = count_submitted(url)
+        now = count_submitted(url, lines)
         if now == count:
             break
         count = now
@@ -163,9 +172,8 @@ def run_backend(backend: str, size: Size) -> list[Metric]:
                 notes.append(f"warm-up errors: {warm['errors']}")
             for rep in range(size.reps):
                 part = lines[warmup + rep * per_rep: warmup + (rep + 1) * per_rep]
-                before = settled_count(url)
                 result = load(app_port, part, size.seconds)
-                stored = settled_count(url) - before
+                stored = settled_count(url, part)
                 answered = result["requests"] - result["errors"]["status"]
                 # Requests still in flight when the load stops may be stored without being counted by the client.
                 if not answered <= stored <= answered + CONNECTIONS:
@@ -202,20 +210,53 @@ def run_backend(backend: str, size: Size) -> list[Metric]:
 
 
 def profile_submit(size: Size) -> str:
-    """Where one worker's time goes: 300 submits through the Flask test client on SQLite, under pyinstrument."""
+    """Where one worker's time goes: submits through the Flask test client on SQLite, timed, then under pyinstrument.
+
+    The timed part also sums the time spent inside the database driver's execute (commits aside),
+    which tells the database's share apart from the Python stack's (Flask, SQLAlchemy, ours).
+    """
+    from sqlalchemy import event
+
     with common.fresh_database("sqlite", "submit_profile") as url:
         count = 300 if size.full else 20
-        lines = prepare(url, count)
+        lines = prepare(url, 2 * count)
         app = common.make_app(url, WTF_CSRF_ENABLED=False)
         client = app.test_client()
 
-        def go() -> None:
-            for line in lines:
+        def go(part: list[str]) -> None:
+            for line in part:
                 path, body = line.split("\t", 1)
                 response = client.post(path, data=body, content_type="application/x-www-form-urlencoded")
                 assert response.status_code == 303, response.status_code
 
-        _, text = common.profile(go, f"{count} submits through the test client (SQLite), one process:")
+        from wfsurvey.extensions import db
+
+        with app.app_context():
+            engine = db.engine
+        driver = {"seconds": 0.0, "statements": 0}
+        started: dict[int, float] = {}
+
+        def before(conn, cursor, statement, parameters, context, executemany) -> None:
+            started[id(cursor)] = time.perf_counter()
+
+        def after(conn, cursor, statement, parameters, context, executemany) -> None:
+            driver["seconds"] += time.perf_counter() - started.pop(id(cursor), time.perf_counter())
+            driver["statements"] += 1
+
+        go(lines[: count // 3])  # each route's first requests compile and cache what the rest reuse
+        event.listen(engine, "before_cursor_execute", before)
+        event.listen(engine, "after_cursor_execute", after)
+        clock = time.perf_counter()
+        go(lines[count // 3: count // 3 + count])
+        seconds = time.perf_counter() - clock
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+        summary = (f"{count} submits through the test client (SQLite), one process, no profiler: "
+                   f"{seconds / count * 1000:.2f} ms a submit, of which {driver['seconds'] / count * 1000:.2f} ms inside "
+                   f"the database driver's execute ({driver['statements'] / count:.1f} statements a submit, commits not "
+                   f"counted); the rest is Python: Flask, SQLAlchemy and the command's own code.")
+        _, text = common.profile(lambda: go(lines[count // 3 + count:]),
+                                 f"{summary}\n\nThe next {len(lines) - count // 3 - count} under pyinstrument:")
         common.dispose(app)
     return text
 
