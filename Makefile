@@ -28,6 +28,8 @@ $(STAMP): setup.cfg pyproject.toml
 # Two runs; the first always on SQLite, so the PostgreSQL variables are removed for it
 # (WFSURVEY_REQUIRE_POSTGRES only means something for the PostgreSQL run).
 test: venv
+	@echo "== make test: layer contracts (import-linter, [importlinter] in setup.cfg) =="
+	$(BIN)/lint-imports
 	@echo "== make test: whole suite on SQLite =="
 	env -u WFSURVEY_TEST_DATABASE_URL -u WFSURVEY_REQUIRE_POSTGRES \
 		$(BIN)/python -m pytest $(PYTEST_ARGS) $(PYTEST_SQLITE_ARGS)

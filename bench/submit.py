@@ -88,8 +88,8 @@ def load(port: int, lines: list[str], seconds: float) -> dict:
 
 def count_submitted(url: str, lines: list[str] | None = None) -> int:
     """Submitted responses in the database; with `lines`, only those made through these requests' links."""
+    from wfsurvey.domain.tokens import hash_token
     from wfsurvey.models import AccessToken, Response
-    from wfsurvey.security import hash_token
     from wfsurvey.settings import normalise_database_url
 
     query = select(func.count(Response.id)).where(Response.status == "submitted")

@@ -12,7 +12,6 @@ MAIL_FROM = "wfsurvey <no-reply@example.org>"
 BASE_URL = "http://127.0.0.1:5000"
 TIMEZONE = "America/Los_Angeles"
 # The region scheme that region codes and names refer to when none is named.
-REGION_SCHEME = "cc-macro"
 # Storage for rate limits; must be shared between processes, so the default is the local Redis
 # (memory:// counts per process: fine for one process only).
 RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/0"

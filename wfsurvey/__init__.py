@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app, has_app_context
+from sqlalchemy.orm import Session
 
 from wfsurvey.paths import MIGRATIONS_DIR, PACKAGE_DIR, TEMPLATES_DIR
 from wfsurvey.settings import ConfigError, check_config, load_config
@@ -41,6 +43,7 @@ def create_app(config: dict[str, Any] | str | os.PathLike | None = None) -> Flas
     login_manager.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
+    _bind_layers()
 
     from wfsurvey.blueprints import register_blueprints
     from wfsurvey.cli import register_cli
@@ -55,6 +58,25 @@ def create_app(config: dict[str, Any] | str | os.PathLike | None = None) -> Flas
     if not app.debug and not app.testing and not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return app
+
+
+def _config_in_context() -> Mapping[str, Any] | None:
+    return current_app.config if has_app_context() else None
+
+
+def _session_in_context() -> Session:
+    from wfsurvey.extensions import db
+
+    return db.session()
+
+
+def _bind_layers() -> None:
+    """Services, projections and mail know nothing of Flask: they read the settings and the session of
+    the app in context through these two seams (the same functions for every app, so binding again is harmless)."""
+    from wfsurvey import services, settings
+
+    settings.bind_source(_config_in_context)
+    services.bind_session(_session_in_context)
 
 
 def _trust_proxies(app: Flask) -> None:

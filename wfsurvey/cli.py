@@ -113,7 +113,7 @@ def regions_cli() -> None:
 def regions_import(file, scheme: str | None) -> None:
     """Create regions from a CSV with columns name and optionally code (code = slug of the name)."""
     from wfsurvey.domain.commands import ImportRegions
-    from wfsurvey.models.base import DomainError
+    from wfsurvey.domain.errors import DomainError
     from wfsurvey.services import handle
     from wfsurvey.services.stakeholders import read_regions_csv
 
@@ -141,7 +141,7 @@ def contacts_import(file, dry_run: bool) -> None:
     with its row number as a spreadsheet shows it (the header is row 1).
     """
     from wfsurvey.domain.commands import ImportContacts
-    from wfsurvey.models.base import DomainError
+    from wfsurvey.domain.errors import DomainError
     from wfsurvey.services import handle
 
     text = _read_text(file)
@@ -189,7 +189,7 @@ def users_cli() -> None:
 def users_create(email: str, role: str, name: str, password_stdin: bool) -> None:
     """Create a user; the password is asked twice (hidden) unless --password-stdin."""
     from wfsurvey.domain.commands import CreateUser
-    from wfsurvey.models.base import DomainError
+    from wfsurvey.domain.errors import DomainError
     from wfsurvey.services import handle
 
     password = _new_password(email, password_stdin)
@@ -207,7 +207,7 @@ def users_create(email: str, role: str, name: str, password_stdin: bool) -> None
 def users_set_password(email: str, password_stdin: bool) -> None:
     """Give a user a new password (ends all their sessions)."""
     from wfsurvey.domain.commands import SetPassword
-    from wfsurvey.models.base import DomainError
+    from wfsurvey.domain.errors import DomainError
     from wfsurvey.services import handle
 
     password = _new_password(email, password_stdin)
@@ -230,7 +230,7 @@ def tokens_cli() -> None:
 def tokens_create(email: str, name: str) -> None:
     """Create an API token carrying EMAIL's rights and print it (only once: it is stored hashed)."""
     from wfsurvey.domain.commands import CreateApiToken
-    from wfsurvey.models.base import DomainError
+    from wfsurvey.domain.errors import DomainError
     from wfsurvey.services import handle
 
     try:
@@ -247,7 +247,7 @@ def demo_cli() -> None:
     """Load the demo data: California's regions, boards and target-region colleges, users, the default template
     and a draft round to review and launch."""
     from wfsurvey.demo import load_demo, print_report
-    from wfsurvey.models.base import DomainError
+    from wfsurvey.domain.errors import DomainError
 
     try:
         report = load_demo()

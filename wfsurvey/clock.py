@@ -1,16 +1,27 @@
-"""The current time for web requests: the UTC clock, or the app's FIXED_NOW when a test or a demo pins it."""
+"""The one clock: aware UTC now, or the time the running app pins (FIXED_NOW) so tests and demos can travel.
+
+Commands, jobs and pages ask `now()`. Only what measures real time whatever the app pretends (a
+scheduler's lease, how long a job ran, when an event was written) asks `wall_now()`.
+"""
 from __future__ import annotations
 
 import datetime as dt
 
-from flask import current_app, has_app_context
+from wfsurvey import settings
+
+UTC = dt.timezone.utc
 
 
 def now() -> dt.datetime:
-    """Aware UTC now; `FIXED_NOW` (an aware datetime) in the app config wins, so tests can travel in time."""
-    fixed = current_app.config.get("FIXED_NOW") if has_app_context() else None
+    """Aware UTC now; `FIXED_NOW` (an aware datetime) in the app's settings wins, so tests can travel in time."""
+    fixed = settings.current().get("FIXED_NOW")
     if fixed is not None:
         if fixed.tzinfo is None:
             raise ValueError("FIXED_NOW must be an aware datetime (give it a time zone)")
-        return fixed.astimezone(dt.timezone.utc)
-    return dt.datetime.now(dt.timezone.utc)
+        return fixed.astimezone(UTC)
+    return wall_now()
+
+
+def wall_now() -> dt.datetime:
+    """The real time, never pinned."""
+    return dt.datetime.now(UTC)

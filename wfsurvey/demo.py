@@ -19,18 +19,19 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from wfsurvey.domain import commands as cmd
-from wfsurvey.extensions import db
 from wfsurvey.clock import now as clock_now
+from wfsurvey.domain import commands as cmd
+from wfsurvey.domain.stakeholders import DEFAULT_REGION_SCHEME, slugify
+from wfsurvey.extensions import db
 from wfsurvey.models import Contact, Organization, Region, Round, Template, User
 from wfsurvey.paths import DATA_DIR
 from wfsurvey.services import handle
 from wfsurvey.services.handlers import COMMAND_HANDLERS
-from wfsurvey.services.stakeholders import ImportResult, slugify
+from wfsurvey.services.stakeholders import ImportResult
 
 CALIFORNIA_DIR = DATA_DIR / "california"
 TEMPLATE_FILE = DATA_DIR / "templates" / "regional-collaboration-am.json"
-SCHEME = "cc-macro"
+SCHEME = DEFAULT_REGION_SCHEME
 #: The regions whose colleges the demo loads (the programme's first targets).
 TARGET_REGIONS = ("Inland Empire/Desert", "Central Valley/Mother Lode", "Los Angeles")
 DEMO_DOMAIN = "example.org"

@@ -1,8 +1,6 @@
-"""Security rules every response follows, token hashing, and how a route says who may call it."""
+"""Security rules every response follows, and how a route says who may call it (tokens: wfsurvey.domain.tokens)."""
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 from collections.abc import Callable
 from typing import TypeVar
@@ -10,23 +8,6 @@ from typing import TypeVar
 from flask import Flask, Response, abort, g, request
 
 F = TypeVar("F", bound=Callable)
-
-#: 32 bytes = 256 bits from the OS's CSPRNG, URL-safe.
-TOKEN_BYTES = 32
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(TOKEN_BYTES)
-
-
-def hash_token(token: str) -> str:
-    """Tokens are random, so a fast hash is enough; only the hash is stored."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def tokens_match(token: str, stored_hash: str) -> bool:
-    return hmac.compare_digest(hash_token(token), stored_hash)
-
 
 def public(view: F) -> F:
     """Mark a view as open to anyone on purpose (the route-authorization test accepts it)."""

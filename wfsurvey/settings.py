@@ -1,13 +1,21 @@
-"""Loading and checking configuration: defaults file, WFSURVEY_CONFIG file, WFSURVEY_* variables, caller override."""
+"""Configuration: loading and checking it (defaults file, WFSURVEY_CONFIG file, WFSURVEY_* variables, caller
+override), and the one accessor through which code outside the web layer reads the running app's settings.
+
+Services, projections and mail never import Flask: create_app binds `current()` to the app's config
+(bind_source), so they read settings here, or take them as arguments.
+"""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-
+from wfsurvey.domain.stakeholders import DEFAULT_REGION_SCHEME
 from wfsurvey.paths import CONFIG_DIR
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 #: Environment variables that override the config file: WFSURVEY_<NAME> -> NAME.
 ENV_OVERRIDES = ("DATABASE_URL", "SECRET_KEY", "SMTP_URL", "MAIL_FROM", "BASE_URL", "TIMEZONE", "RATELIMIT_STORAGE_URI",
@@ -17,6 +25,30 @@ DEFAULT_SECRET_KEY = "dev-secret-key-change-me"
 
 class ConfigError(RuntimeError):
     """The configuration cannot be used (say, production with the default secret key)."""
+
+
+def _no_app() -> Mapping[str, Any] | None:
+    return None
+
+
+#: Gives the running app's settings, or None outside one; create_app binds the app's config.
+_source: Callable[[], Mapping[str, Any] | None] = _no_app
+
+
+def bind_source(source: Callable[[], Mapping[str, Any] | None]) -> None:
+    """Where current() reads from (create_app binds "the config of the app in context")."""
+    global _source
+    _source = source
+
+
+def current() -> Mapping[str, Any]:
+    """The running app's settings; an empty mapping outside an app (scripts, benchmarks: each reader has a default)."""
+    return _source() or {}
+
+
+def region_scheme() -> str:
+    """The region scheme that region codes and names refer to when none is named (REGION_SCHEME)."""
+    return current().get("REGION_SCHEME") or DEFAULT_REGION_SCHEME
 
 
 def load_config(app: Flask, config: dict[str, Any] | str | os.PathLike | None) -> None:

@@ -34,19 +34,25 @@ def test_batch_rendering_matches_one_by_one(app, kind):
 
 def test_a_template_that_transforms_a_personal_value_falls_back_to_jinja(app):
     # A filter on a personal value cannot be filled in afterwards: the check catches it.
-    loader = app.jinja_env.loader
     from jinja2 import ChoiceLoader, DictLoader
 
-    app.jinja_env.loader = ChoiceLoader([DictLoader({
+    from wfsurvey.mail import render
+
+    environments = render._environments()
+    loaders = [env.loader for env in environments]
+    override = DictLoader({
         "emails/reminder.txt": "{% block subject %}Hi {{ contact_name|upper }}{% endblock %}"
                                "{{ organization_name }} {{ link }} {{ opt_out_link }} {{ round_title }} {{ template_title }}"
                                " {{ closes_local }} {{ opens_local }} {{ sender_name }}",
-    }), loader])
-    app.extensions.pop("wfsurvey_mail_envs", None)
+    })
+    for env, loader in zip(environments, loaders):
+        env.loader = ChoiceLoader([override, loader])
+        env.cache.clear()
     try:
         rendered = BatchRenderer("reminder", **SHARED).render(**PEOPLE[0])
         assert rendered.subject == "Hi ANA RUIZ"
         assert rendered == render_email("reminder", **SHARED, **PEOPLE[0])
     finally:
-        app.jinja_env.loader = loader
-        app.extensions.pop("wfsurvey_mail_envs", None)
+        for env, loader in zip(environments, loaders):
+            env.loader = loader
+            env.cache.clear()

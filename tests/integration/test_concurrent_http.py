@@ -10,9 +10,9 @@ from werkzeug.serving import make_server
 
 from tests import builders
 from tests.web import csrf_token
+from wfsurvey.domain.tokens import hash_token, new_token
 from wfsurvey.extensions import db
 from wfsurvey.models import AccessToken, EventRecord, Invitation, Response
-from wfsurvey.security import hash_token, new_token
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2026, 10, 7, 17, 0, tzinfo=UTC)

@@ -19,8 +19,9 @@ from tests.web import signed_in  # noqa: F401  (a fixture)
 from wfsurvey.domain import commands as cmd
 from wfsurvey.extensions import db
 from wfsurvey.mail.sender import deliver_outbox
+from wfsurvey.domain.stakeholders import ORG_TYPES
 from wfsurvey.models import (
-    ORG_TYPES, Contact, Invitation, InvitationProgress, Organization, OrganizationCounts, OrganizationProgress,
+    Contact, Invitation, InvitationProgress, Organization, OrganizationCounts, OrganizationProgress,
     OutboxMessage, Region, Response, Round,
 )
 from wfsurvey.paths import MIGRATIONS_DIR

@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import event, func, select
 
 from wfsurvey.domain import commands as cmd
+from wfsurvey.domain.stakeholders import slugify
 from wfsurvey.extensions import db
 from wfsurvey.models import Contact, EventRecord, Organization, Region
 from wfsurvey.services import handle
-from wfsurvey.services.stakeholders import ImportRejected, slugify
+from wfsurvey.services.stakeholders import ImportRejected
 
 NOW = dt.datetime(2026, 9, 15, 17, 0, tzinfo=dt.timezone.utc)
 HEADER = ["organization", "org_type", "region", "name", "email", "title"]

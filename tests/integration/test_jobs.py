@@ -10,12 +10,12 @@ from sqlalchemy import func, select
 
 from tests import builders
 from wfsurvey.domain import commands as cmd
+from wfsurvey.domain.errors import DomainError
 from wfsurvey.domain.rules import to_local
 from wfsurvey.extensions import db
 from wfsurvey.jobs import JOBS, run_due_jobs
 from wfsurvey.mail.transports import outbox_id_of
 from wfsurvey.models import Contact, EventRecord, Invitation, JobRun, MailboxMessage, OutboxMessage, Round
-from wfsurvey.models.base import DomainError
 from wfsurvey.services import handle
 from wfsurvey.services import invitations as invitation_service
 

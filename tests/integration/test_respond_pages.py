@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 
 from tests.conftest import make_app
 from wfsurvey.domain import commands as cmd
+from wfsurvey.domain.tokens import hash_token, new_token
 from wfsurvey.extensions import db
 from wfsurvey.models import AccessToken, Contact, EventRecord, Invitation, Organization, Region, Response, Round
-from wfsurvey.security import hash_token, new_token
 from wfsurvey.services import handle
 
 UTC = dt.timezone.utc

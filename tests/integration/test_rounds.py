@@ -6,9 +6,9 @@ from sqlalchemy import event, func, select
 
 from tests import builders
 from wfsurvey.domain import commands as cmd
+from wfsurvey.domain.errors import DomainError
 from wfsurvey.extensions import db
 from wfsurvey.models import AccessToken, Contact, EventRecord, Invitation, OutboxMessage, Round, RoundProgress
-from wfsurvey.models.base import DomainError
 from wfsurvey.services import handle
 
 UTC = dt.timezone.utc

@@ -13,13 +13,13 @@ from sqlalchemy import event, func, select
 
 from tests import builders
 from tests.web import csrf_token, page_token, signed_in  # noqa: F401  (signed_in is a fixture)
-from wfsurvey.domain import commands as cmd
 from wfsurvey.blueprints.staff.rounds import add_definition_errors
+from wfsurvey.domain import commands as cmd
+from wfsurvey.domain.errors import DomainError
 from wfsurvey.extensions import db
 from wfsurvey.forms.rounds import RoundForm
 from wfsurvey.mail.sender import deliver_outbox
 from wfsurvey.models import EventRecord, Invitation, Organization, Region, Round
-from wfsurvey.models.base import DomainError
 from wfsurvey.services import handle
 
 UTC = dt.timezone.utc

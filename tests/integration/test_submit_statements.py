@@ -16,9 +16,9 @@ from sqlalchemy import create_engine, event, select
 
 from tests import builders
 from wfsurvey.domain import commands as cmd
+from wfsurvey.domain.tokens import hash_token, new_token
 from wfsurvey.extensions import db
 from wfsurvey.models import AccessToken, Contact, Designation, Invitation, Response
-from wfsurvey.security import hash_token, new_token
 from wfsurvey.services import handle
 from wfsurvey.services.designations import compute
 from wfsurvey.services.unit_of_work import sqlite_writer_turn

@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import func, select
 
 from wfsurvey.domain import commands as cmd
+from wfsurvey.domain.errors import DomainError
 from wfsurvey.extensions import db
 from wfsurvey.models import ApiToken, EventRecord, User
-from wfsurvey.models.base import DomainError
 from wfsurvey.services import handle
 from wfsurvey.services.users import WeakPassword, authenticate, common_passwords, password_problem, verify_password
 

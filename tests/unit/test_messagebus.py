@@ -6,8 +6,9 @@ from dataclasses import dataclass
 import pytest
 
 from wfsurvey.domain import events as ev
+from wfsurvey.domain.events import runs_of_one_type
 from wfsurvey.services.messagebus import MessageBus
-from wfsurvey.services.unit_of_work import AbstractUnitOfWork, runs_of_one_type
+from wfsurvey.services.unit_of_work import AbstractUnitOfWork
 
 
 class FakeUnitOfWork(AbstractUnitOfWork):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
+from wfsurvey.domain.stakeholders import EmailNotValidError, normalize_email
 
 MAX_TEXT = 1000
 MAX_LONG_TEXT = 10000
@@ -71,7 +71,7 @@ def parse_question(q: Mapping[str, Any], form: Mapping[str, Sequence[str]]) -> t
             errors[f"{key}.email"] = "Enter the person's email address."
         else:
             try:
-                parts["email"] = validate_email(parts["email"], check_deliverability=False).normalized.lower()
+                parts["email"] = normalize_email(parts["email"])
             except EmailNotValidError as exc:
                 errors[f"{key}.email"] = f"Enter a valid email address ({exc})."
         for part in CONTACT_PARTS:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -326,3 +327,15 @@ EVENT_TYPES: dict[str, type[Event]] = {
 def from_record(type_name: str, payload: dict[str, Any]) -> Event:
     """Rebuild an event from the log."""
     return EVENT_TYPES[type_name](**payload)
+
+
+def runs_of_one_type(events: list[Event]) -> Iterable[list[Event]]:
+    """Split events, in order, into maximal runs of the same type (handlers take a run at once)."""
+    run: list[Event] = []
+    for event in events:
+        if run and type(run[-1]) is not type(event):
+            yield run
+            run = []
+        run.append(event)
+    if run:
+        yield run

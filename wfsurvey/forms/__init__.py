@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import Form
 
-from wfsurvey.models.base import DomainError
+from wfsurvey.domain.errors import DomainError
 
 
 def add_domain_errors(form: Form, exc: DomainError, aliases: dict[str, str] | None = None) -> None:

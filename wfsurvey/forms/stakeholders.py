@@ -5,14 +5,23 @@ from email_validator import EmailNotValidError
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileSize
 from sqlalchemy import select
-from wtforms import Form, IntegerField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
+from wtforms import (
+    Form,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
+from wfsurvey.domain.stakeholders import ORG_TYPE_LABELS, ORG_TYPES, clean_text, normalize_email
 from wfsurvey.extensions import db
-from wfsurvey.models import ORG_TYPES, Contact, Organization, Region
-from wfsurvey.services.stakeholders import MAX_LENGTHS, SLUG_RE, clean_text, normalize_email, org_key
+from wfsurvey.models import Contact, Organization, Region
+from wfsurvey.services.stakeholders import MAX_LENGTHS, SLUG_RE, org_key
 
-ORG_TYPE_LABELS = {"lwib": "Local workforce board", "college": "College", "employer": "Employer", "partner": "Partner"}
 ORG_TYPE_CHOICES = [SelectChoice(t, ORG_TYPE_LABELS[t]) for t in ORG_TYPES]
 #: Largest CSV the import page accepts (a file of a few thousand contacts is well under 1 MB).
 MAX_IMPORT_BYTES = 5 * 1024 * 1024

@@ -7,9 +7,9 @@ from sqlalchemy import select
 from wtforms import PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
+from wfsurvey.domain.stakeholders import normalize_email
 from wfsurvey.extensions import db
 from wfsurvey.models.users import ROLES, User
-from wfsurvey.services.stakeholders import normalize_email
 from wfsurvey.services.users import password_problem
 
 ROLE_CHOICES = [SelectChoice(role, role.title()) for role in ROLES]

@@ -13,8 +13,8 @@ from typing import Any
 
 from flask import Flask, current_app, has_app_context
 
+from wfsurvey import clock
 from wfsurvey.jobs import delivery, designations, reminders, runs, windows
-from wfsurvey.services.unit_of_work import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class JobsReport(dict):
 
 def run_due_jobs(app: Flask, now: dt.datetime | None = None) -> JobsReport:
     """Run every job once at logical time `now` (default: the clock); a failing job is recorded and the others still run."""
-    now = now or utcnow()
+    now = now or clock.now()
     if now.tzinfo is None:
         raise ValueError(f"naive datetime {now!r}: give a time zone")
     now = now.astimezone(dt.timezone.utc)

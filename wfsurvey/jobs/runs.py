@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from wfsurvey.clock import wall_now
 from wfsurvey.database import immediate_transactions
 from wfsurvey.models import JobRun
-from wfsurvey.services.unit_of_work import utcnow
 
 
 class JobFailed(RuntimeError):
@@ -26,7 +26,7 @@ def _session() -> Session:
 def start(job: str, logical_now: dt.datetime) -> int:
     """Record that `job` starts at logical time `logical_now`; returns the run's id."""
     with immediate_transactions(), _session() as session:
-        run = JobRun(job=job, logical_now=logical_now, started_at=utcnow(), finished_at=None, counts={}, error=None)
+        run = JobRun(job=job, logical_now=logical_now, started_at=wall_now(), finished_at=None, counts={}, error=None)
         session.add(run)
         session.commit()
         return run.id
@@ -35,7 +35,7 @@ def start(job: str, logical_now: dt.datetime) -> int:
 def finish(run_id: int, counts: dict[str, Any], error: str | None) -> None:
     with immediate_transactions(), _session() as session:
         run = session.get(JobRun, run_id)
-        run.finished_at = utcnow()
+        run.finished_at = wall_now()
         run.counts = dict(counts)
         run.error = error
         session.commit()

@@ -23,9 +23,9 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from wfsurvey import clock
 from wfsurvey.database import configure_engine, immediate_transactions
 from wfsurvey.models import SchedulerLease
-from wfsurvey.services.unit_of_work import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ class Lease:
         self.name = name
 
     def hold(self, now: dt.datetime | None = None) -> bool:
-        now = now or utcnow()
+        now = now or clock.wall_now()
         table = SchedulerLease.__table__
         values = {"holder": self.holder, "expires_at": now + self.ttl}
         # One immediate transaction: on SQLite the write lock is taken at BEGIN, so two contenders
@@ -215,7 +215,6 @@ class SchedulerProcess:
         """One scheduled run of every job, at the clock's time."""
         if not self.active.is_set():
             return
-        from wfsurvey import clock
         from wfsurvey.jobs import run_due_jobs
 
         try:

@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import select
 
 from wfsurvey.domain import commands as cmd
+from wfsurvey.domain.errors import DomainError
 from wfsurvey.extensions import db
 from wfsurvey.jobs.runs import JobFailed
 from wfsurvey.models import Round
-from wfsurvey.models.base import DomainError
 from wfsurvey.services import handle
 
 log = logging.getLogger(__name__)

@@ -8,14 +8,15 @@ refuse an undefined variable, so a missing context value is an error rather than
 from __future__ import annotations
 
 import email.utils
+import functools
 import re
 from dataclasses import dataclass
 
-from flask import Flask, current_app
-from jinja2 import Environment, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import escape
 
 from wfsurvey.domain.rules import format_local  # noqa: F401  (re-exported: times in emails)
+from wfsurvey.paths import TEMPLATES_DIR
 
 #: What every kind's templates may use; the callers pass exactly these.
 COMMON_CONTEXT = (
@@ -44,29 +45,29 @@ class RenderedEmail:
     html: str
 
 
-def _environments(app: Flask) -> tuple[Environment, Environment]:
-    """(text, html) environments sharing the app's loader, filters and globals; made once per app."""
-    envs = app.extensions.get("wfsurvey_mail_envs")
-    if envs is None:
-        # Own caches (cache_size) so that a template compiled with one autoescape setting is
-        # never served to the other environment.
-        text_env = app.jinja_env.overlay(
-            autoescape=False, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-            keep_trailing_newline=True, cache_size=50,
-        )
-        html_env = app.jinja_env.overlay(autoescape=True, undefined=StrictUndefined, cache_size=50)
-        envs = app.extensions["wfsurvey_mail_envs"] = (text_env, html_env)
-    return envs
+@functools.cache
+def _environments() -> tuple[Environment, Environment]:
+    """(text, html) environments over the templates folder, made once.
+
+    Their own, not the web app's: an email needs nothing of a request, and mail is rendered by
+    commands and jobs alike. Each keeps its own cache, so that a template compiled with one
+    autoescape setting is never served to the other.
+    """
+    loader = FileSystemLoader(str(TEMPLATES_DIR))
+    text_env = Environment(loader=loader, autoescape=False, undefined=StrictUndefined, trim_blocks=True,
+                           lstrip_blocks=True, keep_trailing_newline=True, cache_size=50)
+    html_env = Environment(loader=loader, autoescape=True, undefined=StrictUndefined, cache_size=50)
+    return text_env, html_env
 
 
 def render_email(kind: str, **context: object) -> RenderedEmail:
-    """Render the subject, text part and HTML part of one email of `kind` (needs an app context)."""
+    """Render the subject, text part and HTML part of one email of `kind`."""
     if kind not in KINDS:
         raise EmailTemplateError(f"unknown email kind {kind!r}; known: {', '.join(sorted(KINDS))}")
     missing = [name for name in COMMON_CONTEXT + KINDS[kind] if name not in context]
     if missing:
         raise EmailTemplateError(f"email {kind!r} needs context value(s): {', '.join(missing)}")
-    text_env, html_env = _environments(current_app._get_current_object())  # type: ignore[attr-defined]
+    text_env, html_env = _environments()
 
     text_template = text_env.get_template(f"emails/{kind}.txt")
     if "subject" not in text_template.blocks:
@@ -143,7 +144,7 @@ class BatchRenderer:
         context = {**self.shared, **personal}
         names = [name for name, value in personal.items() if value]
         marked = {**context, **{name: _OPEN + name + _CLOSE for name in names}}
-        text_env, html_env = _environments(current_app._get_current_object())  # type: ignore[attr-defined]
+        text_env, html_env = _environments()
         render_email(self.kind, **marked)  # validates the kind, the context and the subject block
         text_template = text_env.get_template(f"emails/{self.kind}.txt")
         subject = "".join(text_template.blocks["subject"](text_template.new_context(dict(marked))))

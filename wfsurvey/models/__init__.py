@@ -4,15 +4,21 @@ from wfsurvey.models.invitations import AccessToken, Invitation, Response
 from wfsurvey.models.jobs import JobRun, SchedulerLease
 from wfsurvey.models.outbox import MailboxMessage, OutboxMessage
 from wfsurvey.models.projections import (
-    BaselineStat, Designation, InvitationProgress, OrganizationCounts, OrganizationProgress, RoundProgress, SubmittedAnswers,
+    BaselineStat,
+    Designation,
+    InvitationProgress,
+    OrganizationCounts,
+    OrganizationProgress,
+    RoundProgress,
+    SubmittedAnswers,
 )
-from wfsurvey.models.stakeholders import ORG_TYPES, Contact, Organization, Region, organization_regions
+from wfsurvey.models.stakeholders import Contact, Organization, Region, organization_regions
 from wfsurvey.models.surveys import Round, Template
 from wfsurvey.models.users import ApiToken, User
 
 __all__ = [
     "AccessToken", "ApiToken", "BaselineStat", "Contact", "Designation", "EventRecord", "Invitation",
-    "InvitationProgress", "JobRun", "MailboxMessage", "ORG_TYPES", "Organization", "OrganizationCounts",
+    "InvitationProgress", "JobRun", "MailboxMessage", "Organization", "OrganizationCounts",
     "OrganizationProgress", "OutboxMessage", "Region",
     "Response", "Round", "RoundProgress", "SchedulerLease", "SubmittedAnswers", "Template", "User",
     "organization_regions",

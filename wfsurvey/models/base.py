@@ -10,19 +10,6 @@ from wfsurvey.domain.events import Event
 current_unit_of_work: contextvars.ContextVar = contextvars.ContextVar("wfsurvey_current_uow", default=None)
 
 
-class DomainError(Exception):
-    """An illegal move on an aggregate (launching a closed round, answering after close, ...)."""
-
-    code = "conflict"
-
-    def __init__(self, message: str, *, code: str | None = None, fields: dict | None = None):
-        super().__init__(message)
-        self.message = message
-        if code:
-            self.code = code
-        self.fields = fields or {}
-
-
 class Aggregate:
     """Mixin: aggregates record events; the unit of work collects and publishes them."""
 

@@ -8,11 +8,10 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wfsurvey.database import Base
+from wfsurvey.domain.invitations import INVITATION_STATUSES
 from wfsurvey.models.base import Aggregate
 from wfsurvey.models.stakeholders import Contact, Organization
 from wfsurvey.models.surveys import Round
-
-INVITATION_STATUSES = ("pending", "sent", "started", "submitted", "forwarded", "bounced", "opted_out")
 
 
 class Invitation(Aggregate, Base):
@@ -22,10 +21,7 @@ class Invitation(Aggregate, Base):
         Index("ix_invitations_round_status", "round_id", "status"),
         # An organisation's invitations in a round: the non-respondents list walks organisations by name.
         Index("ix_invitations_organization_round", "organization_id", "round_id"),
-        CheckConstraint(
-            "status IN ('pending', 'sent', 'started', 'submitted', 'forwarded', 'bounced', 'opted_out')",
-            name="status",
-        ),
+        CheckConstraint(f"status IN ({', '.join(repr(s) for s in INVITATION_STATUSES)})", name="status"),
     )
 
     #: Surrogate key.

@@ -7,8 +7,7 @@ from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String, Tab
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wfsurvey.database import Base
-
-ORG_TYPES = ("lwib", "college", "employer", "partner")
+from wfsurvey.domain.stakeholders import ORG_TYPES
 
 organization_regions = Table(
     "organization_regions",
@@ -50,7 +49,7 @@ class Organization(Base):
     __tablename__ = "organizations"
     __table_args__ = (
         UniqueConstraint("name"),
-        CheckConstraint("org_type IN ('lwib', 'college', 'employer', 'partner')", name="org_type"),
+        CheckConstraint(f"org_type IN ({', '.join(repr(t) for t in ORG_TYPES)})", name="org_type"),
     )
 
     #: Surrogate key.

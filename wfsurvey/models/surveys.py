@@ -9,7 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wfsurvey.database import Base
 from wfsurvey.domain import events
-from wfsurvey.models.base import Aggregate, DomainError
+from wfsurvey.domain.errors import DomainError
+from wfsurvey.models.base import Aggregate
 
 ROUND_STATES = ("draft", "scheduled", "open", "closed", "cancelled")
 

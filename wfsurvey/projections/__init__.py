@@ -7,9 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from wfsurvey.domain import events as ev
+from wfsurvey.domain.events import runs_of_one_type
 from wfsurvey.models.eventlog import EventRecord
 from wfsurvey.projections import baseline, completion, designations, organizations
-from wfsurvey.services.unit_of_work import runs_of_one_type
 
 #: Every read model's event handlers, in one place. Projections only read the event and their
 #: own tables (and immutable template versions), so replaying the log gives the same result.

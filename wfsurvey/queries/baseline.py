@@ -32,7 +32,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from wfsurvey.domain.designation import contact_question_key
-from wfsurvey.models import ORG_TYPES, BaselineStat, Designation, OrganizationCounts, Round, RoundProgress, Template
+from wfsurvey.domain.stakeholders import ORG_TYPES
+from wfsurvey.models import BaselineStat, Designation, OrganizationCounts, Round, RoundProgress, Template
 from wfsurvey.projections.baseline import COUNTED
 from wfsurvey.queries import iso, ratio
 from wfsurvey.queries.status import load_round, region_names

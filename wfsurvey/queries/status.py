@@ -11,20 +11,29 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from flask import current_app, has_app_context
 from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, case, exists, func, select, text, tuple_
 from sqlalchemy.orm import Session, aliased, joinedload
 
+from wfsurvey import settings
 from wfsurvey.domain.designation import NOMINATING_ORG_TYPE
+from wfsurvey.domain.invitations import SETTLED
+from wfsurvey.domain.stakeholders import ORG_TYPES
 from wfsurvey.models import (
-    ORG_TYPES, Contact, Designation, Invitation, InvitationProgress, Organization, OrganizationCounts, OutboxMessage,
-    Region, Response, Round, RoundProgress,
+    Contact,
+    Designation,
+    Invitation,
+    InvitationProgress,
+    Organization,
+    OrganizationCounts,
+    OutboxMessage,
+    Region,
+    Response,
+    Round,
+    RoundProgress,
 )
 from wfsurvey.projections.completion import COUNTERS
 from wfsurvey.queries import DEFAULT_PER_PAGE, MAX_PER_PAGE, NotFound, Page, iso
 
-#: Invitations that no longer wait for an answer from this person.
-SETTLED = ("submitted", "forwarded")
 #: Non-respondents per page by default (the total is always given).
 NON_RESPONDENTS_PER_PAGE = DEFAULT_PER_PAGE
 #: How much dearer it is to step over one organisation in name order (and look for its invitations in the
@@ -50,7 +59,7 @@ def _counts(row: RoundProgress | None) -> dict[str, int]:
 
 def region_names(session: Session, codes: list[str]) -> dict[str, str]:
     """Display names of region codes; the configured scheme wins when two schemes share a code."""
-    scheme = current_app.config.get("REGION_SCHEME", "cc-macro") if has_app_context() else "cc-macro"
+    scheme = settings.region_scheme()
     rows = session.execute(
         select(Region.code, Region.name).where(Region.code.in_(codes))
         .order_by(case((Region.scheme == scheme, 1), else_=0), Region.scheme)

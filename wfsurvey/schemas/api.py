@@ -9,14 +9,20 @@ from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from wfsurvey.domain.invitations import INVITATION_STATUSES
 from wfsurvey.domain.rules import parse_local, zone
-from wfsurvey.models.invitations import INVITATION_STATUSES
-from wfsurvey.models.stakeholders import ORG_TYPES
+from wfsurvey.domain.stakeholders import ORG_TYPES
 from wfsurvey.models.surveys import ROUND_STATES
 from wfsurvey.queries import DEFAULT_PER_PAGE, MAX_PER_PAGE
 from wfsurvey.queries.events import DEFAULT_LIMIT, MAX_LIMIT
 from wfsurvey.schemas.rounds import AudienceSchema, RoundInputSchema
-from wfsurvey.schemas.stakeholders import ContactSchema, ImportResultSchema, ImportRowErrorSchema, OrganizationSchema, RegionSchema
+from wfsurvey.schemas.stakeholders import (
+    ContactSchema,
+    ImportResultSchema,
+    ImportRowErrorSchema,
+    OrganizationSchema,
+    RegionSchema,
+)
 
 #: Largest id a path or a filter may name (a 32-bit integer column).
 MAX_ID = 2**31 - 1

@@ -6,8 +6,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from wfsurvey.domain.rules import parse_duration, parse_local, zone
-
-ORG_TYPES = ("lwib", "college", "employer", "partner")
+from wfsurvey.domain.stakeholders import ORG_TYPES
 
 
 class AudienceSchema(Schema):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from wfsurvey.models.stakeholders import ORG_TYPES
+from wfsurvey.domain.stakeholders import ORG_TYPES
 
 SLUG = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="use lower-case letters, digits and single hyphens")
 #: The same, or empty (a region's code may be left out: the slug of its name is used).

@@ -5,9 +5,10 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from wfsurvey.domain.stakeholders import ORG_TYPES
+
 QUESTION_TYPES = ("single_choice", "multi_choice", "scale", "yes_no", "number", "text", "long_text", "contact")
 CHOICE_TYPES = ("single_choice", "multi_choice")
-ORG_TYPES = ("lwib", "college", "employer", "partner")
 KEY = validate.Regexp(r"^[a-z][a-z0-9_]{0,59}$", error="use lower-case letters, digits and _ (start with a letter)")
 SLUG = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="use lower-case letters, digits and single hyphens")
 

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from wfsurvey.domain import commands as cmd
 from wfsurvey.services.messagebus import MessageBus
@@ -15,14 +17,27 @@ RETRIED_ON_CONFLICT = (cmd.ImportContacts, cmd.ImportRegions, cmd.CreateOrganiza
                        cmd.CreateRegion)
 
 
+def _no_session() -> Session:
+    raise RuntimeError("no database session: create the app (create_app binds services to its session)")
+
+
+#: Gives the session commands run on; create_app binds the app's (see bind_session).
+_session_source: Callable[[], Session] = _no_session
+
+
+def bind_session(source: Callable[[], Session]) -> None:
+    """Where commands find their session (create_app binds "the session of the app in context")."""
+    global _session_source
+    _session_source = source
+
+
 def bus() -> MessageBus:
     """The bus of the current app: commands run in a unit of work on the app's session."""
-    from wfsurvey.extensions import db
     from wfsurvey.projections import PROJECTIONS
     from wfsurvey.services.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
 
     return MessageBus(
-        uow_factory=lambda **kw: SqlAlchemyUnitOfWork(db.session, **kw),
+        uow_factory=lambda **kw: SqlAlchemyUnitOfWork(_session_source(), **kw),
         command_handlers=COMMAND_HANDLERS,
         projections=PROJECTIONS,
         event_handlers=EVENT_HANDLERS,

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
-from wfsurvey.models.base import DomainError
+from wfsurvey.domain.errors import DomainError
 from wfsurvey.models.users import ROLES, User
 from wfsurvey.services.unit_of_work import AbstractUnitOfWork
 

@@ -5,13 +5,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from wfsurvey import settings
+from wfsurvey.domain.errors import DomainError
 from wfsurvey.models import Contact, Organization, Region, organization_regions
-from wfsurvey.models.base import DomainError
-
 
 #: Rows fetched at a time when resolving an audience.
 FETCH = 5000
@@ -37,10 +36,7 @@ class AudiencePreview:
 
 
 def default_scheme() -> str:
-    try:
-        return current_app.config["REGION_SCHEME"]
-    except RuntimeError:  # outside an app (benchmarks, scripts)
-        return "cc-macro"
+    return settings.region_scheme()
 
 
 def region_codes(session: Session, names_or_codes: Iterable[str], scheme: str | None = None) -> list[str]:

@@ -7,16 +7,21 @@ from __future__ import annotations
 
 import datetime as dt
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import distinct, literal, or_, select
 
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
 from wfsurvey.domain.designation import (
-    NOMINATING_ORG_TYPE, BoardAnswer, Override, Result, contact_question_key, decide_all,
+    NOMINATING_ORG_TYPE,
+    BoardAnswer,
+    Override,
+    Result,
+    contact_question_key,
+    decide_all,
 )
+from wfsurvey.domain.errors import DomainError
+from wfsurvey.domain.stakeholders import EmailNotValidError, normalize_email
 from wfsurvey.models import Designation, EventRecord, InvitationProgress, Organization, Response, Round
-from wfsurvey.models.base import DomainError
 from wfsurvey.services.rounds import NotFound, get_round
 
 #: Rounds whose designations are never computed: nothing was asked yet, or nothing will be.
@@ -200,7 +205,7 @@ def override_designation(command: cmd.OverrideDesignation, uow) -> Result:
         errors["name"] = ["Enter the counterpart's name."]
     email = ""
     try:
-        email = validate_email(command.email.strip(), check_deliverability=False).normalized.lower()
+        email = normalize_email(command.email)
     except EmailNotValidError as exc:
         errors["email"] = [f"Enter a valid email address ({exc})."]
     if not reason:

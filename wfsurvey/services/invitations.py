@@ -6,15 +6,15 @@ from dataclasses import dataclass
 from functools import cache
 from typing import NamedTuple
 
-from flask import current_app
 from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
+from wfsurvey import settings
 from wfsurvey.bulk import insert_rows
 from wfsurvey.domain import events as ev
 from wfsurvey.domain.rules import format_local
+from wfsurvey.domain.tokens import hash_token, new_token, tokens_match
 from wfsurvey.models import AccessToken, Contact, Invitation, Organization, OutboxMessage, Round
-from wfsurvey.security import hash_token, new_token, tokens_match
 from wfsurvey.services.audience import Eligible
 
 CHUNK = 5000
@@ -30,7 +30,7 @@ class Recipient:
 
 def link_base() -> str:
     """What every link starts with (read once per batch of messages)."""
-    return current_app.config["BASE_URL"].rstrip("/")
+    return settings.current()["BASE_URL"].rstrip("/")
 
 
 def links(base: str, token: str) -> tuple[str, str]:
@@ -120,7 +120,7 @@ def queue_messages(
         "template_title": round_.template.title,
         "closes_local": format_local(round_.closes_at, round_.timezone),
         "opens_local": format_local(round_.opens_at, round_.timezone),
-        "sender_name": sender_name(current_app.config["MAIL_FROM"]),
+        "sender_name": sender_name(settings.current()["MAIL_FROM"]),
         **(extra or {}),
     }
     # Jinja runs once for the whole batch; and messages are made as enqueue_many inserts them, a

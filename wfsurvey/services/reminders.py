@@ -13,9 +13,9 @@ from sqlalchemy import and_, distinct, inspect, or_, select, update
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
 from wfsurvey.domain import reminders as rules
+from wfsurvey.domain.errors import DomainError
 from wfsurvey.mail.sender import CLAIMED
 from wfsurvey.models import Contact, Invitation, Organization, OutboxMessage
-from wfsurvey.models.base import DomainError
 from wfsurvey.services import invitations
 from wfsurvey.services.rounds import NotFound, get_round
 

@@ -5,15 +5,16 @@ import datetime as dt
 from functools import cache
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Select, bindparam, func, insert, select, update
 from sqlalchemy.orm import aliased, joinedload
 
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
 from wfsurvey.domain.answers import clean_answers
+from wfsurvey.domain.errors import DomainError
+from wfsurvey.domain.invitations import CLOSED, FORWARDABLE, NOT_STARTED
+from wfsurvey.domain.stakeholders import EmailNotValidError, normalize_email
 from wfsurvey.models import Contact, Invitation, InvitationProgress, OutboxMessage, Response, Round
-from wfsurvey.models.base import DomainError
 from wfsurvey.services import invitations
 from wfsurvey.services.audience import Eligible
 from wfsurvey.services.stakeholder_edits import record_opt_out
@@ -140,7 +141,7 @@ def save_answers(command: cmd.SaveAnswers, uow) -> int:
     state = round_.window_state(uow.now)
     if state != "open":
         raise RoundNotAccepting(round_, state)
-    if invitation.status in ("forwarded", "opted_out"):
+    if invitation.status in CLOSED:
         raise InvitationClosed(f"this invitation was {invitation.status.replace('_', ' ')}")
     if colleague_response_id is not None and round_.response_rule == "organization":
         raise OrganizationAlreadyAnswered(session.get(Response, colleague_response_id))
@@ -206,7 +207,7 @@ def _write_invitation(session, invitation: Invitation, now: dt.datetime, *, subm
         changes["started_at"] = now
     if first_submit:
         changes.update(status="submitted", submitted_at=now)
-    elif not submit and invitation.status in ("pending", "sent", "bounced"):
+    elif not submit and invitation.status in NOT_STARTED:
         changes["status"] = "started"
     if changes:
         session.execute(_UPDATE_INVITATION, {**changes, "b_id": invitation.id})
@@ -238,14 +239,14 @@ def forward(command: cmd.ForwardInvitation, uow) -> Invitation:
     state = round_.window_state(uow.now)
     if state != "open":
         raise RoundNotAccepting(round_, state)
-    if invitation.status not in ("pending", "sent", "started"):
+    if invitation.status not in FORWARDABLE:
         raise InvitationClosed(f"an invitation that is {invitation.status.replace('_', ' ')} cannot be forwarded")
     errors = {}
     name = command.name.strip()
     if not name:
         errors["name"] = "Enter your colleague's name."
     try:
-        email = validate_email(command.email.strip(), check_deliverability=False).normalized.lower()
+        email = normalize_email(command.email)
     except EmailNotValidError as exc:
         errors["email"] = f"Enter a valid email address ({exc})."
         email = ""

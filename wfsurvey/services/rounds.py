@@ -6,8 +6,9 @@ from sqlalchemy import select, update
 
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
+from wfsurvey.domain.errors import DomainError
+from wfsurvey.domain.invitations import NOT_RESENDABLE
 from wfsurvey.models import Invitation, OutboxMessage, Round
-from wfsurvey.models.base import DomainError
 from wfsurvey.schemas.rounds import RoundInputSchema
 from wfsurvey.services import audience, invitations
 from wfsurvey.services.templates import find_template
@@ -127,7 +128,7 @@ def resend_invitation(command: cmd.ResendInvitation, uow) -> int:
     round_ = invitation.round
     if round_.state != "open":
         raise DomainError("invitations are resent only while the round is open")
-    if invitation.status in ("opted_out", "forwarded", "submitted"):
+    if invitation.status in NOT_RESENDABLE:
         raise DomainError(f"the invitation is {invitation.status}; nothing to resend")
     earlier = len(session.scalars(select(OutboxMessage.id).where(OutboxMessage.invitation_id == invitation.id)).all())
     queued = invitations.queue_messages(

@@ -5,16 +5,20 @@ from sqlalchemy import select, update
 
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
+from wfsurvey.domain.errors import DomainError
+from wfsurvey.domain.invitations import STOPPABLE
 from wfsurvey.models import Contact, Invitation, Organization, OutboxMessage, Round
-from wfsurvey.models.base import DomainError
 from wfsurvey.services.stakeholders import (
-    checked_contact_fields, checked_organization_fields, default_scheme, resolve_regions,
+    checked_contact_fields,
+    checked_organization_fields,
+    default_scheme,
+    invalid,
+    resolve_regions,
 )
 from wfsurvey.services.unit_of_work import AbstractUnitOfWork
 
 #: Rounds whose unanswered invitations an opt-out stops (as a respondent's own opt-out does).
 RUNNING_STATES = ("draft", "scheduled", "open")
-STOPPABLE_STATUSES = ("pending", "sent", "started", "bounced")
 
 
 def update_organization(command: cmd.UpdateOrganization, uow: AbstractUnitOfWork) -> Organization:
@@ -101,7 +105,7 @@ def record_opt_out(contact: Contact, uow: AbstractUnitOfWork, via_invitation_id:
     stopped = uow.session.scalars(
         select(Invitation).join(Round, Round.id == Invitation.round_id).where(
             Invitation.contact_id == contact.id, Round.state.in_(RUNNING_STATES),
-            Invitation.status.in_(STOPPABLE_STATUSES),
+            Invitation.status.in_(STOPPABLE),
         )
     ).all()
     for invitation in stopped:

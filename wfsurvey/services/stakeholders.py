@@ -8,22 +8,22 @@ from __future__ import annotations
 import csv
 import io
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
-from flask import current_app
+from email_validator import EmailNotValidError
 from sqlalchemy import Integer, String, any_, bindparam, select
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, selectinload
 
+from wfsurvey import settings
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
-from wfsurvey.models.base import DomainError
-from wfsurvey.models.stakeholders import ORG_TYPES, Contact, Organization, Region
+from wfsurvey.domain.errors import DomainError
+from wfsurvey.domain.stakeholders import ORG_TYPES, clean_text, normalize_email, slugify
+from wfsurvey.models.stakeholders import Contact, Organization, Region
 from wfsurvey.services.unit_of_work import AbstractUnitOfWork
 
 #: Columns a contacts file must have (title may be left out: titles are then kept as they are).
@@ -99,25 +99,6 @@ class RegionsImportResult:
 
 # --- small helpers ------------------------------------------------------------------------------
 
-def slugify(text: str) -> str:
-    """`Inland Empire/Desert` -> `inland-empire-desert` (accents dropped, any run of other characters -> one hyphen)."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-
-
-def normalize_email(value: str) -> str:
-    """The one spelling of an address the database keeps: email-validator's normalised form, lower-cased.
-
-    Raises email_validator.EmailNotValidError with a readable message.
-    """
-    return validate_email(value.strip(), check_deliverability=False).normalized.lower()
-
-
-def clean_text(value: str | None) -> str:
-    """Trim and collapse inner whitespace (spreadsheets are full of double spaces and stray newlines)."""
-    return " ".join((value or "").split())
-
-
 def org_key(name: str) -> str:
     """Organisations are matched by name regardless of case and spacing."""
     return clean_text(name).casefold()
@@ -180,7 +161,7 @@ def resolve_regions(session: Session, values: Iterable[str], scheme: str) -> lis
 
 
 def default_scheme() -> str:
-    return current_app.config.get("REGION_SCHEME", "cc-macro")
+    return settings.region_scheme()
 
 
 # --- regions ------------------------------------------------------------------------------------

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
+from wfsurvey.domain.errors import DomainError
 from wfsurvey.models import Template
-from wfsurvey.models.base import DomainError
 from wfsurvey.schemas.templates import TemplateSchema, cross_check, describe_errors, normalise_question
 
 

@@ -6,15 +6,16 @@ import datetime as dt
 import fcntl
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, scoped_session
 
+from wfsurvey import clock
 from wfsurvey.bulk import insert_rows
 from wfsurvey.database import immediate_transactions
-from wfsurvey.domain.events import Event
+from wfsurvey.domain.events import Event, runs_of_one_type
 from wfsurvey.models.base import Aggregate, current_unit_of_work
 from wfsurvey.models.eventlog import EventRecord
 
@@ -25,22 +26,6 @@ Dispatch = Callable[[list[Event], "AbstractUnitOfWork"], None]
 #: Seconds a SQLite writer waits for its turn before leaving the wait to SQLite's own busy timeout
 #: (the same 15 s, see database.configure_engine).
 WRITER_TURN_TIMEOUT = 15.0
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def runs_of_one_type(events: list[Event]) -> Iterable[list[Event]]:
-    """Split events, in order, into maximal runs of the same type (handlers take a run at once)."""
-    run: list[Event] = []
-    for event in events:
-        if run and type(run[-1]) is not type(event):
-            yield run
-            run = []
-        run.append(event)
-    if run:
-        yield run
 
 
 @contextlib.contextmanager
@@ -100,7 +85,7 @@ class AbstractUnitOfWork:
 
     def __init__(self, *, actor: str, now: dt.datetime | None = None):
         self.actor = actor
-        self.now = now or utcnow()
+        self.now = now or clock.now()
         self._loose: list[Event] = []
         self._tracked: dict[int, Aggregate] = {}
         self.published: list[Event] = []
@@ -197,7 +182,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         return found
 
     def _append(self, events: list[Event]) -> None:
-        recorded_at = utcnow()
+        recorded_at = clock.wall_now()
         # In chunks: a launch appends 100,000 events, and their rows need not all exist at once.
         for start in range(0, len(events), APPEND_CHUNK):
             # The table, not the mapped class: a bulk insert skips the ORM's per-row work.

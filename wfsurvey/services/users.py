@@ -12,11 +12,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
-from wfsurvey.models.base import DomainError
+from wfsurvey.domain.errors import DomainError
+from wfsurvey.domain.stakeholders import clean_text, normalize_email
+from wfsurvey.domain.tokens import hash_token, new_token
 from wfsurvey.models.users import ROLES, ApiToken, User
 from wfsurvey.paths import DATA_DIR
-from wfsurvey.security import hash_token, new_token
-from wfsurvey.services.stakeholders import clean_text, normalize_email
 from wfsurvey.services.unit_of_work import AbstractUnitOfWork
 
 MIN_PASSWORD_LENGTH = 12

@@ -9,11 +9,11 @@ from wfsurvey import clock
 from wfsurvey.authz import actor, admin_required
 from wfsurvey.blueprints.admin import bp
 from wfsurvey.domain import commands as cmd
+from wfsurvey.domain.errors import DomainError
 from wfsurvey.extensions import db
 from wfsurvey.forms import add_domain_errors
 from wfsurvey.forms.users import CreateUserForm, RoleForm
 from wfsurvey.models import User
-from wfsurvey.models.base import DomainError
 from wfsurvey.services import handle
 
 

@@ -17,12 +17,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from wfsurvey import services
 from wfsurvey.clock import now
+from wfsurvey.domain.errors import DomainError
+from wfsurvey.domain.tokens import hash_token
 from wfsurvey.extensions import db
 from wfsurvey.models import ApiToken, User
-from wfsurvey.models.base import DomainError
 from wfsurvey.queries import NotFound
 from wfsurvey.schemas.api import MAX_ID
-from wfsurvey.security import hash_token, mark_access, public
+from wfsurvey.security import mark_access, public
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

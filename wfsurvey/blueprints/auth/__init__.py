@@ -16,11 +16,11 @@ from wfsurvey import clock
 from wfsurvey.authz import actor, staff_required
 from wfsurvey.blueprints.errors import render_error
 from wfsurvey.domain import commands as cmd
+from wfsurvey.domain.errors import DomainError
 from wfsurvey.extensions import db, limiter, login_manager
 from wfsurvey.forms import ActionForm, add_domain_errors
 from wfsurvey.forms.auth import ChangePasswordForm, LoginForm
 from wfsurvey.models import User
-from wfsurvey.models.base import DomainError
 from wfsurvey.security import public
 from wfsurvey.services import handle
 from wfsurvey.services.users import authenticate

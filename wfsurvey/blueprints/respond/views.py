@@ -14,6 +14,7 @@ from wfsurvey.blueprints.respond.display import answer_rows, error_links, questi
 from wfsurvey.clock import now
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain.answers import answers_to_form
+from wfsurvey.domain.invitations import FORWARDABLE
 from wfsurvey.domain.rules import format_local
 from wfsurvey.extensions import csrf, db
 from wfsurvey.models import Contact, Invitation, Response
@@ -33,7 +34,6 @@ from wfsurvey.services.respond_queries import previous_answers
 CONTROL_FIELDS = ("csrf_token", "action", "revision")
 #: SQLSTATEs of PostgreSQL's lock and serialisation failures, worth one retry.
 CONTENTION_SQLSTATES = {"40001", "40P01", "55P03"}
-FORWARDABLE = ("pending", "sent", "started")
 
 
 class Contention(Exception):

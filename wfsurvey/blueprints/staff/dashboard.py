@@ -7,8 +7,8 @@ from flask import abort, render_template, request
 
 from wfsurvey.authz import staff_required
 from wfsurvey.blueprints.staff import bp
+from wfsurvey.domain.stakeholders import ORG_TYPE_LABELS
 from wfsurvey.extensions import db
-from wfsurvey.forms.stakeholders import ORG_TYPE_LABELS
 from wfsurvey.queries import NotFound
 from wfsurvey.queries.rounds import round_list
 from wfsurvey.queries.status import round_status

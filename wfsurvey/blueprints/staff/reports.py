@@ -8,11 +8,11 @@ from wfsurvey import clock
 from wfsurvey.authz import actor, admin_required, staff_required
 from wfsurvey.blueprints.staff import bp
 from wfsurvey.domain import commands as cmd
+from wfsurvey.domain.errors import DomainError
+from wfsurvey.domain.stakeholders import ORG_TYPE_LABELS
 from wfsurvey.extensions import db
 from wfsurvey.forms import add_domain_errors
 from wfsurvey.forms.rounds import OverrideForm
-from wfsurvey.forms.stakeholders import ORG_TYPE_LABELS
-from wfsurvey.models.base import DomainError
 from wfsurvey.queries import NotFound, exports
 from wfsurvey.queries.baseline import baseline_table
 from wfsurvey.queries.designations import counterpart_summary, round_designations

@@ -16,20 +16,21 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from wfsurvey import clock
+from wfsurvey import clock, settings
 from wfsurvey.authz import actor, staff_required
 from wfsurvey.blueprints.respond.display import QuestionView, question_views
 from wfsurvey.blueprints.staff import bp, short_local
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import reminders as reminder_rules
+from wfsurvey.domain.errors import DomainError
+from wfsurvey.domain.invitations import INVITATION_STATUSES
 from wfsurvey.domain.rules import format_local, parse_local, to_local
+from wfsurvey.domain.stakeholders import ORG_TYPE_LABELS, ORG_TYPES
 from wfsurvey.extensions import db
 from wfsurvey.forms import ActionForm, add_domain_errors
 from wfsurvey.forms.rounds import DEFINITION_FIELDS, CancelForm, ExtendForm, RoundFilterForm, RoundForm
-from wfsurvey.forms.stakeholders import ORG_TYPE_LABELS
 from wfsurvey.mail.render import RenderedEmail, render_email, sender_name
-from wfsurvey.models import ORG_TYPES, Invitation, Round, Template
-from wfsurvey.models.base import DomainError
+from wfsurvey.models import Invitation, Round, Template
 from wfsurvey.queries import rounds as round_queries
 from wfsurvey.queries.status import region_names
 from wfsurvey.services import audience, handle
@@ -45,7 +46,7 @@ BACK_TO = {"dashboard": "staff.round_dashboard", "invitations": "staff.round_inv
 
 
 def scheme() -> str:
-    return current_app.config.get("REGION_SCHEME", "cc-macro")
+    return settings.region_scheme()
 
 
 def round_or_404(round_id: int) -> Round:
@@ -340,7 +341,7 @@ def round_invitations(round_id: int):
     page = round_queries.invitations(db.session, round_id, status=status, page=page_number, per_page=INVITATIONS_PER_PAGE)
     return render_template("staff/round_invitations.html", round=round_, page=page, status=status,
                            pages=max(1, math.ceil(page.total / page.per_page)), type_labels=ORG_TYPE_LABELS,
-                           statuses=("pending", "sent", "started", "submitted", "forwarded", "bounced", "opted_out"))
+                           statuses=INVITATION_STATUSES)
 
 
 @bp.post("/rounds/<int:round_id>/invitations/<int:invitation_id>/resend")

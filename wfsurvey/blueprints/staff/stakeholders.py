@@ -1,22 +1,29 @@
 """Stakeholders pages: regions, organisations and their contacts, the contacts list, and the CSV import."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from wfsurvey import clock
+from wfsurvey import clock, settings
 from wfsurvey.authz import actor, staff_required
 from wfsurvey.blueprints.staff import bp
 from wfsurvey.domain import commands as cmd
+from wfsurvey.domain.errors import DomainError
+from wfsurvey.domain.stakeholders import ORG_TYPES
 from wfsurvey.extensions import db
 from wfsurvey.forms import add_domain_errors
 from wfsurvey.forms.stakeholders import (
-    ORG_TYPE_LABELS, ContactFilterForm, ContactForm, ImportForm, OptInForm, OrganizationFilterForm, OrganizationForm,
+    ORG_TYPE_LABELS,
+    ContactFilterForm,
+    ContactForm,
+    ImportForm,
+    OptInForm,
+    OrganizationFilterForm,
+    OrganizationForm,
     RegionForm,
 )
-from wfsurvey.models import ORG_TYPES, Contact, Organization, Region, organization_regions
-from wfsurvey.models.base import DomainError
+from wfsurvey.models import Contact, Organization, Region, organization_regions
 from wfsurvey.services import handle
 from wfsurvey.services.stakeholders import ImportRejected
 
@@ -26,7 +33,7 @@ MAX_ERRORS_SHOWN = 500
 
 
 def _scheme() -> str:
-    return current_app.config.get("REGION_SCHEME", "cc-macro")
+    return settings.region_scheme()
 
 
 def like_pattern(text: str) -> str:

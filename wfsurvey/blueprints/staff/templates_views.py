@@ -14,12 +14,12 @@ from wfsurvey.authz import actor, staff_required
 from wfsurvey.blueprints.respond.display import question_views
 from wfsurvey.blueprints.staff import bp
 from wfsurvey.domain import commands as cmd
+from wfsurvey.domain.errors import DomainError
+from wfsurvey.domain.stakeholders import ORG_TYPE_LABELS, ORG_TYPES
 from wfsurvey.extensions import db
 from wfsurvey.forms import add_domain_errors
-from wfsurvey.forms.stakeholders import ORG_TYPE_LABELS
 from wfsurvey.forms.templates import TemplateUploadForm
-from wfsurvey.models import ORG_TYPES, Round, Template
-from wfsurvey.models.base import DomainError
+from wfsurvey.models import Round, Template
 from wfsurvey.services import handle
 from wfsurvey.services.templates import TemplateInvalid
 
