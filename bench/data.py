@@ -248,6 +248,7 @@ def deliver_all(round_id: int, now: dt.datetime, batch: int = 5000) -> int:
 
     from wfsurvey.domain import commands as cmd
     from wfsurvey.extensions import db
+    from wfsurvey.mail.outbox import SENDING, Claim
     from wfsurvey.models import OutboxMessage
     from wfsurvey.services import handle
 
@@ -256,12 +257,13 @@ def deliver_all(round_id: int, now: dt.datetime, batch: int = 5000) -> int:
         select(OutboxMessage.id).where(OutboxMessage.round_id == round_id, OutboxMessage.status == "queued")
         .order_by(OutboxMessage.id)
     ).all()
-    marker = f"sending:bench:{now.isoformat()}"
+    claim = Claim(SENDING, "bench")
     for start in range(0, len(ids), batch):
         chunk = ids[start:start + batch]
-        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(chunk)).values(status="sending", last_error=marker))
+        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(chunk))
+                        .values(status="sending", claim_stage=claim.stage, claim_batch=claim.batch, claim_stage_at=now))
         session.commit()
-        handle(cmd.RecordDeliveryOutcomes(tuple(cmd.DeliveryOutcome(m, "sent", claim=marker) for m in chunk)),
+        handle(cmd.RecordDeliveryOutcomes(tuple(cmd.DeliveryOutcome(m, "sent", claim=claim) for m in chunk)),
                actor="system:delivery", now=now)
         session.expunge_all()
     return len(ids)

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from tests import builders
 from tests.factories import DEFAULT_PASSWORD
 from wfsurvey.extensions import db
-from wfsurvey.mail.sender import deliver_outbox
+from wfsurvey.jobs.delivery import deliver_outbox
 from wfsurvey.models import MailboxMessage, Organization, Response
 
 UTC = dt.timezone.utc

@@ -18,7 +18,7 @@ from tests import builders
 from tests.web import signed_in  # noqa: F401  (a fixture)
 from wfsurvey.domain import commands as cmd
 from wfsurvey.extensions import db
-from wfsurvey.mail.sender import deliver_outbox
+from wfsurvey.jobs.delivery import deliver_outbox
 from wfsurvey.domain.stakeholders import ORG_TYPES
 from wfsurvey.models import (
     Contact, Invitation, InvitationProgress, Organization, OrganizationCounts, OrganizationProgress,

@@ -18,7 +18,7 @@ from wfsurvey.domain import commands as cmd
 from wfsurvey.domain.errors import DomainError
 from wfsurvey.extensions import db
 from wfsurvey.forms.rounds import RoundForm
-from wfsurvey.mail.sender import deliver_outbox
+from wfsurvey.jobs.delivery import deliver_outbox
 from wfsurvey.models import EventRecord, Invitation, Organization, Region, Round
 from wfsurvey.services import handle
 

@@ -218,8 +218,9 @@ class DeliveryOutcome:
     #: sent, transient (retry later), permanent (bounced), unknown (never retried), release (not tried).
     result: str
     reason: str = ""
-    #: The claim marker the row must still carry; an outcome for a row claimed since by others is ignored.
-    claim: str | None = None
+    #: The claim the row must still be under, (stage, batch) (wfsurvey.mail.outbox.Claim); an outcome
+    #: for a row taken over since (by a recovery, another sender, a cancellation) is ignored.
+    claim: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
-from wfsurvey.mail import sender
 from wfsurvey.services import respond, rounds, templates
 from wfsurvey.services import stakeholders, users
 from wfsurvey.services import designations
 from wfsurvey.services import accounts, stakeholder_edits
-from wfsurvey.services import reminders
+from wfsurvey.services import deliveries, reminders
 
 COMMAND_HANDLERS: dict[type, object] = {
     # stakeholders
@@ -48,7 +47,7 @@ COMMAND_HANDLERS: dict[type, object] = {
     cmd.OptOut: respond.opt_out,
     cmd.ForwardInvitation: respond.forward,
     # mail
-    cmd.RecordDeliveryOutcomes: sender.record_delivery_outcomes,
+    cmd.RecordDeliveryOutcomes: deliveries.record_delivery_outcomes,
     cmd.QueueDueReminders: reminders.queue_due_reminders,
     cmd.SendReminderNow: reminders.send_reminder_now,
     # designations

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, distinct, inspect, or_, select, update
+from sqlalchemy import distinct, inspect, select, update
 
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
 from wfsurvey.domain import reminders as rules
 from wfsurvey.domain.errors import DomainError
-from wfsurvey.mail.sender import CLAIMED
+from wfsurvey.mail.outbox import cancel_waiting
 from wfsurvey.models import Contact, Invitation, Organization, OutboxMessage
 from wfsurvey.services import invitations
 from wfsurvey.services.rounds import NotFound, get_round
@@ -23,6 +23,8 @@ from wfsurvey.services.rounds import NotFound, get_round
 CHUNK = 5000
 #: Outbox statuses of a message that has not left yet: the person will hear from us soon anyway.
 WAITING = ("queued", "sending")
+#: Why an answer cancelled a reminder (kept with the message).
+ANSWERED = "not sent: the person answered"
 
 
 @dataclass
@@ -144,8 +146,8 @@ def send_reminder_now(command: cmd.SendReminderNow, uow) -> int:
 
 
 def cancel_moot_reminders(events: list[ev.ResponseSubmitted], uow) -> None:
-    """Policy: an answer cancels reminders still waiting in the outbox (queued by a sweep just before it),
-    including those a sender has claimed but not yet started: its start marks only rows still claimed.
+    """Policy: an answer cancels the person's reminders still waiting in the outbox (queued by a sweep just
+    before it, or claimed by a sender that has not started them: wfsurvey.mail.outbox.cancel_waiting).
 
     Every reminder queued counts on its invitation (reminders_sent), so an invitation loaded in this
     unit of work with none counted has nothing to cancel, and no statement is sent for it: the usual
@@ -153,16 +155,8 @@ def cancel_moot_reminders(events: list[ev.ResponseSubmitted], uow) -> None:
     queued one since.) One UPDATE for the others, by the outbox's invitation index.
     """
     session = uow.session
-    ids = sorted({e.invitation_id for e in events if _may_have_reminders(session, e.invitation_id)})
-    outbox = OutboxMessage.__table__
-    for start in range(0, len(ids), CHUNK):
-        session.execute(
-            update(outbox)
-            .where(outbox.c.invitation_id.in_(ids[start:start + CHUNK]), outbox.c.kind == "reminder",
-                   or_(outbox.c.status == "queued",
-                       and_(outbox.c.status == "sending", outbox.c.last_error.startswith(f"{CLAIMED}:"))))
-            .values(status="cancelled", last_error=None)
-        )
+    ids = {e.invitation_id for e in events if _may_have_reminders(session, e.invitation_id)}
+    cancel_waiting(session, invitation_ids=ids, kinds=("reminder",), reason=ANSWERED)
 
 
 def _may_have_reminders(session, invitation_id: int) -> bool:

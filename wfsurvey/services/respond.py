@@ -14,7 +14,8 @@ from wfsurvey.domain.answers import clean_answers
 from wfsurvey.domain.errors import DomainError
 from wfsurvey.domain.invitations import CLOSED, FORWARDABLE, NOT_STARTED
 from wfsurvey.domain.stakeholders import EmailNotValidError, normalize_email
-from wfsurvey.models import Contact, Invitation, InvitationProgress, OutboxMessage, Response, Round
+from wfsurvey.mail.outbox import cancel_waiting
+from wfsurvey.models import Contact, Invitation, InvitationProgress, Response, Round
 from wfsurvey.services import invitations
 from wfsurvey.services.audience import Eligible
 from wfsurvey.services.stakeholder_edits import record_opt_out
@@ -274,8 +275,7 @@ def forward(command: cmd.ForwardInvitation, uow) -> Invitation:
     invitation.status = "forwarded"
     invitation.record(ev.InvitationForwarded(invitation_id=invitation.id, round_id=round_.id,
                                              to_invitation_id=recipient.invitation_id, to_contact_id=contact.id))
-    session.execute(update(OutboxMessage).where(OutboxMessage.invitation_id == invitation.id, OutboxMessage.status == "queued")
-                    .values(status="cancelled"))
+    cancel_waiting(session, invitation_ids=[invitation.id], reason="not sent: the invitation was forwarded")
     invitations.queue_messages(uow, round_, [recipient], kind="forwarded", dedupe="forwarded:{invitation_id}",
                                extra={"forwarded_by": invitation.contact.name})
     return session.get(Invitation, recipient.invitation_id)

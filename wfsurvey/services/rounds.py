@@ -2,16 +2,20 @@
 from __future__ import annotations
 
 from marshmallow import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
 from wfsurvey.domain.errors import DomainError
 from wfsurvey.domain.invitations import NOT_RESENDABLE
+from wfsurvey.mail.outbox import cancel_waiting
 from wfsurvey.models import Invitation, OutboxMessage, Round
 from wfsurvey.schemas.rounds import RoundInputSchema
 from wfsurvey.services import audience, invitations
 from wfsurvey.services.templates import find_template
+
+#: Messages that ask someone to answer: a round that closes or is cancelled stops those still waiting.
+SURVEY_KINDS = ("invitation", "reminder", "forwarded")
 
 
 class NotFound(DomainError):
@@ -78,7 +82,7 @@ def open_round(command: cmd.OpenRound, uow) -> Round:
 def close_round(command: cmd.CloseRound, uow) -> Round:
     round_ = get_round(uow.session, command.round_id, lock=True)
     round_.close(uow.now)
-    _cancel_queued(uow, round_.id, kinds=("invitation", "reminder", "forwarded"))
+    cancel_waiting(uow.session, round_id=round_.id, kinds=SURVEY_KINDS, reason="not sent: the round closed")
     return round_
 
 
@@ -92,7 +96,7 @@ def cancel_round(command: cmd.CancelRound, uow) -> Round:
     session = uow.session
     round_ = get_round(session, command.round_id, lock=True)
     round_.cancel(uow.now, command.reason)
-    _cancel_queued(uow, round_.id, kinds=("invitation", "reminder", "forwarded"))
+    cancel_waiting(session, round_id=round_.id, kinds=SURVEY_KINDS, reason="not sent: the round was cancelled")
     # Only people who actually received a link hear that the round is off.
     told = session.scalars(
         select(Invitation.id).where(
@@ -137,11 +141,3 @@ def resend_invitation(command: cmd.ResendInvitation, uow) -> int:
     )
     invitation.record(ev.InvitationResent(invitation_id=invitation.id, round_id=round_.id))
     return len(queued)
-
-
-def _cancel_queued(uow, round_id: int, kinds: tuple[str, ...]) -> None:
-    uow.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.round_id == round_id, OutboxMessage.status == "queued", OutboxMessage.kind.in_(kinds))
-        .values(status="cancelled")
-    )
