@@ -420,6 +420,7 @@ def test_a_message_to_someone_who_opted_out_since_it_was_queued_is_not_sent(smtp
     assert (report.sent, report.skipped) == (1, 1)
     assert [m.recipients for m in smtp_server.messages] == [["person1@example.org"]]
     assert [(r.to_addr, r.status) for r in outbox_rows()] == [("person0@example.org", "cancelled"), ("person1@example.org", "sent")]
+    assert outbox_rows()[0].last_error == outbox.OPTED_OUT
 
 
 # --- dev mailbox and configuration ---------------------------------------------------------

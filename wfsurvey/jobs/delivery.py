@@ -42,17 +42,22 @@ def deliver_outbox(
     with app.app_context() if app is not None else contextlib.nullcontext():
         the_app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
         config = the_app.config
-
-        def record(outcomes: Sequence[DeliveryOutcome]) -> Counter:
-            # The sender records on a thread of its own, which has no app context (nor, so, a session).
-            with contextlib.nullcontext() if has_app_context() else the_app.app_context():
-                return record_outcomes(outcomes, actor=actor, now=now)
-
         return sender.send_due(
-            db.session(), now=now, record=record, transport=transport or transport_from_config(config),
-            mail_from=config["MAIL_FROM"], batch_size=batch_size or int(config.get("OUTBOX_BATCH_SIZE", 200)),
-            max_batches=max_batches,
+            db.session(), now=now, record=recorder(the_app, actor=actor, now=now),
+            transport=transport or transport_from_config(config), mail_from=config["MAIL_FROM"],
+            batch_size=batch_size or int(config.get("OUTBOX_BATCH_SIZE", 200)), max_batches=max_batches,
         )
+
+
+def recorder(app: Flask, *, actor: str, now: dt.datetime) -> sender.Record:
+    """The sender's `record`: record_outcomes in `app`, on whichever thread the sender calls it."""
+
+    def record(outcomes: Sequence[DeliveryOutcome]) -> Counter:
+        # The sender records on a thread of its own, which has no app context (nor, so, a session).
+        with contextlib.nullcontext() if has_app_context() else app.app_context():
+            return record_outcomes(outcomes, actor=actor, now=now)
+
+    return record
 
 
 def record_outcomes(outcomes: Sequence[DeliveryOutcome], *, actor: str, now: dt.datetime) -> Counter:
