@@ -32,9 +32,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from wfsurvey.domain.designation import contact_question_key
+from wfsurvey.domain.questions import QUESTION_TYPES
+from wfsurvey.domain.questions.base import difference
 from wfsurvey.domain.stakeholders import ORG_TYPES
 from wfsurvey.models import BaselineStat, Designation, OrganizationCounts, Round, RoundProgress, Template
-from wfsurvey.projections.baseline import COUNTED
 from wfsurvey.queries import iso, ratio
 from wfsurvey.queries.status import load_round, region_names
 
@@ -73,7 +74,7 @@ class _Figures:
 
 def tabulated_questions(template: Template) -> list[dict[str, Any]]:
     """Questions that feed the table: countable types not marked "baseline": "none"."""
-    return [q for q in template.questions if q["type"] in COUNTED and q.get("baseline", "auto") != "none"]
+    return [q for q in template.questions if QUESTION_TYPES[q["type"]].counted and q.get("baseline", "auto") != "none"]
 
 
 def reference_round(session: Session, round_: Round) -> Round | None:
@@ -137,25 +138,7 @@ def _answers(figures: _Figures, region: str, responses: int) -> dict[str, dict[s
     cells = figures.stats.get(region, {})
     out: dict[str, dict[str, Any]] = {}
     for q in figures.questions:
-        found = cells.get(q["key"], {})
-        kind = q["type"]
-        if kind == "scale":
-            lo, hi = int(q.get("min", 1)), int(q.get("max", 5))
-            distribution = {str(p): found.get(str(p), (0, 0.0))[0] for p in range(lo, hi + 1)}
-            n = sum(c for c, _ in found.values())
-            total = sum(t for _, t in found.values())
-            out[q["key"]] = {"type": kind, "n": n, "mean": round(total / n, 4) if n else None, "distribution": distribution}
-        elif kind == "number":
-            n, total = found.get("", (0, 0.0))
-            out[q["key"]] = {"type": kind, "n": n, "mean": round(total / n, 4) if n else None, "sum": total}
-        else:
-            values = [o["value"] for o in q.get("options") or []]
-            values += sorted(v for v in found if v not in values)  # answers to options no longer offered
-            counts = {v: found.get(v, (0, 0.0))[0] for v in values}
-            # A multiple choice is shared out over the responses; a single choice over its answers.
-            n = responses if kind == "multi_choice" else sum(counts.values())
-            out[q["key"]] = {"type": kind, "n": n, "counts": counts,
-                             "shares": {v: ratio(c, n) for v, c in counts.items()}}
+        out[q["key"]] = QUESTION_TYPES[q["type"]].summarize(q, cells.get(q["key"], {}), responses)
     return out
 
 
@@ -177,19 +160,13 @@ def _row(figures: _Figures, region: str, name: str) -> dict[str, Any]:
 
 def _change(row: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
     """This row minus the baseline round's row of the same region, for figures present in both."""
-    def minus(a, b):
-        return round(a - b, 4) if a is not None and b is not None else None
-
     answers: dict[str, Any] = {}
     for key, now in row["answers"].items():
         then = before["answers"].get(key)
         if then is None or then["type"] != now["type"]:
             continue
-        if now["type"] in ("scale", "number"):
-            answers[key] = {"mean": minus(now["mean"], then["mean"])}
-        else:
-            answers[key] = {"shares": {v: minus(s, then["shares"].get(v)) for v, s in now["shares"].items()}}
-    return {"response_rate": minus(row["response_rate"], before["response_rate"]), "answers": answers}
+        answers[key] = QUESTION_TYPES[now["type"]].change(now, then)
+    return {"response_rate": difference(row["response_rate"], before["response_rate"]), "answers": answers}
 
 
 def readiness(questions: list[dict[str, Any]], answers: dict[str, dict[str, Any]]) -> tuple[float, int]:
@@ -199,11 +176,9 @@ def readiness(questions: list[dict[str, Any]], answers: dict[str, dict[str, Any]
         a = answers.get(q["key"])
         if a is None or not a["n"]:
             continue
-        if q["type"] == "scale" and a["mean"] is not None:
-            lo, hi = int(q.get("min", 1)), int(q.get("max", 5))
-            parts.append(min(1.0, max(0.0, (a["mean"] - lo) / (hi - lo))))
-        elif q["type"] in ("yes_no", "single_choice") and "yes" in a["counts"]:
-            parts.append(a["shares"].get("yes") or 0.0)
+        part = QUESTION_TYPES[q["type"]].readiness(q, a)
+        if part is not None:
+            parts.append(part)
     return (round(sum(parts) / len(parts), 4) if parts else 0.0), len(parts)
 
 

@@ -14,6 +14,8 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
+from wfsurvey.domain.questions import QUESTION_TYPES
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -43,20 +45,11 @@ def header(table: dict[str, Any]) -> list[str]:
         cols += [f"{t} invited", f"{t} responded"]
     cols.append("Designation")
     for q in table["questions"]:
-        key = q["key"]
-        if q["type"] == "scale":
-            cols += [f"{key} n", f"{key} mean"] + [f"{key} {p}" for p in table["total"]["answers"][key]["distribution"]]
-        elif q["type"] == "number":
-            cols += [f"{key} n", f"{key} mean", f"{key} sum"]
-        else:
-            cols += [f"{key} n"] + [f"{key}: {v}" for v in table["total"]["answers"][key]["counts"]]
+        cols += QUESTION_TYPES[q["type"]].export_columns(q["key"], table["total"]["answers"][q["key"]])
     if table["compared_with"] is not None:
         cols.append("Response rate change")
         for q in table["questions"]:
-            if q["type"] in ("scale", "number"):
-                cols.append(f"{q['key']} mean change")
-            else:
-                cols += [f"{q['key']}: {v} share change" for v in table["total"]["answers"][q["key"]]["counts"]]
+            cols += QUESTION_TYPES[q["type"]].change_columns(q["key"], table["total"]["answers"][q["key"]])
     return cols
 
 
@@ -67,23 +60,13 @@ def _cells(table: dict[str, Any], row: dict[str, Any]) -> list[Any]:
         cells += [counts["invited"], counts["responded"]]
     cells.append(row["designation"])
     for q in table["questions"]:
-        a = row["answers"][q["key"]]
-        shape = table["total"]["answers"][q["key"]]
-        if q["type"] == "scale":
-            cells += [a["n"], a["mean"]] + [a["distribution"].get(p, 0) for p in shape["distribution"]]
-        elif q["type"] == "number":
-            cells += [a["n"], a["mean"], a["sum"]]
-        else:
-            cells += [a["n"]] + [a["counts"].get(v, 0) for v in shape["counts"]]
+        cells += QUESTION_TYPES[q["type"]].export_cells(row["answers"][q["key"]], table["total"]["answers"][q["key"]])
     if table["compared_with"] is not None:
         change = row["change"] or {"response_rate": None, "answers": {}}
         cells.append(change["response_rate"])
         for q in table["questions"]:
             c = change["answers"].get(q["key"]) or {}
-            if q["type"] in ("scale", "number"):
-                cells.append(c.get("mean"))
-            else:
-                cells += [(c.get("shares") or {}).get(v) for v in table["total"]["answers"][q["key"]]["counts"]]
+            cells += QUESTION_TYPES[q["type"]].change_cells(c, table["total"]["answers"][q["key"]])
     return cells
 
 
@@ -98,14 +81,8 @@ def answer_rows(table: dict[str, Any]) -> list[list[Any]]:
     out: list[list[Any]] = [["Region code", "Region", "Question", "Label", "Value", "Count", "Share", "Mean"]]
     for row in [*table["rows"], table["total"]]:
         for key, a in row["answers"].items():
-            if a["type"] == "scale":
-                for point, count in a["distribution"].items():
-                    out.append([row["region"], row["name"], key, labels[key], point, count, None, a["mean"]])
-            elif a["type"] == "number":
-                out.append([row["region"], row["name"], key, labels[key], None, a["n"], None, a["mean"]])
-            else:
-                for value, count in a["counts"].items():
-                    out.append([row["region"], row["name"], key, labels[key], value, count, a["shares"].get(value), None])
+            for value, count, share, mean in QUESTION_TYPES[a["type"]].answer_rows(a):
+                out.append([row["region"], row["name"], key, labels[key], value, count, share, mean])
     return out
 
 

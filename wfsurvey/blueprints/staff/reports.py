@@ -9,6 +9,7 @@ from wfsurvey.authz import actor, admin_required, staff_required
 from wfsurvey.blueprints.staff import bp
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain.errors import DomainError
+from wfsurvey.domain.questions import QUESTION_TYPES
 from wfsurvey.domain.stakeholders import ORG_TYPE_LABELS
 from wfsurvey.extensions import db
 from wfsurvey.forms import add_domain_errors
@@ -82,7 +83,7 @@ def _table(round_id: int) -> dict:
 def round_baseline(round_id: int):
     table = _table(round_id)
     return render_template("staff/baseline.html", table=table, round=table["round"], type_labels=ORG_TYPE_LABELS,
-                           status_labels=STATUS_LABELS)
+                           status_labels=STATUS_LABELS, question_types=QUESTION_TYPES)
 
 
 def _download(body: bytes, media_type: str, round_id: int, extension: str) -> Response:

@@ -15,6 +15,7 @@ from wfsurvey.blueprints.respond.display import question_views
 from wfsurvey.blueprints.staff import bp
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain.errors import DomainError
+from wfsurvey.domain.questions import QUESTION_TYPES
 from wfsurvey.domain.stakeholders import ORG_TYPE_LABELS, ORG_TYPES
 from wfsurvey.extensions import db
 from wfsurvey.forms import add_domain_errors
@@ -114,7 +115,7 @@ def new_template():
             else:
                 flash(f"Saved {template.slug} version {template.version}.", "success")
                 return redirect(url_for("staff.template_version", slug=template.slug, version=template.version))
-    return render_template("staff/template_upload.html", form=form)
+    return render_template("staff/template_upload.html", form=form, question_types=QUESTION_TYPES)
 
 
 # --- comparing two versions ---------------------------------------------------------------
