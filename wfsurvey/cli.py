@@ -115,7 +115,7 @@ def regions_import(file, scheme: str | None) -> None:
     from wfsurvey.domain.commands import ImportRegions
     from wfsurvey.domain.errors import DomainError
     from wfsurvey.services import handle
-    from wfsurvey.services.stakeholders import read_regions_csv
+    from wfsurvey.services.imports import read_regions_csv
 
     try:
         rows = read_regions_csv(_read_text(file))

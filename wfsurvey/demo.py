@@ -27,7 +27,7 @@ from wfsurvey.models import Contact, Organization, Region, Round, Template, User
 from wfsurvey.paths import DATA_DIR
 from wfsurvey.services import handle
 from wfsurvey.services.handlers import COMMAND_HANDLERS
-from wfsurvey.services.stakeholders import ImportResult
+from wfsurvey.services.imports import ImportResult
 
 CALIFORNIA_DIR = DATA_DIR / "california"
 TEMPLATE_FILE = DATA_DIR / "templates" / "regional-collaboration-am.json"

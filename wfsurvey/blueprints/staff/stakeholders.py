@@ -25,7 +25,7 @@ from wfsurvey.forms.stakeholders import (
 )
 from wfsurvey.models import Contact, Organization, Region, organization_regions
 from wfsurvey.services import handle
-from wfsurvey.services.stakeholders import ImportRejected
+from wfsurvey.services.imports import ImportRejected
 
 PER_PAGE = 50
 #: The import page lists at most this many problems (a wholly wrong file can have thousands).
