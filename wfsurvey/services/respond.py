@@ -15,8 +15,8 @@ from wfsurvey.domain.errors import DomainError
 from wfsurvey.domain.invitations import CLOSED, FORWARDABLE, NOT_STARTED
 from wfsurvey.domain.stakeholders import EmailNotValidError, normalize_email
 from wfsurvey.models import Contact, Invitation, InvitationProgress, OutboxMessage, Response, Round
+from wfsurvey.queries.audience import Eligible
 from wfsurvey.services import invitations
-from wfsurvey.services.audience import Eligible
 from wfsurvey.services.stakeholder_edits import record_opt_out
 
 
@@ -67,18 +67,6 @@ def _load(session, invitation_id: int) -> Invitation:
     if invitation is None:
         raise DomainError("no such invitation", code="not_found")
     return invitation
-
-
-def organization_response(session, invitation: Invitation) -> Response | None:
-    """Under the one-response-per-organisation rule, a submitted response of a colleague, if any."""
-    if invitation.round.response_rule != "organization":
-        return None
-    return session.scalar(
-        select(Response).where(
-            Response.round_id == invitation.round_id, Response.organization_slot == invitation.organization_id,
-            Response.invitation_id != invitation.id,
-        )
-    )
 
 
 @cache

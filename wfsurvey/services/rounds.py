@@ -9,9 +9,10 @@ from wfsurvey.domain import events as ev
 from wfsurvey.domain.errors import DomainError
 from wfsurvey.domain.invitations import NOT_RESENDABLE
 from wfsurvey.models import Invitation, OutboxMessage, Round
+from wfsurvey.queries import audience
+from wfsurvey.queries.templates import find_template
 from wfsurvey.schemas.rounds import RoundInputSchema
-from wfsurvey.services import audience, invitations
-from wfsurvey.services.templates import find_template
+from wfsurvey.services import invitations
 
 
 class NotFound(DomainError):

@@ -46,8 +46,3 @@ def create_template(command: cmd.CreateTemplate, uow) -> Template:
     template.record(ev.TemplateCreated(template_id=template.id, slug=template.slug, version=template.version, title=template.title))
     return template
 
-
-def find_template(session, slug: str, version: int | None = None) -> Template | None:
-    query = select(Template).where(Template.slug == slug)
-    query = query.where(Template.version == version) if version else query.order_by(Template.version.desc())
-    return session.scalars(query.limit(1)).first()

@@ -18,17 +18,16 @@ from wfsurvey.domain.invitations import FORWARDABLE
 from wfsurvey.domain.rules import format_local
 from wfsurvey.extensions import csrf, db
 from wfsurvey.models import Contact, Invitation, Response
+from wfsurvey.queries.respond import organization_response, previous_answers
+from wfsurvey.queries.tokens import invitation_for_token, link_target
 from wfsurvey.security import public
-from wfsurvey.services.invitations import invitation_for_token, link_target
 from wfsurvey.services.respond import (
     AnswersInvalid,
     InvitationClosed,
     OrganizationAlreadyAnswered,
     RoundNotAccepting,
     StaleForm,
-    organization_response,
 )
-from wfsurvey.services.respond_queries import previous_answers
 
 #: Form fields that are about the request, not answers.
 CONTROL_FIELDS = ("csrf_token", "action", "revision")

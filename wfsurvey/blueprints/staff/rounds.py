@@ -31,10 +31,11 @@ from wfsurvey.forms import ActionForm, add_domain_errors
 from wfsurvey.forms.rounds import DEFINITION_FIELDS, CancelForm, ExtendForm, RoundFilterForm, RoundForm
 from wfsurvey.mail.render import RenderedEmail, render_email, sender_name
 from wfsurvey.models import Invitation, Round, Template
+from wfsurvey.queries import audience
 from wfsurvey.queries import rounds as round_queries
 from wfsurvey.queries.status import region_names
-from wfsurvey.services import audience, handle
-from wfsurvey.services.templates import find_template
+from wfsurvey.queries.templates import find_template
+from wfsurvey.services import handle
 
 #: The token in the sample link of the invitation preview: visibly not a real one.
 SAMPLE_TOKEN = "preview-token"

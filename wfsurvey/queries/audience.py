@@ -1,4 +1,5 @@
-"""Who a round's audience is: contacts by region and organisation type, plus and minus named people."""
+"""Who a round's audience is: contacts by region and organization type, plus and minus named people (a read:
+the launch and the wizard's preview ask it alike)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
