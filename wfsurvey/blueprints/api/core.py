@@ -22,7 +22,7 @@ from wfsurvey.domain.tokens import hash_token
 from wfsurvey.extensions import db
 from wfsurvey.models import ApiToken, User
 from wfsurvey.queries import NotFound
-from wfsurvey.schemas.api import MAX_ID
+from wfsurvey.schemas.common import MAX_ID
 from wfsurvey.security import mark_access, public
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

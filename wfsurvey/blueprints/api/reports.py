@@ -12,9 +12,15 @@ from wfsurvey.queries.baseline import baseline_table
 from wfsurvey.queries.designations import round_designations
 from wfsurvey.queries.events import events_after
 from wfsurvey.queries.status import load_round, non_respondents_after, round_status
-from wfsurvey.schemas.api import (
-    BaselineSchema, DesignationSchema, EventFeedSchema, EventsQuerySchema, InvitationPageSchema, InvitationQuerySchema,
-    NonRespondentListSchema, NonRespondentQuerySchema, OverrideSchema, StatusQuerySchema, StatusSchema,
+from wfsurvey.schemas.events import EventFeedSchema, EventsQuerySchema
+from wfsurvey.schemas.reports import BaselineSchema, DesignationSchema, OverrideSchema
+from wfsurvey.schemas.rounds import (
+    InvitationPageSchema,
+    InvitationQuerySchema,
+    NonRespondentListSchema,
+    NonRespondentQuerySchema,
+    StatusQuerySchema,
+    StatusSchema,
 )
 
 JSON = "application/json"

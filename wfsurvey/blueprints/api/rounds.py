@@ -10,8 +10,14 @@ from wfsurvey.domain.rules import parse_local
 from wfsurvey.extensions import db
 from wfsurvey.queries import rounds as queries
 from wfsurvey.queries.status import load_round
-from wfsurvey.schemas.api import (
-    CancelSchema, ExtendSchema, LaunchResultSchema, RoundCreateSchema, RoundPageSchema, RoundQuerySchema, RoundSchema,
+from wfsurvey.schemas.rounds import (
+    CancelSchema,
+    ExtendSchema,
+    LaunchResultSchema,
+    RoundCreateSchema,
+    RoundPageSchema,
+    RoundQuerySchema,
+    RoundSchema,
 )
 
 JSON = "application/json"
