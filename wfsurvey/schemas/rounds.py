@@ -6,7 +6,9 @@ from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from wfsurvey.domain import commands as cmd
 from wfsurvey.domain.invitations import INVITATION_STATUSES
+from wfsurvey.domain.reminders import ReminderPolicy
 from wfsurvey.domain.rules import parse_duration, parse_local, zone
 from wfsurvey.domain.stakeholders import ORG_TYPES
 from wfsurvey.models.surveys import ROUND_STATES
@@ -14,22 +16,51 @@ from wfsurvey.queries import DEFAULT_PER_PAGE, MAX_PER_PAGE
 from wfsurvey.schemas.common import MAX_ID, NO_NUL, Id, IsoTime, LocalTime, NextLink, PageQuerySchema, Text, page_schema
 from wfsurvey.schemas.template_api import TemplateRefSchema
 
+DEFAULT_TIMEZONE = "America/Los_Angeles"
+#: How many responses a round takes: one per organization (the first to submit), or one per person.
+RESPONSE_RULES = ("organization", "contact")
 
-class AudienceSchema(Schema):
+
+# --- a round's definition: POST /rounds --------------------------------------------------
+
+class ContactRef(fields.Field):
+    """A contact named by id or by email address."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise ValidationError("a contact id or email address")
+        if isinstance(value, int) and not 1 <= value <= MAX_ID:
+            raise ValidationError("not a contact id")
+        if isinstance(value, str) and (len(value) > 320 or "\x00" in value):
+            raise ValidationError("not an email address")
+        return value
+
+
+class AudienceInputSchema(Schema):
+    """Loads as a domain Audience."""
+
     class Meta:
         unknown = RAISE
 
     #: Region codes (or names) of the default scheme; empty means every region.
     regions = fields.List(fields.String(validate=validate.Length(1, 200)), load_default=list)
-    #: Organisation types; empty means every type.
+    #: Organization types; empty means every type.
     org_types = fields.List(fields.String(validate=validate.OneOf(ORG_TYPES)), load_default=list)
     #: Contacts (ids or email addresses) invited whatever their region and type.
-    include_contacts = fields.List(fields.Raw(), load_default=list)
+    include_contacts = fields.List(ContactRef(), load_default=list)
     #: Contacts never invited.
-    exclude_contacts = fields.List(fields.Raw(), load_default=list)
+    exclude_contacts = fields.List(ContactRef(), load_default=list)
+
+    @post_load
+    def _audience(self, data: dict[str, Any], **_: Any) -> cmd.Audience:
+        return cmd.Audience(regions=tuple(data["regions"]), org_types=tuple(data["org_types"]),
+                            include_contacts=tuple(data["include_contacts"]),
+                            exclude_contacts=tuple(data["exclude_contacts"]))
 
 
 class RemindersSchema(Schema):
+    """Loads as a domain ReminderPolicy; offsets are ISO 8601 durations before close."""
+
     class Meta:
         unknown = RAISE
 
@@ -50,47 +81,59 @@ class RemindersSchema(Schema):
             raise ValidationError("send from an earlier hour to a later one, e.g. [8, 18]", "send_hours")
 
     @post_load
-    def _order(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
-        # Largest offset first: the schedule reads in time order.
-        data["offsets"] = sorted(set(o.strip().upper() for o in data["offsets"]), key=parse_duration, reverse=True)
-        return data
+    def _policy(self, data: dict[str, Any], **_: Any) -> ReminderPolicy:
+        return ReminderPolicy(offsets=tuple(parse_duration(o) for o in data["offsets"]),
+                              min_gap_hours=data["min_gap_hours"], send_hours=tuple(data["send_hours"]))
 
 
-class RoundInputSchema(Schema):
+class RoundCreateSchema(Schema):
+    """POST /rounds; loads as the CreateRound command. Times are text: with an offset, or naive (local to `timezone`)."""
+
     class Meta:
         unknown = RAISE
 
     template = fields.String(required=True, validate=validate.Length(1, 80))
-    version = fields.Integer(validate=validate.Range(min=1, max=1_000_000))
+    version = fields.Integer(validate=validate.Range(1, MAX_ID))
     title = fields.String(required=True, validate=validate.Length(1, 300))
-    timezone = fields.String(load_default="America/Los_Angeles")
-    opens_at = fields.String(required=True, validate=validate.Length(1, 40))
-    closes_at = fields.String(required=True, validate=validate.Length(1, 40))
-    audience = fields.Nested(AudienceSchema, load_default=lambda: AudienceSchema().load({}))
-    reminders = fields.Nested(RemindersSchema, load_default=lambda: RemindersSchema().load({}))
+    timezone = fields.String(load_default=DEFAULT_TIMEZONE, validate=[validate.Length(1, 64), NO_NUL])
+    opens_at = LocalTime(required=True)
+    closes_at = LocalTime(required=True)
+    audience = fields.Nested(AudienceInputSchema, load_default=cmd.Audience)
+    reminders = fields.Nested(RemindersSchema, load_default=ReminderPolicy)
     baseline = fields.Boolean(load_default=False)
-    response_rule = fields.String(load_default="organization", validate=validate.OneOf(["organization", "contact"]))
+    response_rule = fields.String(load_default="organization", validate=validate.OneOf(RESPONSE_RULES))
 
     @validates_schema
     def _times(self, data: dict[str, Any], **_: Any) -> None:
+        # Also refuses times that cannot be turned into UTC (year 1 or 9999 with an offset).
+        tz = data.get("timezone") or DEFAULT_TIMEZONE
         try:
-            zone(data.get("timezone") or "America/Los_Angeles")
+            zone(tz)
         except ValueError as exc:
             raise ValidationError(str(exc), "timezone") from exc
         parsed = {}
         for name in ("opens_at", "closes_at"):
             try:
-                parsed[name] = parse_local(data[name], data.get("timezone") or "America/Los_Angeles")
+                parsed[name] = parse_local(data[name], tz)
             except (TypeError, ValueError, OverflowError) as exc:
                 raise ValidationError(f"not an ISO 8601 time ({exc})", name) from exc
         if parsed["closes_at"] <= parsed["opens_at"]:
             raise ValidationError("must be after opens_at", "closes_at")
 
     @post_load
-    def _to_utc(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
-        for name in ("opens_at", "closes_at"):
-            data[name] = parse_local(data[name], data["timezone"])
-        return data
+    def _command(self, data: dict[str, Any], **_: Any) -> cmd.CreateRound:
+        tz = data["timezone"]
+        return cmd.CreateRound(
+            template_slug=data["template"], template_version=data.get("version"), title=data["title"], timezone=tz,
+            opens_at=parse_local(data["opens_at"], tz), closes_at=parse_local(data["closes_at"], tz),
+            audience=data["audience"], reminders=data["reminders"], baseline=data["baseline"],
+            response_rule=data["response_rule"],
+        )
+
+
+def round_command(definition: Any) -> cmd.CreateRound:
+    """The CreateRound command a POST /rounds body means; ValidationError naming each field at fault."""
+    return RoundCreateSchema().load(definition)
 
 
 # --- the API: query strings ---------------------------------------------------------------
@@ -123,55 +166,6 @@ class NonRespondentQuerySchema(Schema):
 
 
 # --- the API: bodies ----------------------------------------------------------------------
-
-class ContactRef(fields.Field):
-    """A contact named by id or by email address."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, (int, str)):
-            raise ValidationError("a contact id or email address")
-        if isinstance(value, int) and not 1 <= value <= MAX_ID:
-            raise ValidationError("not a contact id")
-        if isinstance(value, str) and (len(value) > 320 or "\x00" in value):
-            raise ValidationError("not an email address")
-        return value
-
-
-class AudienceInputSchema(AudienceSchema):
-    include_contacts = fields.List(ContactRef(), load_default=list)
-    exclude_contacts = fields.List(ContactRef(), load_default=list)
-
-
-class RoundCreateSchema(RoundInputSchema):
-    """POST /rounds: times are text (an offset, or naive = local to `timezone`)."""
-
-    version = fields.Integer(validate=validate.Range(1, MAX_ID))
-    timezone = fields.String(load_default="America/Los_Angeles", validate=[validate.Length(1, 64), NO_NUL])
-    opens_at = LocalTime(required=True)
-    closes_at = LocalTime(required=True)
-    audience = fields.Nested(AudienceInputSchema, load_default=lambda: AudienceInputSchema().load({}))
-
-    # Same names as RoundInputSchema's hooks, so these replace them: they also refuse times
-    # that cannot be turned into UTC (year 1 or 9999 with an offset).
-    @validates_schema
-    def _times(self, data: dict[str, Any], **_: Any) -> None:
-        tz = data.get("timezone") or "America/Los_Angeles"
-        try:
-            zone(tz)
-        except ValueError as exc:
-            raise ValidationError(str(exc), "timezone") from exc
-        parsed = {}
-        for name in ("opens_at", "closes_at"):
-            try:
-                parsed[name] = parse_local(data[name], tz)
-            except (TypeError, ValueError, OverflowError) as exc:
-                raise ValidationError(f"not an ISO 8601 time ({exc})", name) from exc
-        if parsed["closes_at"] <= parsed["opens_at"]:
-            raise ValidationError("must be after opens_at", "closes_at")
-
-    def _to_utc(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
-        return data
-
 
 class ExtendSchema(Schema):
     class Meta:

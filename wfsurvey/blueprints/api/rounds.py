@@ -18,6 +18,7 @@ from wfsurvey.schemas.rounds import (
     RoundPageSchema,
     RoundQuerySchema,
     RoundSchema,
+    round_command,
 )
 
 JSON = "application/json"
@@ -33,9 +34,8 @@ def _round(round_id: int) -> dict:
           responses={201: ("The draft round", JSON, RoundSchema)},
           description="Times with an offset, or naive and local to `timezone` (default America/Los_Angeles).")
 def create_round():
-    definition = json_body()
-    RoundCreateSchema().load(definition)  # the API's own gate: types and ranges, as a 422 naming each field
-    round_ = run(cmd.CreateRound(definition))
+    # The schema checks every field (a 422 naming each) and builds the command; the command checks the database.
+    round_ = run(round_command(json_body()))
     return dump(RoundSchema, _round(round_.id), 201,
                 headers={"Location": url_for("api.get_round", round_id=round_.id)})
 

@@ -21,9 +21,9 @@ from wfsurvey.authz import actor, staff_required
 from wfsurvey.blueprints.respond.display import QuestionView, question_views
 from wfsurvey.blueprints.staff import bp, short_local
 from wfsurvey.domain import commands as cmd
-from wfsurvey.domain import reminders as reminder_rules
 from wfsurvey.domain.errors import DomainError
 from wfsurvey.domain.invitations import INVITATION_STATUSES
+from wfsurvey.domain.reminders import ReminderPolicy
 from wfsurvey.domain.rules import format_local, parse_local, to_local
 from wfsurvey.domain.stakeholders import ORG_TYPE_LABELS, ORG_TYPES
 from wfsurvey.extensions import db
@@ -100,18 +100,18 @@ class WizardPreview:
     preview_as: str = "lwib"
 
 
-def summarise_audience(definition: dict[str, Any]) -> AudienceSummary:
-    found = audience.resolve(db.session, definition)
+def summarise_audience(chosen: cmd.Audience) -> AudienceSummary:
+    found = audience.resolve(db.session, chosen)
     by_type = Counter(person.org_type for person in found.eligible)
     ordered = {t: by_type[t] for t in ORG_TYPES if by_type[t]}
     return AudienceSummary(len(found.eligible), found.opted_out, ordered, found.eligible[:AUDIENCE_SAMPLE])
 
 
-def reminder_times(settings: dict[str, Any] | None, tz_name: str, closes_at, opens_at) -> list[dict[str, str]]:
+def reminder_times(policy: ReminderPolicy, tz_name: str, closes_at: dt.datetime,
+                   opens_at: dt.datetime) -> list[dict[str, str]]:
     """Each reminder slot of a round's reminder settings with the time it falls due (slots before the window opens never come)."""
-    offsets = (settings or {}).get("offsets") or ()
     return [{"offset": slot.name, **local_and_utc(slot.due_at, tz_name)}
-            for slot in reminder_rules.schedule(closes_at, tz_name, offsets, opens_at=opens_at)]
+            for slot in policy.slots(closes_at, tz_name, opens_at=opens_at)]
 
 
 def sample_email(template: Template, title: str, opens_at, closes_at, tz_name: str,
@@ -142,7 +142,7 @@ def wizard_preview(form: RoundForm) -> WizardPreview:
         preview.window = {"opens": local_and_utc(opens_at, form.timezone.data),
                           "closes": local_and_utc(closes_at, form.timezone.data)}
         if not (form.offsets.errors or form.other_offsets.errors):
-            preview.reminders = reminder_times(form.definition()["reminders"], form.timezone.data, closes_at, opens_at)
+            preview.reminders = reminder_times(form.reminder_policy(), form.timezone.data, closes_at, opens_at)
     key = form.template_key()
     if key is not None and not form.template.errors:
         preview.template = find_template(db.session, *key)
@@ -192,7 +192,7 @@ def new_round():
             preview = wizard_preview(form)
         elif valid:
             try:
-                round_ = handle(cmd.CreateRound(form.definition()), actor=actor(), now=clock.now())
+                round_ = handle(form.command(), actor=actor(), now=clock.now())
             except DomainError as exc:
                 add_definition_errors(form, exc)
             else:
@@ -207,19 +207,19 @@ def new_round():
 
 def _latecomers(round_: Round) -> int:
     """People now in the audience who have no invitation yet (joined or changed after launch)."""
-    eligible = audience.resolve(db.session, round_.audience).eligible
+    eligible = audience.resolve(db.session, cmd.Audience.from_stored(round_.audience)).eligible
     invited = set(db.session.scalars(select(Invitation.contact_id).where(Invitation.round_id == round_.id)))
     return sum(1 for person in eligible if person.contact_id not in invited)
 
 
 def render_round(round_: Round, *, extend_form: ExtendForm | None = None, cancel_form: CancelForm | None = None):
-    aud = round_.audience or {}
-    names = region_names(db.session, list(aud.get("regions") or []))
+    chosen = cmd.Audience.from_stored(round_.audience)
+    names = region_names(db.session, list(chosen.regions))
     would_invite = latecomers = None
     audience_error = None
     try:
         if round_.state == "draft":
-            would_invite = summarise_audience(aud)
+            would_invite = summarise_audience(chosen)
         elif round_.state in ("scheduled", "open"):
             latecomers = _latecomers(round_)
     except DomainError as exc:  # a region renamed or removed since the round was made
@@ -231,7 +231,8 @@ def render_round(round_: Round, *, extend_form: ExtendForm | None = None, cancel
     return render_template(
         "staff/round_detail.html", round=round_, names=names, type_labels=ORG_TYPE_LABELS,
         opens=local_and_utc(round_.opens_at, round_.timezone), closes=local_and_utc(round_.closes_at, round_.timezone),
-        reminders=reminder_times(round_.reminders, round_.timezone, round_.closes_at, round_.opens_at),
+        reminders=reminder_times(ReminderPolicy.from_stored(round_.reminders), round_.timezone, round_.closes_at,
+                                 round_.opens_at),
         invitations=round_queries.invitation_count(db.session, round_.id), would_invite=would_invite,
         latecomers=latecomers, audience_error=audience_error, extend_form=extend_form, cancel_form=cancel_form,
         action_form=ActionForm(), now_utc=clock.now(),
