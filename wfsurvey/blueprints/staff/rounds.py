@@ -17,7 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from wfsurvey import clock, settings
-from wfsurvey.authz import actor, staff_required
+from wfsurvey.authz import staff_required
+from wfsurvey.blueprints.outcomes import run_on_form, run_or_flash
 from wfsurvey.blueprints.respond.display import QuestionView, question_views
 from wfsurvey.blueprints.staff import bp, short_local
 from wfsurvey.domain import commands as cmd
@@ -35,8 +36,10 @@ from wfsurvey.queries import audience
 from wfsurvey.queries import rounds as round_queries
 from wfsurvey.queries.status import region_names
 from wfsurvey.queries.templates import find_template
-from wfsurvey.services import handle
+from wfsurvey.services.outcomes import Outcome, attempt
 
+#: How a refused move on a round is flashed.
+NOT_DONE = "Not done: {message}."
 #: The token in the sample link of the invitation preview: visibly not a real one.
 SAMPLE_TOKEN = "preview-token"
 #: How many of the people a draft would invite the preview lists by name.
@@ -132,10 +135,9 @@ def wizard_preview(form: RoundForm) -> WizardPreview:
     preview = WizardPreview()
     preview.preview_as = request.form.get("preview_as") if request.form.get("preview_as") in ORG_TYPES else "lwib"
     if not any(form[name].errors for name in ("regions", "org_types", "include_contacts", "exclude_contacts")):
-        try:
-            preview.audience = summarise_audience(form.audience())
-        except DomainError as exc:
-            preview.audience_error = exc.message
+        counted = attempt(lambda: summarise_audience(form.audience()))
+        preview.audience = counted.value
+        preview.audience_error = counted.error.message if counted.error else None
     window = form.window()
     if window is not None:
         opens_at, closes_at = window
@@ -191,13 +193,10 @@ def new_round():
         elif request.form.get("action") == "preview":
             preview = wizard_preview(form)
         elif valid:
-            try:
-                round_ = handle(form.command(), actor=actor(), now=clock.now())
-            except DomainError as exc:
-                add_definition_errors(form, exc)
-            else:
-                flash(f"Draft round {round_.id} created. Check it, then launch it.", "success")
-                return redirect(url_for("staff.round_detail", round_id=round_.id))
+            created = run_on_form(form.command(), form, place=add_definition_errors)
+            if created.ok:
+                flash(f"Draft round {created.value.id} created. Check it, then launch it.", "success")
+                return redirect(url_for("staff.round_detail", round_id=created.value.id))
     return render_template("staff/round_new.html", form=form, preview=preview, type_labels=ORG_TYPE_LABELS,
                            org_types=ORG_TYPES, has_templates=bool(form.template.choices),
                            has_regions=bool(form.regions.choices))
@@ -216,14 +215,15 @@ def render_round(round_: Round, *, extend_form: ExtendForm | None = None, cancel
     chosen = cmd.Audience.from_stored(round_.audience)
     names = region_names(db.session, list(chosen.regions))
     would_invite = latecomers = None
-    audience_error = None
-    try:
-        if round_.state == "draft":
-            would_invite = summarise_audience(chosen)
-        elif round_.state in ("scheduled", "open"):
-            latecomers = _latecomers(round_)
-    except DomainError as exc:  # a region renamed or removed since the round was made
-        audience_error = exc.message
+    counted: Outcome[Any] = Outcome()
+    if round_.state == "draft":
+        counted = attempt(lambda: summarise_audience(chosen))
+        would_invite = counted.value
+    elif round_.state in ("scheduled", "open"):
+        counted = attempt(lambda: _latecomers(round_))
+        latecomers = counted.value
+    # Refused when a region was renamed or removed since the round was made.
+    audience_error = counted.error.message if counted.error else None
     extend_form = extend_form or ExtendForm()
     cancel_form = cancel_form or CancelForm()
     if not extend_form.is_submitted():
@@ -245,20 +245,11 @@ def round_detail(round_id: int):
     return render_round(round_or_404(round_id))
 
 
-def _run(command: Any) -> Any | None:
-    """Handle a command for a button; a refusal becomes an error message, and None."""
-    try:
-        return handle(command, actor=actor(), now=clock.now())
-    except DomainError as exc:
-        flash(f"Not done: {exc.message}.", "error")
-        return None
-
-
 @bp.post("/rounds/<int:round_id>/launch")
 @staff_required
 def launch_round(round_id: int):
     round_ = round_or_404(round_id)
-    if _run(cmd.LaunchRound(round_.id)) is not None:
+    if run_or_flash(cmd.LaunchRound(round_.id), wording=NOT_DONE).ok:
         round_ = round_or_404(round_id)
         count = round_queries.invitation_count(db.session, round_id)
         flash(f"Round launched: {count} invitation{'s' if count != 1 else ''} issued; the round is {round_.state}"
@@ -274,11 +265,7 @@ def extend_round(round_id: int):
     form = ExtendForm()
     if form.validate_on_submit():
         closes_at = parse_local(form.closes_at.data, round_.timezone)
-        try:
-            handle(cmd.ExtendRound(round_.id, closes_at), actor=actor(), now=clock.now())
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
+        if run_on_form(cmd.ExtendRound(round_.id, closes_at), form).ok:
             flash(f"The round now closes {format_local(closes_at, round_.timezone)}.", "success")
             return redirect(url_for("staff.round_detail", round_id=round_id))
     return render_round(round_, extend_form=form)
@@ -288,7 +275,7 @@ def extend_round(round_id: int):
 @staff_required
 def close_round(round_id: int):
     round_ = round_or_404(round_id)
-    if _run(cmd.CloseRound(round_.id)) is not None:
+    if run_or_flash(cmd.CloseRound(round_.id), wording=NOT_DONE).ok:
         flash("The round is closed: no more answers are accepted and the designations are final.", "success")
     return redirect(url_for("staff.round_detail", round_id=round_id))
 
@@ -299,11 +286,7 @@ def cancel_round(round_id: int):
     round_ = round_or_404(round_id)
     form = CancelForm()
     if form.validate_on_submit():
-        try:
-            handle(cmd.CancelRound(round_.id, form.reason.data.strip()), actor=actor(), now=clock.now())
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
+        if run_on_form(cmd.CancelRound(round_.id, form.reason.data.strip()), form).ok:
             flash("The round is cancelled; everyone who received an invitation is told.", "success")
             return redirect(url_for("staff.round_detail", round_id=round_id))
     return render_round(round_, cancel_form=form)
@@ -313,8 +296,9 @@ def cancel_round(round_id: int):
 @staff_required
 def invite_latecomers(round_id: int):
     round_ = round_or_404(round_id)
-    invited = _run(cmd.InviteLatecomers(round_.id))
-    if invited is not None:
+    outcome = run_or_flash(cmd.InviteLatecomers(round_.id), wording=NOT_DONE)
+    if outcome.ok:
+        invited = outcome.value
         flash(f"{invited} late-comer{'s' if invited != 1 else ''} invited." if invited else
               "Nobody new to invite: everyone in the audience already has an invitation.", "success")
     return redirect(url_for("staff.round_detail", round_id=round_id))
@@ -350,7 +334,7 @@ def round_invitations(round_id: int):
 @staff_required
 def resend_invitation(round_id: int, invitation_id: int):
     invitation = _invitation_or_404(round_id, invitation_id)
-    if _run(cmd.ResendInvitation(invitation.id)) is not None:
+    if run_or_flash(cmd.ResendInvitation(invitation.id), wording=NOT_DONE).ok:
         flash(f"The invitation to {invitation.contact.name} is queued again, with a new link.", "success")
     return _back(round_id)
 
@@ -359,7 +343,7 @@ def resend_invitation(round_id: int, invitation_id: int):
 @staff_required
 def remind_invitation(round_id: int, invitation_id: int):
     invitation = _invitation_or_404(round_id, invitation_id)
-    if _run(cmd.SendReminderNow(invitation.id)) is not None:
+    if run_or_flash(cmd.SendReminderNow(invitation.id), wording=NOT_DONE).ok:
         flash(f"A reminder to {invitation.contact.name} is queued.", "success")
     return _back(round_id)
 
