@@ -2,9 +2,10 @@
 with its pilot-area ranking and CSV/XLSX downloads. Figures come from wfsurvey.queries (fixed statement counts)."""
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 
 from wfsurvey.authz import admin_required, staff_required
+from wfsurvey.blueprints.downloads import baseline_filename, download
 from wfsurvey.blueprints.outcomes import run
 from wfsurvey.blueprints.staff import bp
 from wfsurvey.domain import commands as cmd
@@ -82,21 +83,14 @@ def round_baseline(round_id: int):
                            status_labels=STATUS_LABELS)
 
 
-def _download(body: bytes, media_type: str, round_id: int, extension: str) -> Response:
-    response = Response(body, mimetype=media_type.split(";")[0])
-    if "charset" in media_type:
-        response.charset = "utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="round-{round_id}-baseline.{extension}"'
-    return response
-
-
 @bp.get("/rounds/<int:round_id>/baseline.csv")
 @staff_required
 def round_baseline_csv(round_id: int):
-    return _download(exports.baseline_csv(_table(round_id)), exports.CSV_MEDIA_TYPE, round_id, "csv")
+    return download(exports.baseline_csv(_table(round_id)), exports.CSV_MEDIA_TYPE, baseline_filename(round_id, "csv"))
 
 
 @bp.get("/rounds/<int:round_id>/baseline.xlsx")
 @staff_required
 def round_baseline_xlsx(round_id: int):
-    return _download(exports.baseline_xlsx(_table(round_id)), exports.XLSX_MEDIA_TYPE, round_id, "xlsx")
+    return download(exports.baseline_xlsx(_table(round_id)), exports.XLSX_MEDIA_TYPE,
+                    baseline_filename(round_id, "xlsx"))
