@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from wfsurvey import settings
 from wfsurvey.bulk import insert_rows
@@ -13,6 +14,7 @@ from wfsurvey.domain.rules import format_local
 from wfsurvey.domain.tokens import hash_token, new_token
 from wfsurvey.models import AccessToken, Contact, Invitation, Organization, OutboxMessage, Round
 from wfsurvey.queries.audience import Eligible
+from wfsurvey.services.unit_of_work import AbstractUnitOfWork
 
 CHUNK = 5000
 
@@ -34,7 +36,8 @@ def links(base: str, token: str) -> tuple[str, str]:
     return f"{base}/r/{token}", f"{base}/r/{token}/opt-out"
 
 
-def issue(uow, round_: Round, people: Sequence[Eligible], *, forwarded_from: int | None = None) -> list[Recipient]:
+def issue(uow: AbstractUnitOfWork, round_: Round, people: Sequence[Eligible], *,
+          forwarded_from: int | None = None) -> list[Recipient]:
     """Create one pending invitation per person not yet invited to the round; record InvitationIssued."""
     session = uow.session
     already = set(session.scalars(select(Invitation.contact_id).where(Invitation.round_id == round_.id)))
@@ -64,7 +67,7 @@ def issue(uow, round_: Round, people: Sequence[Eligible], *, forwarded_from: int
     return recipients
 
 
-def pending_recipients(session, round_id: int) -> list[Recipient]:
+def pending_recipients(session: Session, round_id: int) -> list[Recipient]:
     """Invitations of a round whose invitation message has not been queued yet."""
     queued = select(OutboxMessage.invitation_id).where(OutboxMessage.round_id == round_id, OutboxMessage.kind == "invitation")
     rows = session.execute(
@@ -77,7 +80,7 @@ def pending_recipients(session, round_id: int) -> list[Recipient]:
     return [Recipient(*row) for row in rows]
 
 
-def recipients_for(session, invitation_ids: Sequence[int]) -> list[Recipient]:
+def recipients_for(session: Session, invitation_ids: Sequence[int]) -> list[Recipient]:
     rows = session.execute(
         select(Invitation.id, Contact.email, Contact.name, Organization.name)
         .join(Contact, Contact.id == Invitation.contact_id)
@@ -89,7 +92,7 @@ def recipients_for(session, invitation_ids: Sequence[int]) -> list[Recipient]:
 
 
 def queue_messages(
-    uow,
+    uow: AbstractUnitOfWork,
     round_: Round,
     recipients: Sequence[Recipient],
     *,

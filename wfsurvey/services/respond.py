@@ -6,7 +6,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, insert, select, update
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
@@ -18,6 +18,7 @@ from wfsurvey.models import Contact, Invitation, InvitationProgress, OutboxMessa
 from wfsurvey.queries.audience import Eligible
 from wfsurvey.services import invitations
 from wfsurvey.services.stakeholder_edits import record_opt_out
+from wfsurvey.services.unit_of_work import AbstractUnitOfWork
 
 
 class RoundNotAccepting(DomainError):
@@ -60,7 +61,7 @@ class InvitationClosed(DomainError):
     code = "conflict"
 
 
-def _load(session, invitation_id: int) -> Invitation:
+def _load(session: Session, invitation_id: int) -> Invitation:
     # The row lock serialises two submits on one token on PostgreSQL; SQLite's BEGIN IMMEDIATE
     # already serialises every writing transaction.
     invitation = session.get(Invitation, invitation_id, with_for_update=True)
@@ -97,7 +98,7 @@ _LOCK_INVITATION = (select(Invitation.__table__.c.id).where(Invitation.__table__
                     .with_for_update())
 
 
-def _load_for_answers(session, invitation_id: int) -> tuple[Invitation, str | None, int | None]:
+def _load_for_answers(session: Session, invitation_id: int) -> tuple[Invitation, str | None, int | None]:
     """The invitation, locked, with everything saving answers reads.
 
     With it come its round and template, organisation and response (joined), its regions as issued
@@ -117,7 +118,7 @@ def _load_for_answers(session, invitation_id: int) -> tuple[Invitation, str | No
     return row[0], row[1], row[2]
 
 
-def save_answers(command: cmd.SaveAnswers, uow) -> int:
+def save_answers(command: cmd.SaveAnswers, uow: AbstractUnitOfWork) -> int:
     """Save a draft, submit, or amend a submitted response; returns the response's id.
 
     The invitation and its response are read as objects, in one statement (_load_for_answers),
@@ -164,7 +165,7 @@ _UPDATE_RESPONSE = update(_responses).where(_responses.c.id == bindparam("b_id")
 _UPDATE_INVITATION = update(_invitations).where(_invitations.c.id == bindparam("b_id"))
 
 
-def _write_response(session, invitation: Invitation, answers: dict[str, Any], now: dt.datetime, *,
+def _write_response(session: Session, invitation: Invitation, answers: dict[str, Any], now: dt.datetime, *,
                     submit: bool, first_submit: bool) -> int:
     """Store the answers in the invitation's response (made at the first save); returns its id.
 
@@ -188,7 +189,8 @@ def _write_response(session, invitation: Invitation, answers: dict[str, Any], no
     return response.id
 
 
-def _write_invitation(session, invitation: Invitation, now: dt.datetime, *, submit: bool, first_submit: bool) -> None:
+def _write_invitation(session: Session, invitation: Invitation, now: dt.datetime, *, submit: bool,
+                      first_submit: bool) -> None:
     """Mark the invitation started (first save) and submitted (first submit), as _write_response writes."""
     changes: dict[str, Any] = {}
     if invitation.started_at is None:
@@ -202,7 +204,7 @@ def _write_invitation(session, invitation: Invitation, now: dt.datetime, *, subm
         session.expire(invitation, list(changes))
 
 
-def _regions(session, invitation: Invitation) -> list[str]:
+def _regions(session: Session, invitation: Invitation) -> list[str]:
     row = session.get(InvitationProgress, invitation.id)
     return _as_issued(row.regions if row is not None else None, invitation)
 
@@ -214,13 +216,13 @@ def _as_issued(stored: str | None, invitation: Invitation) -> list[str]:
     return invitation.organization.region_codes
 
 
-def opt_out(command: cmd.OptOut, uow) -> Contact:
+def opt_out(command: cmd.OptOut, uow: AbstractUnitOfWork) -> Contact:
     session = uow.session
     invitation = _load(session, command.invitation_id)
     return record_opt_out(invitation.contact, uow, via_invitation_id=invitation.id)
 
 
-def forward(command: cmd.ForwardInvitation, uow) -> Invitation:
+def forward(command: cmd.ForwardInvitation, uow: AbstractUnitOfWork) -> Invitation:
     session = uow.session
     invitation = _load(session, command.invitation_id)
     round_ = invitation.round

@@ -11,6 +11,7 @@ from wfsurvey.domain import events as ev
 from wfsurvey.domain.errors import DomainError
 from wfsurvey.models import Template
 from wfsurvey.schemas.templates import TemplateSchema, cross_check, describe_errors, normalise_question
+from wfsurvey.services.unit_of_work import AbstractUnitOfWork
 
 
 class TemplateInvalid(DomainError):
@@ -33,7 +34,7 @@ def validate_definition(definition: Any) -> dict[str, Any]:
     return data
 
 
-def create_template(command: cmd.CreateTemplate, uow) -> Template:
+def create_template(command: cmd.CreateTemplate, uow: AbstractUnitOfWork) -> Template:
     data = validate_definition(command.definition)
     session = uow.session
     latest = session.scalar(select(func.max(Template.version)).where(Template.slug == data["slug"])) or 0
