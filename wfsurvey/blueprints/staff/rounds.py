@@ -172,6 +172,8 @@ def _flatten(fields: dict[str, Any], prefix: str = "") -> dict[str, list[str]]:
 
 
 def add_definition_errors(form: RoundForm, exc: DomainError) -> None:
+    """Put a refused CreateRound's errors (named as the API names them: "template", "audience": {"regions"}) on
+    the wizard's fields."""
     flat = _flatten(exc.fields or {})
     placed = {DEFINITION_FIELDS[name]: messages for name, messages in flat.items() if name in DEFINITION_FIELDS}
     add_domain_errors(form, DomainError(exc.message, code=exc.code, fields=placed))
