@@ -116,10 +116,10 @@ def round_definition(*, opens_at: dt.datetime, closes_at: dt.datetime, title: st
 
 
 def create_round(now: dt.datetime, **definition: Any) -> int:
-    from wfsurvey.domain import commands as cmd
+    from wfsurvey.schemas.rounds import round_command
     from wfsurvey.services import handle
 
-    return handle(cmd.CreateRound(round_definition(**definition)), actor="bench", now=now).id
+    return handle(round_command(round_definition(**definition)), actor="bench", now=now).id
 
 
 def launch(round_id: int, now: dt.datetime) -> int:

@@ -21,13 +21,14 @@ from sqlalchemy import func, select
 
 from wfsurvey.clock import now as clock_now
 from wfsurvey.domain import commands as cmd
+from wfsurvey.domain.rules import parse_local
 from wfsurvey.domain.stakeholders import DEFAULT_REGION_SCHEME, slugify
 from wfsurvey.extensions import db
 from wfsurvey.models import Contact, Organization, Region, Round, Template, User
 from wfsurvey.paths import DATA_DIR
 from wfsurvey.services import handle
 from wfsurvey.services.handlers import COMMAND_HANDLERS
-from wfsurvey.services.stakeholders import ImportResult
+from wfsurvey.services.imports import ImportResult
 
 CALIFORNIA_DIR = DATA_DIR / "california"
 TEMPLATE_FILE = DATA_DIR / "templates" / "regional-collaboration-am.json"
@@ -174,12 +175,13 @@ def _ensure_draft_round(report: DemoReport, now: dt.datetime | None) -> None:
 
     today = (now or clock_now()).astimezone(ZoneInfo(DEMO_ROUND_TIMEZONE)).date()
     opens, closes = today + dt.timedelta(days=1), today + dt.timedelta(days=22)
-    round_ = handle(cmd.CreateRound(definition={
-        "template": definition["slug"], "title": DEMO_ROUND_TITLE, "timezone": DEMO_ROUND_TIMEZONE,
-        "opens_at": f"{opens.isoformat()}T09:00", "closes_at": f"{closes.isoformat()}T17:00",
-        "audience": {"regions": [slugify(name) for name in TARGET_REGIONS], "org_types": ["lwib", "college"]},
-        "baseline": True,
-    }), actor=ACTOR, now=now)
+    round_ = handle(cmd.CreateRound(
+        template_slug=definition["slug"], title=DEMO_ROUND_TITLE, timezone=DEMO_ROUND_TIMEZONE,
+        opens_at=parse_local(dt.datetime.combine(opens, dt.time(9)), DEMO_ROUND_TIMEZONE),
+        closes_at=parse_local(dt.datetime.combine(closes, dt.time(17)), DEMO_ROUND_TIMEZONE),
+        audience=cmd.Audience(regions=tuple(slugify(name) for name in TARGET_REGIONS), org_types=("lwib", "college")),
+        baseline=True,
+    ), actor=ACTOR, now=now)
     report.round = (round_.id, DEMO_ROUND_TITLE, True)
 
 

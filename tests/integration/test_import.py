@@ -13,7 +13,7 @@ from wfsurvey.domain.stakeholders import slugify
 from wfsurvey.extensions import db
 from wfsurvey.models import Contact, EventRecord, Organization, Region
 from wfsurvey.services import handle
-from wfsurvey.services.stakeholders import ImportRejected
+from wfsurvey.services.imports import ImportRejected
 
 NOW = dt.datetime(2026, 9, 15, 17, 0, tzinfo=dt.timezone.utc)
 HEADER = ["organization", "org_type", "region", "name", "email", "title"]
@@ -290,7 +290,7 @@ def test_empty_or_unreadable_file_is_rejected_with_a_reason(regions):
 
 
 def test_progress_is_told_every_row_and_service_runs_without_the_bus(regions):
-    from wfsurvey.services.stakeholders import import_contacts
+    from wfsurvey.services.imports import import_contacts
 
     seen = []
     result = import_contacts(db.session, to_csv(contact_rows(1234)), dry_run=True, progress=seen.append)
@@ -306,7 +306,7 @@ def test_two_imports_racing_to_create_one_organisation_both_land(app, regions, m
     # before A writes: A's insert breaks the unique name, and A runs again and joins B's organisation.
     import threading
 
-    from wfsurvey.services import stakeholders
+    from wfsurvey.services import imports
 
     file_a = to_csv([["Racing Board", "lwib", "Los Angeles", "Ann", "ann@racing.example.org", ""],
                      ["Racing Board", "lwib", "Los Angeles", "Abe", "abe@racing.example.org", ""]])
@@ -319,7 +319,7 @@ def test_two_imports_racing_to_create_one_organisation_both_land(app, regions, m
             results["b"] = run_import(file_b)
             db.session.remove()
 
-    real_load = stakeholders._load_existing
+    real_load = imports._load_existing
 
     def load_then_let_b_win(session, rows):
         plan = real_load(session, rows)
@@ -330,7 +330,7 @@ def test_two_imports_racing_to_create_one_organisation_both_land(app, regions, m
             thread.join()
         return plan
 
-    monkeypatch.setattr(stakeholders, "_load_existing", load_then_let_b_win)
+    monkeypatch.setattr(imports, "_load_existing", load_then_let_b_win)
     result_a = run_import(file_a)
 
     assert results["b"].organizations_created == 1

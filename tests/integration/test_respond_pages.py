@@ -15,6 +15,7 @@ from wfsurvey.domain import commands as cmd
 from wfsurvey.domain.tokens import hash_token, new_token
 from wfsurvey.extensions import db
 from wfsurvey.models import AccessToken, Contact, EventRecord, Invitation, Organization, Region, Response, Round
+from wfsurvey.schemas.rounds import round_command
 from wfsurvey.services import handle
 
 UTC = dt.timezone.utc
@@ -62,7 +63,7 @@ def round_definition(title="AM baseline winter 2026", opens="2026-11-02T09:00", 
 
 
 def launch(definition, now=LAUNCH) -> Round:
-    r = handle(cmd.CreateRound(definition), actor="test", now=now)
+    r = handle(round_command(definition), actor="test", now=now)
     handle(cmd.LaunchRound(r.id), actor="test", now=now)
     return db.session.get(Round, r.id)
 

@@ -20,6 +20,7 @@ from wfsurvey.extensions import db
 from wfsurvey.forms.rounds import RoundForm
 from wfsurvey.jobs.delivery import deliver_outbox
 from wfsurvey.models import EventRecord, Invitation, Organization, Region, Round
+from wfsurvey.schemas.rounds import round_command
 from wfsurvey.services import handle
 
 UTC = dt.timezone.utc
@@ -190,7 +191,7 @@ def test_a_refused_definition_puts_the_commands_errors_on_the_wizard_fields(app)
 def test_launch_from_the_round_page_issues_the_invitations(staff):
     builders.stakeholders()
     builders.template()
-    draft = handle(cmd.CreateRound(builders.round_definition()), actor="test", now=NOW)
+    draft = handle(round_command(builders.round_definition()), actor="test", now=NOW)
     page = text(staff.get(f"/staff/rounds/{draft.id}"))
     assert "Launching now would invite 8 people" in page and "the invitations are emailed at once" in page
 
@@ -274,7 +275,7 @@ def test_rounds_list_filters_by_state_and_links_each_round(staff):
     builders.stakeholders()
     builders.template()
     open_round = builders.launched_round(now=NOW, title="Open one")
-    handle(cmd.CreateRound(builders.round_definition(title="Draft one")), actor="test", now=NOW)
+    handle(round_command(builders.round_definition(title="Draft one")), actor="test", now=NOW)
     page = text(staff.get("/staff/rounds"))
     assert "Open one" in page and "Draft one" in page and f'href="/staff/rounds/{open_round.id}"' in page
     only_open = text(staff.get("/staff/rounds?state=open"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
 from wfsurvey.services import respond, rounds, templates
-from wfsurvey.services import stakeholders, users
+from wfsurvey.services import imports, stakeholders, users
 from wfsurvey.services import designations
 from wfsurvey.services import accounts, stakeholder_edits
 from wfsurvey.services import deliveries, reminders
@@ -16,10 +16,10 @@ from wfsurvey.services import deliveries, reminders
 COMMAND_HANDLERS: dict[type, object] = {
     # stakeholders
     cmd.CreateRegion: stakeholders.create_region,
-    cmd.ImportRegions: stakeholders.import_regions,
+    cmd.ImportRegions: imports.import_regions,
     cmd.CreateOrganization: stakeholders.create_organization,
     cmd.CreateContact: stakeholders.create_contact,
-    cmd.ImportContacts: stakeholders.handle_import_contacts,
+    cmd.ImportContacts: imports.handle_import_contacts,
     cmd.UpdateOrganization: stakeholder_edits.update_organization,
     cmd.UpdateContact: stakeholder_edits.update_contact,
     cmd.MarkContactOptedOut: stakeholder_edits.mark_contact_opted_out,

@@ -7,11 +7,19 @@ from wfsurvey.blueprints.api.core import ApiError, dump, endpoint, load_body, lo
 from wfsurvey.domain import commands as cmd
 from wfsurvey.extensions import db
 from wfsurvey.queries import stakeholders as lists
-from wfsurvey.schemas.api import (
-    ContactPageSchema, ContactQuerySchema, ErrorSchema, ImportQuerySchema, ImportResultSchema, OrganizationPageSchema,
-    OrganizationQuerySchema, RegionCreatedSchema, RegionPageSchema, RegionQuerySchema,
+from wfsurvey.schemas.common import ErrorSchema
+from wfsurvey.schemas.stakeholders import (
+    ContactPageSchema,
+    ContactQuerySchema,
+    ImportQuerySchema,
+    ImportResultSchema,
+    OrganizationPageSchema,
+    OrganizationQuerySchema,
+    RegionCreatedSchema,
+    RegionInputSchema,
+    RegionPageSchema,
+    RegionQuerySchema,
 )
-from wfsurvey.schemas.stakeholders import RegionInputSchema
 
 JSON = "application/json"
 TAG = "stakeholders"

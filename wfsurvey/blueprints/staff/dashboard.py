@@ -12,7 +12,7 @@ from wfsurvey.extensions import db
 from wfsurvey.queries import NotFound
 from wfsurvey.queries.rounds import round_list
 from wfsurvey.queries.status import round_status
-from wfsurvey.schemas.api import MAX_PAGE
+from wfsurvey.schemas.common import MAX_PAGE
 
 #: Rounds the overview shows at most (each costs a few statements; more open rounds than this is unusual).
 OVERVIEW_LIMIT = 50

@@ -1,10 +1,12 @@
-"""Read-only questions the respondent pages ask: answers to carry forward from an earlier round."""
+"""Read-only questions the respondent pages ask: a colleague's response that stands for the organization, and
+answers to carry forward from an earlier round."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from wfsurvey.models import Invitation, Response, Round, Template
 
@@ -20,7 +22,7 @@ class CarriedAnswers:
     source: str
 
 
-def previous_answers(session, invitation: Invitation) -> CarriedAnswers | None:
+def previous_answers(session: Session, invitation: Invitation) -> CarriedAnswers | None:
     """The latest submitted answers to an earlier round of the same template (by slug).
 
     The same contact's response is preferred; failing that, one from the same organisation.
@@ -58,3 +60,15 @@ def previous_answers(session, invitation: Invitation) -> CarriedAnswers | None:
     if not answers:
         return None
     return CarriedAnswers(answers, response.round_id, title, "contact" if contact_id == invitation.contact_id else "organization")
+
+
+def organization_response(session: Session, invitation: Invitation) -> Response | None:
+    """Under the one-response-per-organisation rule, a submitted response of a colleague, if any."""
+    if invitation.round.response_rule != "organization":
+        return None
+    return session.scalar(
+        select(Response).where(
+            Response.round_id == invitation.round_id, Response.organization_slot == invitation.organization_id,
+            Response.invitation_id != invitation.id,
+        )
+    )
