@@ -11,6 +11,7 @@ from wfsurvey.domain import events as ev
 from wfsurvey.domain.questions import QUESTION_TYPES, QuestionType
 from wfsurvey.models.projections import BaselineStat, SubmittedAnswers
 from wfsurvey.models.surveys import Round, Template
+from wfsurvey.projections.context import ProjectionContext
 from wfsurvey.projections.upsert import add_counts
 
 TABLES = (SubmittedAnswers, BaselineStat)
@@ -97,7 +98,7 @@ def _stored(session: Session, invitation_ids: list[int]) -> dict[int, Counted]:
     return found
 
 
-def on_answers(events: list[ev.ResponseSubmitted | ev.ResponseAmended], uow) -> None:
+def on_answers(events: list[ev.ResponseSubmitted | ev.ResponseAmended], uow: ProjectionContext) -> None:
     session = uow.session
     cache: dict[int, dict[str, QuestionType]] = {}
     deltas: dict[Cell, list[float]] = defaultdict(lambda: [0, 0.0])

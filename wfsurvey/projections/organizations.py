@@ -33,6 +33,7 @@ from sqlalchemy.sql.dml import Update
 from wfsurvey.domain import events as ev
 from wfsurvey.models.projections import OrganizationCounts, OrganizationProgress
 from wfsurvey.projections.completion import scopes
+from wfsurvey.projections.context import ProjectionContext
 from wfsurvey.projections.upsert import add_counts, dialect_name
 
 TABLES = (OrganizationProgress, OrganizationCounts)
@@ -167,7 +168,7 @@ def _bump(session: Session, sums: dict[tuple[int, str, str], list[int]]) -> None
     add_counts(session, OrganizationCounts.__table__, ("round_id", "scope", "key"), COUNTERS, rows)
 
 
-def on_invitations_issued(events: list[ev.InvitationIssued], uow) -> None:
+def on_invitations_issued(events: list[ev.InvitationIssued], uow: ProjectionContext) -> None:
     _apply(uow.session, _changes(events, invitations=1, submitted=0, counted=lambda e: e.forwarded_from is None))
 
 
@@ -178,7 +179,7 @@ def _count_answer_statement() -> Update:
             .returning(_ORG.c.org_type, _ORG.c.regions, _ORG.c.invitations, _ORG.c.submitted))
 
 
-def on_submitted(events: list[ev.ResponseSubmitted], uow) -> None:
+def on_submitted(events: list[ev.ResponseSubmitted], uow: ProjectionContext) -> None:
     """One answer (a respondent's submit) in one statement that counts it and returns the row as it was
     (UPDATE ... RETURNING, which also locks it on PostgreSQL); a run of several takes the general way."""
     session = uow.session

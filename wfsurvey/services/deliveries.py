@@ -22,6 +22,7 @@ from wfsurvey.mail.outbox import NO_CLAIM
 from wfsurvey.models.invitations import Invitation
 from wfsurvey.models.outbox import OutboxMessage
 from wfsurvey.models.stakeholders import Contact
+from wfsurvey.services.unit_of_work import AbstractUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ def backoff(attempts: int) -> dt.timedelta:
     return min(BASE_BACKOFF * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
-def record_delivery_outcomes(command: RecordDeliveryOutcomes, uow) -> Counter:
+def record_delivery_outcomes(command: RecordDeliveryOutcomes, uow: AbstractUnitOfWork) -> Counter:
     """Apply each outcome to its outbox row, invitation and contact, and record the events; returns counts applied.
 
     Core statements on plain rows rather than ORM objects, and one statement for all the sent
@@ -71,7 +72,7 @@ def record_delivery_outcomes(command: RecordDeliveryOutcomes, uow) -> Counter:
     return applied
 
 
-def _apply_sent(uow, rows: list[Row]) -> None:
+def _apply_sent(uow: AbstractUnitOfWork, rows: list[Row]) -> None:
     """Sent rows, their invitations (now sent, unless further along) and contacts, in a statement each."""
     session: Session = uow.session
     now: dt.datetime = uow.now
@@ -93,7 +94,7 @@ def _apply_sent(uow, rows: list[Row]) -> None:
         uow.record(ev.EmailDelivered(message_id=row.id, kind=row.kind, invitation_id=row.invitation_id, round_id=row.round_id))
 
 
-def _apply_failures(uow, pairs: list[tuple[Row, DeliveryOutcome]]) -> Counter:
+def _apply_failures(uow: AbstractUnitOfWork, pairs: list[tuple[Row, DeliveryOutcome]]) -> Counter:
     """Every outcome but sent, a row at a time (they are few): retries, bounces, unknowns and releases."""
     session: Session = uow.session
     now: dt.datetime = uow.now

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
-from wfsurvey.services import respond, rounds, templates
-from wfsurvey.services import imports, stakeholders, users
-from wfsurvey.services import designations
-from wfsurvey.services import accounts, stakeholder_edits
-from wfsurvey.services import deliveries, reminders
+from wfsurvey.services import (
+    accounts, deliveries, designations, imports, reminders, respond, rounds, stakeholder_edits, stakeholders, templates,
+    users,
+)
 
 COMMAND_HANDLERS: dict[type, object] = {
     # stakeholders
