@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 UTC = dt.timezone.utc
-#: Organisation types by the last digit of the contact number: 10% boards, 20% colleges, 50% employers, 20% partners.
+#: Organization types by the last digit of the contact number: 10% boards, 20% colleges, 50% employers, 20% partners.
 ORG_TYPE_BY_DIGIT = ("lwib", "college", "college", "employer", "employer", "employer", "employer", "employer",
                      "partner", "partner")
 REGIONS = 20
@@ -23,7 +23,7 @@ TEMPLATE: dict[str, Any] = {
     "slug": SLUG,
     "title": "Regional collaboration (benchmark)",
     "questions": [
-        {"key": "targets_am", "type": "yes_no", "label": "Does the organisation target Advanced Manufacturing?",
+        {"key": "targets_am", "type": "yes_no", "label": "Does the organization target Advanced Manufacturing?",
          "required": True},
         {"key": "initiatives", "type": "long_text", "label": "Regional initiatives", "required": True,
          "show_if": {"question": "targets_am", "equals": "yes"}},
@@ -50,7 +50,7 @@ def org_type(i: int) -> str:
 
 
 def contacts_csv(count: int, regions: int = REGIONS, start: int = 0) -> str:
-    """A contacts file of `count` people, one organisation each, spread over `regions` regions."""
+    """A contacts file of `count` people, one organization each, spread over `regions` regions."""
     lines = ["organization,org_type,region,name,email,title"]
     for i in range(start, start + count):
         lines.append(f"Org {i:06d},{org_type(i)},{region_code(i % regions)},Person {i:06d},person{i:06d}@example.org,Director")
@@ -76,7 +76,7 @@ def import_contacts(count: int, now: dt.datetime, regions: int = REGIONS, start:
 
 
 def bulk_stakeholders(count: int, now: dt.datetime, regions: int = REGIONS) -> None:
-    """Organisations, their regions and contacts written with Core inserts: the fast path for 100k-scale setup."""
+    """Organizations, their regions and contacts written with Core inserts: the fast path for 100k-scale setup."""
     from wfsurvey.extensions import db
     from wfsurvey.models import Contact, Organization, Region, organization_regions
 

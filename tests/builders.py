@@ -31,7 +31,7 @@ TEMPLATE = {
 
 
 def stakeholders(regions=("inland-empire-desert", "los-angeles"), boards=2, colleges=2, now=T0) -> list[Contact]:
-    """Per region: `boards` lwib and `colleges` college organisations with one contact each."""
+    """Per region: `boards` lwib and `colleges` college organizations with one contact each."""
     session = db.session
     contacts = []
     for code in regions:

@@ -142,7 +142,7 @@ def regions_import(file, scheme: str | None) -> None:
 
 @click.group("contacts")
 def contacts_cli() -> None:
-    """Organisations and their contacts."""
+    """Organizations and their contacts."""
 
 
 @contacts_cli.command("import")
@@ -169,7 +169,7 @@ def contacts_import(file, dry_run: bool) -> None:
     result = value_or_exit(outcome)
     prefix = "dry run, nothing written: would have " if dry_run else ""
     click.echo(f"{prefix}contacts: {result.created} created, {result.updated} updated, {result.unchanged} unchanged")
-    click.echo(f"organisations: {result.organizations_created} created, {result.organizations_updated} updated")
+    click.echo(f"organizations: {result.organizations_created} created, {result.organizations_updated} updated")
 
 
 def _new_password(email: str, from_stdin: bool) -> str:

@@ -33,7 +33,7 @@ from wfsurvey.services.imports import ImportResult
 CALIFORNIA_DIR = DATA_DIR / "california"
 TEMPLATE_FILE = DATA_DIR / "templates" / "regional-collaboration-am.json"
 SCHEME = DEFAULT_REGION_SCHEME
-#: The regions whose colleges the demo loads (the programme's first targets).
+#: The regions whose colleges the demo loads (the program's first targets).
 TARGET_REGIONS = ("Inland Empire/Desert", "Central Valley/Mother Lode", "Los Angeles")
 DEMO_DOMAIN = "example.org"
 DEMO_USERS = (("staff@example.org", "staff", "Demo Staff"), ("admin@example.org", "admin", "Demo Admin"))
@@ -107,7 +107,7 @@ def target_colleges() -> list[tuple[str, str]]:
 
 
 def demo_email(org_name: str) -> str:
-    """navigator.<slug of the organisation>@example.org, shortened with a hash suffix when too long."""
+    """navigator.<slug of the organization>@example.org, shortened with a hash suffix when too long."""
     slug = slugify(org_name)
     room = MAX_LOCAL_PART - len("navigator.")
     if len(slug) > room:
@@ -117,13 +117,13 @@ def demo_email(org_name: str) -> str:
 
 
 def demo_person(org_name: str) -> str:
-    """A made-up but stable name for the organisation's demo contact."""
+    """A made-up but stable name for the organization's demo contact."""
     n = int(hashlib.sha256(org_name.encode()).hexdigest(), 16)
     return f"{FIRST_NAMES[n % len(FIRST_NAMES)]} {LAST_NAMES[(n // len(FIRST_NAMES)) % len(LAST_NAMES)]}"
 
 
 def contacts_csv() -> str:
-    """The demo organisations and contacts as a contacts-import CSV (the same format staff upload)."""
+    """The demo organizations and contacts as a contacts-import CSV (the same format staff upload)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["organization", "org_type", "region", "name", "email", "title"])
@@ -218,7 +218,7 @@ def print_report(report: DemoReport, echo: Callable[[str], Any], login_url: str,
     orgs = counts["organizations"]
     imported = report.contacts_import
     echo(f"regions ({SCHEME}): {counts['regions']} ({report.regions_created} new)")
-    echo("organisations: " + ", ".join(f"{n} {t}" for t, n in sorted(orgs.items())) + f" ({sum(orgs.values())} in all)")
+    echo("organizations: " + ", ".join(f"{n} {t}" for t, n in sorted(orgs.items())) + f" ({sum(orgs.values())} in all)")
     if imported is not None:
         echo(f"contacts: {counts['contacts']} (import: {imported.created} created, {imported.updated} updated, "
              f"{imported.unchanged} unchanged)")

@@ -66,14 +66,14 @@ def answer_from_mailbox(page, live_url: str, email: str, nominee: dict) -> None:
     navigator = page.locator('.question[data-key="navigator"]')
     navigator.get_by_label("Name").fill(nominee["name"])
     navigator.get_by_label("Email address").fill(nominee["email"])
-    navigator.get_by_label("Organisation").fill(nominee["organization"])
+    navigator.get_by_label("Organization").fill(nominee["organization"])
     page.get_by_role("button", name="Submit", exact=True).click()
     expect(page.get_by_role("heading", name="Thank you: your answers are submitted")).to_be_visible()
     expect(page.locator("dl.answers")).to_contain_text(nominee["name"])
 
 
 @pytest.fixture
-def programme(app, live_server, make_region, make_user):
+def program(app, live_server, make_region, make_user):
     """Regions and a template exist; a staff member and an admin have accounts; time stands at NOW."""
     app.config["FIXED_NOW"] = NOW
     make_region("Inland Empire/Desert", code=IE)
@@ -82,9 +82,9 @@ def programme(app, live_server, make_region, make_user):
     return {"staff": make_user(role="staff").email, "admin": make_user(role="admin").email}
 
 
-def test_staff_run_a_round_from_import_to_baseline_download(app, live_server, programme, new_page, tmp_path):
+def test_staff_run_a_round_from_import_to_baseline_download(app, live_server, program, new_page, tmp_path):
     staff = new_page()
-    sign_in(staff, programme["staff"])
+    sign_in(staff, program["staff"])
 
     # Import: a file with a bad row names the row and imports nothing; the fixed file imports everything.
     staff.get_by_role("navigation", name="Staff").get_by_role("link", name="Import").click()
@@ -134,7 +134,7 @@ def test_staff_run_a_round_from_import_to_baseline_download(app, live_server, pr
 
     # Two boards of one region named different people: a conflict, which an admin resolves.
     admin = new_page()
-    sign_in(admin, programme["admin"])
+    sign_in(admin, program["admin"])
     admin.goto(f"/staff/rounds/{round_id}/designations")
     region = admin.locator(f"#region-{IE}")
     expect(region.locator(".status-conflict")).to_have_text("Conflict")
@@ -143,7 +143,7 @@ def test_staff_run_a_round_from_import_to_baseline_download(app, live_server, pr
     region.locator("summary").click()
     region.get_by_label("Name", exact=True).fill(NINA["name"])
     region.get_by_label("Email address").fill(NINA["email"])
-    region.get_by_label("Organisation", exact=True).fill(NINA["organization"])
+    region.get_by_label("Organization", exact=True).fill(NINA["organization"])
     region.get_by_label("Reason").fill("Both boards agreed on a call that Nina leads.")
     region.get_by_role("button", name=re.compile("^Designate for")).click()
     region = admin.locator(f"#region-{IE}")

@@ -53,7 +53,7 @@ def close(email: str) -> None:
 
 
 def cancel(email: str) -> None:
-    handle(cmd.CancelRound(invitation_of(email).round_id, reason="The programme was postponed."), actor="test", now=NOW)
+    handle(cmd.CancelRound(invitation_of(email).round_id, reason="The program was postponed."), actor="test", now=NOW)
 
 
 #: Each action Ana's reminder must not outlive: (action, the reason kept with the message, whether

@@ -37,7 +37,7 @@ def context(**overrides) -> dict:
 
 
 def make_invitations(n: int, now: dt.datetime = NOW) -> list[Invitation]:
-    """A template, an open round, and n contacts at n organisations, each invited (status pending), as plain rows."""
+    """A template, an open round, and n contacts at n organizations, each invited (status pending), as plain rows."""
     session = db.session
     template = Template(slug="collab", version=1, title="Regional collaboration", questions=[], created_at=now, created_by="test")
     session.add(template)
@@ -474,9 +474,9 @@ def test_each_kind_renders_a_subject_and_both_parts_with_the_links(app):
         for part in (email.text, email.html):
             assert "https://surveys.example.org/r/tok-1" in part and "https://surveys.example.org/r/tok-1/opt-out" in part
             assert "Friday, December 4, 2026 at 5:00 PM PST" in part
-    cancelled = render_email("cancelled", **context(reason="The programme was postponed."))
+    cancelled = render_email("cancelled", **context(reason="The program was postponed."))
     assert cancelled.subject == "Cancelled: Advanced Manufacturing baseline"
-    assert "The programme was postponed." in cancelled.text and "/r/tok-1/opt-out" in cancelled.html
+    assert "The program was postponed." in cancelled.text and "/r/tok-1/opt-out" in cancelled.html
 
 
 def test_text_is_not_escaped_and_html_is(app):

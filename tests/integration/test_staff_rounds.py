@@ -302,7 +302,7 @@ def test_dashboard_shows_the_numbers_after_a_submission_and_the_blocked_regions(
     blocked = page.split('id="blocked"')[1].split('id="non-respondents"')[0]
     assert "Inland Empire Desert" in blocked and "none of the 2 local board invitations has been answered" in blocked
     assert "Los Angeles" not in blocked
-    # Not answered yet: one response per organisation, so 7 remain, each with its last message; never a link.
+    # Not answered yet: one response per organization, so 7 remain, each with its last message; never a link.
     assert "Not answered yet (7)" in page and board.contact.email not in page
     assert "invitation: sent" in page and "/r/" not in page
 
@@ -333,7 +333,7 @@ def test_pages_show_hostile_text_escaped(staff, make_region):
         page = text(staff.get(path))
         assert "<script>alert" not in page and "<img src=x" not in page, path
     dashboard = text(staff.get(f"/staff/rounds/{round_.id}/dashboard"))
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dashboard  # the organisation, among the non-respondents
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dashboard  # the organization, among the non-respondents
     assert "LA &lt;img src=x onerror=alert(1)&gt;" in dashboard  # the region, in the tables and the SVG chart
     baseline = text(staff.get(f"/staff/rounds/{round_.id}/baseline"))
     assert "Sector &lt;script&gt;" in baseline and "AM &lt;img src=x onerror=alert(1)&gt;" in baseline

@@ -46,7 +46,7 @@ class CreateContact:
 
 @dataclass(frozen=True)
 class ImportContacts:
-    """Validate a whole contacts CSV, then create or update its organisations and contacts (all or nothing)."""
+    """Validate a whole contacts CSV, then create or update its organizations and contacts (all or nothing)."""
     csv_text: str
     #: Where the file came from ("cli:contacts.csv", "api", "demo"), kept in the summary event.
     source: str = "import"
@@ -59,7 +59,7 @@ class ImportContacts:
 
 @dataclass(frozen=True)
 class UpdateOrganization:
-    """Rename, retype or re-place an organisation (regions by code or name within `scheme`)."""
+    """Rename, retype or re-place an organization (regions by code or name within `scheme`)."""
     organization_id: int
     name: str
     org_type: str

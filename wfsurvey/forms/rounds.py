@@ -28,7 +28,7 @@ from wfsurvey.forms.stakeholders import ORG_TYPE_CHOICES, CheckboxesField, regio
 from wfsurvey.models import Contact, Template
 from wfsurvey.models.surveys import ROUND_STATES
 
-#: Time zones offered first (the programme is Californian); the configured one is added when missing.
+#: Time zones offered first (the program is Californian); the configured one is added when missing.
 COMMON_TIMEZONES = (
     "America/Los_Angeles", "America/Denver", "America/Phoenix", "America/Chicago", "America/New_York",
     "America/Anchorage", "Pacific/Honolulu", "UTC",
@@ -38,7 +38,7 @@ OFFSET_CHOICES = [SelectChoice("P14D", "14 days before close"), SelectChoice("P7
                   SelectChoice("P3D", "3 days before close"), SelectChoice("P2D", "2 days before close"),
                   SelectChoice("P1D", "1 day before close")]
 RESPONSE_RULE_CHOICES = [
-    SelectChoice("organization", "One response per organisation (the first to submit answers for it)"),
+    SelectChoice("organization", "One response per organization (the first to submit answers for it)"),
     SelectChoice("contact", "One response per person"),
 ]
 _LIST_SEPARATORS = re.compile(r"[\s,;]+")
@@ -80,7 +80,7 @@ class RoundForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired("Enter the round's title."), Length(max=300)],
                         description="Shown to staff and in every email, e.g. “Advanced Manufacturing baseline, winter 2026”.")
     regions = CheckboxesField("Regions", choices=[], validate_choice=True, description="None ticked: every region.")
-    org_types = CheckboxesField("Organisation types", choices=ORG_TYPE_CHOICES, validate_choice=True,
+    org_types = CheckboxesField("Organization types", choices=ORG_TYPE_CHOICES, validate_choice=True,
                                 description="None ticked: every type.")
     include_contacts = TextAreaField("Also invite these people", validators=[Optional(), Length(max=20000)],
                                      description="Email addresses of contacts invited whatever their region and type, "
@@ -207,7 +207,7 @@ class OverrideForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired("Enter the counterpart's name."), Length(max=200)])
     email = StringField("Email address", validators=[DataRequired("Enter the counterpart's email address."), Length(max=320)],
                         render_kw={"type": "email"})
-    organization = StringField("Organisation", validators=[Optional(), Length(max=300)])
+    organization = StringField("Organization", validators=[Optional(), Length(max=300)])
     reason = TextAreaField("Reason", validators=[DataRequired("Say why the rule's result is overridden."), Length(max=1000)])
 
 

@@ -1,4 +1,4 @@
-"""Completion counters per round (total, by region, by organisation type, by both), fed by invitation events."""
+"""Completion counters per round (total, by region, by organization type, by both), fed by invitation events."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict

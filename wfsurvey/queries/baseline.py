@@ -1,7 +1,7 @@
 """The baseline table of a round: one row per region, the change against the baseline round, and a pilot-area ranking.
 
-Each row: organisations (or, for a round taking one response per person, people) invited and
-responded by organisation type, the response rate, per question the mean and distribution
+Each row: organizations (or, for a round taking one response per person, people) invited and
+responded by organization type, the response rate, per question the mean and distribution
 (scale), counts and shares (single and multiple choice, yes/no), mean and sum (number), and the
 designation status. When the round is not itself the baseline round, `change` holds the difference
 against the latest baseline round of the same template slug: response rate and each scale or
@@ -12,7 +12,7 @@ Pilot-area ranking (PILOT_FORMULA says the same to the reader):
     score = 0.5 × readiness + 0.3 × response_rate + 0.2 × designated
 
 - readiness: the mean, over the round's tabulated questions that the region answered, of
-  each scale question's mean normalised to 0–1 ((mean − min) / (max − min)), and of the share
+  each scale question's mean normalized to 0–1 ((mean − min) / (max − min)), and of the share
   answering "yes" to each yes/no question and to each single-choice question that offers a "yes"
   option (targeting Advanced Manufacturing, interest in being a pilot); 0 when nothing was answered;
 - response_rate: responded / invited in the region (0 when nobody was invited);
@@ -20,7 +20,7 @@ Pilot-area ranking (PILOT_FORMULA says the same to the reader):
 
 Every figure comes from the projections (proj_round_progress or proj_organization_counts,
 proj_baseline_stats, designations): a fixed number of statements whatever the size of the round,
-none of which reads a row per invitation or per organisation.
+none of which reads a row per invitation or per organization.
 """
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ from wfsurvey.queries.status import load_round, region_names
 WEIGHTS = {"readiness": 0.5, "response_rate": 0.3, "designated": 0.2}
 PILOT_FORMULA = (
     "score = 0.5 × readiness + 0.3 × response_rate + 0.2 × designated; readiness = mean over the answered "
-    "questions of each scale mean normalised to 0–1 and of the share answering 'yes' (yes/no questions and "
+    "questions of each scale mean normalized to 0–1 and of the share answering 'yes' (yes/no questions and "
     "single-choice questions with a 'yes' option); response_rate = responded / invited; designated = 1 when "
     "the region has a designated navigator counterpart, else 0"
 )
@@ -50,7 +50,7 @@ PILOT_FORMULA = (
 WHOLE_ROUND = ""
 
 
-#: (invited, responded, responses) of one organisation type in one region.
+#: (invited, responded, responses) of one organization type in one region.
 Participation = tuple[int, int, int]
 
 
@@ -60,7 +60,7 @@ class _Figures:
 
     round: Round
     questions: list[dict[str, Any]]
-    #: By region code (WHOLE_ROUND for the whole round), then organisation type.
+    #: By region code (WHOLE_ROUND for the whole round), then organization type.
     participation: dict[str, dict[str, Participation]]
     stats: dict[str, dict[str, dict[str, tuple[int, float]]]]
     designations: dict[str, str]
@@ -91,10 +91,10 @@ def reference_round(session: Session, round_: Round) -> Round | None:
 
 
 def _participation_rows(session: Session, round_: Round) -> dict[str, dict[str, Participation]]:
-    """Invited, responded and responses by region and organisation type, from the counters of the projections.
+    """Invited, responded and responses by region and organization type, from the counters of the projections.
 
-    Under one response per organisation the units are organisations (proj_organization_counts: an
-    organisation is invited once it has an invitation standing or submitted, responded once it has
+    Under one response per organization the units are organizations (proj_organization_counts: an
+    organization is invited once it has an invitation standing or submitted, responded once it has
     submitted, in every region its invitations count in). Otherwise they are invitations
     (proj_round_progress): invited are those not forwarded, responded those submitted.
     """
@@ -121,7 +121,7 @@ def _figures(session: Session, round_: Round) -> _Figures:
 
 
 def _participation(figures: _Figures, region: str) -> dict[str, Any]:
-    """Invited and responded by organisation type, the response rate, and the number of responses."""
+    """Invited and responded by organization type, the response rate, and the number of responses."""
     by_type = figures.participation.get(region, {})
     ordered = {
         t: {"invited": by_type[t][0], "responded": by_type[t][1]}

@@ -1,7 +1,7 @@
 """The baseline table as CSV and as an XLSX workbook (openpyxl), safe to open in any spreadsheet.
 
 Every text cell that a spreadsheet would read as a formula (starting with =, +, -, @, tab, CR or
-LF) is neutralised with a leading single quote; numbers stay numbers.
+LF) is neutralized with a leading single quote; numbers stay numbers.
 """
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ def _cells(table: dict[str, Any], row: dict[str, Any]) -> list[Any]:
 
 
 def table_rows(table: dict[str, Any]) -> list[list[Any]]:
-    """Header, one row per region, then the whole round; raw values (not yet neutralised)."""
+    """Header, one row per region, then the whole round; raw values (not yet neutralized)."""
     return [header(table), *(_cells(table, r) for r in table["rows"]), _cells(table, table["total"])]
 
 
@@ -120,7 +120,7 @@ def _sheet(workbook: Workbook, title: str, rows: list[list[Any]], *, first: bool
     sheet = workbook.active if first else workbook.create_sheet()
     sheet.title = title
     for row in rows:
-        # After neutralising, no text starts with "=", which openpyxl would store as a formula.
+        # After neutralizing, no text starts with "=", which openpyxl would store as a formula.
         sheet.append([_xlsx_value(v) for v in row])
     sheet.freeze_panes = "A2"
     for index, _ in enumerate(rows[0] if rows else [], 1):

@@ -25,7 +25,7 @@ class CarriedAnswers:
 def previous_answers(session: Session, invitation: Invitation) -> CarriedAnswers | None:
     """The latest submitted answers to an earlier round of the same template (by slug).
 
-    The same contact's response is preferred; failing that, one from the same organisation.
+    The same contact's response is preferred; failing that, one from the same organization.
     Only answers to questions this round's template still asks with the same type are kept, so a
     changed question never receives a value of the wrong shape. None when nothing fits.
     """
@@ -50,7 +50,7 @@ def previous_answers(session: Session, invitation: Invitation) -> CarriedAnswers
     if not rows:
         return None
     mine = [row for row in rows if row.contact_id == invitation.contact_id]
-    # Same person first; the organisation's answers otherwise (a new colleague inherits them).
+    # Same person first; the organization's answers otherwise (a new colleague inherits them).
     response, title, contact_id, old_questions = (mine or rows)[0]
     old_types = {q["key"]: q["type"] for q in old_questions}
     answers = {
@@ -63,7 +63,7 @@ def previous_answers(session: Session, invitation: Invitation) -> CarriedAnswers
 
 
 def organization_response(session: Session, invitation: Invitation) -> Response | None:
-    """Under the one-response-per-organisation rule, a submitted response of a colleague, if any."""
+    """Under the one-response-per-organization rule, a submitted response of a colleague, if any."""
     if invitation.round.response_rule != "organization":
         return None
     return session.scalar(

@@ -21,7 +21,7 @@ class LinkTarget(NamedTuple):
 @cache
 def _token_statement() -> Select:
     # Built once and reused, so that a request neither rebuilds it nor recomputes its SQL cache key.
-    # With it comes what the respondent's pages show (round and template, organisation, person,
+    # With it comes what the respondent's pages show (round and template, organization, person,
     # response): one statement, no lazy load after it.
     return (
         select(Invitation, AccessToken.token_hash, AccessToken.revoked_at)

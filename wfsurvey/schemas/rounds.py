@@ -290,7 +290,7 @@ class StatusSchema(Schema):
     by_region_org_type = fields.List(fields.Nested(RegionOrgTypeCountsSchema))
     blocked_regions = fields.List(fields.Nested(BlockedRegionSchema),
                                   metadata={"description": "Regions where no local board has submitted and none is designated"})
-    non_respondents = fields.List(fields.Nested(NonRespondentSchema), metadata={"description": "The first page, by organisation and name"})
+    non_respondents = fields.List(fields.Nested(NonRespondentSchema), metadata={"description": "The first page, by organization and name"})
     non_respondents_total = fields.Integer()
     non_respondents_next = NextLink()
 

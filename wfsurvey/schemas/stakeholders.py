@@ -1,4 +1,4 @@
-"""Regions, organisations, contacts and contact imports as the API reads and writes them (bodies, query strings,
+"""Regions, organizations, contacts and contact imports as the API reads and writes them (bodies, query strings,
 responses)."""
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ class ImportRowErrorSchema(Schema):
 
 
 class ImportResultSchema(Schema):
-    """POST /contacts/import → 200: counts of contact rows, plus what happened to organisations."""
+    """POST /contacts/import → 200: counts of contact rows, plus what happened to organizations."""
 
     created = fields.Integer()
     updated = fields.Integer()
@@ -105,7 +105,7 @@ class ContactQuerySchema(PageQuerySchema):
     organization = Id()
     type = fields.String(validate=validate.OneOf(ORG_TYPES))
     region = Text(80, metadata={"description": "Region code"})
-    q = Text(200, metadata={"description": "Part of the name, email or organisation"})
+    q = Text(200, metadata={"description": "Part of the name, email or organization"})
     opted_out = fields.Boolean()
 
 

@@ -48,9 +48,9 @@ def handle(command: Any, *, actor: str, now: dt.datetime | None = None) -> Any:
     """Run one command for `actor` at logical time `now` (default: the clock) and commit.
 
     A command that creates stakeholders by name can lose a race: two imports naming the same new
-    organisation both see it missing, and the second insert breaks a unique constraint (on PostgreSQL;
-    SQLite serialises writers). Such a command runs once more, in a new transaction that sees the
-    winner's rows: the import then updates that organisation, and a single create says it exists.
+    organization both see it missing, and the second insert breaks a unique constraint (on PostgreSQL;
+    SQLite serializes writers). Such a command runs once more, in a new transaction that sees the
+    winner's rows: the import then updates that organization, and a single create says it exists.
     """
     retries = 1 if isinstance(command, RETRIED_ON_CONFLICT) else 0
     while True:

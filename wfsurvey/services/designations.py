@@ -158,7 +158,7 @@ def recompute(uow: AbstractUnitOfWork, round_id: int, regions: list[str] | None 
     """
     session = uow.session
     # The lock makes two submissions to one round take turns here, so that each compares against
-    # the other's result and neither inserts the same designations row (PostgreSQL; SQLite serialises writers).
+    # the other's result and neither inserts the same designations row (PostgreSQL; SQLite serializes writers).
     # FOR NO KEY UPDATE: it does not conflict with the key-share locks that new responses' foreign
     # keys take on the round row, so two colleagues submitting at once cannot deadlock here.
     # A bare statement takes it: the round itself is usually loaded in this unit of work already.
@@ -224,7 +224,7 @@ def override_designation(command: cmd.OverrideDesignation, uow: AbstractUnitOfWo
 # --- policies -----------------------------------------------------------------------------
 
 def on_responses(events: list[ev.ResponseSubmitted] | list[ev.ResponseAmended], uow: AbstractUnitOfWork) -> None:
-    """A board's answer may change the designations of its own regions; other organisations' answers cannot.
+    """A board's answer may change the designations of its own regions; other organizations' answers cannot.
 
     So only the regions of the boards that answered are recomputed, from only the answers of the
     boards of those regions. (An amendment is recomputed even when its nomination did not change:

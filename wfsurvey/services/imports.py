@@ -209,7 +209,7 @@ class _Plan:
     """What an import will write, worked out before anything is written."""
 
     rows: list[_Row] = field(default_factory=list)
-    #: org key -> the existing organisation, for those the file names.
+    #: org key -> the existing organization, for those the file names.
     orgs: dict[str, Organization] = field(default_factory=dict)
     #: email -> the existing contact, for the emails in the file.
     contacts: dict[str, Contact] = field(default_factory=dict)
@@ -294,7 +294,7 @@ def _check_row(number: int, cells: list[str], parsed: ParsedFile, regions: Regio
             error(column, f"too long ({len(values[column])} characters, at most {limit})")
     org_type: str | None = values["org_type"].lower() or None
     if org_type and org_type not in ORG_TYPES:
-        error("org_type", f"unknown organisation type {values['org_type']!r}: use one of {', '.join(ORG_TYPES)}")
+        error("org_type", f"unknown organization type {values['org_type']!r}: use one of {', '.join(ORG_TYPES)}")
         org_type = None
     email = None
     if values["email"]:
@@ -320,7 +320,7 @@ def _check_row(number: int, cells: list[str], parsed: ParsedFile, regions: Regio
 
 
 def _check_file_consistency(rows: list[_Row], regions: RegionIndex, errors: list[RowError]) -> None:
-    """Problems that need more than one row: duplicate emails, an organisation given two types or region sets."""
+    """Problems that need more than one row: duplicate emails, an organization given two types or region sets."""
     by_email: dict[str, list[_Row]] = {}
     for row in rows:
         if row.email:
@@ -353,7 +353,7 @@ def _codes(region_ids: Iterable[int], regions: RegionIndex) -> str:
 
 
 def _load_existing(session: Session, rows: list[_Row]) -> _Plan:
-    """The organisations and contacts the file names, in a few queries whatever the file's size."""
+    """The organizations and contacts the file names, in a few queries whatever the file's size."""
     plan = _Plan(rows=rows)
     if session.get_bind().dialect.name == "postgresql":
         # psycopg prepares a statement run 5 times on a connection, and PostgreSQL may then keep a
@@ -389,7 +389,7 @@ def _check_against_database(plan: _Plan, errors: list[RowError]) -> None:
         if contact is not None and row.organization and (org is None or contact.organization_id != org.id):
             errors.append({"row": row.number, "column": "email", "message":
                            f"{row.email} already belongs to a contact of {contact.organization.name!r}; "
-                           "an import cannot move a contact to another organisation"})
+                           "an import cannot move a contact to another organization"})
 
 
 def import_contacts(
@@ -403,11 +403,11 @@ def import_contacts(
     source: str = "import",
     progress: Progress | None = None,
 ) -> ImportResult:
-    """Validate a whole contacts CSV, then create or update organisations and contacts.
+    """Validate a whole contacts CSV, then create or update organizations and contacts.
 
     Raises ImportRejected listing every problem (row, column, message) if any row is bad; then,
     and in a dry run, nothing is written. `record` receives the events (the unit of work's record).
-    Organisations and contacts are matched by name (case-insensitive) and by normalised email.
+    Organizations and contacts are matched by name (case-insensitive) and by normalized email.
     """
     parsed = read_contacts_csv(csv_text)
     regions = RegionIndex.load(session, scheme or default_scheme())

@@ -57,7 +57,7 @@ class ReminderSweep:
 def queue_due_reminders(command: cmd.QueueDueReminders, uow: AbstractUnitOfWork) -> ReminderSweep:
     session = uow.session
     now = uow.now
-    # Locking the round serialises two sweeps of it (two schedulers, or a sweep and a manual `jobs run`).
+    # Locking the round serializes two sweeps of it (two schedulers, or a sweep and a manual `jobs run`).
     round_ = get_round(session, command.round_id, lock=True)
     sweep = ReminderSweep(round_id=round_.id)
     if round_.state != "open":

@@ -52,7 +52,7 @@ class OrganizationAlreadyAnswered(DomainError):
     code = "conflict"
 
     def __init__(self, response: Response):
-        super().__init__("your organisation has already submitted a response to this round")
+        super().__init__("your organization has already submitted a response to this round")
         self.response = response
 
 
@@ -63,8 +63,8 @@ class InvitationClosed(DomainError):
 
 
 def _load(session: Session, invitation_id: int) -> Invitation:
-    # The row lock serialises two submits on one token on PostgreSQL; SQLite's BEGIN IMMEDIATE
-    # already serialises every writing transaction.
+    # The row lock serializes two submits on one token on PostgreSQL; SQLite's BEGIN IMMEDIATE
+    # already serializes every writing transaction.
     invitation = session.get(Invitation, invitation_id, with_for_update=True)
     if invitation is None:
         raise DomainError("no such invitation", code="not_found")
@@ -102,13 +102,13 @@ _LOCK_INVITATION = (select(Invitation.__table__.c.id).where(Invitation.__table__
 def _load_for_answers(session: Session, invitation_id: int) -> tuple[Invitation, str | None, int | None]:
     """The invitation, locked, with everything saving answers reads.
 
-    With it come its round and template, organisation and response (joined), its regions as issued
-    (None without a progress row) and the id of a colleague's response holding the organisation's
+    With it come its round and template, organization and response (joined), its regions as issued
+    (None without a progress row) and the id of a colleague's response holding the organization's
     slot in the round, if any, in one statement: no lazy load follows.
 
     The lock (the one _load takes) comes first, on its own: on PostgreSQL a statement that waits
     for a row lock reads the other tables as they were when it started, and would miss the response
-    that the transaction it waited for committed. SQLite's BEGIN IMMEDIATE has serialised the
+    that the transaction it waited for committed. SQLite's BEGIN IMMEDIATE has serialized the
     writers already, so there it is not needed.
     """
     if session.get_bind().dialect.name != "sqlite":
@@ -176,7 +176,7 @@ def _write_response(session: Session, invitation: Invitation, answers: dict[str,
     response = invitation.response
     values: dict[str, Any] = {"answers": answers, "status": "submitted" if submit else "draft", "updated_at": now}
     if first_submit:
-        # Under the one-response-per-organisation rule, the first submission takes the organisation's slot.
+        # Under the one-response-per-organization rule, the first submission takes the organization's slot.
         slot = invitation.organization_id if invitation.round.response_rule == "organization" else None
         values.update(submitted_at=now, organization_slot=slot)
     if response is None:
@@ -252,7 +252,7 @@ def forward(command: cmd.ForwardInvitation, uow: AbstractUnitOfWork) -> Invitati
         uow.record(ev.ContactCreated(contact_id=contact.id, organization_id=contact.organization_id, name=name,
                                      email=email, title=contact.title))
     elif contact.organization_id != invitation.organization_id:
-        raise AnswersInvalid({"email": "This address belongs to someone at another organisation; forward only within yours."}, {})
+        raise AnswersInvalid({"email": "This address belongs to someone at another organization; forward only within yours."}, {})
     if contact.id == invitation.contact_id:
         raise AnswersInvalid({"email": "That is your own address."}, {})
     if contact.opted_out_at is not None:

@@ -1,4 +1,4 @@
-"""Changing organisations and contacts one at a time from the staff pages, and recording an opt-out staff were told of."""
+"""Changing organizations and contacts one at a time from the staff pages, and recording an opt-out staff were told of."""
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -26,7 +26,7 @@ def update_organization(command: cmd.UpdateOrganization, uow: AbstractUnitOfWork
     session = uow.session
     org = session.get(Organization, command.organization_id)
     if org is None:
-        raise DomainError(f"no organisation {command.organization_id}", code="not_found")
+        raise DomainError(f"no organization {command.organization_id}", code="not_found")
     name = checked_organization_fields(session, command.name, command.org_type, exclude_id=org.id)
     regions = resolve_regions(session, command.regions, command.scheme or default_scheme())
     changes = {}

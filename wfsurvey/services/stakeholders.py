@@ -1,4 +1,4 @@
-"""Regions, organisations and contacts created one by one: the commands, the checks of their fields, and
+"""Regions, organizations and contacts created one by one: the commands, the checks of their fields, and
 finding regions by code or name."""
 from __future__ import annotations
 
@@ -24,10 +24,10 @@ MAX_LENGTHS = {"organization": 300, "name": 200, "email": 320, "title": 200}
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
-# --- finding regions and organisations -----------------------------------------------------------
+# --- finding regions and organizations -----------------------------------------------------------
 
 def org_key(name: str) -> str:
-    """Organisations are matched by name regardless of case and spacing."""
+    """Organizations are matched by name regardless of case and spacing."""
     return clean_text(name).casefold()
 
 
@@ -117,7 +117,7 @@ def region_problems(code: str, name: str) -> dict[str, str]:
     return problems
 
 
-# --- organisations and contacts, one at a time ---------------------------------------------------
+# --- organizations and contacts, one at a time ---------------------------------------------------
 
 def invalid(problems: dict[str, str], what: str, code: str = "invalid") -> DomainError:
     """One DomainError naming every field's problem (forms and the API show each beside its field)."""
@@ -126,22 +126,22 @@ def invalid(problems: dict[str, str], what: str, code: str = "invalid") -> Domai
 
 
 def checked_organization_fields(session: Session, name: str, org_type: str, exclude_id: int | None = None) -> str:
-    """The cleaned name of an organisation to create or rename (`exclude_id`); raises what is wrong with it."""
+    """The cleaned name of an organization to create or rename (`exclude_id`); raises what is wrong with it."""
     name = clean_text(name)
     problems = {}
     if not name:
-        problems["name"] = "an organisation needs a name"
+        problems["name"] = "an organization needs a name"
     elif len(name) > MAX_LENGTHS["organization"]:
         problems["name"] = f"at most {MAX_LENGTHS['organization']} characters"
     if org_type not in ORG_TYPES:
         problems["org_type"] = f"must be one of {', '.join(ORG_TYPES)}"
     if problems:
-        raise invalid(problems, "organisation")
+        raise invalid(problems, "organization")
     key = org_key(name)
     for other_id, other_name in session.execute(select(Organization.id, Organization.name)):
         if other_id != exclude_id and org_key(other_name) == key:
-            raise DomainError(f"an organisation named {other_name!r} already exists", code="conflict",
-                              fields={"name": [f"already used by organisation {other_id}"]})
+            raise DomainError(f"an organization named {other_name!r} already exists", code="conflict",
+                              fields={"name": [f"already used by organization {other_id}"]})
     return name
 
 
@@ -185,7 +185,7 @@ def create_contact(command: cmd.CreateContact, uow: AbstractUnitOfWork) -> int:
     name, email, title, problems = checked_contact_fields(session, command.name, command.email, command.title)
     org = session.get(Organization, command.organization_id)
     if org is None:
-        problems["organization_id"] = f"no organisation {command.organization_id}"
+        problems["organization_id"] = f"no organization {command.organization_id}"
     if problems:
         raise invalid(problems, "contact", code="conflict" if set(problems) == {"email"} and email else "invalid")
     contact = Contact(organization_id=org.id, name=name, email=email, title=title,

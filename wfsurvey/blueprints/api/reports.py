@@ -38,7 +38,7 @@ def _next_page(round_id: int, items: list[dict], limit: int, more: bool) -> str 
 
 
 @endpoint(f"/rounds/<{ID}:round_id>/status", summary="Completion status of a round", tag=TAG, query=StatusQuerySchema,
-          responses={200: ("Totals, by region, by organisation type; the first non-respondents; blocked regions", JSON,
+          responses={200: ("Totals, by region, by organization type; the first non-respondents; blocked regions", JSON,
                            StatusSchema)})
 def round_status_view(round_id: int):
     args = load_query(StatusQuerySchema)
@@ -50,10 +50,10 @@ def round_status_view(round_id: int):
 
 @endpoint(f"/rounds/<{ID}:round_id>/non-respondents", summary="A round's non-respondents, a page at a time", tag=TAG,
           query=NonRespondentQuerySchema,
-          responses={200: ("People still expected to answer, by organisation and name, with their last message; "
+          responses={200: ("People still expected to answer, by organization and name, with their last message; "
                            "`next` links the following page", JSON, NonRespondentListSchema)},
-          description="Forwarded invitations are left out, and so is everyone of an organisation that has answered when the "
-                      "round takes one response per organisation. Follow `next` until it is null: each page starts after "
+          description="Forwarded invitations are left out, and so is everyone of an organization that has answered when the "
+                      "round takes one response per organization. Follow `next` until it is null: each page starts after "
                       "the invitation the previous one ended with, so any page costs what the first does.")
 def round_non_respondents(round_id: int):
     args = load_query(NonRespondentQuerySchema)

@@ -80,7 +80,7 @@ class ErrorLink:
 
 
 def rendered_questions(questions: Sequence[Mapping[str, Any]], org_type: str) -> list[Mapping[str, Any]]:
-    """Questions the form shows this organisation: those for other organisation types are left out,
+    """Questions the form shows this organization: those for other organization types are left out,
     and so is any question that depends on one left out (it could never apply)."""
     shown: list[Mapping[str, Any]] = []
     keys: set[str] = set()

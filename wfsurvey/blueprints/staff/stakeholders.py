@@ -1,4 +1,4 @@
-"""Stakeholders pages: regions, organisations and their contacts, the contacts list, and the CSV import."""
+"""Stakeholders pages: regions, organizations and their contacts, the contacts list, and the CSV import."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -80,7 +80,7 @@ def regions():
                            org_types=ORG_TYPES, type_labels=ORG_TYPE_LABELS, form=form, scheme=_scheme())
 
 
-# --- organisations ------------------------------------------------------------------------
+# --- organizations ------------------------------------------------------------------------
 
 @bp.get("/organizations")
 @staff_required
@@ -113,7 +113,7 @@ def new_organization():
         created = run_on_form(cmd.CreateOrganization(name=form.name.data, org_type=form.org_type.data,
                                                      regions=tuple(form.regions.data or ()), scheme=_scheme()), form)
         if created.ok:
-            flash("Organisation created.", "success")
+            flash("Organization created.", "success")
             return redirect(url_for("staff.organization", organization_id=created.value))
     return render_template("staff/organization_form.html", form=form, org=None)
 
@@ -142,7 +142,7 @@ def edit_organization(organization_id: int):
                                                    org_type=form.org_type.data, regions=tuple(form.regions.data or ()),
                                                    scheme=_scheme()), form)
         if saved.ok:
-            flash("Organisation saved.", "success")
+            flash("Organization saved.", "success")
             return redirect(url_for("staff.organization", organization_id=org.id))
     return render_template("staff/organization_form.html", form=form, org=org)
 

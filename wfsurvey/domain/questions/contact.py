@@ -10,7 +10,7 @@ from wfsurvey.domain.stakeholders import EmailNotValidError, normalize_email
 
 #: The parts of an answer, each a form field named <key>.<part>.
 CONTACT_PARTS = ("name", "email", "organization")
-CONTACT_LABELS = {"name": "Name", "email": "Email address", "organization": "Organisation"}
+CONTACT_LABELS = {"name": "Name", "email": "Email address", "organization": "Organization"}
 
 
 class Contact(QuestionType):
