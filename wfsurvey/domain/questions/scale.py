@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from wfsurvey.domain.questions.base import AnswerRow, Cell, Choice, DefinitionError, Found, Parsed
+from wfsurvey.domain.questions.base import AnswerRow, Cell, Choice, DefinitionError, Found, Parsed, RawColumn
 from wfsurvey.domain.questions.shared import MeanChange
 
 
@@ -64,6 +64,16 @@ class Scale(MeanChange):
                 f"{hi} = {q['max_label']}" if q.get("max_label") else ""]
         ends = [e for e in ends if e]
         return text + (f" ({', '.join(ends)})" if ends else "")
+
+    def answer_words(self, q: Mapping[str, Any], value: Any) -> str:
+        """"3 of 5", or "Fully (5 of 5)" at an end with a label; a scale not starting at 1 names both ends."""
+        lo, hi = bounds(q)
+        where = f"{value} of {hi}" if lo == 1 else f"{value} on {lo} to {hi}"
+        label = q.get("min_label") if value == lo else q.get("max_label") if value == hi else None
+        return f"{label} ({where})" if label else where
+
+    def raw_columns(self, q: Mapping[str, Any]) -> list[RawColumn]:
+        return [RawColumn(q["key"], q["label"], "number")]
 
     def baseline_cells(self, key: str, value: Any) -> list[Cell]:
         # Counted under its point, like a choice, and added to the total that makes the mean.
