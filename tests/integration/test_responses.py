@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from tests import builders
+from tests.web import signed_in  # noqa: F401  (fixture)
 from wfsurvey.domain import commands as cmd
 from wfsurvey.extensions import db
 from wfsurvey.models import Contact, Invitation, Response
@@ -223,3 +224,135 @@ def test_xlsx_reads_back_with_typed_cells_a_frozen_header_and_widths(every_round
     cells = [c for row in sheet.iter_rows() for c in row if c.value is not None]
     assert not [c.coordinate for c in cells if c.data_type == "f"]
     assert workbook.properties.title == every_round.title and workbook.properties.creator == "wfsurvey"
+
+
+# --- the staff pages ----------------------------------------------------------------------------
+
+def test_staff_read_the_list_a_response_and_a_question_s_answers(every_round, signed_in):
+    client, _ = signed_in("staff")
+    board = invitation_of(every_round.id, BOARD)
+    response_id = db.session.scalar(select(Response.id).where(Response.invitation_id == board.id))
+    page = client.get(f"/staff/rounds/{every_round.id}/responses")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "2 submitted responses" in text and "Inland Empire Desert lwib 1" in text
+    assert "Inland Empire Desert lwib 2" not in text  # a draft, not listed unless asked
+    assert f"/staff/rounds/{every_round.id}/responses/{response_id}" in text
+    assert "Inland Empire Desert lwib 2" in client.get(f"/staff/rounds/{every_round.id}/responses?status=all").get_data(as_text=True)
+    searched = client.get(f"/staff/rounds/{every_round.id}/responses?q=CHAFFEY").get_data(as_text=True)
+    assert "1 submitted response matching the filters" in searched and "<mark>Chaffey</mark>" in searched
+
+    detail = client.get(f"/staff/rounds/{every_round.id}/responses/{response_id}").get_data(as_text=True)
+    assert "Fully (5 of 5)" in detail and "CNC machinist; Mechatronics technician" in detail
+    assert "Submitted" in detail and "2026-10-07 10:00 PDT" in detail
+    assert "Person inland-empire-desert lwib 1&#39;s link" in detail
+    college = db.session.scalar(select(Response.id).where(Response.invitation_id == invitation_of(every_round.id, COLLEGE).id))
+    assert "Not asked: the skip logic hid this question" in client.get(
+        f"/staff/rounds/{every_round.id}/responses/{college}").get_data(as_text=True)
+
+    answers = client.get(f"/staff/rounds/{every_round.id}/questions/website/answers").get_data(as_text=True)
+    assert "2 answers" in answers and "https://board.example" in answers and "-college site" in answers
+    assert client.get(f"/staff/rounds/{every_round.id}/questions/stage/answers").status_code == 404  # not free text
+    assert client.get(f"/staff/rounds/{every_round.id}/questions/nope/answers").status_code == 404
+    assert client.get(f"/staff/rounds/{every_round.id}/responses/{response_id + 100}").status_code == 404
+    assert client.get(f"/staff/rounds/{every_round.id}/responses?after=bogus").status_code == 400
+
+
+def test_staff_download_both_exports_streamed(every_round, signed_in):
+    client, _ = signed_in("staff")
+    csv_response = client.get(f"/staff/rounds/{every_round.id}/responses.csv?include=drafts&headers=keys&values=codes")
+    assert csv_response.status_code == 200 and csv_response.is_streamed
+    assert csv_response.headers["Content-Disposition"] == f'attachment; filename="round-{every_round.id}-responses.csv"'
+    assert csv_response.headers["Cache-Control"] == "no-store"
+    header, *body = read_csv(csv_response.get_data())
+    assert header[0] == "response_id" and len(body) == 3
+    one = client.get(f"/staff/rounds/{every_round.id}/responses.csv?question=website")
+    header, *body = read_csv(one.get_data())
+    assert header[-1] == "Website" and len(header) == 10 and len(body) == 2
+    assert "answers-website" in one.headers["Content-Disposition"]
+    workbook = client.get(f"/staff/rounds/{every_round.id}/responses.xlsx")
+    assert workbook.status_code == 200 and workbook.mimetype == exports.XLSX_MEDIA_TYPE
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook.get_data()))["Responses"]
+    assert sheet.max_row == 3
+    assert client.get(f"/staff/rounds/{every_round.id}/responses.csv?question=nope").status_code == 404
+    assert client.get("/staff/rounds/999/responses.csv").status_code == 404
+
+
+# --- the API ------------------------------------------------------------------------------------
+
+@pytest.fixture
+def api(app, every_round):
+    handle(cmd.CreateUser(email="script@example.org", password="correct-horse-battery-staple-42", role="staff"),
+           actor="test", now=FIRST)
+    token = handle(cmd.CreateApiToken(user_email="script@example.org", name="nightly"), actor="test", now=FIRST)
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    return lambda url: client.get(f"/api/v1/rounds/{every_round.id}{url}", headers=headers)
+
+
+def test_api_lists_responses_page_by_page_and_reads_one_with_its_history(api, every_round):
+    board = invitation_of(every_round.id, BOARD)
+    answer(every_round.id, BOARD, {**BOARD_FORM, "colleges": "4"}, now=FIRST + dt.timedelta(days=1))
+    first = api("/responses?limit=1&status=all").get_json()
+    assert first["total"] == 3 and len(first["items"]) == 1
+    item = first["items"][0]
+    assert set(item) == {"id", "status", "organization", "contact", "submitted_at", "updated_at", "answers", "not_asked"}
+    assert item["organization"] == {"id": board.organization_id, "slug": "inland-empire-desert-lwib-1",
+                                    "name": "Inland Empire Desert lwib 1", "type": "lwib", "region": IE, "regions": [IE]}
+    assert item["contact"] == {"name": "Person inland-empire-desert lwib 1", "email": BOARD}
+    assert item["answers"]["occupations"] == ["cnc", "mechatronics"] and item["not_asked"] == []
+    assert item["updated_at"] == "2026-10-08T10:00:00-07:00"
+    seen = [item["id"]]
+    following = first["next"]
+    while following:
+        page = api(following.split(f"/rounds/{every_round.id}", 1)[1]).get_json()
+        seen += [i["id"] for i in page["items"]]
+        following = page["next"]
+    assert len(seen) == len(set(seen)) == 3
+    college = api("/responses?region=los-angeles").get_json()["items"]
+    assert [i["not_asked"] for i in college] == [["initiatives", "navigator"]]
+    assert api("/responses?q=chaffey").get_json()["total"] == 1
+    assert api("/responses?org_type=college&status=draft").get_json() == {"items": [], "total": 0, "limit": 50, "next": None}
+
+    detail = api(f"/responses/{item['id']}").get_json()
+    assert [h["event"] for h in detail["history"]] == ["ResponseSubmitted", "ResponseAmended"]
+    assert detail["history"][1]["changes"] == {"colleges": [5, 4]}
+    assert detail["history"][1]["actor"] == "Person inland-empire-desert lwib 1's link (Inland Empire Desert lwib 1)"
+    assert detail["history"][1]["actor_ref"] == f"token:{board.id}"
+
+
+def test_api_refuses_what_it_cannot_read(api):
+    assert api("/responses?after=12").status_code == 422
+    assert api("/responses?status=everything").status_code == 422
+    assert api("/responses/999999").status_code == 404
+    assert api("/responses.csv?question=nope").status_code == 404
+
+
+def test_api_exports_both_files(api):
+    data = api("/responses.csv?headers=keys&values=codes").get_data()
+    header, *body = read_csv(data)
+    assert header[:2] == ["response_id", "organization"] and [dict(zip(header, r))["stage"] for r in body] == ["active", "talks"]
+    workbook = openpyxl.load_workbook(io.BytesIO(api("/responses.xlsx?include=drafts").get_data()))
+    assert workbook["Responses"].max_row == 4
+
+
+def test_openapi_documents_the_response_routes(app):
+    paths = app.test_client().get("/api/v1/openapi.json").get_json()["paths"]
+    listed = paths["/api/v1/rounds/{round_id}/responses"]["get"]
+    assert {p["name"] for p in listed["parameters"] if p["in"] == "query"} >= {"status", "region", "org_type", "q", "after", "limit"}
+    assert "/api/v1/rounds/{round_id}/responses/{response_id}" in paths
+    assert "text/csv" in paths["/api/v1/rounds/{round_id}/responses.csv"]["get"]["responses"]["200"]["content"]
+
+
+def test_responses_are_linked_from_the_invitations_the_dashboard_and_the_nominations(every_round, signed_in):
+    client, _ = signed_in("staff")
+    board = db.session.scalar(select(Response).where(Response.invitation_id == invitation_of(every_round.id, BOARD).id))
+    draft = db.session.scalar(select(Response).where(Response.status == "draft"))
+    link = f"/staff/rounds/{every_round.id}/responses/{board.id}"
+    invitations = client.get(f"/staff/rounds/{every_round.id}/invitations").get_data(as_text=True)
+    assert f'href="{link}"' in invitations and "Read the response" in invitations
+    assert f'href="/staff/rounds/{every_round.id}/responses/{draft.id}"' in invitations and "Read the draft" in invitations
+    dashboard = client.get(f"/staff/rounds/{every_round.id}/dashboard").get_data(as_text=True)
+    assert "Read the 2 responses" in dashboard
+    designations = client.get(f"/staff/rounds/{every_round.id}/designations").get_data(as_text=True)
+    assert f'<a href="{link}#answers">Inland Empire Desert lwib 1</a>' in designations

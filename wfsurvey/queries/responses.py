@@ -251,6 +251,37 @@ def _item(row: Any, round_: Round, questions: Sequence[Mapping[str, Any]], names
     }
 
 
+def region_choices(session: Session, round_: Round) -> dict[str, str]:
+    """Name by code of the round's regions: its audience's and every region an invitation counts in (two statements)."""
+    codes = set(round_.audience.get("regions") or [])
+    codes.update(session.scalars(select(RoundProgress.key).where(RoundProgress.round_id == round_.id,
+                                                                 RoundProgress.scope == "region")))
+    names = region_names(session, sorted(codes))
+    return {code: names.get(code, code) for code in sorted(codes)}
+
+
+def question_of(round_: Round, key: str) -> dict[str, Any]:
+    """The round's question with that key; NotFound if it asks none."""
+    found = round_.template.question(key)
+    if found is None:
+        raise NotFound(f"round {round_.id} asks no question '{key}'")
+    return found
+
+
+def submitted_by_organization(session: Session, round_id: int, names: Sequence[str]) -> dict[str, int]:
+    """The submitted response of each named organization in the round (the latest, if several people answered), by
+    name: the designations page links each nominating board to its answer. One statement."""
+    if not names:
+        return {}
+    rows = session.execute(
+        select(Organization.name, Response.id)
+        .join(Response, Response.organization_id == Organization.id)
+        .where(Response.round_id == round_id, Response.status == "submitted", Organization.name.in_(sorted(set(names))))
+        .order_by(Response.updated_at, Response.id)
+    )
+    return {name: response_id for name, response_id in rows}
+
+
 # --- one response -----------------------------------------------------------------------------
 
 def _words(question: Mapping[str, Any] | None, value: Any) -> str | None:

@@ -302,6 +302,11 @@ class NonRespondentListSchema(Schema):
     next = NextLink()
 
 
+class ResponseRefSchema(Schema):
+    id = fields.Integer(metadata={"description": "GET /rounds/{round_id}/responses/{id} reads it"})
+    status = fields.String(metadata={"description": "submitted or draft"})
+
+
 class InvitationSchema(Schema):
     id = fields.Integer()
     status = fields.String()
@@ -315,6 +320,8 @@ class InvitationSchema(Schema):
     reminders_sent = fields.Integer()
     forwarded_from = fields.Integer(allow_none=True)
     last_message = fields.Nested(MessageSchema, allow_none=True)
+    response = fields.Nested(ResponseRefSchema, allow_none=True,
+                             metadata={"description": "The invitation's response (a draft or submitted), if any"})
 
 
 RoundPageSchema = page_schema("RoundPageSchema", RoundSchema)

@@ -29,4 +29,4 @@ def short_local(moment: dt.datetime | None, tz_name: str | None = None) -> str:
     return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or "")
 
 
-from wfsurvey.blueprints.staff import jobs, events, home, stakeholders, templates_views, rounds, dashboard, reports  # noqa: E402,F401  (register the routes)
+from wfsurvey.blueprints.staff import jobs, events, home, stakeholders, templates_views, rounds, dashboard, reports, responses  # noqa: E402,F401  (register the routes)

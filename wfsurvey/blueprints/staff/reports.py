@@ -17,6 +17,7 @@ from wfsurvey.forms.rounds import OverrideForm
 from wfsurvey.queries import NotFound, exports
 from wfsurvey.queries.baseline import baseline_table
 from wfsurvey.queries.designations import counterpart_summary, round_designations
+from wfsurvey.queries.responses import submitted_by_organization
 from wfsurvey.queries.status import load_round
 
 #: Designation statuses as the page words them.
@@ -37,9 +38,11 @@ def render_designations(round_id: int, *, failed: tuple[str, OverrideForm] | Non
     forms = {}
     for item in designations:
         forms[item["region"]] = failed[1] if failed and failed[0] == item["region"] else _override_form(item["region"], formdata=None)
+    boards = {board for item in designations for n in item["nominations"] for board in n.get("boards") or []}
     return render_template("staff/designations.html", round=round_, designations=designations,
                            summary=counterpart_summary(designations), forms=forms, status_labels=STATUS_LABELS,
-                           can_override=round_.state not in ("draft", "cancelled"))
+                           can_override=round_.state not in ("draft", "cancelled"),
+                           board_responses=submitted_by_organization(db.session, round_id, sorted(boards)))
 
 
 @bp.get("/rounds/<int:round_id>/designations")
