@@ -44,3 +44,6 @@ OUTBOX_BATCH_SIZE = 200
 SCHEDULER_INTERVAL_SECONDS = 60
 SCHEDULER_HEARTBEAT_SECONDS = 5
 SCHEDULER_LEASE_SECONDS = 60
+# The pilot-area ranking ranks only regions with at least this many responses; the others are listed apart,
+# as "not enough answers to rank" (one answer out of 26 invited says little about a region).
+MIN_RESPONSES_FOR_RANKING = 3

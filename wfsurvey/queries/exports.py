@@ -60,7 +60,7 @@ def header(table: dict[str, Any]) -> list[str]:
     for q in table["questions"]:
         cols += QUESTION_TYPES[q["type"]].export_columns(q["key"], table["total"]["answers"][q["key"]])
     if table["compared_with"] is not None:
-        cols.append("Response rate change")
+        cols += ["Baseline responses", "Response rate change"]
         for q in table["questions"]:
             cols += QUESTION_TYPES[q["type"]].change_columns(q["key"], table["total"]["answers"][q["key"]])
     return cols
@@ -75,8 +75,9 @@ def _cells(table: dict[str, Any], row: dict[str, Any]) -> list[Any]:
     for q in table["questions"]:
         cells += QUESTION_TYPES[q["type"]].export_cells(row["answers"][q["key"]], table["total"]["answers"][q["key"]])
     if table["compared_with"] is not None:
+        # Empty where the baseline round has no response in the region: there is nothing to compare with.
         change = row["change"] or {"response_rate": None, "answers": {}}
-        cells.append(change["response_rate"])
+        cells += [row["n"]["baseline"], change["response_rate"]]
         for q in table["questions"]:
             c = change["answers"].get(q["key"]) or {}
             cells += QUESTION_TYPES[q["type"]].change_cells(c, table["total"]["answers"][q["key"]])
@@ -99,11 +100,20 @@ def answer_rows(table: dict[str, Any]) -> list[list[Any]]:
     return out
 
 
+def _parts(parts: list[dict[str, Any]]) -> str:
+    return "; ".join(f"{p['label']}: {p['figure']:.2f} ({p['basis']}, n = {p['n']})" for p in parts)
+
+
 def ranking_rows(table: dict[str, Any]) -> list[list[Any]]:
     ranking = table["ranking"]
-    out: list[list[Any]] = [["Rank", "Region code", "Region", "Score", "Readiness", "Response rate", "Designated"]]
-    out += [[r["rank"], r["region"], r["name"], r["score"], r["readiness"], r["response_rate"], r["designated"]]
-            for r in ranking["regions"]]
+    out: list[list[Any]] = [["Rank", "Region code", "Region", "Score", "Readiness", "Response rate", "Designated",
+                             "Responses", "Invited", "Readiness made of"]]
+    out += [[r["rank"], r["region"], r["name"], r["score"], r["readiness"], r["response_rate"], r["designated"],
+             r["responses"], r["invited"], _parts(r["readiness_parts"])] for r in ranking["regions"]]
+    if ranking["not_ranked"]:
+        out += [[], [f"Not enough answers to rank (fewer than {ranking['min_responses']} responses)"],
+                ["", "Region code", "Region", "", "", "", "", "Responses", "Invited"]]
+        out += [["", r["region"], r["name"], "", "", "", "", r["responses"], r["invited"]] for r in ranking["not_ranked"]]
     out += [[], ["How the score is computed"], [ranking["formula"]]]
     return out
 

@@ -221,6 +221,10 @@ class QuestionType:
         """The figure (0–1) this question adds to a region's readiness for the pilot, or None."""
         return None
 
+    def readiness_basis(self, q: Mapping[str, Any], summary: Mapping[str, Any]) -> str:
+        """What the readiness figure was made from, in words ("mean 3.50 on 1 to 5")."""
+        return ""
+
     def export_columns(self, key: str, shape: Mapping[str, Any]) -> list[str]:
         """Column names in the baseline export; `shape` is the whole round's summary, which lists every value."""
         raise NotImplementedError(f"{self.name} answers are not counted")

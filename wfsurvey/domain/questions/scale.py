@@ -92,6 +92,10 @@ class Scale(MeanChange):
         lo, hi = bounds(q)
         return min(1.0, max(0.0, (summary["mean"] - lo) / (hi - lo)))
 
+    def readiness_basis(self, q: Mapping[str, Any], summary: Mapping[str, Any]) -> str:
+        lo, hi = bounds(q)
+        return f"mean {summary['mean']:.2f} on {lo} to {hi}, as (mean − {lo}) / {hi - lo}" if summary["mean"] is not None else ""
+
     def export_columns(self, key: str, shape: Mapping[str, Any]) -> list[str]:
         return [f"{key} n", f"{key} mean"] + [f"{key} {p}" for p in shape["distribution"]]
 
