@@ -282,6 +282,18 @@ class RoundRefSchema(Schema):
     closes_at = IsoTime()
 
 
+class RegionRefSchema(Schema):
+    region = fields.String()
+    name = fields.String()
+
+
+class DesignationProblemsSchema(Schema):
+    designated = fields.Integer(metadata={"description": "Regions with a navigator counterpart"})
+    regions = fields.Integer()
+    conflict = fields.List(fields.Nested(RegionRefSchema), metadata={"description": "No nominee has a strict majority"})
+    unfilled = fields.List(fields.Nested(RegionRefSchema), metadata={"description": "No board has named anyone yet"})
+
+
 class StatusSchema(Schema):
     round = fields.Nested(RoundRefSchema)
     totals = fields.Nested(CountsSchema)
@@ -290,6 +302,9 @@ class StatusSchema(Schema):
     by_region_org_type = fields.List(fields.Nested(RegionOrgTypeCountsSchema))
     blocked_regions = fields.List(fields.Nested(BlockedRegionSchema),
                                   metadata={"description": "Regions where no local board has submitted and none is designated"})
+    designations = fields.Nested(DesignationProblemsSchema, allow_none=True, metadata={
+        "description": "Navigator counterparts: how many regions have one, which are in conflict or unfilled; null when "
+                       "the round designates nothing"})
     non_respondents = fields.List(fields.Nested(NonRespondentSchema), metadata={"description": "The first page, by organization and name"})
     non_respondents_total = fields.Integer()
     non_respondents_next = NextLink()
