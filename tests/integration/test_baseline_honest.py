@@ -116,3 +116,18 @@ def test_change_is_null_against_a_baseline_round_without_answers_in_the_region(a
     # A rate is a percentage cell: 1 of 26 reads 3.8 %, not 0.0385.
     rate = ie[header.index("Response rate")]
     assert rate.value == pytest.approx(1 / 26, abs=1e-4) and rate.number_format == "0.0%"
+
+
+def test_a_baseline_round_never_opened_is_not_the_comparison(app):
+    regions_of_26_and_4()
+    base = builders.launched_round(now=LAUNCH, baseline=True)
+    answer(invitation_of(base.id, f"college1.{LA}@example.org"), colleges=2)
+    handle(cmd.CloseRound(base.id), actor="test", now=dt.datetime(2026, 11, 3, 2, 0, tzinfo=UTC))
+    # A newer baseline round left as a draft (as the demo leaves one) has nothing to compare with.
+    handle(round_command(builders.round_definition(title="Draft baseline", baseline=True, opens_at="2027-03-01T09:00",
+                                                   closes_at="2027-04-01T17:00")), actor="test", now=LAUNCH)
+    now = dt.datetime(2027, 1, 6, 17, 0, tzinfo=UTC)
+    later = handle(round_command(builders.round_definition(title="Follow-up", opens_at="2027-01-05T09:00",
+                                                             closes_at="2027-02-01T17:00")), actor="test", now=now)
+    handle(cmd.LaunchRound(later.id), actor="test", now=now)
+    assert baseline_table(db.session, later.id)["compared_with"]["id"] == base.id

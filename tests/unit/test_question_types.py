@@ -88,6 +88,7 @@ def test_answers_in_words_for_staff():
     assert scale.answer_words(SCALE, 3) == "3 of 5"
     assert scale.answer_words(SCALE, 5) == "Fully (5 of 5)"
     assert scale.answer_words(SCALE, 1) == "Not at all (1 of 5)"
+    assert scale.answer_words({**SCALE, "max_label": "deep, ongoing partnership"}, 5) == "Deep, ongoing partnership (5 of 5)"
     assert scale.answer_words({"key": "z", "min": 0, "max": 10}, 7) == "7 on 0 to 10"
     contact = {"name": "Ana Ruiz", "email": "ana@example.org", "organization": "Riverside Board"}
     assert QUESTION_TYPES["contact"].answer_words({"key": "c"}, contact) == "Ana Ruiz <ana@example.org>, Riverside Board"

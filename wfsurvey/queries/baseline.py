@@ -94,13 +94,17 @@ def tabulated_questions(template: Template) -> list[dict[str, Any]]:
 
 
 def reference_round(session: Session, round_: Round) -> Round | None:
-    """The latest baseline round of the same template slug (not this round, not cancelled), or None."""
+    """The latest baseline round of the same template slug that has opened (not this round), or None.
+
+    A draft or scheduled baseline round has no answer yet, and a cancelled one never will: comparing with it
+    would only say "no baseline answers" everywhere.
+    """
     if round_.is_baseline:
         return None
     return session.scalars(
         select(Round).join(Template, Template.id == Round.template_id).options(joinedload(Round.template))
         .where(Template.slug == round_.template.slug, Round.is_baseline.is_(True), Round.id != round_.id,
-               Round.state != "cancelled")
+               Round.state.in_(("open", "closed")))
         .order_by(Round.opens_at.desc(), Round.id.desc())
         .limit(1)
     ).first()

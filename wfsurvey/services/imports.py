@@ -92,9 +92,12 @@ class NewOrganization:
 
     name: str
     org_type: str
+    #: Region codes.
     regions: tuple[str, ...]
     rows: tuple[int, ...]
     similar: tuple[Similar, ...] = ()
+    #: The regions' names, for people.
+    region_names: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "org_type": self.org_type, "regions": list(self.regions), "rows": list(self.rows),
@@ -563,9 +566,11 @@ def import_contacts(
     for row in rows:
         if row.org_key in new_orgs:
             named_on.setdefault(row.org_key, []).append(row.number)
-    listed = [NewOrganization(row.organization, row.org_type or "", tuple(_codes(row.region_ids or (), regions).split(";"))
-                              if row.region_ids else (), tuple(named_on[key]), similar.get(key, ()))
-              for key, row in new_orgs.items()]
+    listed = []
+    for key, row in new_orgs.items():
+        placed = sorted((regions.by_id[i] for i in row.region_ids or ()), key=lambda r: r.code)
+        listed.append(NewOrganization(row.organization, row.org_type or "", tuple(r.code for r in placed),
+                                      tuple(named_on[key]), similar.get(key, ()), tuple(r.name for r in placed)))
     listed.sort(key=lambda o: not o.similar)  # stable: warnings first, then the file's order
     result = ImportResult(
         created=len(created_rows), updated=len(updates), unchanged=unchanged,

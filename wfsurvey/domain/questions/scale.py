@@ -70,7 +70,7 @@ class Scale(MeanChange):
         lo, hi = bounds(q)
         where = f"{value} of {hi}" if lo == 1 else f"{value} on {lo} to {hi}"
         label = q.get("min_label") if value == lo else q.get("max_label") if value == hi else None
-        return f"{label} ({where})" if label else where
+        return f"{label[0].upper()}{label[1:]} ({where})" if label else where
 
     def raw_columns(self, q: Mapping[str, Any]) -> list[RawColumn]:
         return [RawColumn(q["key"], q["label"], "number")]
