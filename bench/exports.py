@@ -1,5 +1,5 @@
 """Benchmark 10: the raw export of a 100,000-response round, as CSV and as XLSX, streamed: the peak RSS of the process
-that serves it stays under 150 MB.
+that serves it stays under 150 MB; and the responses list of that round, a page at a time and searched in free text.
 
 The round is the national one (100,000 invitations, 40 % answered through SaveAnswers: bench/national.py) on a
 copy; the other 60 % of its invitations get a submitted response written with Core inserts (the one shortcut of
@@ -8,6 +8,11 @@ answers of bench/data.answers_form cleaned by the real clean_answers. Each repet
 process through the real route (GET /api/v1/rounds/<id>/responses.csv or .xlsx, Flask's test client, the body
 read piece by piece and written to a file), which reports its peak RSS (VmHWM), its RSS with the app loaded
 before the request, the time and the size; the file is then checked to hold one row per response.
+
+The list is timed as benchmark 6 times the dashboard (bench/dashboard.Clients: in process, server time only, SQL
+statements counted against a 100-response round): its first page, a page from the middle (after a cursor), one
+region's, the staff page, and a search in the free-text answers for words only one response holds, which reads
+every response of the round (no index serves a search inside text) and counts the matches.
 """
 from __future__ import annotations
 
@@ -104,6 +109,93 @@ def child_export(url: str, round_id: int, fmt: str, token: str, out: str) -> dic
     return {"seconds": seconds, "peak_rss_mb": peak, "loaded_rss_mb": loaded, "bytes": size, "rows": count_rows(out, fmt)}
 
 
+# --- the list ------------------------------------------------------------------------------------
+
+def list_paths(url: str, round_id: int) -> dict[str, str]:
+    """The list's requests: a middle page starts after the cursor of the response halfway down the list."""
+    from wfsurvey.extensions import db
+    from wfsurvey.models import Response
+    from wfsurvey.queries.responses import cursor
+
+    app = common.make_app(url)
+    with app.app_context():
+        ids = db.session.execute(select(Response.updated_at, Response.id).where(Response.round_id == round_id)
+                                 .order_by(Response.updated_at.desc(), Response.id.desc())).all()
+        middle = cursor(*ids[len(ids) // 2])
+        # Words of one response's answer to the long-text question (bench/data.answers_form writes "pathway <i> ").
+        one = db.session.scalar(select(Response.answers["initiatives"].as_string())
+                                .where(Response.round_id == round_id, Response.answers["initiatives"].as_string().is_not(None))
+                                .order_by(Response.id).limit(1))
+        db.session.remove()
+    common.dispose(app)
+    words = " ".join(one.split()[:4])  # "Apprenticeship pathway 123 with": one contact number
+    base = f"/api/v1/rounds/{round_id}/responses"
+    return {
+        "API responses list, first page": base,
+        "API responses list, a page from the middle": f"{base}?after={middle}",
+        "API responses list, one region's first page": f"{base}?region={data.region_code(3)}",
+        "HTML responses list, first page": f"/staff/rounds/{round_id}/responses",
+        "API responses search in free text (one match)": f"{base}?q={words.replace(' ', '+')}",
+    }
+
+
+def measure_list(url: str, round_id: int, reps: int, requests: int = 9) -> dict[str, tuple[list[float], int, int]]:
+    """Per request: the median time of each repetition (ms), the statements of one request, the items it listed."""
+    import statistics
+
+    from bench.dashboard import Clients
+
+    paths = list_paths(url, round_id)
+    clients = Clients(url)
+    out = {}
+    try:
+        for name, path in paths.items():
+            for _ in range(2):
+                clients.get(path)
+            medians, statements = [], set()
+            for _ in range(reps):
+                times = []
+                for _ in range(requests):
+                    seconds, count = clients.get(path)
+                    times.append(seconds * 1000)
+                    statements.add(count)
+                medians.append(statistics.median(times))
+            listed = -1
+            if path.startswith("/api/"):
+                response = clients.api.get(path, headers=clients.headers)
+                listed = len(response.get_json()["items"])
+            out[name] = (medians, max(statements), listed)
+    finally:
+        clients.close()
+    return out
+
+
+def list_metrics(size: Size, base: national.National, url: str, responses: int) -> list[Metric]:
+    small = national.build(Size(scale=100 / national.FULL, reps=1), name="exports_small")
+    try:
+        top_up(small.url, small.round_id, small.answered_at)
+        few = measure_list(small.url, small.round_id, 1, requests=1)
+    finally:
+        common.remove_sqlite(common.sqlite_path(small.url))
+    big = measure_list(url, base.round_id, size.reps)
+    metrics = []
+    for name, (medians, statements, listed) in big.items():
+        search = "search" in name
+        target = "median < 1 s (reads every response of the round)" if search else \
+            "median < 50 ms; SQL statements identical to a 100-response round"
+        conditions = {f"SQL statements identical ({statements} vs {few[name][1]} for 100 responses)": statements == few[name][1]}
+        if search:
+            conditions = {"the one response found": listed == 1}
+        metrics.append(Metric(
+            number="10", name=f"{name} of a {responses:,}-response round: server time", unit="ms", values=medians,
+            target=target, check=(lambda m: m.median < 1000) if search else (lambda m: m.median < 50),
+            higher_is_better=False, scaled=not size.full, conditions=conditions,
+            notes=["each value: the median of 9 requests through the test client"]
+            + ([f"{listed} responses listed"] if listed >= 0 else []),
+        ))
+    return metrics
+
+
 # --- the benchmark ---------------------------------------------------------------------------
 
 def run(size: Size, base: national.National | None = None) -> list[Metric]:
@@ -133,6 +225,7 @@ def run(size: Size, base: national.National | None = None) -> list[Metric]:
                 check=lambda m: m.median < TARGET_MB, higher_is_better=False, scaled=not size.full,
                 conditions={f"every response exported ({responses:,} rows)": complete}, notes=notes,
             ))
+        metrics.extend(list_metrics(size, base, url, responses))
     finally:
         common.remove_sqlite(common.sqlite_path(url))
     return metrics
