@@ -356,3 +356,19 @@ def test_responses_are_linked_from_the_invitations_the_dashboard_and_the_nominat
     assert "Read the 2 responses" in dashboard
     designations = client.get(f"/staff/rounds/{every_round.id}/designations").get_data(as_text=True)
     assert f'<a href="{link}#answers">Inland Empire Desert lwib 1</a>' in designations
+
+
+def test_a_forwarded_colleague_s_answers_are_theirs_in_the_history(every_round, signed_in):
+    first = invitation_of(every_round.id, f"lwib2.{LA}@example.org")
+    handle(cmd.ForwardInvitation(first.id, name="Grace Ramirez", email="grace@la-board.example.org"),
+           actor=f"token:{first.id}", now=FIRST)
+    colleague = invitation_of(every_round.id, "grace@la-board.example.org")
+    response_id = answer(every_round.id, "grace@la-board.example.org", {"stage": "talks", "targets_am": "no"},
+                         now=FIRST + dt.timedelta(hours=3))
+    detail = response_detail(db.session, every_round.id, response_id)
+    assert detail["forwarded_by"] == {"name": "Person los-angeles lwib 2", "email": f"lwib2.{LA}@example.org"}
+    assert [(h["actor"], h["actor_ref"]) for h in detail["history"]] == [
+        ("Grace Ramirez's link (Los Angeles lwib 2)", f"token:{colleague.id}")]
+    client, _ = signed_in("staff")
+    page = client.get(f"/staff/rounds/{every_round.id}/responses/{response_id}").get_data(as_text=True)
+    assert "Forwarded to Grace Ramirez by Person los-angeles lwib 2" in page

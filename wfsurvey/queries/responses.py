@@ -294,7 +294,8 @@ def _words(question: Mapping[str, Any] | None, value: Any) -> str | None:
 
 def response_detail(session: Session, round_id: int, response_id: int) -> dict[str, Any]:
     """One response: who, where, when, every question in order with the answer in words (or "not asked" when the
-    skip logic hid it), and its history from the event log, oldest first. Five statements."""
+    skip logic hid it), and its history from the event log, oldest first. Five statements (six for a forwarded
+    invitation)."""
     round_ = load_round(session, round_id)
     row = session.execute(
         select(Response, Invitation, Contact, Organization, InvitationProgress.org_type, InvitationProgress.regions)
@@ -321,10 +322,18 @@ def response_detail(session: Session, round_id: int, response_id: int) -> dict[s
                      "state": "answered" if asked and value not in (None, "", []) else "unanswered" if asked else "not_asked"})
     history = response_history(session, round_, invitation.id, questions)
     names = region_names(session, codes)
+    forwarded_by = None
+    if invitation.forwarded_from_id is not None:
+        # The colleague who passed the link on: a statement more, for forwarded invitations only.
+        forwarded_by = session.execute(
+            select(Contact.name, Contact.email).join(Invitation, Invitation.contact_id == Contact.id)
+            .where(Invitation.id == invitation.forwarded_from_id)
+        ).first()
     return {
         "id": response.id, "status": response.status, "revision": response.revision,
         "round": {"id": round_.id, "title": round_.title, "timezone": round_.timezone, "state": round_.state},
         "invitation_id": invitation.id, "forwarded_from": invitation.forwarded_from_id,
+        "forwarded_by": None if forwarded_by is None else {"name": forwarded_by.name, "email": forwarded_by.email},
         "organization": {"id": organization.id, "name": organization.name, "type": org_type, "regions": codes,
                          "region_names": [names.get(code, code) for code in codes]},
         "contact": {"id": contact.id, "name": contact.name, "email": contact.email, "title": contact.title},
