@@ -372,3 +372,23 @@ def test_a_forwarded_colleague_s_answers_are_theirs_in_the_history(every_round, 
     client, _ = signed_in("staff")
     page = client.get(f"/staff/rounds/{every_round.id}/responses/{response_id}").get_data(as_text=True)
     assert "Forwarded to Grace Ramirez by Person los-angeles lwib 2" in page
+
+
+def test_a_workbook_that_could_pass_2_gb_of_xml_is_written_as_zip64_and_still_reads(every_round, monkeypatch):
+    from wfsurvey.queries import xlsx
+
+    chosen = []
+    real = xlsx.stream_workbook
+
+    def spy(*args, **kwargs):
+        chosen.append(kwargs["large"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(xlsx, "stream_workbook", spy)
+    created = dt.datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    b"".join(exports.responses_xlsx(RawExport(db.session, every_round.id), created))
+    monkeypatch.setattr(RawExport, "count", lambda self: 100_000)  # two text questions of up to 11,000 characters
+    data = b"".join(exports.responses_xlsx(RawExport(db.session, every_round.id), created))
+    assert chosen == [False, True]
+    sheet = openpyxl.load_workbook(io.BytesIO(data))["Responses"]
+    assert sheet.max_row == 3 and sheet["B2"].value == "Inland Empire Desert lwib 1"

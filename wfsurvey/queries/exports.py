@@ -17,11 +17,13 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from wfsurvey.domain.questions import QUESTION_TYPES, RawColumn
 from wfsurvey.domain.rules import to_local
 from wfsurvey.domain.stakeholders import ORG_TYPE_LABELS
+from wfsurvey.models import Response
 from wfsurvey.queries import xlsx
 from wfsurvey.queries.responses import EXPORT_CHUNK, ExportRow, export_rows
 from wfsurvey.queries.status import load_round, region_names
@@ -235,6 +237,20 @@ class RawExport:
         fixed = [c._replace(label=c.label.format(tz=self.timezone)) for c in FIXED_COLUMNS]
         return fixed + [column for q, t in zip(self.questions, self.types) for column in t.raw_columns(q)]
 
+    def count(self) -> int:
+        """How many responses the export writes (one statement, through the index on round and status)."""
+        statuses = ("submitted", "draft") if self.options.include_drafts else ("submitted",)
+        return self.session.scalar(select(func.count(Response.id)).where(Response.round_id == self.round_id,
+                                                                         Response.status.in_(statuses))) or 0
+
+    def row_bytes_bound(self) -> int:
+        """The most XML one row could take: free text at its longest, every character escaped."""
+        bound = 0
+        for q, question_type in zip(self.questions, self.types):
+            longest = getattr(question_type, "max_length", 300) if question_type.free_text else 300
+            bound += len(question_type.raw_columns(q)) * (6 * longest + 80)
+        return bound + len(FIXED_COLUMNS) * 2000
+
     def header(self) -> list[str]:
         return [c.key if self.options.keys else c.label for c in self.columns()]
 
@@ -309,4 +325,7 @@ def responses_xlsx(export: RawExport, created: dt.datetime) -> Iterator[bytes]:
     """The workbook in pieces (wfsurvey.queries.xlsx): one sheet, header frozen, times as date cells."""
     columns = [Column(header, c.kind, WIDTHS.get(c.kind, 16)) for header, c in zip(export.header(), export.columns())]
     rows = ([_xlsx_cell(v) for v in row] for row in export.rows())
-    return xlsx.stream_workbook(columns, rows, sheet="Responses", title=export.title, created=created)
+    # A sheet past 2 GB of XML needs ZIP64, which a stream must choose before writing it: only when the longest
+    # answers could take it there, so that ordinary files stay plain ZIP.
+    large = export.count() * export.row_bytes_bound() >= xlsx.ZIP64_THRESHOLD
+    return xlsx.stream_workbook(columns, rows, sheet="Responses", title=export.title, created=created, large=large)

@@ -39,6 +39,8 @@ RESPONSE_STATUSES = ("submitted", "draft")
 STATUS_FILTERS = ("submitted", "draft", "all")
 #: Responses the raw export reads per statement.
 EXPORT_CHUNK = 1000
+#: Names per IN list (well under SQLite's limit on bound parameters: a round may have thousands of boards).
+NAMES_CHUNK = 900
 #: Characters of a free-text answer shown around a search's match in the list.
 SNIPPET = 160
 #: The events that make a response's history, and what each did, in words.
@@ -270,16 +272,19 @@ def question_of(round_: Round, key: str) -> dict[str, Any]:
 
 def submitted_by_organization(session: Session, round_id: int, names: Sequence[str]) -> dict[str, int]:
     """The submitted response of each named organization in the round (the latest, if several people answered), by
-    name: the designations page links each nominating board to its answer. One statement."""
-    if not names:
-        return {}
-    rows = session.execute(
-        select(Organization.name, Response.id)
-        .join(Response, Response.organization_id == Organization.id)
-        .where(Response.round_id == round_id, Response.status == "submitted", Organization.name.in_(sorted(set(names))))
-        .order_by(Response.updated_at, Response.id)
-    )
-    return {name: response_id for name, response_id in rows}
+    name: the designations page links each nominating board to its answer. One statement per NAMES_CHUNK names."""
+    found: dict[str, tuple[dt.datetime, int]] = {}
+    wanted = sorted(set(names))
+    for start in range(0, len(wanted), NAMES_CHUNK):
+        for name, updated_at, response_id in session.execute(
+            select(Organization.name, Response.updated_at, Response.id)
+            .join(Response, Response.organization_id == Organization.id)
+            .where(Response.round_id == round_id, Response.status == "submitted",
+                   Organization.name.in_(wanted[start:start + NAMES_CHUNK]))
+        ):
+            if name not in found or (updated_at, response_id) > found[name]:
+                found[name] = (updated_at, response_id)
+    return {name: response_id for name, (_, response_id) in found.items()}
 
 
 # --- one response -----------------------------------------------------------------------------

@@ -20,6 +20,8 @@ from openpyxl.utils import get_column_letter
 
 #: The longest text a cell holds (Excel's limit); longer text is cut, which never happens to an answer (10,000).
 MAX_CELL_TEXT = 32767
+#: Uncompressed size from which a member needs ZIP64 (zipfile refuses to grow past it otherwise).
+ZIP64_THRESHOLD = zipfile.ZIP64_LIMIT
 #: Rows compressed between two pieces handed out.
 ROWS_PER_PIECE = 500
 #: Day 0 of the 1900 date system, as Excel counts (its 1900 leap-year bug included).
