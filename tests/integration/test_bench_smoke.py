@@ -46,7 +46,8 @@ def test_every_benchmark_runs_at_tiny_size(tmp_path):
 
 @pytest.mark.slow
 def test_the_export_benchmark_streams_every_response_at_tiny_size(tmp_path):
-    """Row 10 alone: both files of a 100-response round are served whole, in a process far under the target."""
+    """Row 10 alone: both files of a 100-response round are served whole, in a process far under the target, and the
+    list's pages and search answer, with as many statements as the benchmark's 100-response round."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WFSURVEY_")}
     env.update(WFSURVEY_BENCH_WORK=str(tmp_path / "work"), PYTHONPATH=str(ROOT))
     output = tmp_path / "exports.json"
@@ -54,7 +55,12 @@ def test_the_export_benchmark_streams_every_response_at_tiny_size(tmp_path):
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     rows = json.loads(output.read_text())
-    assert [r["name"].split(" of a")[0] for r in rows] == ["raw responses export as CSV", "raw responses export as XLSX"]
+    assert [r["name"].split(" of a")[0] for r in rows] == [
+        "raw responses export as CSV", "raw responses export as XLSX", "API responses list, first page",
+        "API responses list, a page from the middle", "API responses list, one region's first page",
+        "HTML responses list, first page", "API responses search in free text (one match)"]
     for row in rows:
-        assert row["passed"] and row["conditions"] == {"every response exported (100 rows)": True}
-        assert 0 < row["median"] < 150
+        assert row["passed"], row
+    for row in rows[:2]:
+        assert row["conditions"] == {"every response exported (100 rows)": True} and 0 < row["median"] < 150
+    assert rows[-1]["conditions"] == {"the one response found": True}
