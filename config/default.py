@@ -44,3 +44,5 @@ OUTBOX_BATCH_SIZE = 200
 SCHEDULER_INTERVAL_SECONDS = 60
 SCHEDULER_HEARTBEAT_SECONDS = 5
 SCHEDULER_LEASE_SECONDS = 60
+# Records of job runs (the jobs page, `wfsurvey jobs status`) are deleted after this many days.
+JOB_RUNS_KEEP_DAYS = 30

@@ -496,6 +496,6 @@ def test_jobs_page_shows_each_jobs_last_run_and_errors(app, signed_in, monkeypat
     page = client.get("/staff/jobs")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
-    for name in ("windows", "reminders", "delivery", "designations"):
+    for name in ("Opening and closing rounds", "Reminders", "Email delivery", "Designations"):
         assert name in text
     assert "smtp.internal refused the connection" in text

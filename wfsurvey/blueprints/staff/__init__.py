@@ -29,4 +29,13 @@ def short_local(moment: dt.datetime | None, tz_name: str | None = None) -> str:
     return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or "")
 
 
-from wfsurvey.blueprints.staff import jobs, events, home, stakeholders, templates_views, rounds, dashboard, reports  # noqa: E402,F401  (register the routes)
+@bp.app_template_filter("local_clock")
+def local_clock(moment: dt.datetime | None, tz_name: str | None = None) -> str:
+    """"9:41 AM": the time of day of a UTC time in the round's (or the configured) time zone."""
+    if moment is None:
+        return ""
+    local = to_local(moment, tz_name or current_app.config["TIMEZONE"])
+    return f"{local.hour % 12 or 12}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
+
+
+from wfsurvey.blueprints.staff import dashboard, events, home, jobs, reports, rounds, stakeholders, templates_views  # noqa: E402,F401  (register the routes)
