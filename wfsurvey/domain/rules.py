@@ -47,6 +47,17 @@ def format_duration(value: dt.timedelta) -> str:
     return f"P{days}" + (f"T{time}" if time else "")
 
 
+def duration_words(value: dt.timedelta | str) -> str:
+    """A duration as people say it: "7 days", "12 hours", "1 day and 6 hours" (a week is said as 7 days)."""
+    if isinstance(value, str):
+        value = parse_duration(value)
+    hours, minutes = divmod(value.seconds // 60, 60)
+    parts = [f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in ((value.days, "day"), (hours, "hour"), (minutes, "minute")) if n]
+    if not parts:
+        return "no time"
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def to_local(moment: dt.datetime, tz_name: str) -> dt.datetime:
     return moment.astimezone(zone(tz_name))
 
@@ -54,6 +65,11 @@ def to_local(moment: dt.datetime, tz_name: str) -> dt.datetime:
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
            "October", "November", "December")
+
+
+def format_day(day: dt.date) -> str:
+    """"October 6, 2026"."""
+    return f"{_MONTHS[day.month - 1]} {day.day}, {day.year}"
 
 
 def format_local(moment: dt.datetime, tz_name: str) -> str:
