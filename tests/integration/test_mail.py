@@ -40,7 +40,8 @@ def context(**overrides) -> dict:
         "round_title": "Advanced Manufacturing baseline", "template_title": "Regional collaboration",
         "closes_local": "Friday, December 4, 2026 at 5:00 PM PST", "opens_local": "Monday, November 16, 2026 at 9:00 AM PST",
         "link": "https://surveys.example.org/r/tok-1", "opt_out_link": "https://surveys.example.org/r/tok-1/opt-out",
-        "sender_name": "State Workforce Association", "forwarded_by": "Bo Chen", "reason": "",
+        "sender_name": "State Workforce Association", "forwarded_by": "Bo Chen", "forwarded_by_email": "bo.chen@example.org",
+        "reason": "", "reply_to": "",
     }
     return {**values, **overrides}
 

@@ -128,6 +128,7 @@ def sample_email(template: Template, title: str, opens_at, closes_at, tz_name: s
         round_title=title or "(round title)", template_title=template.title,
         opens_local=format_local(opens_at, tz_name), closes_local=format_local(closes_at, tz_name),
         link=link, opt_out_link=f"{link}/opt-out", sender_name=sender_name(current_app.config["MAIL_FROM"]),
+        reply_to=current_app.config.get("MAIL_REPLY_TO") or "",
     )
     return rendered, link
 
