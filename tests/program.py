@@ -194,8 +194,13 @@ def build(app) -> Program:
     program.contact_id, program.organization_id = person.id, person.organization_id
     program.message_id = db.session.scalar(select(MailboxMessage.id).order_by(MailboxMessage.id.desc()))
     program.links = {
+        # The follow-up round is open: one board has answered, one has not.
         "done": _links_to(boards[0].contact.email)[-1],
         "form": _links_to(_invitations(follow_up.id, CENTRAL, "lwib")[0].contact.email)[-1],
+        # The baseline round is closed: an answered link, one passed on to a colleague, one whose person opted out.
+        "closed": _links_to(ie_boards[0].contact.email)[0],
+        "forwarded": _links_to(la_boards[3].contact.email)[0],
+        "opted_out": _links_to(colleges[9].contact.email)[0],
     }
     db.session.commit()
     return program
