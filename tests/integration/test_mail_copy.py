@@ -100,3 +100,9 @@ def test_the_opt_out_pages_say_what_opting_out_does_and_how_to_come_back(app, cl
     contact = db.session.scalars(select(Contact).where(Contact.email == "lwib1.los-angeles@example.org")).one()
     db.session.refresh(contact)
     assert contact.opted_out_at is not None
+
+    # Added back at the person's request: the stopped link says so, instead of "you will not receive email".
+    handle(cmd.MarkContactOptedIn(contact.id, reason="Asked by phone."), actor="test", now=NOW)
+    again = " ".join(client.get(link).get_data(as_text=True).split())
+    assert "This link no longer takes answers" in again and "has since been added back" in again
+    assert "You will not receive further survey email" not in again
