@@ -88,10 +88,21 @@ def test_closing_with_a_conflict_emails_each_admin_exactly_once(smtp_app, smtp_s
     assert "- Los Angeles: No local board of this region answered." in body
     assert f"https://survey.example.org/staff/rounds/{conflicted.id}/designations" in body
     assert "listed as a contact" not in body and "/r/" not in body
+    # MAIL_REPLY_TO is unset: no Reply-To, and the email does not ask to be replied to.
+    assert received.message["Reply-To"] is None and "reply" not in body.lower()
     html = received.html()
     assert f'href="https://survey.example.org/staff/rounds/{conflicted.id}/designations"' in html and "Ben Cho" in html
     # The results the email lists are the final ones the close recorded.
     assert db.session.get(Designation, (conflicted.id, IE)).final is True
+
+
+def test_with_mail_reply_to_set_the_alert_carries_it_and_invites_replies(smtp_app, smtp_server, conflicted):
+    smtp_app.config.update(MAIL_REPLY_TO="Programs team <programs@example.org>")
+    handle(cmd.CloseRound(conflicted.id), actor="user:1", now=CLOSED)
+    assert deliver_outbox(now=CLOSED).sent == 2
+    [received] = smtp_server.to("alma@example.org")
+    assert received.message["Reply-To"] == "Programs team <programs@example.org>"
+    assert "Questions? Reply to this email." in received.text() and "Questions? Reply to this email." in received.html()
 
 
 def test_the_windows_job_closing_the_round_sends_the_same_one_email_per_admin(smtp_app, smtp_server, conflicted):

@@ -31,7 +31,7 @@ from wfsurvey.models import (
     RoundProgress,
 )
 from wfsurvey.queries import DEFAULT_PER_PAGE, MAX_PER_PAGE, NotFound, iso
-from wfsurvey.queries.actors import describe
+from wfsurvey.queries.actors import describe_actors
 from wfsurvey.queries.status import load_round, region_names
 
 #: What a response's status may be, and the list's status filter ("all": both).
@@ -358,7 +358,7 @@ def response_history(session: Session, round_: Round, invitation_id: int,
     with when, who (in words) and, for a submission or change, every answer that changed as [old, new].
 
     Drafts' answers are not in the log (only that a draft was saved), so a first submission lists every answer
-    as new. Two or three statements: the events, and who their actors are.
+    as new. The events in one statement, then one per kind of actor among them (queries.actors).
     """
     records = session.execute(
         select(EventRecord.seq, EventRecord.type, EventRecord.actor, EventRecord.occurred_at, EventRecord.payload)
@@ -366,7 +366,7 @@ def response_history(session: Session, round_: Round, invitation_id: int,
                EventRecord.aggregate_id == str(invitation_id), EventRecord.type.in_(list(HISTORY_EVENTS)))
         .order_by(EventRecord.seq)
     ).all()
-    actors = describe(session, {r.actor for r in records})
+    actors = describe_actors(session, {r.actor for r in records})
     by_key = {q["key"]: q for q in questions}
     order = {q["key"]: i for i, q in enumerate(questions)}
     before: dict[str, Any] = {}

@@ -254,13 +254,16 @@ def alert_admins_at_close(uow: AbstractUnitOfWork, round_: Round) -> int:
                              .order_by(User.id)).all()
     names = region_names(session, [r.region for r in conflicts + unfilled])
     config = settings.current()
+    # As for every email: the Reply-To header and the copy that invites replies come from the same setting.
+    reply_to = config.get("MAIL_REPLY_TO") or ""
+    headers = {"Reply-To": reply_to} if reply_to else None
     context = {
         "round_title": round_.title, "template_title": round_.template.title,
         "closes_local": format_local(round_.closed_at or round_.closes_at, round_.timezone),
         "opens_local": format_local(round_.opens_at, round_.timezone),
         "link": f"{config.get('BASE_URL', '').rstrip('/')}/staff/rounds/{round_.id}/designations",
         "opt_out_link": "", "organization_name": "",
-        "sender_name": sender_name(config.get("MAIL_FROM", "")),
+        "sender_name": sender_name(config.get("MAIL_FROM", "")), "reply_to": reply_to,
         "conflicts": [{"name": names.get(r.region, r.region), "region": r.region, "explanation": r.explanation,
                        "nominations": r.nominations} for r in sorted(conflicts, key=lambda r: names.get(r.region, r.region))],
         "unfilled": [{"name": names.get(r.region, r.region), "region": r.region, "explanation": r.explanation}
@@ -271,7 +274,7 @@ def alert_admins_at_close(uow: AbstractUnitOfWork, round_: Round) -> int:
     for admin_id, email, name in admins:
         rendered = render_email("designation_alert", contact_name=name or email, **context)
         if enqueue(session, dedupe_key=f"designation-alert:{round_.id}:{admin_id}", kind="designation_alert",
-                   to_addr=email, rendered=rendered, now=uow.now, round_id=round_.id) is not None:
+                   to_addr=email, rendered=rendered, now=uow.now, headers=headers, round_id=round_.id) is not None:
             queued += 1
     return queued
 

@@ -2,13 +2,13 @@
 
 The first replaces the index on round_id alone, which it serves as well.
 
-Revision ID: b6a8resp0008
-Revises: b6a7clam0007
+Revision ID: b6a9resp0009
+Revises: b6a8jobs0008
 """
 from alembic import op
 
-revision = "b6a8resp0008"
-down_revision = "b6a7clam0007"
+revision = "b6a9resp0009"
+down_revision = "b6a8jobs0008"
 branch_labels = None
 depends_on = None
 
