@@ -122,8 +122,9 @@ def _post(client, url: str, answers: dict, action: str = "submit"):
 def test_a_template_names_only_registered_types(app):
     with pytest.raises(TemplateInvalid) as refused:
         validate_definition(TEMPLATE)
-    assert refused.value.message == ("template invalid: question 1 ('share'): type: Must be one of: single_choice, "
-                                     "multi_choice, scale, yes_no, number, text, long_text, contact.")
+    assert refused.value.message == ("Question 1, “Share of placements in manufacturing”: “percentage” is not a question "
+                                     "type: use one of single_choice, multi_choice, scale, yes_no, number, text, "
+                                     "long_text, contact, section.")
     with pytest.raises(ValueError, match="registered already"):
         register(type(QUESTION_TYPES["scale"])())
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 import json
 import re
@@ -318,7 +319,7 @@ def test_template_upload_errors_name_the_question_and_keep_the_text(staff):
     definition = json.loads(json.dumps(builders.TEMPLATE))
     definition["questions"][2]["type"] = "color"
     page = text(_upload(staff, definition))
-    assert "question 3 (&#39;colleges&#39;): type: Must be one of" in page
+    assert "Question 3, “Collaboration with colleges”: “color” is not a question type: use one of" in html.unescape(page)
     assert "&#34;color&#34;" in page or "&quot;color&quot;" in page  # the JSON is still in the box
     broken = text(_upload(staff, '{"slug": "x", "title": "y",\n "questions": [}'))
     assert "This is not valid JSON" in broken and "line 2" in broken

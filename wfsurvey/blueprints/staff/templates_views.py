@@ -89,9 +89,9 @@ def _uploaded_json(form: TemplateUploadForm) -> tuple[str, Any]:
 
 
 def _place_template_errors(form: TemplateUploadForm, exc: DomainError) -> None:
-    # An invalid template names the question at fault in its message: the JSON box is one field.
+    # An invalid template names the question at fault in each problem: the JSON box is one field.
     if isinstance(exc, TemplateInvalid):
-        form.form_errors.append(exc.message)
+        form.form_errors.extend(problem.sentence for problem in exc.problems)
     else:
         add_domain_errors(form, exc)
 
