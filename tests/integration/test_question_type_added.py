@@ -149,7 +149,8 @@ def test_an_added_type_goes_from_template_to_form_to_baseline_and_csv(app, clien
     refused = _post(client, first, {"share": "150", "why_all": "never sent"})
     text = html.unescape(refused.get_data(as_text=True))
     assert refused.status_code == 422
-    assert '<a href="#q-share">Share of placements in manufacturing: Enter a whole percentage from 0 to 100.</a>' in text
+    assert ('<a href="#q-share" data-key="share">Question <span data-number-of="share">1</span>, “Share of placements in '
+            'manufacturing”: Enter a whole percentage from 0 to 100.</a>') in text
     assert re.search(r'name="share" value="150"[^>]*aria-invalid="true" aria-describedby="q-share-error"', text)
     assert db.session.scalars(select(Response)).all() == []
 
