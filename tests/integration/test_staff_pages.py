@@ -295,7 +295,7 @@ def test_import_needs_a_file_or_text(staff):
 
 def _upload(client, definition):
     body = definition if isinstance(definition, str) else json.dumps(definition)
-    return post_form(client, "/staff/templates/new", {"json_text": body}, token_from="/staff/templates/new")
+    return post_form(client, "/staff/templates/upload", {"json_text": body}, token_from="/staff/templates/upload")
 
 
 def test_upload_a_template_and_see_it_as_a_respondent_would(staff):

@@ -29,4 +29,14 @@ def short_local(moment: dt.datetime | None, tz_name: str | None = None) -> str:
     return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or "")
 
 
-from wfsurvey.blueprints.staff import jobs, events, home, stakeholders, templates_views, rounds, dashboard, reports  # noqa: E402,F401  (register the routes)
+from wfsurvey.blueprints.staff import (  # noqa: E402,F401  (register the routes)
+    builder,
+    dashboard,
+    events,
+    home,
+    jobs,
+    reports,
+    rounds,
+    stakeholders,
+    templates_views,
+)
