@@ -77,6 +77,7 @@ def test_keys_values_and_short_names_are_made_from_labels():
     assert make_key("2026 plans", []) == "q_2026_plans"
     assert make_key("None of these", [], stop_words=False, default="option") == "none_of_these"
     assert make_key("¿Qué programas ofrecen?", []) == "que_programas_ofrecen"
+    assert make_key("Your college partner's name", []) == "college_partners_name"
     assert make_slug("Regional collaboration on Advanced Manufacturing", ["regional-collaboration-advanced-manufacturing"]) \
         == "regional-collaboration-advanced-manufacturing-2"
 

@@ -39,7 +39,8 @@ def new_uid() -> str:
 
 
 def _words(text: str) -> list[str]:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    # An apostrophe joins ("partner's" -> "partners"); accents are dropped.
+    ascii_text = unicodedata.normalize("NFKD", re.sub(r"['’]", "", text)).encode("ascii", "ignore").decode("ascii")
     return re.findall(r"[a-z0-9]+", ascii_text.lower())
 
 

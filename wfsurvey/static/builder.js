@@ -11,7 +11,8 @@
 
   // As wfsurvey.forms.builder.make_key makes them (the server adds a number when a key is taken twice).
   function makeKey(label, joint, stopWords, prefix) {
-    var words = label.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase().match(/[a-z0-9]+/g) || [];
+    var words = label.replace(/['\u2019]/g, "").normalize("NFKD").replace(/[\u0300-\u036f]/g, "")
+      .toLowerCase().match(/[a-z0-9]+/g) || [];
     var kept = stopWords ? words.filter(function (w) { return STOP.indexOf(w) === -1; }) : words;
     if (!kept.length) { kept = words; }
     var key = "";
@@ -24,18 +25,38 @@
     return key;
   }
 
-  var form, main, previewTimer = null, busy = false;
+  var form, main, previewTimer = null;
+  // One post at a time, in the order asked: a button pressed while the preview is being drawn waits for it.
+  var queue = Promise.resolve();
 
+  function enqueue(task) {
+    queue = queue.then(task, task);
+    return queue;
+  }
+
+  // form.action would be the buttons named "action": the address is read from the attribute.
   function post(action, done) {
     var data = new FormData(form);
     data.append("action", action);
-    busy = true;
-    return fetch(form.action, {method: "POST", body: data, credentials: "same-origin",
-                               headers: {"X-Requested-With": "builder"}})
-      .then(function (response) { return response.text(); })
+    return fetch(form.getAttribute("action"), {method: "POST", body: data, credentials: "same-origin",
+                                               headers: {"X-Requested-With": "builder"}})
+      .then(function (response) {
+        if (!response.ok && response.status !== 422) { throw new Error(String(response.status)); }
+        return response.text();
+      })
       .then(function (html) { done(new DOMParser().parseFromString(html, "text/html")); })
-      .catch(function () { form.removeAttribute("data-enhanced"); form.submit(); })
-      .then(function () { busy = false; });
+      .catch(function () { postWhole(action); });
+  }
+
+  // When the background post fails, the button's post is made the ordinary way: the server shows what went wrong.
+  function postWhole(action) {
+    form.removeAttribute("data-enhanced");
+    var field = document.createElement("input");
+    field.type = "hidden";
+    field.name = "action";
+    field.value = action;
+    form.appendChild(field);
+    HTMLFormElement.prototype.submit.call(form);
   }
 
   // Swap the new page in, and put the element the server chose (autofocus) where the pressed button was on screen.
@@ -57,7 +78,7 @@
   }
 
   function refreshPreview() {
-    post("preview", function (page) {
+    return post("preview", function (page) {
       var fresh = page.getElementById("preview-body");
       var body = document.getElementById("preview-body");
       if (fresh && body) {
@@ -122,9 +143,9 @@
       var action = button && button.name === "action" ? button.value : "preview";
       if (action === "save") { return; }
       event.preventDefault();
-      if (busy) { return; }
+      window.clearTimeout(previewTimer);
       var top = button ? button.getBoundingClientRect().top : null;
-      post(action, function (page) { swap(page, action === "preview" ? null : top); });
+      enqueue(function () { return post(action, function (page) { swap(page, action === "preview" ? null : top); }); });
     });
 
     // A changed type, a rule's question or the preview's organization type asks the server for the fitting choices.
@@ -133,12 +154,15 @@
       if (!form || !form.contains(field) && field.getAttribute("form") !== "builder") { return; }
       if (field.name && /-rule$/.test(field.name)) { showRulePanels(field.closest(".builder-rule")); }
       var refresh = field.getAttribute("data-refresh");
-      if (refresh && !busy) {
+      if (refresh) {
+        window.clearTimeout(previewTimer);
         var top = field.getBoundingClientRect().top;
-        post(refresh, function (page) {
-          swap(page, refresh === "preview" ? null : top);
-          var again = document.getElementById(field.id);
-          if (again && refresh !== "preview") { again.focus({preventScroll: true}); }
+        enqueue(function () {
+          return post(refresh, function (page) {
+            swap(page, refresh === "preview" ? null : top);
+            var again = document.getElementById(field.id);
+            if (again) { again.focus({preventScroll: true}); }
+          });
         });
         return;
       }
@@ -155,7 +179,7 @@
 
   function schedulePreview() {
     window.clearTimeout(previewTimer);
-    previewTimer = window.setTimeout(function () { if (!busy) { refreshPreview(); } }, 600);
+    previewTimer = window.setTimeout(function () { enqueue(refreshPreview); }, 600);
   }
 
   if (document.readyState === "loading") {
