@@ -2,6 +2,7 @@
 import pytest
 from sqlalchemy import func, select
 
+from tests.integration.test_api import Api, token_for
 from wfsurvey.domain import commands as cmd
 from wfsurvey.models import EventRecord, Template
 from wfsurvey.services import handle
@@ -72,3 +73,28 @@ def test_bad_template_names_the_question_and_the_problem(app, change, message):
     db = app.extensions["sqlalchemy"]
     assert db.session.scalar(select(func.count()).select_from(Template)) == 0
     assert db.session.scalar(select(func.count()).select_from(EventRecord)) == 0
+
+
+def test_sections_and_every_rule_round_trip_through_the_api(app, client):
+    api = Api(client, token_for("staff", "script@example.org"))
+    sent = definition(questions=[
+        {"key": "start", "type": "section", "label": "About you", "help": "Two questions."},
+        {"key": "role", "type": "single_choice", "label": "Role",
+         "options": [{"value": "director", "label": "Director"}, {"value": "staff", "label": "Staff"}]},
+        {"key": "team", "type": "text", "label": "Team", "show_if": {"question": "role", "not_equals": "director"}},
+        {"key": "work", "type": "section", "label": "Your work"},
+        {"key": "trades", "type": "multi_choice", "label": "Trades",
+         "options": [{"value": "weld", "label": "Welding"}, {"value": "none", "label": "None", "exclusive": True}]},
+        {"key": "welders", "type": "number", "label": "Welders", "show_if": {"question": "trades", "includes": "weld"}},
+        {"key": "colleges", "type": "scale", "label": "Colleges"},
+        {"key": "why", "type": "text", "label": "Why?", "show_if": {"question": "colleges", "equals": "1"}},
+    ])
+    assert api.post("/templates", sent).status_code == 201
+    first = api.get("/templates/collab").get_json()["versions"][0]["questions"]
+    assert first[0] == {"key": "start", "type": "section", "label": "About you", "help": "Two questions."}
+    assert first[7]["show_if"] == {"question": "colleges", "equals": 1}  # stored as the scale's answers are
+    assert first[4]["options"][1] == {"value": "none", "label": "None", "exclusive": True}
+    again = api.post("/templates", {**sent, "questions": first})  # what the API returns goes back as it is
+    assert again.status_code == 201 and again.get_json()["version"] == 2
+    second = api.get("/templates/collab").get_json()["versions"][0]["questions"]
+    assert second == first

@@ -399,23 +399,23 @@ class Target:
     values: list[tuple[str, str]] | None
 
 
-def targets(draft: Draft, uid: str) -> list[Target]:
-    """The questions before entry `uid` that a rule may depend on (their type can be a target)."""
-    out = []
+def targets(draft: Draft) -> dict[str, list[Target]]:
+    """For each entry (by uid), the questions before it that a rule may depend on (their type can be a target)."""
+    out: dict[str, list[Target]] = {}
+    before: list[Target] = []
     numbers = draft.numbers()
     for item in draft.items:
-        if item.uid == uid:
-            break
+        out[item.uid] = list(before)
         kind = item.kind
         if kind is None or not kind.show_if_target:
             continue
-        q = _item_definition(item, {})
+        q = _safe_for_values(item, _item_definition(item, {}))
         try:
-            values = kind.show_if_values(_safe_for_values(item, q))
+            values = kind.show_if_values(q)
+            words = None if values is None else [(v, kind.value_label(q, v)) for v in values]
         except (TypeError, ValueError, KeyError):
-            values = []
-        words = None if values is None else [(v, kind.value_label(_safe_for_values(item, q), v)) for v in values]
-        out.append(Target(item.uid, numbers[item.uid], item.label, kind.show_if_operators, words))
+            words = []
+        before.append(Target(item.uid, numbers[item.uid], item.label, kind.show_if_operators, words))
     return out
 
 

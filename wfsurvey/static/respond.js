@@ -79,10 +79,19 @@
         number += 1;
       }
     }
-    // A section whose every question is hidden is hidden too.
+    // A section whose every question is hidden is hidden too, and the others say where they stand among those left
+    // (a form of one page, where the server could not decide: a preview, or changing submitted answers).
     var sections = form.querySelectorAll(".form-section");
+    var open = [];
     for (var s = 0; s < sections.length; s++) {
       sections[s].hidden = sections[s].querySelector(".question[data-key]:not([hidden])") === null;
+      if (!sections[s].hidden) { open.push(sections[s]); }
+    }
+    if (sections.length > 1) {
+      for (var o = 0; o < open.length; o++) {
+        var count = open[o].querySelector(".step-count");
+        if (count) { count.textContent = "Section " + (o + 1) + " of " + open.length; }
+      }
     }
     // The error summary names questions by number: keep those in step.
     var refs = document.querySelectorAll("[data-number-of]");

@@ -22,7 +22,7 @@ from wfsurvey.domain import skip_logic
 from wfsurvey.domain.questions import QUESTION_TYPES
 from wfsurvey.domain.stakeholders import ORG_TYPE_LABELS, ORG_TYPES
 from wfsurvey.extensions import db
-from wfsurvey.forms.builder import Draft, draft_problems, from_definition, from_form, previewable, targets
+from wfsurvey.forms.builder import Draft, draft_problems, field_id, from_definition, from_form, previewable, targets
 from wfsurvey.models import Template
 from wfsurvey.queries.templates import find_template
 from wfsurvey.schemas.templates import Problem
@@ -43,19 +43,17 @@ def _slugs() -> list[str]:
 
 def _page(draft: Draft, *, problems: list[Problem] | None = None, focus: str | None = None, status: int = 200):
     problems = problems or []
-    by_field = draft_problems(draft, problems)
-    summary = [SummaryLine(p.sentence, f"#{field}") for p in problems
-               for field in [next(f for f, messages in by_field.items() if p.message in messages)]]
+    summary = [SummaryLine(p.sentence, f"#{field_id(draft, p.index, p.field)}") for p in problems]
     definition = draft.definition()
     shown, left_out = previewable(definition)
     existing = find_template(db.session, draft.slug) if draft.slug else None
     return render_template(
         "staff/template_builder.html", draft=draft, numbers=draft.numbers(),
-        targets={item.uid: targets(draft, item.uid) for item in draft.items},
+        targets=targets(draft),
         question_types={name: t for name, t in QUESTION_TYPES.items() if not t.starts_page},
         section_type=next((t for t in QUESTION_TYPES.values() if t.starts_page), None),
         all_types=QUESTION_TYPES, operators=skip_logic.OPERATORS, org_types=ORG_TYPES, org_type_labels=ORG_TYPE_LABELS,
-        errors=by_field, summary=summary, focus=focus, existing=existing,
+        errors=draft_problems(draft, problems), summary=summary, focus=focus, existing=existing,
         preview=form_view(shown, draft.preview_org_type, {}, {}), left_out=left_out,
     ), status
 
