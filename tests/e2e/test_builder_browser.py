@@ -279,3 +279,18 @@ def test_the_builder_works_with_javascript_off(app, live_server, new_page, make_
     template = db.session.scalar(select(Template).where(Template.slug == "no-script-survey"))
     assert [(q["key"], q["type"]) for q in template.questions] == [("many_welders", "number"),
                                                                    ("college_helps", "text")]
+
+
+def test_leaving_the_builder_with_unsaved_changes_asks_first(app, live_server, new_page, make_user, watch):
+    staff = make_user(role="staff")
+    page = new_page()
+    sign_in(page, staff.email)
+    page.goto("/staff/templates/new")
+    page.wait_for_load_state()
+    page.get_by_label("Title").fill("Half built")
+    with page.expect_event("dialog") as asked:
+        page.get_by_role("navigation", name="Staff").get_by_role("link", name="Templates").click()
+    assert asked.value.type == "beforeunload"
+    # Dismissed (by the test's browser), the question keeps the page and what was typed.
+    expect(page.get_by_label("Title")).to_have_value("Half built")
+    watch.dialogs.clear()

@@ -1,7 +1,8 @@
 /* Survey builder: the same buttons without reloading the page. Each button still posts the whole builder form and the
    server answers with the page changed (wfsurvey.blueprints.staff.builder); this script swaps the new page in, keeps
    the changed question where it was on the screen, redraws the preview as staff type, makes keys and values from the
-   wording as they type, and shows only the skip-logic choice that is picked. Saving is an ordinary form post.
+   wording as they type, shows only the skip-logic choice that is picked, and asks before leaving unsaved changes.
+   Saving is an ordinary form post.
    Without it every button works as a full page post. */
 (function () {
   "use strict";
@@ -26,6 +27,8 @@
   }
 
   var form, main, previewTimer = null;
+  // Nothing is stored until Save: leaving with changes asks first.
+  var changed = false;
   // One post at a time, in the order asked: a button pressed while the preview is being drawn waits for it.
   var queue = Promise.resolve();
 
@@ -141,7 +144,8 @@
       if (event.target !== form || form.getAttribute("data-enhanced") !== "1") { return; }
       var button = event.submitter;
       var action = button && button.name === "action" ? button.value : "preview";
-      if (action === "save") { return; }
+      if (action === "save") { changed = false; return; }
+      if (action !== "preview") { changed = true; }
       event.preventDefault();
       window.clearTimeout(previewTimer);
       var top = button ? button.getBoundingClientRect().top : null;
@@ -152,6 +156,7 @@
     document.addEventListener("change", function (event) {
       var field = event.target;
       if (!form || !form.contains(field) && field.getAttribute("form") !== "builder") { return; }
+      if (field.id !== "preview_org_type") { changed = true; }
       if (field.name && /-rule$/.test(field.name)) { showRulePanels(field.closest(".builder-rule")); }
       var refresh = field.getAttribute("data-refresh");
       if (refresh) {
@@ -169,9 +174,14 @@
       schedulePreview();
     });
 
+    window.addEventListener("beforeunload", function (event) {
+      if (changed) { event.preventDefault(); event.returnValue = ""; }
+    });
+
     document.addEventListener("input", function (event) {
       var field = event.target;
       if (!form || !form.contains(field)) { return; }
+      changed = true;
       if (field.hasAttribute("data-makes") || field.closest(".option-row") && /-label$/.test(field.id)) { follow(field); }
       schedulePreview();
     });
