@@ -132,9 +132,6 @@ class DraftItem:
         """Whether this entry's type takes a definition field (options, min, ...)."""
         return self.kind is not None and name in self.kind.definition_fields
 
-    def option(self, uid: str) -> DraftOption | None:
-        return next((o for o in self.options if o.uid == uid), None)
-
 
 @dataclass
 class Draft:
@@ -149,9 +146,6 @@ class Draft:
     #: The template version the draft started from ("Edit as a new version"), if any.
     from_slug: str = ""
     from_version: int = 0
-
-    def item(self, uid: str) -> DraftItem | None:
-        return next((i for i in self.items if i.uid == uid), None)
 
     def index(self, uid: str) -> int:
         return next((n for n, i in enumerate(self.items) if i.uid == uid), -1)
@@ -172,7 +166,8 @@ class Draft:
     def fill_in(self, taken_slugs: Iterable[str] = ()) -> None:
         """Make the keys, option values and short name that are still generated (or empty) from their labels."""
         if self.title.strip() and (not self.slug or self.slug == self.slug_auto):
-            self.slug = self.slug_auto = make_slug(self.title, set(taken_slugs) - {self.from_slug} if self.from_slug else taken_slugs)
+            # A new template's short name is one no template has (a new version keeps its own).
+            self.slug = self.slug_auto = make_slug(self.title, set(taken_slugs) - {self.from_slug})
         keys = [i.key for i in self.items if i.key and i.key != i.key_auto]
         renamed: dict[tuple[str, str], str] = {}
         for item in self.items:
@@ -194,7 +189,12 @@ class Draft:
     # --- what the buttons do --------------------------------------------------------------
 
     def apply(self, action: str, new_type: str = "") -> str | None:
-        """Make the move a button names (see ACTIONS); returns the id of the field to put the focus on after it."""
+        """Make the move a button names, and return the id of the field to put the focus on after it.
+
+        The buttons: add (a question of `new_type`), add_section; up:<uid>, down:<uid>, duplicate:<uid>, delete:<uid>,
+        refresh:<uid> (show the choices that fit a changed type or rule); add_option:<uid>, option_up:<uid>:<option>,
+        option_down:<uid>:<option>, option_delete:<uid>:<option>. An id that is not in the draft does nothing.
+        """
         verb, _, rest = action.partition(":")
         uid, _, option_uid = rest.partition(":")
         at = self.index(uid)
@@ -209,11 +209,12 @@ class Draft:
             return None
         if verb in ("up", "down"):
             to = at - 1 if verb == "up" else at + 1
-            if 0 <= to < len(self.items):
-                self.items[at], self.items[to] = self.items[to], self.items[at]
-                stays = verb if 0 < to < len(self.items) - 1 else ("down" if verb == "up" else "up")
-                return f"i{uid}-{stays}"
-            return f"i{uid}-{verb}"
+            if not 0 <= to < len(self.items):
+                return f"i{uid}-heading"
+            self.items[at], self.items[to] = self.items[to], self.items[at]
+            # The same button keeps the focus (press it again to move on), unless the entry reached the end.
+            stays = verb if 0 < to < len(self.items) - 1 else ("down" if verb == "up" else "up")
+            return f"i{uid}-{stays}"
         if verb == "duplicate":
             copy = replace(item, uid=new_uid(), key="", key_auto="",
                            label=item.label, options=[replace(o, uid=new_uid()) for o in item.options],
@@ -239,7 +240,13 @@ class Draft:
             to = option_at - 1 if verb == "option_up" else option_at + 1
             if 0 <= to < len(item.options):
                 item.options[option_at], item.options[to] = item.options[to], item.options[option_at]
-            return f"i{uid}-o{option_uid}-{verb.removeprefix('option_')}"
+            else:
+                to = option_at
+            # The same button keeps the focus, unless the option reached the end where it is disabled.
+            way = verb.removeprefix("option_")
+            if (way == "up" and to == 0) or (way == "down" and to == len(item.options) - 1):
+                way = "down" if way == "up" else "up"
+            return f"i{uid}-o{option_uid}-{way}"
         if verb == "option_delete":
             del item.options[option_at]
             return f"i{uid}-add_option"
