@@ -12,8 +12,10 @@ from sqlalchemy import select
 
 from tests import builders
 from tests.integration.test_respond_pages import count, events, hidden, invitation_of, link
+from wfsurvey.domain import commands as cmd
 from wfsurvey.extensions import db
 from wfsurvey.models import Contact, Response
+from wfsurvey.services import handle
 
 TEMPLATE = {
     "slug": "collab",
@@ -208,3 +210,26 @@ def test_a_saved_draft_is_taken_up_where_it_left_off(client, contact):
     assert saved_draft.headers["Location"].endswith("?section=2")
     page = text_of(client.get(url))  # the emailed link again, later
     assert "Section 2 of 4" in page and "Your draft was last saved" in page
+
+
+def test_answers_carried_from_an_earlier_round_are_kept_on_the_pages_not_yet_shown(app, client):
+    builders.stakeholders(regions=(LA,), boards=1, colleges=0)
+    builders.template(TEMPLATE)
+    first = builders.launched_round()
+    contact_id = db.session.scalar(select(Contact.id))
+    invitation = invitation_of(contact_id, first.id)
+    handle(cmd.SaveAnswers(invitation.id, {"role": ["director"], "tools": ["weld"], "colleges": ["2"],
+                                           "budget": ["Flat"], "notes": ["Last year"]}, True),
+           actor="test", now=builders.dt.datetime(2026, 10, 7, 17, 0, tzinfo=builders.UTC))
+    later = builders.dt.datetime(2026, 11, 10, 18, 0, tzinfo=builders.UTC)
+    second = builders.launched_round(now=later, title="AM follow-up 2026", opens_at="2026-11-09T09:00",
+                                     closes_at="2026-12-01T17:00")
+    app.config["FIXED_NOW"] = later
+    url = link(contact_id, second.id)
+    page = text_of(client.get(url))
+    assert "We filled in your answers from AM baseline 2026" in page and re.search(r'name="role" value="director" checked', page)
+    # Next on the first page saves it; the carried answers of the later pages go into the draft with it.
+    assert post(client, url, url, {"role": "director"}, "next").status_code == 303
+    assert saved(contact_id, second.id).answers == {"role": "director", "tools": ["weld"], "colleges": 2,
+                                                    "budget": "Flat", "notes": "Last year"}
+    assert re.search(r'name="tools" value="weld" checked', text_of(client.get(f"{url}?section=2")))

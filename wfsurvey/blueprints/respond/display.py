@@ -9,7 +9,7 @@ from typing import Any
 from wfsurvey.domain import pages as layout
 from wfsurvey.domain import skip_logic
 from wfsurvey.domain.answers import visible_questions
-from wfsurvey.domain.questions import QUESTION_TYPES, answerable
+from wfsurvey.domain.questions import QUESTION_TYPES
 from wfsurvey.schemas.templates import quote
 
 
@@ -159,13 +159,6 @@ class ErrorLink:
         return f"#{self.anchor}"
 
 
-def rendered_questions(questions: Sequence[Mapping[str, Any]], org_type: str) -> list[Mapping[str, Any]]:
-    """Questions the form shows this organization: those for other organization types are left out,
-    and so is any question that depends on one left out (it could never apply)."""
-    states = layout.plan(layout.pages(questions), {}, org_type, None)
-    return [q for q in answerable(questions) if states[q["key"]] != layout.HIDDEN]
-
-
 def _condition_note(rule: Mapping[str, Any], target: Mapping[str, Any], number: int) -> str:
     op = skip_logic.operator_of(rule)
     words = QUESTION_TYPES[target["type"]].value_label(target, skip_logic.value_of(rule))
@@ -230,7 +223,7 @@ def form_view(
     numbered: dict[str, tuple[int, Mapping[str, Any]]] = {}
     number = first_number
     views = []
-    for i, p in enumerate(chosen):
+    for p in chosen:
         page_views = []
         for q in p.questions:
             if states[q["key"]] == layout.HIDDEN:

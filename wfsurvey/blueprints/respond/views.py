@@ -141,10 +141,12 @@ def _form_page(
     questions = invitation.round.template.questions
     response = invitation.response
     submitted = response is not None and response.status == "submitted"
+    paged = has_sections(questions) and not submitted
+    fresh = values is None
+    saved = (response.answers or {}) if response is not None else {}
     carried = None
-    if response is not None:
-        saved = response.answers or {}
-    else:
+    if response is None and (fresh or paged):
+        # Answers of an earlier round start a new form; on a page, they settle what depends on other pages.
         carried = previous_answers(db.session, invitation)
         saved = carried.answers if carried else {}
     if values is None:
@@ -152,14 +154,13 @@ def _form_page(
         revision = response.revision if response is not None else 0
     errors = errors or {}
     org_type = invitation.organization.org_type
-    paged = has_sections(questions) and not submitted
     if paged and page is None:
         page = resume_page(pages(questions), saved, org_type) if response is not None else 1
     form = form_view(questions, org_type, values, errors, page=page if paged else None, saved=saved)
     return _render(
         "respond/form.html", invitation, token, status, form=form, questions=form.questions,
         errors=error_links(form, errors, questions), error_intro=_error_intro(response, kept),
-        revision=revision, response=response, submitted=submitted, carried=carried,
+        revision=revision, response=response, submitted=submitted, carried=carried if fresh else None,
         can_forward=invitation.status in FORWARDABLE,
     )
 
