@@ -1,7 +1,8 @@
-"""The dev mailbox: messages the dev transport 'delivered', with clickable links. Never registered in production."""
+"""The dev mailbox: messages the dev transport 'delivered', with clickable links, and each message's HTML part as a
+mail client would show it. Never registered in production."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, Response, abort, render_template
 from sqlalchemy import select
 
 from wfsurvey.extensions import db
@@ -9,6 +10,19 @@ from wfsurvey.models import MailboxMessage
 from wfsurvey.security import public
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
+
+#: The HTML part is the email as sent, shown in a frame of the message page: it may style itself (inline styles,
+#: as mail clients allow), but never run a script, load anything, submit a form or be framed by another site.
+#: `sandbox` makes it a unique origin even when opened on its own; the frame adds its own sandbox too.
+HTML_PART_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; "
+                    "base-uri 'none'; frame-ancestors 'self'; sandbox")
+
+
+def _message_or_404(message_id: int) -> MailboxMessage:
+    msg = db.session.get(MailboxMessage, message_id)
+    if msg is None:
+        abort(404)
+    return msg
 
 
 @bp.get("/mailbox")
@@ -21,7 +35,14 @@ def mailbox():
 @bp.get("/mailbox/<int:message_id>")
 @public
 def message(message_id: int):
-    msg = db.session.get(MailboxMessage, message_id)
-    if msg is None:
-        abort(404)
-    return render_template("dev/message.html", msg=msg)
+    return render_template("dev/message.html", msg=_message_or_404(message_id))
+
+
+@bp.get("/mailbox/<int:message_id>/html")
+@public
+def message_html(message_id: int):
+    """The HTML part as it was sent, under a policy that lets no script run (see HTML_PART_POLICY)."""
+    response = Response(_message_or_404(message_id).body_html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = HTML_PART_POLICY
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
