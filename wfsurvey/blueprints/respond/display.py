@@ -248,16 +248,6 @@ def form_view(
     )
 
 
-def question_views(
-    questions: Sequence[Mapping[str, Any]],
-    org_type: str,
-    values: Mapping[str, Sequence[str]],
-    errors: Mapping[str, str],
-) -> list[QuestionView]:
-    """One view per question the form shows, carrying the values to show and the errors to report (every page)."""
-    return form_view(questions, org_type, values, errors).questions
-
-
 def error_links(form: FormView, errors: Mapping[str, str], items: Sequence[Mapping[str, Any]] = ()) -> list[ErrorLink]:
     """The error summary: each problem named with its question's number and a short label, linked to the input, in form
     order; a problem on another page (`items` tells which) links to that page."""

@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload
 from wfsurvey import clock, settings
 from wfsurvey.authz import staff_required
 from wfsurvey.blueprints.outcomes import run_on_form, run_or_flash
-from wfsurvey.blueprints.respond.display import QuestionView, question_views
+from wfsurvey.blueprints.respond.display import FormView, form_view
 from wfsurvey.blueprints.staff import bp, short_local
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain.errors import DomainError
@@ -100,7 +100,8 @@ class WizardPreview:
     template: Template | None = None
     email: RenderedEmail | None = None
     sample_link: str = ""
-    questions: list[QuestionView] | None = None
+    #: The form as the chosen organization type sees it, every page at once under its section's heading.
+    form: FormView | None = None
     preview_as: str = "lwib"
 
 
@@ -151,7 +152,7 @@ def wizard_preview(form: RoundForm) -> WizardPreview:
     if key is not None and not form.template.errors:
         preview.template = find_template(db.session, *key)
     if preview.template is not None:
-        preview.questions = question_views(preview.template.questions, preview.preview_as, {}, {})
+        preview.form = form_view(preview.template.questions, preview.preview_as, {}, {})
         if window is not None:
             person = preview.audience.sample[0] if preview.audience and preview.audience.sample else None
             preview.email, preview.sample_link = sample_email(preview.template, (form.title.data or "").strip(),
