@@ -1,5 +1,8 @@
 """Parsing answers, skip logic and required questions."""
-from wfsurvey.domain.answers import answers_to_form, clean_answers
+import itertools
+
+from wfsurvey.domain import pages
+from wfsurvey.domain.answers import answers_to_form, clean_answers, not_asked, question_numbers, visible_questions
 
 QUESTIONS = [
     {"key": "targets_am", "type": "yes_no", "label": "Targets AM?", "required": True,
@@ -45,3 +48,45 @@ def test_required_only_on_submit_and_format_always():
 def test_choices_outside_the_options_are_refused():
     _, errors = clean_answers(QUESTIONS, {"targets_am": ["maybe"], "occupations": ["astronaut"]}, "lwib", complete=False)
     assert set(errors) == {"targets_am", "occupations"}
+
+
+SECTIONED = [
+    {"key": "about", "type": "section", "label": "About"},
+    {"key": "stage", "type": "single_choice", "label": "Stage",
+     "options": [{"value": "talks", "label": "In talks"}, {"value": "active", "label": "Active"}]},
+    {"key": "occupations", "type": "multi_choice", "label": "Occupations",
+     "options": [{"value": "cnc", "label": "CNC"}, {"value": "none", "label": "None of these", "exclusive": True}]},
+    {"key": "training", "type": "section", "label": "Training"},
+    {"key": "seats", "type": "number", "label": "Seats", "show_if": {"question": "occupations", "includes": "cnc"}},
+    {"key": "plans", "type": "long_text", "label": "Plans", "show_if": {"question": "stage", "not_equals": "talks"}},
+    {"key": "more", "type": "text", "label": "More on the plans", "show_if": {"question": "plans", "equals": "more"}},
+    {"key": "partners", "type": "section", "label": "Partners"},
+    {"key": "navigator", "type": "contact", "label": "Navigator", "show_if": {"org_type": ["lwib"]}},
+]
+
+
+def test_numbers_and_not_asked_leave_sections_out_and_close_up_over_hidden_questions():
+    answers = {"stage": "talks", "occupations": ["none"]}
+    assert question_numbers(SECTIONED, answers, "lwib") == {"stage": 1, "occupations": 2, "navigator": 3}
+    assert not_asked(SECTIONED, answers, "lwib") == ["seats", "plans", "more"]
+    answers = {"stage": "active", "occupations": ["cnc"], "seats": 3, "plans": "more"}
+    assert question_numbers(SECTIONED, answers, "college") == {"stage": 1, "occupations": 2, "seats": 3, "plans": 4,
+                                                               "more": 5}
+    assert not_asked(SECTIONED, answers, "college") == ["navigator"]
+    assert not_asked(SECTIONED, {}, "lwib") == ["seats", "plans", "more"]  # an unanswered question meets no rule
+
+
+def test_the_form_s_pages_and_the_responses_agree_on_what_was_asked():
+    """The respondent form settles rules page by page (domain.pages.plan); staff pages, the exports and the answers
+    kept read them with visible_questions and clean_answers: every "is", "is not" and "includes" reads alike."""
+    layout = pages.pages(SECTIONED)
+    for stage, occupations, plans, org_type in itertools.product(
+            (None, "talks", "active"), (None, ["cnc"], ["none"]), (None, "more", "less"), ("lwib", "college")):
+        saved = {k: v for k, v in (("stage", stage), ("occupations", occupations), ("plans", plans),
+                                   ("seats", 2), ("more", "x")) if v is not None}
+        kept, _ = clean_answers(SECTIONED, answers_to_form(SECTIONED, saved), org_type, complete=False)
+        planned = pages.plan(layout, kept, org_type, len(layout) + 1)
+        shown = {q["key"] for q in visible_questions(SECTIONED, kept, org_type)}
+        assert shown == {key for key, state in planned.items() if state == pages.SHOWN}, saved
+        assert set(not_asked(SECTIONED, kept, org_type)) == {key for key, state in planned.items() if state == pages.HIDDEN}
+        assert set(kept) <= shown

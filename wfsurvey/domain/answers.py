@@ -31,6 +31,19 @@ def visible_questions(questions: Sequence[Mapping[str, Any]], answers: Mapping[s
     return shown
 
 
+def question_numbers(questions: Sequence[Mapping[str, Any]], answers: Mapping[str, Any], org_type: str) -> dict[str, int]:
+    """The number each question shown to this respondent carried on the form, by key: the questions shown, counted
+    from 1 across pages without gaps, as the form numbers them (sections and hidden questions are not counted)."""
+    return {q["key"]: number for number, q in enumerate(visible_questions(questions, answers, org_type), 1)}
+
+
+def not_asked(questions: Sequence[Mapping[str, Any]], answers: Mapping[str, Any], org_type: str) -> list[str]:
+    """Keys of the questions the skip logic hid from this respondent, in order; a section is not a question, so never
+    one of them."""
+    shown = {q["key"] for q in visible_questions(questions, answers, org_type)}
+    return [q["key"] for q in answerable(questions) if q["key"] not in shown]
+
+
 def clean_answers(
     questions: Sequence[Mapping[str, Any]],
     form: Mapping[str, Sequence[str]],

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from wfsurvey.database import Base
 from wfsurvey.domain import events
 from wfsurvey.domain.errors import DomainError
+from wfsurvey.domain.questions import answerable
 from wfsurvey.models.base import Aggregate
 
 ROUND_STATES = ("draft", "scheduled", "open", "closed", "cancelled")
@@ -39,7 +40,8 @@ class Template(Aggregate, Base):
     rounds: Mapped[list[Round]] = relationship(back_populates="template")
 
     def question(self, key: str) -> dict[str, Any] | None:
-        return next((q for q in self.questions if q["key"] == key), None)
+        """The question with that key, or None; a section is not a question, so its key finds nothing."""
+        return next((q for q in answerable(self.questions) if q["key"] == key), None)
 
     def __repr__(self) -> str:
         return f"<Template {self.slug} v{self.version}>"

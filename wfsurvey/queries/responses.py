@@ -18,7 +18,8 @@ from sqlalchemy import ColumnElement, Select, and_, false, func, literal, or_, s
 from sqlalchemy.orm import Session
 
 from wfsurvey.domain import events as ev
-from wfsurvey.domain.answers import visible_questions
+from wfsurvey.domain.answers import not_asked, question_numbers
+from wfsurvey.domain.pages import has_sections, pages
 from wfsurvey.domain.questions import QUESTION_TYPES
 from wfsurvey.models import (
     Contact,
@@ -236,7 +237,6 @@ def _item(row: Any, round_: Round, questions: Sequence[Mapping[str, Any]], names
           keys: Sequence[str]) -> dict[str, Any]:
     codes = [code for code in (row.regions or "").split(",") if code]
     answers = dict(row.answers or {})
-    shown = {question["key"] for question in visible_questions(questions, answers, row.org_type)}
     found = next(((key, str(answers[key])) for key in keys if answers.get(key) and (
         not q or q.strip().casefold() in str(answers[key]).casefold())), None)
     return {
@@ -247,7 +247,7 @@ def _item(row: Any, round_: Round, questions: Sequence[Mapping[str, Any]], names
         "submitted_at": iso(row.submitted_at, round_.timezone), "updated_at": iso(row.updated_at, round_.timezone),
         "revision": row.revision,
         "answers": answers,
-        "not_asked": [question["key"] for question in questions if question["key"] not in shown],
+        "not_asked": not_asked(questions, answers, row.org_type),
         "match": None if found is None else {"question": found[0], "text": snippet(found[1], q),
                                              "full": found[1]},
     }
@@ -297,10 +297,20 @@ def _words(question: Mapping[str, Any] | None, value: Any) -> str | None:
     return QUESTION_TYPES[question["type"]].answer_words(question, value)
 
 
+def _answer_row(q: Mapping[str, Any], value: Any, number: int | None) -> dict[str, Any]:
+    """A question of one response: its number on the respondent's form (None when the skip logic hid it, as it
+    was then not asked), the answer as stored and in words, and whether it was answered."""
+    asked = number is not None
+    return {"number": number, "key": q["key"], "type": q["type"], "label": q["label"], "asked": asked, "value": value,
+            "words": _words(q, value) if asked else None,
+            "state": "answered" if asked and value not in (None, "", []) else "unanswered" if asked else "not_asked"}
+
+
 def response_detail(session: Session, round_id: int, response_id: int) -> dict[str, Any]:
     """One response: who, where, when, every question in order with the answer in words (or "not asked" when the
-    skip logic hid it), and its history from the event log, oldest first. Five statements (six for a forwarded
-    invitation)."""
+    skip logic hid it), numbered as the respondent's form numbered them, grouped under the template's sections when it
+    has any (`sections`; `questions` lists them all), and its history from the event log, oldest first. Five
+    statements (six for a forwarded invitation)."""
     round_ = load_round(session, round_id)
     row = session.execute(
         select(Response, Invitation, Contact, Organization, InvitationProgress.org_type, InvitationProgress.regions)
@@ -317,14 +327,10 @@ def response_detail(session: Session, round_id: int, response_id: int) -> dict[s
     codes = [code for code in (regions or "").split(",") if code] if regions is not None else organization.region_codes
     questions = list(round_.template.questions)
     answers = dict(response.answers or {})
-    shown = {q["key"] for q in visible_questions(questions, answers, org_type)}
-    rows = []
-    for number, q in enumerate(questions, 1):
-        value = answers.get(q["key"])
-        asked = q["key"] in shown
-        rows.append({"number": number, "key": q["key"], "type": q["type"], "label": q["label"], "asked": asked,
-                     "value": value, "words": _words(q, value) if asked else None,
-                     "state": "answered" if asked and value not in (None, "", []) else "unanswered" if asked else "not_asked"})
+    numbers = question_numbers(questions, answers, org_type)
+    sections = [{"number": page.number, "title": page.title, "help": page.help,
+                 "questions": [_answer_row(q, answers.get(q["key"]), numbers.get(q["key"])) for q in page.questions]}
+                for page in pages(questions)]
     history = response_history(session, round_, invitation.id, questions)
     names = region_names(session, codes)
     forwarded_by = None
@@ -346,8 +352,9 @@ def response_detail(session: Session, round_id: int, response_id: int) -> dict[s
         "submitted_at": iso(response.submitted_at, round_.timezone),
         "updated_at": iso(response.updated_at, round_.timezone),
         "answers": answers,
-        "not_asked": [q["key"] for q in questions if q["key"] not in shown],
-        "questions": rows,
+        "not_asked": not_asked(questions, answers, org_type),
+        "questions": [row for section in sections for row in section["questions"]],
+        "sections": sections if has_sections(questions) else [],
         "history": history,
     }
 

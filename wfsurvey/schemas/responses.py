@@ -65,7 +65,8 @@ class ResponseSchema(Schema):
     updated_at = IsoTime(metadata={"description": "The last edit, in the round's time zone"})
     answers = fields.Dict(metadata={"description": "By question key, as stored: a choice's value, a multiple choice's "
                                                    "list, a number, text, a contact {name, email, organization}"})
-    not_asked = fields.List(fields.String(), metadata={"description": "Keys of the questions the skip logic hid"})
+    not_asked = fields.List(fields.String(), metadata={
+        "description": "Keys of the questions the skip logic hid (never a section: it is not a question)"})
 
 
 class HistoryEntrySchema(Schema):

@@ -23,9 +23,9 @@ FILE = {"type": "string", "format": "binary"}
 EXPORT_DESCRIPTION = (
     "One row per submitted response (`include=drafts` adds drafts): response id, organization, organization type, "
     "region, contact name and email, status, submitted and last edited times in the round's time zone, then one "
-    "column per question headed by its label (`headers=keys`: its key), a multiple choice as one column per option "
-    "(1 or empty), choice answers in words (`values=codes`: as stored). Text that a spreadsheet would read as a "
-    "formula starts with a quote. Streamed: any size takes the same memory."
+    "column per question headed by its label (`headers=keys`: its key; a section has none), a multiple choice as "
+    "one column per option (1 or empty), choice answers in words (`values=codes`: as stored). Text that a "
+    "spreadsheet would read as a formula starts with a quote. Streamed: any size takes the same memory."
 )
 
 

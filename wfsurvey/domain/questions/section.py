@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from wfsurvey.domain.questions.base import DefinitionError, Form, InputPart, Parsed, QuestionType
+from wfsurvey.domain.questions.base import DefinitionError, Form, InputPart, Parsed, QuestionType, RawColumn
 
 #: What a stored section keeps; `required` and `baseline`, which the common shape fills in, mean nothing here.
 SECTION_FIELDS = ("key", "type", "label", "help")
@@ -37,3 +37,9 @@ class Section(QuestionType):
 
     def parse(self, q: Mapping[str, Any], form: Form) -> Parsed:
         return None, {}
+
+    def raw_columns(self, q: Mapping[str, Any]) -> list[RawColumn]:
+        return []
+
+    def raw_cells(self, q: Mapping[str, Any], value: Any, *, codes: bool = False) -> list[Any]:
+        return []
