@@ -248,3 +248,31 @@ def test_the_wizard_preview_and_the_template_page_show_the_section_headings(staf
         "Section 1 of 3 · : About your board", "Section 2 of 3 · : Training with colleges", "Section 3 of 3 · : Partners"]
     assert [n for n, _ in numbered(shown)] == ["1", "2", "3", "4", "5", "6"]
 
+
+def test_comparing_versions_names_sections_and_says_which_section_a_question_moved_to(app, signed_in):
+    builders.template(SECTIONED)
+    second = [dict(q) for q in SECTIONED["questions"]]
+    keys = [q["key"] for q in second]
+    # "Partners" now starts before the scale, a new last section holds the website, and one section is renamed.
+    second.insert(keys.index("colleges"), second.pop(keys.index("partners")))
+    second.insert(len(second) - 1, {"key": "last", "type": "section", "label": "Last words"})
+    second[keys.index("training")] = {**second[keys.index("training")], "label": "Training"}
+    builders.template({**SECTIONED, "questions": second})
+    client, _ = signed_in("staff")
+    page = text_of(client.get("/staff/templates/sectioned/compare?a=1&b=2"))
+    assert "1 added" in page and "0 removed" in page and "3 changed" in page
+
+    def change(key: str) -> str:
+        block = page[page.index(f'id="q-{key}"'):]
+        return re.sub(r"\s+", " ", block[:block.index("</section>")])
+
+    assert "<h3>Section 4, “Last words” <code>last</code>" in change("last")
+    assert "<h3>Section 2, “Training” <code>training</code>" in change("training")
+    # Questions keep their numbers (sections are not counted): the scale changed section, not position.
+    colleges = change("colleges")
+    assert "<h3>Question 4, “Collaboration with colleges” <code>colleges</code>" in colleges
+    assert ('<td>section</td><td class="old">Section 2, “Training with colleges”</td>'
+            '<td class="new">Section 3, “Partners”</td>') in colleges
+    assert "position" not in colleges
+    assert '<td class="old">Section 3, “Partners”</td><td class="new">Section 4, “Last words”</td>' in change("website")
+    assert 'id="q-partners"' not in page and 'id="q-navigator"' not in page  # in the same place among their kind

@@ -24,6 +24,7 @@ from wfsurvey.forms.templates import TemplateUploadForm
 from wfsurvey.models import Round, Template
 from wfsurvey.queries.actors import describe_actors
 from wfsurvey.queries.templates import find_template
+from wfsurvey.schemas.templates import Names
 from wfsurvey.services.templates import TemplateInvalid
 
 
@@ -148,6 +149,9 @@ class QuestionChange:
     old: dict[str, Any] | None
     new: dict[str, Any] | None
     fields: list[FieldChange]
+    #: The entry as the builder names it, in the new version (the old one for a removed entry):
+    #: "Question 3, “Which credentials…”" or "Section 2, “Training”".
+    name: str = ""
 
     @property
     def kind(self) -> str:
@@ -181,39 +185,82 @@ def _moved_keys(old_keys: list[str], new_keys: list[str]) -> set[str]:
     return common - kept
 
 
+@dataclass
+class _Place:
+    """Where an entry sits in a version: its index in the list, its name and number among its kind (questions and
+    sections are numbered apart, as the builder numbers them), and the section it falls in."""
+
+    index: int
+    entry: dict[str, Any]
+    name: str
+    is_question: bool
+    number: int
+    #: The key of the section the question falls in; None before the first section (and for a section).
+    section: str | None
+
+    @property
+    def place(self) -> str:
+        """Its kind and number: "Question 3" or "Section 2"."""
+        return f"{'Question' if self.is_question else 'Section'} {self.number}"
+
+
+def _places(items: list[dict[str, Any]]) -> dict[str, _Place]:
+    names = Names(items)
+    places: dict[str, _Place] = {}
+    section: str | None = None
+    for index, entry in enumerate(items):
+        is_question, number = names.numbers[index]
+        if not is_question:
+            section = entry["key"]
+        places[entry["key"]] = _Place(index, entry, names(index), is_question, number, section if is_question else None)
+    return places
+
+
+def _section_name(places: dict[str, _Place], key: str | None) -> str:
+    return places[key].name if key in places else "none (before the first section)"
+
+
 def compare_questions(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[QuestionChange]:
-    """Questions added, removed or changed between two versions, matched by key, in the new version's order
-    (a removed one just before the question that followed it); a question moved among the others is changed."""
-    old_by_key = {q["key"]: (i, q) for i, q in enumerate(old, start=1)}
-    new_by_key = {q["key"]: (i, q) for i, q in enumerate(new, start=1)}
-    moved = _moved_keys(list(old_by_key), list(new_by_key))
+    """Questions and sections added, removed or changed between two versions, matched by key, in the new version's
+    order (a removed one just before the entry that followed it). An entry moved among the others of its kind is
+    changed in position (its number as the builder numbers it: sections are not counted among questions), and a
+    question that falls in another section is changed in section."""
+    before, after = _places(old), _places(new)
+    moved = set()
+    for is_question in (True, False):
+        moved |= _moved_keys([k for k, p in before.items() if p.is_question is is_question],
+                             [k for k, p in after.items() if p.is_question is is_question])
     changes: list[tuple[float, QuestionChange]] = []
-    for key, (position, question) in new_by_key.items():
-        if key not in old_by_key:
-            changes.append((position, QuestionChange(key, None, question, [])))
+    for key, now in after.items():
+        if key not in before:
+            changes.append((now.index, QuestionChange(key, None, now.entry, [], now.name)))
             continue
-        old_position, before = old_by_key[key]
+        then = before[key]
         fields = [
-            FieldChange(name, _show(before.get(name)), _show(question.get(name)))
-            for name in sorted(set(before) | set(question))
-            if before.get(name) != question.get(name)
+            FieldChange(name, _show(then.entry.get(name)), _show(now.entry.get(name)))
+            for name in sorted(set(then.entry) | set(now.entry))
+            if then.entry.get(name) != now.entry.get(name)
         ]
         if key in moved:
-            fields.insert(0, FieldChange("position", str(old_position), str(position)))
+            fields.insert(0, FieldChange("position", then.place, now.place))
+        if now.is_question and then.is_question and then.section != now.section:
+            # Named as each version names it: a section may be renamed or renumbered too.
+            fields.insert(1 if key in moved else 0, FieldChange("section", _section_name(before, then.section),
+                                                                _section_name(after, now.section)))
         if fields:
-            changes.append((position, QuestionChange(key, before, question, fields)))
-    for key, (position, question) in old_by_key.items():
-        if key not in new_by_key:
-            changes.append((_removed_slot(old, new_by_key, position), QuestionChange(key, question, None, [])))
+            changes.append((now.index, QuestionChange(key, then.entry, now.entry, fields, now.name)))
+    for key, then in before.items():
+        if key not in after:
+            changes.append((_removed_slot(old, after, then.index), QuestionChange(key, then.entry, None, [], then.name)))
     return [change for _, change in sorted(changes, key=lambda item: item[0])]
 
 
-def _removed_slot(old: list[dict[str, Any]], new_by_key: dict[str, tuple[int, Any]], position: int) -> float:
-    """Where a removed question is listed: just before the next old question that the new version kept."""
-    for later in old[position:]:
-        if later["key"] in new_by_key:
-            return new_by_key[later["key"]][0] - 0.5
-    return len(new_by_key) + 0.5
+def _removed_slot(old: list[dict[str, Any]], after: dict[str, _Place], index: int) -> float:
+    """Where a removed entry is listed: just before the next old entry that the new version kept."""
+    for later in old[index + 1:]:
+        if later["key"] in after:
+            return after[later["key"]].index - 0.5
+    return len(after) - 0.5
 
 
 @bp.get("/templates/<slug>/compare")
