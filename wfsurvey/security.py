@@ -4,8 +4,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from typing import TypeVar
+from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, g, request
+from flask import Flask, Response, abort, current_app, g, jsonify, request
 
 F = TypeVar("F", bound=Callable)
 
@@ -49,7 +50,56 @@ def _refuse_nul_characters() -> None:
                 abort(400, description="Text may not contain NUL characters.")
 
 
+#: Methods that change something; a browser sends Origin with each of them.
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin_key(url: str) -> tuple[str, str, int | None] | None:
+    """(scheme, host, port) of an origin or URL, default ports spelled out; None when it is not one."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if not parts.scheme or not parts.hostname:
+        return None
+    scheme = parts.scheme.lower()
+    return scheme, parts.hostname.lower(), port if port is not None else _DEFAULT_PORTS.get(scheme)
+
+
+def _same_site_origins() -> set[tuple[str, str, int | None]]:
+    """The origins this site answers as: the request's own (after any trusted proxy) and BASE_URL's."""
+    origins = {_origin_key(request.host_url), _origin_key(current_app.config.get("BASE_URL") or "")}
+    origins.discard(None)
+    return origins  # type: ignore[return-value]
+
+
+def _refuse_cross_site_writes():
+    """A state-changing request whose Origin names another site is refused, whatever it carries (a session, a
+    CSRF token, a Bearer token): a page elsewhere must never act through a visitor's browser.
+
+    No Origin (scripts, older clients) and `Origin: null` pass: browsers send `null` on our own form
+    posts, because every page says Referrer-Policy: no-referrer; CSRF tokens and SameSite cookies guard those.
+    """
+    if request.method not in WRITE_METHODS:
+        return None
+    origin = request.headers.get("Origin")
+    if origin is None or origin.strip() in ("", "null"):
+        return None
+    if _origin_key(origin) in _same_site_origins():
+        return None
+    message = "This request came from another website and was refused."
+    if request.path.startswith("/api/"):
+        response = jsonify({"error": {"code": "forbidden", "message": "cross-site requests are refused (Origin names "
+                                      "another site)", "fields": {}}})
+        response.status_code = 403
+        return response
+    abort(403, description=message)
+
+
 def register_security(app: Flask) -> None:
+    app.before_request(_refuse_cross_site_writes)
     app.before_request(_refuse_nul_characters)
     app.after_request(_headers)
     if app.config.get("ENV") == "production":

@@ -9,12 +9,22 @@ import zoneinfo
 import pytest
 from sqlalchemy import event, func, select
 
+from tests.web import signed_in  # noqa: F401  (a fixture)
 from wfsurvey.extensions import db
 from wfsurvey.mail import outbox, sender
 from wfsurvey.mail.render import EmailTemplateError, format_local, render_email
 from wfsurvey.mail.sender import MAX_ATTEMPTS, deliver_outbox
 from wfsurvey.mail.transports import DevMailboxTransport, SMTPTransport, parse_smtp_url, transport_from_config
-from wfsurvey.models import Contact, EventRecord, Invitation, MailboxMessage, Organization, OutboxMessage, Round, Template
+from wfsurvey.models import (
+    Contact,
+    EventRecord,
+    Invitation,
+    MailboxMessage,
+    Organization,
+    OutboxMessage,
+    Round,
+    Template,
+)
 from wfsurvey.settings import ConfigError
 
 UTC = dt.timezone.utc
@@ -420,8 +430,9 @@ def test_a_message_to_someone_who_opted_out_since_it_was_queued_is_not_sent(smtp
 
 # --- dev mailbox and configuration ---------------------------------------------------------
 
-def test_the_dev_mailbox_stores_messages_and_lists_them(app, client):
+def test_the_dev_mailbox_stores_messages_and_lists_them(app, signed_in):
     assert app.config["SMTP_URL"] is None
+    client, _staff = signed_in()  # the mailbox is for signed-in staff
     queue_invitations(make_invitations(2))
 
     report = deliver_outbox(now=NOW)

@@ -128,7 +128,9 @@ class EndUserSessions:
 
 @dataclass(frozen=True)
 class RecordLogin:
+    """Note a successful sign-in; with the password just checked, a hash made with older parameters is redone."""
     user_id: int
+    password: str | None = field(default=None, repr=False)
 
 
 # --- templates and rounds -----------------------------------------------------------------

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from wfsurvey import settings
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
 from wfsurvey.domain.errors import DomainError
@@ -21,8 +22,9 @@ from wfsurvey.services.unit_of_work import AbstractUnitOfWork
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 200
-#: werkzeug's scrypt (N=2^15, r=8, p=1): a slow, memory-hard KDF from the standard library.
-PASSWORD_METHOD = "scrypt"
+#: werkzeug's scrypt at N=2^17, r=8, p=1 (OWASP ASVS): memory-hard, 128 MiB and a few tenths of a second a
+#: hash. PASSWORD_HASH_METHOD overrides it; hashes made otherwise are redone at the next sign-in.
+PASSWORD_METHOD = "scrypt:131072:8:1"
 COMMON_PASSWORDS_FILE = DATA_DIR / "common-passwords.txt"
 
 
@@ -60,8 +62,18 @@ def password_problem(password: str, email: str = "") -> str | None:
     return None
 
 
+def password_method() -> str:
+    """The KDF and parameters new hashes use, as werkzeug names them (e.g. "scrypt:131072:8:1")."""
+    return settings.current().get("PASSWORD_HASH_METHOD") or PASSWORD_METHOD
+
+
 def hash_password(password: str) -> str:
-    return generate_password_hash(password, method=PASSWORD_METHOD)
+    return generate_password_hash(password, method=password_method())
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """Whether a stored hash was made with other parameters than new hashes get (older, weaker ones)."""
+    return password_hash.split("$", 1)[0] != password_method()
 
 
 def verify_password(user: User, password: str) -> bool:
@@ -69,8 +81,8 @@ def verify_password(user: User, password: str) -> bool:
 
 
 @functools.cache
-def _dummy_hash() -> str:
-    return hash_password(secrets.token_hex(16))
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash(secrets.token_hex(16), method=method)
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
@@ -81,7 +93,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
         email = email.strip().lower()
     user = session.scalars(select(User).where(User.email == email)).first()
     if user is None:
-        check_password_hash(_dummy_hash(), password)  # same time either way: no user enumeration by timing
+        check_password_hash(_dummy_hash(password_method()), password)  # same time either way: no user enumeration by timing
         return None
     if not verify_password(user, password) or not user.active:
         return None

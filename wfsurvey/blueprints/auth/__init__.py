@@ -137,7 +137,7 @@ def login():
             log.info("failed sign-in from %s", request.remote_addr)
         else:
             destination = _safe_next(form.next.data) or url_for("staff.home")
-            handle(cmd.RecordLogin(user.id), actor=f"user:{user.id}", now=clock.now())
+            handle(cmd.RecordLogin(user.id, password=form.password.data), actor=f"user:{user.id}", now=clock.now())
             # A new session: nothing from before sign-in (a planted session id, an old CSRF token) survives.
             _fresh_session()
             login_user(user)
