@@ -108,6 +108,13 @@ class CreateApiToken:
 
 
 @dataclass(frozen=True)
+class RevokeApiToken:
+    """Revoke an API token at once; with owner_id, only if it is that user's (a user revoking their own)."""
+    token_id: int
+    owner_id: int | None = None
+
+
+@dataclass(frozen=True)
 class SetUserActive:
     """Disable (active=False) or enable an account; disabling ends every session of the user."""
     user_id: int

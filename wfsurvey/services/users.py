@@ -1,4 +1,5 @@
-"""Staff and admin accounts: creating them with a password policy, checking passwords, and issuing API tokens."""
+"""Staff and admin accounts: creating them with a password policy, checking passwords, and issuing, listing and
+revoking API tokens."""
 from __future__ import annotations
 
 import functools
@@ -7,7 +8,7 @@ import secrets
 
 from email_validator import EmailNotValidError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from wfsurvey import settings
@@ -161,3 +162,25 @@ def create_api_token(command: cmd.CreateApiToken, uow: AbstractUnitOfWork) -> st
     uow.session.flush()
     uow.record(ev.ApiTokenCreated(user_id=user.id, token_id=record.id, name=record.name))
     return token
+
+
+def revoke_api_token(command: cmd.RevokeApiToken, uow: AbstractUnitOfWork) -> ApiToken:
+    """Revoke a token; the API refuses it from the next request on. Revoking a revoked token changes nothing."""
+    token = uow.session.get(ApiToken, command.token_id, with_for_update=True)
+    # Someone else's token reads as no token at all: a user learns nothing of others' tokens.
+    if token is None or (command.owner_id is not None and token.user_id != command.owner_id):
+        raise DomainError(f"no API token {command.token_id}", code="not_found", fields={"token_id": ["no such token"]})
+    if token.revoked_at is not None:
+        return token
+    token.revoked_at, token.revoked_by = uow.now, uow.actor[:80]
+    uow.record(ev.ApiTokenRevoked(user_id=token.user_id, token_id=token.id, name=token.name))
+    return token
+
+
+def api_tokens(session: Session, *, user_id: int | None = None, revoked: bool = False) -> list[ApiToken]:
+    """Tokens with their owners loaded, newest first: the live ones, or (revoked=True) the revoked ones."""
+    query = select(ApiToken).options(joinedload(ApiToken.user)).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    query = query.where(ApiToken.revoked_at.is_not(None) if revoked else ApiToken.revoked_at.is_(None))
+    if user_id is not None:
+        query = query.where(ApiToken.user_id == user_id)
+    return list(session.scalars(query))

@@ -178,3 +178,6 @@ def change_password():
             flash("Your password is changed. Any other session of yours has ended.", "success")
             return redirect(url_for("staff.home"))
     return render_template("auth/change_password.html", form=form)
+
+
+from wfsurvey.blueprints.auth import account  # noqa: E402,F401  (registers the account page's routes)
