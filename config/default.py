@@ -19,8 +19,9 @@ RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/0"
 # each process's memory until it comes back, rather than failing every rate-limited request:
 # sign-in stays available and is still limited, only less strictly across processes.
 RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
-# Keeps wfsurvey's counters apart from anything else stored in the same Redis database.
-RATELIMIT_KEY_PREFIX = "wfsurvey"
+# Keeps this deployment's counters apart from anything else stored in the same Redis database, other
+# deployments of wfsurvey included. None means "wfsurvey:" and a short hash of the database URL.
+RATELIMIT_KEY_PREFIX = None
 # How many reverse proxies (nginx, a load balancer) stand in front of the app and set X-Forwarded-For,
 # -Proto and -Host. 0 means the app faces clients directly. Behind one proxy set 1: rate limits and logs
 # then count the client's address rather than the proxy's, and links use the scheme the client used.
@@ -33,6 +34,10 @@ LOGIN_RATE_LIMIT_PER_ACCOUNT = "20 per hour"
 # p=1, as OWASP ASVS asks. Each sign-in then takes 128 MiB and a few tenths of a second. A hash made
 # with other parameters is redone at the user's next successful sign-in.
 PASSWORD_HASH_METHOD = "scrypt:131072:8:1"
+# Respondent links (/r/...): links that open nothing, counted per client address; and each link that works,
+# counted on its own (a whole office behind one address, or a mail scanner, never locks respondents out).
+RESPOND_NOT_FOUND_RATE_LIMIT = "20 per minute"
+RESPOND_LINK_RATE_LIMIT = "120 per minute"
 # A staff session ends after this long without a request, and this long after sign-in whatever happens.
 SESSION_IDLE_MINUTES = 30
 SESSION_MAX_HOURS = 12

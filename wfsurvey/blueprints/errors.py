@@ -1,12 +1,18 @@
 """Error pages in the site's style (JSON under /api), never a stack trace."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import math
+import time
 
 from flask import Flask, jsonify, make_response, render_template, request
+from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from wfsurvey.extensions import limiter
 from wfsurvey.logs import redact
+from wfsurvey.ratelimits import wait_in_words
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +34,32 @@ def render_error(status: int, message: str | None = None):
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
+def _too_many(exc: HTTPException) -> tuple[str | None, int | None]:
+    """The message and Retry-After seconds of a 429: it always says when to come back, in words too."""
+    if isinstance(exc, RateLimitExceeded):  # a decorator's limit (sign-in per address)
+        current = limiter.current_limit
+        seconds = max(1, math.ceil(current.reset_at - time.time())) if current is not None else 60
+        return (f"Too many attempts came from your network in a short time. Please wait {wait_in_words(seconds)}, "
+                "then try again."), seconds
+    retry_after = getattr(exc, "retry_after", None)
+    if isinstance(retry_after, dt.datetime):
+        retry_after = max(1, math.ceil((retry_after - dt.datetime.now(dt.timezone.utc)).total_seconds()))
+    return exc.description, retry_after
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         if isinstance(exc, InternalServerError):
             return _unexpected(exc)
-        response = make_response(render_error(exc.code or 500, exc.description if exc.code not in (404, 405) else None))
+        message, retry_after = exc.description if exc.code not in (404, 405) else None, None
+        if exc.code == 429:
+            message, retry_after = _too_many(exc)
+        response = make_response(render_error(exc.code or 500, message))
         if exc.code == 405 and exc.valid_methods:
             response.headers["Allow"] = ", ".join(exc.valid_methods)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(int(retry_after))
         return response
 
     @app.errorhandler(Exception)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from wfsurvey import services
-from wfsurvey.blueprints.respond import bp
+from wfsurvey.blueprints.respond import bp, guard
 from wfsurvey.blueprints.respond.display import answer_rows, error_links, question_views
 from wfsurvey.clock import now
 from wfsurvey.domain import commands as cmd
@@ -46,7 +46,8 @@ def _invitation(token: str, *, allow_cancelled: bool = False) -> Invitation:
     """The invitation a link opens; unknown, revoked and (unless allowed) cancelled links all get the same 404."""
     invitation = invitation_for_token(db.session, token)
     if invitation is None or (invitation.round.state == "cancelled" and not allow_cancelled):
-        abort(404)
+        guard.refuse_unknown()
+    guard.admit(invitation.id)
     return invitation
 
 
@@ -57,7 +58,8 @@ def _target(token: str) -> int:
     """
     target = link_target(db.session, token)
     if target is None or target.round_state == "cancelled":
-        abort(404)
+        guard.refuse_unknown()
+    guard.admit(target.invitation_id)
     return target.invitation_id
 
 
