@@ -27,9 +27,13 @@ RATELIMIT_KEY_PREFIX = None
 # then count the client's address rather than the proxy's, and links use the scheme the client used.
 # Never set it higher than the real number of proxies: clients could then choose their own address.
 TRUSTED_PROXIES = 0
-# Sign-in attempts: every POST per client address, and failed ones per account (email).
+# Sign-in attempts: every POST per client address; failed ones per account from browsers that never signed in
+# to it; and failed ones per device for a browser that did (it holds a signed device cookie for the account,
+# kept DEVICE_COOKIE_DAYS). Others' failures then never lock the owner out of a device they used before.
 LOGIN_RATE_LIMIT_PER_IP = "10 per minute"
 LOGIN_RATE_LIMIT_PER_ACCOUNT = "20 per hour"
+LOGIN_RATE_LIMIT_PER_DEVICE = "10 per hour"
+DEVICE_COOKIE_DAYS = 365
 # How staff passwords are hashed (werkzeug's name for the KDF and its parameters): scrypt at N=2^17, r=8,
 # p=1, as OWASP ASVS asks. Each sign-in then takes 128 MiB and a few tenths of a second. A hash made
 # with other parameters is redone at the user's next successful sign-in.

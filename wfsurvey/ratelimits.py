@@ -70,13 +70,13 @@ def seconds_to_wait(limit: str, scope: str, key: str) -> int:
 
 
 def wait_in_words(seconds: int) -> str:
-    """"a minute", "5 minutes", "2 hours": how long to wait, rounded up, as people say it."""
-    minutes = math.ceil(seconds / 60)
-    if minutes <= 1:
+    """"a minute", "5 minutes", "2 hours": how long to wait, as people say it (Retry-After has the exact time)."""
+    minutes = max(1, round(seconds / 60))
+    if minutes == 1:
         return "a minute"
     if minutes < 120:
         return f"{minutes} minutes"
-    return f"{math.ceil(minutes / 60)} hours"
+    return f"{round(minutes / 60)} hours"
 
 
 def refuse(limit: str, scope: str, key: str, why: str) -> NoReturn:

@@ -38,7 +38,8 @@ def test_sign_in_starts_a_new_session_and_records_the_time(app, client, make_use
         assert "planted" not in session  # nothing from before sign-in survives
         assert session["_user_id"] == f"{user.id}:{_user(user.id).session_nonce}"
         assert session["login_at"] == session["seen_at"]
-    cookie = response.headers["Set-Cookie"]
+    # The session's cookie (a sign-in also sets the device cookie, wfsurvey.blueprints.auth.devices).
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert _user(user.id).last_login_at is not None
     home = client.get("/staff/")

@@ -86,12 +86,17 @@ def _dummy_hash(method: str) -> str:
     return generate_password_hash(secrets.token_hex(16), method=method)
 
 
+def login_name(email: str) -> str:
+    """The account an email typed at sign-in names: normalised as stored, or lower-cased when it is no address."""
+    try:
+        return normalize_email(email)
+    except EmailNotValidError:
+        return email.strip().lower()[:320]
+
+
 def authenticate(session: Session, email: str, password: str) -> User | None:
     """The active user with this email and password, or None; as slow for an unknown email as for a known one."""
-    try:
-        email = normalize_email(email)
-    except EmailNotValidError:
-        email = email.strip().lower()
+    email = login_name(email)
     user = session.scalars(select(User).where(User.email == email)).first()
     if user is None:
         check_password_hash(_dummy_hash(password_method()), password)  # same time either way: no user enumeration by timing
