@@ -22,6 +22,12 @@ RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 # Keeps this deployment's counters apart from anything else stored in the same Redis database, other
 # deployments of wfsurvey included. None means "wfsurvey:" and a short hash of the database URL.
 RATELIMIT_KEY_PREFIX = None
+# PostgreSQL, for web requests: seconds to connect, and seconds a statement may run before the server cancels
+# it (the client gives up 2 seconds later if no answer comes at all). An unreachable or slow database then
+# answers 503 "try again shortly" well within gunicorn's 30 s. Commands and the scheduler keep the connect
+# limit only. SQLite waits for its lock with its own busy timeout (15 s).
+DATABASE_CONNECT_TIMEOUT = 5
+DATABASE_STATEMENT_TIMEOUT = 15
 # How many reverse proxies (nginx, a load balancer) stand in front of the app and set X-Forwarded-For,
 # -Proto and -Host. 0 means the app faces clients directly. Behind one proxy set 1: rate limits and logs
 # then count the client's address rather than the proxy's, and links use the scheme the client used.

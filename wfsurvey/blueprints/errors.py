@@ -1,6 +1,7 @@
 """Error pages in the site's style (JSON under /api), never a stack trace."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import math
@@ -10,11 +11,17 @@ from flask import Flask, jsonify, make_response, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from wfsurvey.extensions import limiter
+from wfsurvey import dblimits
+from wfsurvey.extensions import db, limiter
 from wfsurvey.logs import redact
 from wfsurvey.ratelimits import wait_in_words
 
 log = logging.getLogger(__name__)
+
+#: What a 503 says when the database cannot answer, and when to try again (Retry-After, seconds).
+UNAVAILABLE_MESSAGE = ("The service is briefly unavailable: its database did not answer in time. Please try again "
+                       "shortly.")
+RETRY_AFTER_SECONDS = 10
 
 TITLES = {
     400: "Bad request", 403: "Not allowed", 404: "Not found", 405: "Method not allowed",
@@ -47,6 +54,21 @@ def _too_many(exc: HTTPException) -> tuple[str | None, int | None]:
     return exc.description, retry_after
 
 
+def _unavailable(exc: Exception):
+    """The database is out of reach, too slow, or its connection died: 503 "try again shortly", never a 500."""
+    orig = getattr(exc, "orig", None) or exc
+    summary = f"{type(orig).__name__}: {str(orig).strip().splitlines()[0] if str(orig).strip() else ''}"
+    if dblimits.connection_lost(exc) or getattr(orig, "sqlstate", None) == "57014":  # 57014: statement timeout
+        log.warning("database unavailable on %s %s: %s", request.method, redact(request.path), summary)
+    else:  # locked, or something unexpected: worth its traceback
+        log.exception("database error on %s %s", request.method, redact(request.path))
+    with contextlib.suppress(Exception):
+        db.session.rollback()
+    response = make_response(render_error(503, UNAVAILABLE_MESSAGE))
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
@@ -61,6 +83,9 @@ def register(app: Flask) -> None:
         if retry_after is not None:
             response.headers["Retry-After"] = str(int(retry_after))
         return response
+
+    for kind in dblimits.UNAVAILABLE:
+        app.register_error_handler(kind, _unavailable)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

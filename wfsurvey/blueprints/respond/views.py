@@ -6,14 +6,17 @@ from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from wfsurvey import services
 from wfsurvey.blueprints.respond import bp, guard
 from wfsurvey.blueprints.respond.display import answer_rows, error_links, question_views
+from wfsurvey.blueprints.respond.outcome import landed
 from wfsurvey.clock import now
+from wfsurvey.dblimits import connection_lost
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain.answers import answers_to_form
+from wfsurvey.domain.errors import DomainError
 from wfsurvey.domain.invitations import FORWARDABLE
 from wfsurvey.domain.rules import format_local
 from wfsurvey.extensions import csrf, db
@@ -76,13 +79,29 @@ def _run(command: Any, invitation_id: int) -> Any:
     """Run a respondent's command; a clash with a concurrent request (unique constraint, lock) is retried once.
 
     The retry re-reads the rows, so it usually ends in a clear refusal (the form is stale, the
-    organisation has answered) rather than a second copy.
+    organisation has answered) rather than a second copy. When the connection dies under the command,
+    the database is asked whether it was stored all the same (it is then done), and otherwise it is run once
+    more on a new connection: stored answers are never reported as lost.
     """
+    moment = now()
+    lost = False
     for attempt in (1, 2):
         try:
-            return services.handle(command, actor=f"token:{invitation_id}", now=now())
-        except (IntegrityError, OperationalError) as exc:
+            return services.handle(command, actor=f"token:{invitation_id}", now=moment)
+        except DomainError:
+            # After a lost connection, "your form is stale" may be the echo of the first try, stored after all.
+            if lost and landed(db.session, command, moment):
+                return None
+            raise
+        except (IntegrityError, OperationalError, InterfaceError) as exc:
             db.session.rollback()
+            if connection_lost(exc):
+                if landed(db.session, command, moment):
+                    return None
+                if attempt == 1:
+                    lost = True
+                    continue
+                raise
             if not _is_contention(exc):
                 raise
             if attempt == 2:
