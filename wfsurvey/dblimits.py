@@ -21,8 +21,12 @@ from typing import Any
 from flask import Flask, g
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, PendingRollbackError
+from sqlalchemy.exc import InterfaceError, OperationalError, PendingRollbackError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from wfsurvey.database import connection_lost
+
+__all__ = ["UNAVAILABLE", "Limits", "connection_lost", "deadline", "install", "scope", "wait_limit"]
 
 log = logging.getLogger(__name__)
 
@@ -84,16 +88,6 @@ def wait_limit() -> float | None:
     if remaining is not None:
         limit = remaining if limit is None else min(limit, remaining)
     return limit
-
-
-def connection_lost(exc: BaseException) -> bool:
-    """Whether a database error means the connection is gone (killed, timed out, server down)."""
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    # Connection exceptions (class 08) and the server shutting the session down (57P01-57P03).
-    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None) or ""
-    return isinstance(exc, (InterfaceError, PoolTimeout)) or (
-        isinstance(exc, OperationalError) and (sqlstate.startswith("08") or sqlstate in ("57P01", "57P02", "57P03")))
 
 
 #: What makes a request answer 503 "try again shortly" rather than 500: the database is out of reach or too slow.

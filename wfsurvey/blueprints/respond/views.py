@@ -6,23 +6,21 @@ from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from wfsurvey import services
 from wfsurvey.blueprints.respond import bp, guard
 from wfsurvey.blueprints.respond.display import answer_rows, error_links, question_views
-from wfsurvey.blueprints.respond.outcome import landed
 from wfsurvey.clock import now
-from wfsurvey.dblimits import connection_lost
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain.answers import answers_to_form
-from wfsurvey.domain.errors import DomainError
 from wfsurvey.domain.invitations import FORWARDABLE
 from wfsurvey.domain.rules import format_local
 from wfsurvey.extensions import csrf, db
 from wfsurvey.models import Contact, Invitation, Response
 from wfsurvey.security import public
 from wfsurvey.services.invitations import invitation_for_token, link_target
+from wfsurvey.services.lost_connections import surviving_lost_connection
 from wfsurvey.services.respond import (
     AnswersInvalid,
     InvitationClosed,
@@ -79,29 +77,19 @@ def _run(command: Any, invitation_id: int) -> Any:
     """Run a respondent's command; a clash with a concurrent request (unique constraint, lock) is retried once.
 
     The retry re-reads the rows, so it usually ends in a clear refusal (the form is stale, the
-    organisation has answered) rather than a second copy. When the connection dies under the command,
-    the database is asked whether it was stored all the same (it is then done), and otherwise it is run once
-    more on a new connection: stored answers are never reported as lost.
+    organisation has answered) rather than a second copy. A connection that dies under the command is
+    survived (wfsurvey.services.lost_connections): stored answers are never reported as lost.
     """
     moment = now()
-    lost = False
+
+    def once() -> Any:
+        return services.handle(command, actor=f"token:{invitation_id}", now=moment)
+
     for attempt in (1, 2):
         try:
-            return services.handle(command, actor=f"token:{invitation_id}", now=moment)
-        except DomainError:
-            # After a lost connection, "your form is stale" may be the echo of the first try, stored after all.
-            if lost and landed(db.session, command, moment):
-                return None
-            raise
-        except (IntegrityError, OperationalError, InterfaceError) as exc:
+            return surviving_lost_connection(once, command, moment, db.session)
+        except (IntegrityError, OperationalError) as exc:
             db.session.rollback()
-            if connection_lost(exc):
-                if landed(db.session, command, moment):
-                    return None
-                if attempt == 1:
-                    lost = True
-                    continue
-                raise
             if not _is_contention(exc):
                 raise
             if attempt == 2:
