@@ -197,7 +197,10 @@ def install(app: Flask, engine: Engine) -> None:
         token = g.get("wfsurvey_db_request")
         if token is not None:
             g.wfsurvey_db_request = None  # the session still ends at the app context's end, see end_session
-            _limits.reset(token)
+            try:
+                _limits.reset(token)
+            except ValueError:  # the request ended in another context than it began (a copied one)
+                _limits.set(None)
 
     def end_session(_exc: BaseException | None) -> None:
         if "wfsurvey_db_request" not in g:
