@@ -87,7 +87,7 @@ def _dummy_hash(method: str) -> str:
 
 
 def login_name(email: str) -> str:
-    """The account an email typed at sign-in names: normalised as stored, or lower-cased when it is no address."""
+    """The account an email typed at sign-in names: normalized as stored, or lower-cased when it is no address."""
     try:
         return normalize_email(email)
     except EmailNotValidError:

@@ -77,7 +77,7 @@ def _run(command: Any, invitation_id: int) -> Any:
     """Run a respondent's command; a clash with a concurrent request (unique constraint, lock) is retried once.
 
     The retry re-reads the rows, so it usually ends in a clear refusal (the form is stale, the
-    organisation has answered) rather than a second copy. A connection that dies under the command is
+    organization has answered) rather than a second copy. A connection that dies under the command is
     survived (wfsurvey.services.lost_connections): stored answers are never reported as lost.
     """
     moment = now()
