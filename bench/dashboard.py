@@ -2,7 +2,7 @@
 40k responses): server time per request, and the SQL statements each takes, against a 100-invitation round.
 
 Requests go through the Flask test client in this process, so the time is the server's alone
-(routing, auth, queries, serialising or rendering), with no network or load client in it.
+(routing, auth, queries, serializing or rendering), with no network or load client in it.
 Statements are counted with a cursor-execute listener on the engine.
 """
 from __future__ import annotations

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 UTC = dt.timezone.utc
-#: Organisation types by the last digit of the contact number: 10% boards, 20% colleges, 50% employers, 20% partners.
+#: Organization types by the last digit of the contact number: 10% boards, 20% colleges, 50% employers, 20% partners.
 ORG_TYPE_BY_DIGIT = ("lwib", "college", "college", "employer", "employer", "employer", "employer", "employer",
                      "partner", "partner")
 REGIONS = 20
@@ -23,7 +23,7 @@ TEMPLATE: dict[str, Any] = {
     "slug": SLUG,
     "title": "Regional collaboration (benchmark)",
     "questions": [
-        {"key": "targets_am", "type": "yes_no", "label": "Does the organisation target Advanced Manufacturing?",
+        {"key": "targets_am", "type": "yes_no", "label": "Does the organization target Advanced Manufacturing?",
          "required": True},
         {"key": "initiatives", "type": "long_text", "label": "Regional initiatives", "required": True,
          "show_if": {"question": "targets_am", "equals": "yes"}},
@@ -50,7 +50,7 @@ def org_type(i: int) -> str:
 
 
 def contacts_csv(count: int, regions: int = REGIONS, start: int = 0) -> str:
-    """A contacts file of `count` people, one organisation each, spread over `regions` regions."""
+    """A contacts file of `count` people, one organization each, spread over `regions` regions."""
     lines = ["organization,org_type,region,name,email,title"]
     for i in range(start, start + count):
         lines.append(f"Org {i:06d},{org_type(i)},{region_code(i % regions)},Person {i:06d},person{i:06d}@example.org,Director")
@@ -76,7 +76,7 @@ def import_contacts(count: int, now: dt.datetime, regions: int = REGIONS, start:
 
 
 def bulk_stakeholders(count: int, now: dt.datetime, regions: int = REGIONS) -> None:
-    """Organisations, their regions and contacts written with Core inserts: the fast path for 100k-scale setup."""
+    """Organizations, their regions and contacts written with Core inserts: the fast path for 100k-scale setup."""
     from wfsurvey.extensions import db
     from wfsurvey.models import Contact, Organization, Region, organization_regions
 
@@ -116,10 +116,10 @@ def round_definition(*, opens_at: dt.datetime, closes_at: dt.datetime, title: st
 
 
 def create_round(now: dt.datetime, **definition: Any) -> int:
-    from wfsurvey.domain import commands as cmd
+    from wfsurvey.schemas.rounds import round_command
     from wfsurvey.services import handle
 
-    return handle(cmd.CreateRound(round_definition(**definition)), actor="bench", now=now).id
+    return handle(round_command(round_definition(**definition)), actor="bench", now=now).id
 
 
 def launch(round_id: int, now: dt.datetime) -> int:
@@ -248,6 +248,7 @@ def deliver_all(round_id: int, now: dt.datetime, batch: int = 5000) -> int:
 
     from wfsurvey.domain import commands as cmd
     from wfsurvey.extensions import db
+    from wfsurvey.mail.outbox import SENDING, Claim
     from wfsurvey.models import OutboxMessage
     from wfsurvey.services import handle
 
@@ -256,12 +257,13 @@ def deliver_all(round_id: int, now: dt.datetime, batch: int = 5000) -> int:
         select(OutboxMessage.id).where(OutboxMessage.round_id == round_id, OutboxMessage.status == "queued")
         .order_by(OutboxMessage.id)
     ).all()
-    marker = f"sending:bench:{now.isoformat()}"
+    claim = Claim(SENDING, "bench")
     for start in range(0, len(ids), batch):
         chunk = ids[start:start + batch]
-        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(chunk)).values(status="sending", last_error=marker))
+        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(chunk))
+                        .values(status="sending", claim_stage=claim.stage, claim_batch=claim.batch, claim_stage_at=now))
         session.commit()
-        handle(cmd.RecordDeliveryOutcomes(tuple(cmd.DeliveryOutcome(m, "sent", claim=marker) for m in chunk)),
+        handle(cmd.RecordDeliveryOutcomes(tuple(cmd.DeliveryOutcome(m, "sent", claim=claim) for m in chunk)),
                actor="system:delivery", now=now)
         session.expunge_all()
     return len(ids)

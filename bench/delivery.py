@@ -1,7 +1,7 @@
 """Benchmark 5: delivering 5,000 outbox messages to a local aiosmtpd sink, against raw smtplib on one reused connection.
 
 The messages are the real invitation messages of a launched round (SQLite). Each repetition
-delivers from a fresh copy of that database with `deliver_outbox` (claims, markers, building the
+delivers from a fresh copy of that database with `deliver_outbox` (claims, starts, building the
 messages, outcomes, events, projections: everything the delivery job does), and the floor sends
 the same rows with smtplib over a single connection, each side to a sink process of its own. The
 floor's messages are built (same headers, same multipart/alternative shape, about the same size)
@@ -78,7 +78,7 @@ def deliver(url: str, port: int, now: dt.datetime, profile: bool = False,
     The time returned is deliver_outbox's only, summed over the slices.
     """
     from wfsurvey.extensions import db
-    from wfsurvey.mail.sender import deliver_outbox
+    from wfsurvey.jobs.delivery import deliver_outbox
     from wfsurvey.models import OutboxMessage
 
     app = common.make_app(url, SMTP_URL=f"smtp://127.0.0.1:{port}")

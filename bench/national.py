@@ -17,7 +17,7 @@ from bench import common, data, launch
 from bench.common import Size
 
 FULL = 100_000
-#: Share of invitations answered, drawn with a fixed seed so that every organisation type answers alike.
+#: Share of invitations answered, drawn with a fixed seed so that every organization type answers alike.
 ANSWERED = 0.4
 SEED = 6
 

@@ -6,6 +6,7 @@ import datetime as dt
 from wfsurvey.domain import commands as cmd
 from wfsurvey.extensions import db
 from wfsurvey.models import Contact, Organization, Region
+from wfsurvey.schemas.rounds import round_command
 from wfsurvey.services import handle
 
 UTC = dt.timezone.utc
@@ -30,7 +31,7 @@ TEMPLATE = {
 
 
 def stakeholders(regions=("inland-empire-desert", "los-angeles"), boards=2, colleges=2, now=T0) -> list[Contact]:
-    """Per region: `boards` lwib and `colleges` college organisations with one contact each."""
+    """Per region: `boards` lwib and `colleges` college organizations with one contact each."""
     session = db.session
     contacts = []
     for code in regions:
@@ -69,6 +70,6 @@ def round_definition(**over) -> dict:
 def launched_round(now=None, **over):
     """A round created and launched at `now` (default: a time inside its window, so it opens at once)."""
     now = now or dt.datetime(2026, 10, 6, 17, 0, tzinfo=UTC)
-    r = handle(cmd.CreateRound(round_definition(**over)), actor="test", now=now)
+    r = handle(round_command(round_definition(**over)), actor="test", now=now)
     handle(cmd.LaunchRound(r.id), actor="test", now=now)
     return db.session.get(type(r), r.id)

@@ -35,7 +35,7 @@ def make_organization(app, make_region):
         if regions is None:
             regions = [make_region()]
         codes = tuple(r.code if isinstance(r, Region) else r for r in regions)
-        org_id = handle(cmd.CreateOrganization(name=name or f"Organisation {next(_serial)}", org_type=org_type,
+        org_id = handle(cmd.CreateOrganization(name=name or f"Organization {next(_serial)}", org_type=org_type,
                                                regions=codes), actor="test", now=FACTORY_TIME)
         return db.session.get(Organization, org_id)
 

@@ -2,14 +2,21 @@
 from __future__ import annotations
 
 import sys
+from typing import Any, NoReturn, TypeVar
 
 import click
 from flask import Flask, current_app, url_for
 from flask.cli import FlaskGroup, with_appcontext
 
 from wfsurvey.database import immediate_transactions
+from wfsurvey.domain.errors import DomainError
 from wfsurvey.extensions import db
 from wfsurvey.paths import MIGRATIONS_DIR
+from wfsurvey.services.outcomes import Outcome, attempt, run_command
+
+T = TypeVar("T")
+#: How the event log names what the command line does.
+ACTOR = "cli"
 
 
 def register_cli(app: Flask) -> None:
@@ -92,13 +99,25 @@ def _read_text(file) -> str:
         ) from None
 
 
-def _fail(error) -> None:
-    """Print a DomainError (with its per-row problems, if any) and exit 1."""
+def _fail(error: DomainError) -> NoReturn:
+    """Print a refusal (with its per-row problems, if any) and exit 1."""
     click.echo(f"error: {error.message}", err=True)
     for problem in error.fields.get("rows", []) if isinstance(error.fields, dict) else []:
         column = f", {problem['column']}" if problem["column"] else ""
         click.echo(f"  row {problem['row']}{column}: {problem['message']}", err=True)
     sys.exit(1)
+
+
+def value_or_exit(outcome: Outcome[T]) -> T:
+    """The outcome's value; a refusal is printed on standard error and the command exits 1."""
+    if outcome.error is not None:
+        _fail(outcome.error)
+    return outcome.value  # type: ignore[return-value]
+
+
+def run_or_exit(command: Any) -> Any:
+    """Run a command as the command line at the app's clock; a refusal is printed and the command exits 1."""
+    return value_or_exit(run_command(command, actor=ACTOR))
 
 
 @click.group("regions")
@@ -113,21 +132,17 @@ def regions_cli() -> None:
 def regions_import(file, scheme: str | None) -> None:
     """Create regions from a CSV with columns name and optionally code (code = slug of the name)."""
     from wfsurvey.domain.commands import ImportRegions
-    from wfsurvey.domain.errors import DomainError
-    from wfsurvey.services import handle
-    from wfsurvey.services.stakeholders import read_regions_csv
+    from wfsurvey.services.imports import read_regions_csv
 
-    try:
-        rows = read_regions_csv(_read_text(file))
-        result = handle(ImportRegions(rows=tuple(rows), scheme=scheme), actor="cli")
-    except DomainError as exc:
-        _fail(exc)
+    text = _read_text(file)
+    rows = value_or_exit(attempt(lambda: read_regions_csv(text)))
+    result = run_or_exit(ImportRegions(rows=tuple(rows), scheme=scheme))
     click.echo(f"regions: {result.created} created, {result.renamed} renamed, {result.unchanged} unchanged")
 
 
 @click.group("contacts")
 def contacts_cli() -> None:
-    """Organisations and their contacts."""
+    """Organizations and their contacts."""
 
 
 @contacts_cli.command("import")
@@ -141,24 +156,20 @@ def contacts_import(file, dry_run: bool) -> None:
     with its row number as a spreadsheet shows it (the header is row 1).
     """
     from wfsurvey.domain.commands import ImportContacts
-    from wfsurvey.domain.errors import DomainError
-    from wfsurvey.services import handle
 
     text = _read_text(file)
     rows = text.count("\n") - 1  # lines after the header: the row count unless cells hold line breaks
     source = f"cli:{file.name}"
-    try:
-        if rows > PROGRESS_MIN_ROWS and sys.stdout.isatty():
-            with click.progressbar(length=rows, label="checking rows") as bar:
-                result = handle(ImportContacts(csv_text=text, source=source, dry_run=dry_run, progress=bar.update),
-                                actor="cli")
-        else:
-            result = handle(ImportContacts(csv_text=text, source=source, dry_run=dry_run), actor="cli")
-    except DomainError as exc:
-        _fail(exc)
+    if rows > PROGRESS_MIN_ROWS and sys.stdout.isatty():
+        with click.progressbar(length=rows, label="checking rows") as bar:
+            outcome = run_command(ImportContacts(csv_text=text, source=source, dry_run=dry_run, progress=bar.update),
+                                  actor=ACTOR)
+    else:
+        outcome = run_command(ImportContacts(csv_text=text, source=source, dry_run=dry_run), actor=ACTOR)
+    result = value_or_exit(outcome)
     prefix = "dry run, nothing written: would have " if dry_run else ""
     click.echo(f"{prefix}contacts: {result.created} created, {result.updated} updated, {result.unchanged} unchanged")
-    click.echo(f"organisations: {result.organizations_created} created, {result.organizations_updated} updated")
+    click.echo(f"organizations: {result.organizations_created} created, {result.organizations_updated} updated")
 
 
 def _new_password(email: str, from_stdin: bool) -> str:
@@ -189,14 +200,9 @@ def users_cli() -> None:
 def users_create(email: str, role: str, name: str, password_stdin: bool) -> None:
     """Create a user; the password is asked twice (hidden) unless --password-stdin."""
     from wfsurvey.domain.commands import CreateUser
-    from wfsurvey.domain.errors import DomainError
-    from wfsurvey.services import handle
 
     password = _new_password(email, password_stdin)
-    try:
-        user_id = handle(CreateUser(email=email, password=password, role=role, name=name), actor="cli")
-    except DomainError as exc:
-        _fail(exc)
+    user_id = run_or_exit(CreateUser(email=email, password=password, role=role, name=name))
     click.echo(f"created {role} user {email.strip().lower()} (id {user_id})")
 
 
@@ -207,14 +213,9 @@ def users_create(email: str, role: str, name: str, password_stdin: bool) -> None
 def users_set_password(email: str, password_stdin: bool) -> None:
     """Give a user a new password (ends all their sessions)."""
     from wfsurvey.domain.commands import SetPassword
-    from wfsurvey.domain.errors import DomainError
-    from wfsurvey.services import handle
 
     password = _new_password(email, password_stdin)
-    try:
-        handle(SetPassword(email=email, password=password), actor="cli")
-    except DomainError as exc:
-        _fail(exc)
+    run_or_exit(SetPassword(email=email, password=password))
     click.echo(f"password changed for {email.strip().lower()}; their sessions have ended")
 
 
@@ -230,13 +231,8 @@ def tokens_cli() -> None:
 def tokens_create(email: str, name: str) -> None:
     """Create an API token carrying EMAIL's rights and print it (only once: it is stored hashed)."""
     from wfsurvey.domain.commands import CreateApiToken
-    from wfsurvey.domain.errors import DomainError
-    from wfsurvey.services import handle
 
-    try:
-        token = handle(CreateApiToken(user_email=email, name=name), actor="cli")
-    except DomainError as exc:
-        _fail(exc)
+    token = run_or_exit(CreateApiToken(user_email=email, name=name))
     click.echo(token)
     click.echo("store it now: it is not shown again (send it as 'Authorization: Bearer <token>')", err=True)
 
@@ -257,7 +253,7 @@ def tokens_list(email: str | None, revoked: bool) -> None:
 
     from wfsurvey.domain.stakeholders import normalize_email
     from wfsurvey.models import User
-    from wfsurvey.services.users import api_tokens
+    from wfsurvey.queries.tokens import api_tokens
 
     user_id = None
     if email:
@@ -288,13 +284,8 @@ def tokens_list(email: str | None, revoked: bool) -> None:
 def tokens_revoke(token_id: int) -> None:
     """Revoke the API token with this id (see `tokens list`): the API refuses it from the next request on."""
     from wfsurvey.domain.commands import RevokeApiToken
-    from wfsurvey.domain.errors import DomainError
-    from wfsurvey.services import handle
 
-    try:
-        token = handle(RevokeApiToken(token_id), actor="cli")
-    except DomainError as exc:
-        _fail(exc)
+    token = run_or_exit(RevokeApiToken(token_id))
     click.echo(f"revoked API token {token.id} ({token.name}) of {token.user.email}")
 
 
@@ -304,12 +295,8 @@ def demo_cli() -> None:
     """Load the demo data: California's regions, boards and target-region colleges, users, the default template
     and a draft round to review and launch."""
     from wfsurvey.demo import load_demo, print_report
-    from wfsurvey.domain.errors import DomainError
 
-    try:
-        report = load_demo()
-    except DomainError as exc:
-        _fail(exc)
+    report = value_or_exit(attempt(load_demo))
     app = current_app
     base = app.config.get("BASE_URL", "").rstrip("/")
     with app.test_request_context(base_url=base or None):

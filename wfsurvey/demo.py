@@ -21,18 +21,19 @@ from sqlalchemy import func, select
 
 from wfsurvey.clock import now as clock_now
 from wfsurvey.domain import commands as cmd
+from wfsurvey.domain.rules import parse_local
 from wfsurvey.domain.stakeholders import DEFAULT_REGION_SCHEME, slugify
 from wfsurvey.extensions import db
 from wfsurvey.models import Contact, Organization, Region, Round, Template, User
 from wfsurvey.paths import DATA_DIR
 from wfsurvey.services import handle
 from wfsurvey.services.handlers import COMMAND_HANDLERS
-from wfsurvey.services.stakeholders import ImportResult
+from wfsurvey.services.imports import ImportResult
 
 CALIFORNIA_DIR = DATA_DIR / "california"
 TEMPLATE_FILE = DATA_DIR / "templates" / "regional-collaboration-am.json"
 SCHEME = DEFAULT_REGION_SCHEME
-#: The regions whose colleges the demo loads (the programme's first targets).
+#: The regions whose colleges the demo loads (the program's first targets).
 TARGET_REGIONS = ("Inland Empire/Desert", "Central Valley/Mother Lode", "Los Angeles")
 DEMO_DOMAIN = "example.org"
 DEMO_USERS = (("staff@example.org", "staff", "Demo Staff"), ("admin@example.org", "admin", "Demo Admin"))
@@ -106,7 +107,7 @@ def target_colleges() -> list[tuple[str, str]]:
 
 
 def demo_email(org_name: str) -> str:
-    """navigator.<slug of the organisation>@example.org, shortened with a hash suffix when too long."""
+    """navigator.<slug of the organization>@example.org, shortened with a hash suffix when too long."""
     slug = slugify(org_name)
     room = MAX_LOCAL_PART - len("navigator.")
     if len(slug) > room:
@@ -116,13 +117,13 @@ def demo_email(org_name: str) -> str:
 
 
 def demo_person(org_name: str) -> str:
-    """A made-up but stable name for the organisation's demo contact."""
+    """A made-up but stable name for the organization's demo contact."""
     n = int(hashlib.sha256(org_name.encode()).hexdigest(), 16)
     return f"{FIRST_NAMES[n % len(FIRST_NAMES)]} {LAST_NAMES[(n // len(FIRST_NAMES)) % len(LAST_NAMES)]}"
 
 
 def contacts_csv() -> str:
-    """The demo organisations and contacts as a contacts-import CSV (the same format staff upload)."""
+    """The demo organizations and contacts as a contacts-import CSV (the same format staff upload)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["organization", "org_type", "region", "name", "email", "title"])
@@ -174,12 +175,13 @@ def _ensure_draft_round(report: DemoReport, now: dt.datetime | None) -> None:
 
     today = (now or clock_now()).astimezone(ZoneInfo(DEMO_ROUND_TIMEZONE)).date()
     opens, closes = today + dt.timedelta(days=1), today + dt.timedelta(days=22)
-    round_ = handle(cmd.CreateRound(definition={
-        "template": definition["slug"], "title": DEMO_ROUND_TITLE, "timezone": DEMO_ROUND_TIMEZONE,
-        "opens_at": f"{opens.isoformat()}T09:00", "closes_at": f"{closes.isoformat()}T17:00",
-        "audience": {"regions": [slugify(name) for name in TARGET_REGIONS], "org_types": ["lwib", "college"]},
-        "baseline": True,
-    }), actor=ACTOR, now=now)
+    round_ = handle(cmd.CreateRound(
+        template_slug=definition["slug"], title=DEMO_ROUND_TITLE, timezone=DEMO_ROUND_TIMEZONE,
+        opens_at=parse_local(dt.datetime.combine(opens, dt.time(9)), DEMO_ROUND_TIMEZONE),
+        closes_at=parse_local(dt.datetime.combine(closes, dt.time(17)), DEMO_ROUND_TIMEZONE),
+        audience=cmd.Audience(regions=tuple(slugify(name) for name in TARGET_REGIONS), org_types=("lwib", "college")),
+        baseline=True,
+    ), actor=ACTOR, now=now)
     report.round = (round_.id, DEMO_ROUND_TITLE, True)
 
 
@@ -216,7 +218,7 @@ def print_report(report: DemoReport, echo: Callable[[str], Any], login_url: str,
     orgs = counts["organizations"]
     imported = report.contacts_import
     echo(f"regions ({SCHEME}): {counts['regions']} ({report.regions_created} new)")
-    echo("organisations: " + ", ".join(f"{n} {t}" for t, n in sorted(orgs.items())) + f" ({sum(orgs.values())} in all)")
+    echo("organizations: " + ", ".join(f"{n} {t}" for t, n in sorted(orgs.items())) + f" ({sum(orgs.values())} in all)")
     if imported is not None:
         echo(f"contacts: {counts['contacts']} (import: {imported.created} created, {imported.updated} updated, "
              f"{imported.unchanged} unchanged)")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from tests import builders
 from wfsurvey.extensions import db
-from wfsurvey.mail.sender import deliver_outbox
+from wfsurvey.jobs.delivery import deliver_outbox
 from wfsurvey.models import Invitation, Response
 
 UTC = dt.timezone.utc

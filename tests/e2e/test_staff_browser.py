@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from tests import builders
 from tests.factories import DEFAULT_PASSWORD
 from wfsurvey.extensions import db
-from wfsurvey.mail.sender import deliver_outbox
+from wfsurvey.jobs.delivery import deliver_outbox
 from wfsurvey.models import Contact, Designation, EventRecord, Organization, Response, Round
 
 UTC = dt.timezone.utc
@@ -66,14 +66,14 @@ def answer_from_mailbox(page, live_url: str, email: str, nominee: dict) -> None:
     navigator = page.locator('.question[data-key="navigator"]')
     navigator.get_by_label("Name").fill(nominee["name"])
     navigator.get_by_label("Email address").fill(nominee["email"])
-    navigator.get_by_label("Organisation").fill(nominee["organization"])
+    navigator.get_by_label("Organization").fill(nominee["organization"])
     page.get_by_role("button", name="Submit", exact=True).click()
     expect(page.get_by_role("heading", name="Thank you: your answers are submitted")).to_be_visible()
     expect(page.locator("dl.answers")).to_contain_text(nominee["name"])
 
 
 @pytest.fixture
-def programme(app, live_server, make_region, make_user):
+def program(app, live_server, make_region, make_user):
     """Regions and a template exist; a staff member and an admin have accounts; time stands at NOW."""
     app.config["FIXED_NOW"] = NOW
     make_region("Inland Empire/Desert", code=IE)
@@ -82,9 +82,9 @@ def programme(app, live_server, make_region, make_user):
     return {"staff": make_user(role="staff").email, "admin": make_user(role="admin").email}
 
 
-def test_staff_run_a_round_from_import_to_baseline_download(app, live_server, programme, new_page, tmp_path):
+def test_staff_run_a_round_from_import_to_baseline_download(app, live_server, program, new_page, tmp_path):
     staff = new_page()
-    sign_in(staff, programme["staff"])
+    sign_in(staff, program["staff"])
 
     # Import: a file with a bad row names the row and imports nothing; the fixed file imports everything.
     staff.get_by_role("navigation", name="Staff").get_by_role("link", name="Import").click()
@@ -123,7 +123,7 @@ def test_staff_run_a_round_from_import_to_baseline_download(app, live_server, pr
     # Delivery is the job's work, not the web process's: run it, then read the dev mailbox as the respondents.
     assert deliver_outbox(now=NOW).sent == 4
     respondent = new_page()
-    sign_in(respondent, programme["staff"])  # the dev mailbox is for signed-in staff
+    sign_in(respondent, program["staff"])  # the dev mailbox is for signed-in staff
     answer_from_mailbox(respondent, live_server.url, "ana@riverside.example", NINA)
     answer_from_mailbox(respondent, live_server.url, "ben@desert.example", OMAR)
     assert count(Response) == 2
@@ -135,7 +135,7 @@ def test_staff_run_a_round_from_import_to_baseline_download(app, live_server, pr
 
     # Two boards of one region named different people: a conflict, which an admin resolves.
     admin = new_page()
-    sign_in(admin, programme["admin"])
+    sign_in(admin, program["admin"])
     admin.goto(f"/staff/rounds/{round_id}/designations")
     region = admin.locator(f"#region-{IE}")
     expect(region.locator(".status-conflict")).to_have_text("Conflict")
@@ -144,7 +144,7 @@ def test_staff_run_a_round_from_import_to_baseline_download(app, live_server, pr
     region.locator("summary").click()
     region.get_by_label("Name", exact=True).fill(NINA["name"])
     region.get_by_label("Email address").fill(NINA["email"])
-    region.get_by_label("Organisation", exact=True).fill(NINA["organization"])
+    region.get_by_label("Organization", exact=True).fill(NINA["organization"])
     region.get_by_label("Reason").fill("Both boards agreed on a call that Nina leads.")
     region.get_by_role("button", name=re.compile("^Designate for")).click()
     region = admin.locator(f"#region-{IE}")

@@ -1,4 +1,4 @@
-"""Hostile text in questions, options, answers, organisation names and imported files is shown as text on the
+"""Hostile text in questions, options, answers, organization names and imported files is shown as text on the
 respondent and staff pages: no script runs, no dialog opens, no request leaves 127.0.0.1."""
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from tests import builders
 from tests.factories import DEFAULT_PASSWORD
 from wfsurvey.extensions import db
-from wfsurvey.mail.sender import deliver_outbox
+from wfsurvey.jobs.delivery import deliver_outbox
 from wfsurvey.models import MailboxMessage, Organization, Response
 
 UTC = dt.timezone.utc
@@ -90,7 +90,7 @@ def test_imported_hostile_text_is_shown_as_text(app, live_server, page, watch, m
     db.session.rollback()
     assert set(db.session.scalars(select(Organization.name))) == {BOARD, COLLEGE}  # stored as typed
 
-    page.get_by_role("navigation", name="Staff").get_by_role("link", name="Organisations").click()
+    page.get_by_role("navigation", name="Staff").get_by_role("link", name="Organizations").click()
     assert_inert(page, BOARD, COLLEGE)
     page.get_by_role("link", name=BOARD).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(BOARD)
@@ -131,7 +131,7 @@ def test_hostile_questions_answers_and_names_are_text_on_every_page(app, hostile
     navigator = respondent.locator('.question[data-key="navigator"]')
     navigator.get_by_label("Name").fill(NOMINEE)
     navigator.get_by_label("Email address").fill("nav@example.org")
-    navigator.get_by_label("Organisation").fill(BOARD)
+    navigator.get_by_label("Organization").fill(BOARD)
     respondent.get_by_role("button", name="Save draft").click()
     expect(respondent.get_by_label("Notes")).to_have_value(NOTES)  # the draft comes back as the value, not markup
     assert_inert(respondent, f"Sector {SCRIPT}")

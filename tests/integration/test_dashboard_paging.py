@@ -1,6 +1,6 @@
 """The completion dashboard and the baseline table at scale: figures from the projections equal what the per-invitation
 queries they replaced computed; non-respondents come a page at a time (offset pages on the staff page, a cursor in the
-API) in the same order, whichever way the page is found; and the organisation projection rebuilds from the log and
+API) in the same order, whichever way the page is found; and the organization projection rebuilds from the log and
 from the migration's fill alike."""
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from tests import builders
 from tests.web import signed_in  # noqa: F401  (a fixture)
 from wfsurvey.domain import commands as cmd
 from wfsurvey.extensions import db
-from wfsurvey.mail.sender import deliver_outbox
+from wfsurvey.jobs.delivery import deliver_outbox
 from wfsurvey.domain.stakeholders import ORG_TYPES
 from wfsurvey.models import (
     Contact, Invitation, InvitationProgress, Organization, OrganizationCounts, OrganizationProgress,
@@ -55,8 +55,8 @@ def add_contact(org_name: str, email: str) -> None:
 
 
 def build_world(rule: str) -> int:
-    """13 organisations in 3 regions, four with a colleague; a late-comer after an organisation took a second
-    region; then submissions (one by an organisation with colleagues), a draft, an opt-out and two forwards."""
+    """13 organizations in 3 regions, four with a colleague; a late-comer after an organization took a second
+    region; then submissions (one by an organization with colleagues), a draft, an opt-out and two forwards."""
     builders.stakeholders(regions=(IE, LA), boards=2, colleges=3)
     builders.stakeholders(regions=(OC,), boards=1, colleges=2)
     builders.template()
@@ -65,7 +65,7 @@ def build_world(rule: str) -> int:
         add_contact(name, f"colleague{i}@example.org")
     round_id = builders.launched_round(now=NOW, response_rule=rule).id
     deliver_outbox(now=NOW)
-    # An organisation gains a region after launch; its late-comer is invited in both.
+    # An organization gains a region after launch; its late-comer is invited in both.
     org = db.session.scalar(select(Organization).where(Organization.name == "Los Angeles college 1"))
     org.regions.append(db.session.scalar(select(Region).where(Region.code == IE)))
     db.session.commit()
@@ -74,7 +74,7 @@ def build_world(rule: str) -> int:
     for email in (f"lwib1.{IE}@example.org", f"college1.{LA}@example.org", f"college3.{IE}@example.org",
                   f"college1.{OC}@example.org"):
         answer(round_id, email)
-    if rule == "contact":  # under one response per organisation the colleague could not
+    if rule == "contact":  # under one response per organization the colleague could not
         answer(round_id, "colleague0@example.org")
     answer(round_id, f"lwib2.{LA}@example.org", submit=False)
     opted = invitation(round_id, f"college2.{LA}@example.org")
@@ -198,7 +198,7 @@ def test_non_respondents_equal_the_old_query_in_pages_and_by_cursor_whichever_wa
     assert total == len(everyone) > 8
     round_ = load_round(db.session, world)
     assert round_status(db.session, world)["non_respondents_total"] == total
-    for walk_cost in (0, 10**9):  # always walk organisations in name order; always sort the round's waiting rows
+    for walk_cost in (0, 10**9):  # always walk organizations in name order; always sort the round's waiting rows
         monkeypatch.setattr(status_queries, "WALK_COST", walk_cost)
         for per_page in (1, 4, 50):
             pages = [non_respondents(db.session, round_, total, page, per_page) for page in range(1, total // per_page + 3)]
@@ -343,7 +343,7 @@ def listed_emails(page: str) -> list[str]:
 
 
 def test_dashboard_pages_the_non_respondents_with_links_and_the_total(staff):
-    builders.stakeholders(regions=(IE, LA, OC), boards=10, colleges=10)  # 60 organisations, one contact each
+    builders.stakeholders(regions=(IE, LA, OC), boards=10, colleges=10)  # 60 organizations, one contact each
     builders.template()
     round_id = builders.launched_round(now=NOW).id
     answer(round_id, f"lwib1.{IE}@example.org")

@@ -10,6 +10,7 @@ from wfsurvey.domain.errors import DomainError
 from wfsurvey.extensions import db
 from wfsurvey.models import Contact, Designation, EventRecord, Invitation
 from wfsurvey.projections import rebuild
+from wfsurvey.schemas.rounds import round_command
 from wfsurvey.services import handle
 from wfsurvey.services.respond import RoundNotAccepting
 
@@ -170,7 +171,7 @@ def test_override_rejects_bad_input_and_records_nothing(round_, change, field):
 def test_draft_and_cancelled_rounds_have_no_designations(app):
     builders.stakeholders(regions=(IE,), boards=1, colleges=0)
     builders.template()
-    draft = handle(cmd.CreateRound(builders.round_definition()), actor="test", now=NOW)
+    draft = handle(round_command(builders.round_definition()), actor="test", now=NOW)
     assert handle(cmd.RecomputeDesignations(draft.id), actor="test", now=NOW) == 0
     with pytest.raises(DomainError, match="draft"):
         handle(cmd.OverrideDesignation(draft.id, IE, "Ana", "ana@example.org", "", "why"), actor=ADMIN, now=NOW)

@@ -1,4 +1,4 @@
-"""Baseline exports: CSV and XLSX of a real round, with hostile names, labels and answers neutralised and numbers kept as numbers."""
+"""Baseline exports: CSV and XLSX of a real round, with hostile names, labels and answers neutralized and numbers kept as numbers."""
 from __future__ import annotations
 
 import copy

@@ -13,7 +13,7 @@ from wfsurvey.domain.stakeholders import slugify
 from wfsurvey.extensions import db
 from wfsurvey.models import Contact, EventRecord, Organization, Region
 from wfsurvey.services import handle
-from wfsurvey.services.stakeholders import ImportRejected
+from wfsurvey.services.imports import ImportRejected
 
 NOW = dt.datetime(2026, 9, 15, 17, 0, tzinfo=dt.timezone.utc)
 HEADER = ["organization", "org_type", "region", "name", "email", "title"]
@@ -27,12 +27,12 @@ def regions(app):
 
 
 def contact_rows(n: int, per_org: int = 10) -> list[list[str]]:
-    """n data rows: per_org contacts per organisation; regions given by name, by code, or two joined by ';'."""
+    """n data rows: per_org contacts per organization; regions given by name, by code, or two joined by ';'."""
     rows = []
     for i in range(n):
         org = i // per_org
         region = [REGIONS[org % 4], slugify(REGIONS[org % 4]).upper(), f"{REGIONS[0]}; los-angeles"][org % 3]
-        rows.append([f"Organisation {org}", TYPES[org % 4], region, f"Person {i}", f"Person.{i}@Example.org",
+        rows.append([f"Organization {org}", TYPES[org % 4], region, f"Person {i}", f"Person.{i}@Example.org",
                      f"Title {i}"])
     return rows
 
@@ -82,7 +82,7 @@ def test_one_bad_row_among_500_imports_nothing_then_fixed_file_imports_500_then_
 
     assert [(e["row"], e["column"]) for e in errors] == [(317, "email")]
     assert "person315-at-example.org" in errors[0]["message"]
-    assert counts() == before  # not one contact, organisation or event written
+    assert counts() == before  # not one contact, organization or event written
 
     rows[315][4] = "person315@example.org"
     result = run_import(to_csv(rows))
@@ -94,7 +94,7 @@ def test_one_bad_row_among_500_imports_nothing_then_fixed_file_imports_500_then_
     assert kinds.count("ContactCreated") == 500 and kinds.count("OrganizationCreated") == 50
     assert kinds[-1] == "ContactsImported"
     stored = db.session.scalars(select(Contact).where(Contact.email == "person.7@example.org")).one()
-    assert stored.organization.name == "Organisation 0" and stored.title == "Title 7"
+    assert stored.organization.name == "Organization 0" and stored.title == "Title 7"
 
     seq = last_seq()
     again = run_import(to_csv(rows))
@@ -117,7 +117,7 @@ def test_several_regions_by_name_or_code_case_insensitively(regions):
 
 def test_duplicate_email_in_file_names_both_rows(regions):
     rows = contact_rows(6)
-    rows[4][4] = "PERSON.1@example.org"  # same address as row 3 once normalised
+    rows[4][4] = "PERSON.1@example.org"  # same address as row 3 once normalized
     errors = rejected(to_csv(rows))
     assert {(e["row"], e["column"]) for e in errors} == {(3, "email"), (6, "email")}
     assert all("person.1@example.org" in e["message"] for e in errors)
@@ -290,7 +290,7 @@ def test_empty_or_unreadable_file_is_rejected_with_a_reason(regions):
 
 
 def test_progress_is_told_every_row_and_service_runs_without_the_bus(regions):
-    from wfsurvey.services.stakeholders import import_contacts
+    from wfsurvey.services.imports import import_contacts
 
     seen = []
     result = import_contacts(db.session, to_csv(contact_rows(1234)), dry_run=True, progress=seen.append)
@@ -302,11 +302,11 @@ def test_progress_is_told_every_row_and_service_runs_without_the_bus(regions):
 
 @pytest.mark.postgres_only
 def test_two_imports_racing_to_create_one_organisation_both_land(app, regions, monkeypatch):
-    # Import A reads the database (the organisation is missing), then import B creates it and commits
-    # before A writes: A's insert breaks the unique name, and A runs again and joins B's organisation.
+    # Import A reads the database (the organization is missing), then import B creates it and commits
+    # before A writes: A's insert breaks the unique name, and A runs again and joins B's organization.
     import threading
 
-    from wfsurvey.services import stakeholders
+    from wfsurvey.services import imports
 
     file_a = to_csv([["Racing Board", "lwib", "Los Angeles", "Ann", "ann@racing.example.org", ""],
                      ["Racing Board", "lwib", "Los Angeles", "Abe", "abe@racing.example.org", ""]])
@@ -319,7 +319,7 @@ def test_two_imports_racing_to_create_one_organisation_both_land(app, regions, m
             results["b"] = run_import(file_b)
             db.session.remove()
 
-    real_load = stakeholders._load_existing
+    real_load = imports._load_existing
 
     def load_then_let_b_win(session, rows):
         plan = real_load(session, rows)
@@ -330,7 +330,7 @@ def test_two_imports_racing_to_create_one_organisation_both_land(app, regions, m
             thread.join()
         return plan
 
-    monkeypatch.setattr(stakeholders, "_load_existing", load_then_let_b_win)
+    monkeypatch.setattr(imports, "_load_existing", load_then_let_b_win)
     result_a = run_import(file_a)
 
     assert results["b"].organizations_created == 1

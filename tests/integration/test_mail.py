@@ -8,12 +8,14 @@ import zoneinfo
 
 import pytest
 from sqlalchemy import event, func, select
+from sqlalchemy.exc import OperationalError
 
 from tests.web import signed_in  # noqa: F401  (a fixture)
 from wfsurvey.extensions import db
+from wfsurvey.jobs import delivery
+from wfsurvey.jobs.delivery import deliver_outbox
 from wfsurvey.mail import outbox, sender
 from wfsurvey.mail.render import EmailTemplateError, format_local, render_email
-from wfsurvey.mail.sender import MAX_ATTEMPTS, deliver_outbox
 from wfsurvey.mail.transports import DevMailboxTransport, SMTPTransport, parse_smtp_url, transport_from_config
 from wfsurvey.models import (
     Contact,
@@ -25,6 +27,7 @@ from wfsurvey.models import (
     Round,
     Template,
 )
+from wfsurvey.services.deliveries import MAX_ATTEMPTS, backoff
 from wfsurvey.settings import ConfigError
 
 UTC = dt.timezone.utc
@@ -44,7 +47,7 @@ def context(**overrides) -> dict:
 
 
 def make_invitations(n: int, now: dt.datetime = NOW) -> list[Invitation]:
-    """A template, an open round, and n contacts at n organisations, each invited (status pending), as plain rows."""
+    """A template, an open round, and n contacts at n organizations, each invited (status pending), as plain rows."""
     session = db.session
     template = Template(slug="collab", version=1, title="Regional collaboration", questions=[], created_at=now, created_by="test")
     session.add(template)
@@ -202,7 +205,7 @@ def test_transient_replies_back_off_exponentially_and_give_up_in_the_end(smtp_ap
         assert (row.status, row.attempts, row.next_attempt_at) == ("queued", attempt, now + dt.timedelta(minutes=delay))
         assert "451" in row.last_error
         now = row.next_attempt_at
-    assert sender.backoff(12) == dt.timedelta(hours=6)
+    assert backoff(12) == dt.timedelta(hours=6)
 
     row.attempts = MAX_ATTEMPTS - 1
     db.session.commit()
@@ -314,7 +317,7 @@ def test_a_group_is_recorded_while_the_next_goes_out_and_a_failing_record_stops_
         smtp_app, smtp_server, monkeypatch):
     queue_invitations(make_invitations(10))
     monkeypatch.setattr(sender, "OUTCOME_GROUP", 2)
-    record = sender._record
+    record = delivery.record_outcomes
     threads = []
 
     def record_on_a_thread_then_fail(outcomes, **kwargs):
@@ -323,22 +326,22 @@ def test_a_group_is_recorded_while_the_next_goes_out_and_a_failing_record_stops_
         if not outcomes:
             return record(outcomes, **kwargs)
         threads.append(threading.current_thread().name)
-        raise sender.OperationalError("INSERT", {}, Exception("the database went away"))
+        raise OperationalError("INSERT", {}, Exception("the database went away"))
 
-    monkeypatch.setattr(sender, "_record", record_on_a_thread_then_fail)
-    with pytest.raises(sender.OperationalError):
+    monkeypatch.setattr(delivery, "record_outcomes", record_on_a_thread_then_fail)
+    with pytest.raises(OperationalError):
         deliver_outbox(now=NOW)
 
     # The first group was recorded on the recorder's thread while the second went out; its
     # failure stopped the sender before a third group started: two groups (4 messages) in doubt.
     assert threads[0].startswith("outbox-record")
     assert len(smtp_server.messages) == 4
-    markers = [sender._parse_marker(r.last_error)[0] for r in outbox_rows()]
+    markers = [r.claim_stage for r in outbox_rows()]
     assert [r.status for r in outbox_rows()] == ["sending"] * 10
     assert markers == ["sending"] * 4 + ["claimed"] * 6
 
     # Recovery reports the four as unknown (never resent) and sends the six never tried.
-    monkeypatch.setattr(sender, "_record", record)
+    monkeypatch.setattr(delivery, "record_outcomes", record)
     report = deliver_outbox(now=NOW + sender.STALE_AFTER + dt.timedelta(minutes=1))
     assert (report.unknown, report.released, report.sent) == (4, 6, 6)
     assert len(smtp_server.messages) == 10
@@ -377,8 +380,9 @@ def test_a_send_and_a_bounce_for_one_invitation_leave_it_bounced_whatever_their_
 
     # The first message (the invitation) bounced, the reminder after it went out.
     report = sender.DeliveryReport()
-    report.add(sender._record([sender.DeliveryOutcome(claimed[0].id, "permanent", "550 no such user", claim=marker),
-                               sender.DeliveryOutcome(claimed[1].id, "sent", claim=marker)], actor="system:delivery", now=NOW))
+    report.add(delivery.record_outcomes([sender.DeliveryOutcome(claimed[0].id, "permanent", "550 no such user", claim=marker),
+                                         sender.DeliveryOutcome(claimed[1].id, "sent", claim=marker)],
+                                        actor="system:delivery", now=NOW))
 
     assert (report.sent, report.failed) == (1, 1)
     assert [(r.kind, r.status, r.attempts) for r in outbox_rows()] == [("invitation", "failed", 1), ("reminder", "sent", 1)]
@@ -426,6 +430,7 @@ def test_a_message_to_someone_who_opted_out_since_it_was_queued_is_not_sent(smtp
     assert (report.sent, report.skipped) == (1, 1)
     assert [m.recipients for m in smtp_server.messages] == [["person1@example.org"]]
     assert [(r.to_addr, r.status) for r in outbox_rows()] == [("person0@example.org", "cancelled"), ("person1@example.org", "sent")]
+    assert outbox_rows()[0].last_error == outbox.OPTED_OUT
 
 
 # --- dev mailbox and configuration ---------------------------------------------------------
@@ -480,9 +485,9 @@ def test_each_kind_renders_a_subject_and_both_parts_with_the_links(app):
         for part in (email.text, email.html):
             assert "https://surveys.example.org/r/tok-1" in part and "https://surveys.example.org/r/tok-1/opt-out" in part
             assert "Friday, December 4, 2026 at 5:00 PM PST" in part
-    cancelled = render_email("cancelled", **context(reason="The programme was postponed."))
+    cancelled = render_email("cancelled", **context(reason="The program was postponed."))
     assert cancelled.subject == "Cancelled: Advanced Manufacturing baseline"
-    assert "The programme was postponed." in cancelled.text and "/r/tok-1/opt-out" in cancelled.html
+    assert "The program was postponed." in cancelled.text and "/r/tok-1/opt-out" in cancelled.html
 
 
 def test_text_is_not_escaped_and_html_is(app):

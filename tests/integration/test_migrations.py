@@ -115,3 +115,45 @@ def test_migrations_form_a_single_line_of_history():
     scripts = ScriptDirectory(str(MIGRATIONS_DIR))
     assert len(scripts.get_heads()) == 1, "several heads: merge the migrations"
     assert len(scripts.get_bases()) == 1
+
+
+def test_the_outbox_claim_columns_take_over_a_crashed_senders_markers_and_give_them_back(empty_database_url, tmp_path):
+    # Rows a sender left in "sending" before the upgrade kept their claim in last_error; recovery
+    # after the upgrade must see the same claims (a started row is never resent).
+    from flask_migrate import downgrade, upgrade
+
+    app = make_app(empty_database_url, INSTANCE_PATH=str(tmp_path))
+    rows = [(1, "sending", "claimed:abc123:2026-11-20T17:00:00+00:00"),
+            (2, "sending", "sending:abc123:2026-11-20T17:01:00+00:00"),
+            (3, "sending", "garbled"),
+            (4, "queued", "451 4.7.1 greylisted")]
+    with app.app_context():
+        try:
+            upgrade(directory=str(MIGRATIONS_DIR), revision="b6a5evrd0006")
+            with db.engine.begin() as conn:
+                for row_id, status, last_error in rows:
+                    conn.execute(text(
+                        "INSERT INTO outbox (id, dedupe_key, kind, to_addr, subject, body_text, body_html, headers, status,"
+                        " attempts, next_attempt_at, last_error, created_at) VALUES (:id, :key, 'invitation', 'a@example.org',"
+                        " 's', 't', 'h', '{}', :status, 0, '2026-11-20 17:00:00', :error, '2026-11-20 17:00:00')"),
+                        {"id": row_id, "key": f"invitation:{row_id}", "status": status, "error": last_error})
+
+            upgrade(directory=str(MIGRATIONS_DIR))
+            query = text("SELECT id, status, last_error, claim_stage, claim_batch, claim_stage_at FROM outbox ORDER BY id")
+            with db.engine.connect() as conn:
+                upgraded = [tuple(r) for r in conn.execute(query)]
+            stamp = dt.datetime.fromisoformat
+            assert [r[:5] for r in upgraded] == [(1, "sending", None, "claimed", "abc123"), (2, "sending", None, "sending", "abc123"),
+                                                 (3, "sending", None, None, None), (4, "queued", "451 4.7.1 greylisted", None, None)]
+            assert [stamp(str(r[5])) if r[5] else None for r in upgraded] == [
+                stamp("2026-11-20 17:00:00"), stamp("2026-11-20 17:01:00"), None, None]
+
+            downgrade(directory=str(MIGRATIONS_DIR), revision="b6a5evrd0006")
+            with db.engine.connect() as conn:
+                restored = conn.execute(text("SELECT id, last_error FROM outbox ORDER BY id")).all()
+            assert [tuple(r) for r in restored] == [(1, "claimed:abc123:2026-11-20T17:00:00+00:00"),
+                                                    (2, "sending:abc123:2026-11-20T17:01:00+00:00"), (3, None),
+                                                    (4, "451 4.7.1 greylisted")]
+        finally:
+            db.session.remove()
+            db.engine.dispose()

@@ -17,6 +17,7 @@ from wfsurvey.queries.baseline import PILOT_FORMULA, baseline_table
 from wfsurvey.queries.designations import counterpart_summary, round_designations
 from wfsurvey.queries.events import events_after
 from wfsurvey.queries.status import round_status
+from wfsurvey.schemas.rounds import round_command
 from wfsurvey.services import handle
 
 UTC = dt.timezone.utc
@@ -146,7 +147,7 @@ def test_later_round_shows_the_change_against_the_baseline_round(app):
     handle(cmd.CloseRound(base.id), actor="test", now=dt.datetime(2026, 11, 3, 2, 0, tzinfo=UTC))
     assert baseline_table(db.session, base.id)["compared_with"] is None  # the baseline round compares with nothing
     now = dt.datetime(2027, 1, 6, 17, 0, tzinfo=UTC)
-    later = handle(cmd.CreateRound(builders.round_definition(title="AM follow-up 2027", opens_at="2027-01-05T09:00",
+    later = handle(round_command(builders.round_definition(title="AM follow-up 2027", opens_at="2027-01-05T09:00",
                                                              closes_at="2027-02-01T17:00")), actor="test", now=now)
     handle(cmd.LaunchRound(later.id), actor="test", now=now)
     at = dt.datetime(2027, 1, 7, 17, 0, tzinfo=UTC)

@@ -15,6 +15,7 @@ from wfsurvey.domain import commands as cmd
 from wfsurvey.domain.tokens import hash_token, new_token
 from wfsurvey.extensions import db
 from wfsurvey.models import AccessToken, Contact, EventRecord, Invitation, Organization, Region, Response, Round
+from wfsurvey.schemas.rounds import round_command
 from wfsurvey.services import handle
 
 UTC = dt.timezone.utc
@@ -43,7 +44,7 @@ TEMPLATE = {
         {"key": "notes", "type": "long_text", "label": "Anything else?"},
         {"key": "navigator", "type": "contact", "label": "Your regional navigator counterpart",
          "show_if": {"org_type": ["lwib"]}},
-        {"key": "programmes", "type": "text", "label": "College programmes", "show_if": {"org_type": ["college"]}},
+        {"key": "programs", "type": "text", "label": "College programs", "show_if": {"org_type": ["college"]}},
     ],
 }
 
@@ -62,7 +63,7 @@ def round_definition(title="AM baseline winter 2026", opens="2026-11-02T09:00", 
 
 
 def launch(definition, now=LAUNCH) -> Round:
-    r = handle(cmd.CreateRound(definition), actor="test", now=now)
+    r = handle(round_command(definition), actor="test", now=now)
     handle(cmd.LaunchRound(r.id), actor="test", now=now)
     return db.session.get(Round, r.id)
 
@@ -156,7 +157,7 @@ def test_get_shows_every_question_type_and_changes_nothing(client, world):
     # the question for colleges is not shown to a board at all.
     assert 'data-show-if-question="has_partner" data-show-if-equals="yes"' in page
     assert "Answer only if you answered “Yes” to question 4 (“Do you have a college partner?”)." in page
-    assert "College programmes" not in page and 'name="programmes"' not in page
+    assert "College programs" not in page and 'name="programs"' not in page
     assert '<button class="btn secondary" type="submit" name="action" value="save">Save draft</button>' in page
     assert '<button class="btn" type="submit" name="action" value="submit">Submit</button>' in page
     assert hidden(page, "revision") == "0" and hidden(page, "csrf_token")
@@ -236,10 +237,10 @@ def test_submit_confirms_then_edits_until_close(client, world):
 
 def test_answers_to_hidden_questions_are_discarded(client, world):
     url = link(world.alice, world.round.id)
-    answers = dict(COMPLETE, has_partner="no", partner_name="Should vanish", programmes="Not for boards")
+    answers = dict(COMPLETE, has_partner="no", partner_name="Should vanish", programs="Not for boards")
     assert send(client, url, answers, action="submit").status_code == 303
     stored = invitation_of(world.alice, world.round.id).response.answers
-    assert stored["has_partner"] == "no" and "partner_name" not in stored and "programmes" not in stored
+    assert stored["has_partner"] == "no" and "partner_name" not in stored and "programs" not in stored
 
 
 def test_after_close_the_link_shows_the_close_time_and_answers_read_only(app, client, world):
@@ -327,7 +328,7 @@ def test_one_click_opt_out_needs_no_csrf_token(app, world):
     assert len(events("ContactOptedOut")) == 1
 
 
-# --- forwarding and the one-response-per-organisation rule ---------------------------------------
+# --- forwarding and the one-response-per-organization rule ---------------------------------------
 
 def test_forward_to_a_colleague_issues_a_new_invitation(client, world):
     url = link(world.alice, world.round.id)
@@ -359,11 +360,11 @@ def test_a_colleague_sees_the_organisation_answer_read_only(client, world):
     bob_page = text_of(client.get(bob_url))  # Bob opens his form before Alice submits
     assert send(client, alice_url, COMPLETE, action="submit").status_code == 303
     page = text_of(client.get(bob_url))
-    assert "Your organisation has already answered" in page and "one response per organisation" in page
+    assert "Your organization has already answered" in page and "one response per organization" in page
     assert "Alice Able" in page and "<dd>Desert Community College</dd>" in page and "<form" not in page
     late = client.post(bob_url, data={"csrf_token": hidden(bob_page, "csrf_token"), "revision": "0", "action": "submit",
                                       **dict(COMPLETE, partner_name="Other answer")})
-    assert late.status_code == 409 and "Your organisation has already answered" in text_of(late)
+    assert late.status_code == 409 and "Your organization has already answered" in text_of(late)
     assert count(Response) == 1
     assert invitation_of(world.bob, world.round.id).status == "pending"
 
@@ -427,7 +428,7 @@ def test_a_later_round_starts_from_the_previous_answers(app, client, world):
     spring = launch(round_definition(title="Spring 2027 follow-up", opens="2027-03-01T09:00", closes="2027-03-31T17:00"),
                     now=dt.datetime(2027, 3, 2, 18, 0, tzinfo=UTC))
     app.config["FIXED_NOW"] = dt.datetime(2027, 3, 3, 18, 0, tzinfo=UTC)
-    for person in (world.alice, world.bob):  # the same contact, or a colleague at the same organisation
+    for person in (world.alice, world.bob):  # the same contact, or a colleague at the same organization
         page = text_of(client.get(link(person, spring.id)))
         assert "We filled in your answers from AM baseline winter 2026; check and update them." in page
         assert re.search(r'name="role" value="director" checked', page) and 'value="Desert Community College"' in page
@@ -481,7 +482,7 @@ def test_colleagues_submitting_at_once_store_one_organisation_response(app, worl
     # Usually the loser is shown the winner's answers; should its retry also lose while the winner has not
     # committed yet (PostgreSQL deadlock detection, see the round lock in designations), the plain conflict page.
     refusal = next(body for status, body in results if status == 409)
-    assert "Your organisation has already answered" in refusal or "Your answers were not saved" in refusal
+    assert "Your organization has already answered" in refusal or "Your answers were not saved" in refusal
     assert count(Response, Response.status == "submitted") == 1 and len(events("ResponseSubmitted")) == 1
 
 

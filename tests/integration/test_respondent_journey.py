@@ -8,7 +8,7 @@ from tests import builders
 from tests.web import csrf_token
 from wfsurvey.domain import commands as cmd
 from wfsurvey.extensions import db
-from wfsurvey.mail.sender import deliver_outbox
+from wfsurvey.jobs.delivery import deliver_outbox
 from wfsurvey.models import EventRecord, Invitation, Response
 from wfsurvey.services import handle
 

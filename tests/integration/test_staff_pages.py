@@ -70,7 +70,7 @@ def test_regions_page_lists_counts_and_adds_a_region(staff, make_organization, m
     assert again.status_code == 200 and "already exists" in text(again)
 
 
-# --- organisations ------------------------------------------------------------------------
+# --- organizations ------------------------------------------------------------------------
 
 def test_organisations_list_searches_filters_and_paginates(staff, make_region):
     north, south = make_region("North", code="north"), make_region("South", code="south")
@@ -94,7 +94,7 @@ def test_organisations_list_searches_filters_and_paginates(staff, make_region):
     # % and _ are matched as themselves, not as wildcards.
     literal = text(staff.get("/staff/organizations?q=0%25_"))
     assert "100%_Partners" in literal and "Board 00" not in literal
-    assert "No organisation matches" in text(staff.get("/staff/organizations?q=nothing-like-this"))
+    assert "No organization matches" in text(staff.get("/staff/organizations?q=nothing-like-this"))
 
 
 def test_hostile_organisation_name_is_shown_as_text(staff, make_organization):
@@ -111,7 +111,7 @@ def test_create_organisation_validates_and_records_the_event_with_the_user(staff
     make_organization("Existing Board", "lwib")
     token = page_token(staff, "/staff/organizations/new")
     empty = staff.post("/staff/organizations/new", data={"name": "", "org_type": "lwib", "csrf_token": token})
-    assert "Enter the organisation&#39;s name." in text(empty)
+    assert "Enter the organization&#39;s name." in text(empty)
     clash = staff.post("/staff/organizations/new", data={"name": "existing  BOARD", "org_type": "lwib", "csrf_token": token})
     assert "already exists" in text(clash)
     bad_region = staff.post("/staff/organizations/new", data={"name": "New Board", "org_type": "lwib", "regions": "nowhere",
@@ -316,10 +316,10 @@ def test_upload_a_template_and_see_it_as_a_respondent_would(staff):
 
 def test_template_upload_errors_name_the_question_and_keep_the_text(staff):
     definition = json.loads(json.dumps(builders.TEMPLATE))
-    definition["questions"][2]["type"] = "colour"
+    definition["questions"][2]["type"] = "color"
     page = text(_upload(staff, definition))
     assert "question 3 (&#39;colleges&#39;): type: Must be one of" in page
-    assert "&#34;colour&#34;" in page or "&quot;colour&quot;" in page  # the JSON is still in the box
+    assert "&#34;color&#34;" in page or "&quot;color&quot;" in page  # the JSON is still in the box
     broken = text(_upload(staff, '{"slug": "x", "title": "y",\n "questions": [}'))
     assert "This is not valid JSON" in broken and "line 2" in broken
     assert count(Template) == 0

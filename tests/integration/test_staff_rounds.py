@@ -18,8 +18,9 @@ from wfsurvey.domain import commands as cmd
 from wfsurvey.domain.errors import DomainError
 from wfsurvey.extensions import db
 from wfsurvey.forms.rounds import RoundForm
-from wfsurvey.mail.sender import deliver_outbox
+from wfsurvey.jobs.delivery import deliver_outbox
 from wfsurvey.models import EventRecord, Invitation, Organization, Region, Round
+from wfsurvey.schemas.rounds import round_command
 from wfsurvey.services import handle
 
 UTC = dt.timezone.utc
@@ -190,7 +191,7 @@ def test_a_refused_definition_puts_the_commands_errors_on_the_wizard_fields(app)
 def test_launch_from_the_round_page_issues_the_invitations(staff):
     builders.stakeholders()
     builders.template()
-    draft = handle(cmd.CreateRound(builders.round_definition()), actor="test", now=NOW)
+    draft = handle(round_command(builders.round_definition()), actor="test", now=NOW)
     page = text(staff.get(f"/staff/rounds/{draft.id}"))
     assert "Launching now would invite 8 people" in page and "the invitations are emailed at once" in page
 
@@ -274,7 +275,7 @@ def test_rounds_list_filters_by_state_and_links_each_round(staff):
     builders.stakeholders()
     builders.template()
     open_round = builders.launched_round(now=NOW, title="Open one")
-    handle(cmd.CreateRound(builders.round_definition(title="Draft one")), actor="test", now=NOW)
+    handle(round_command(builders.round_definition(title="Draft one")), actor="test", now=NOW)
     page = text(staff.get("/staff/rounds"))
     assert "Open one" in page and "Draft one" in page and f'href="/staff/rounds/{open_round.id}"' in page
     only_open = text(staff.get("/staff/rounds?state=open"))
@@ -301,7 +302,7 @@ def test_dashboard_shows_the_numbers_after_a_submission_and_the_blocked_regions(
     blocked = page.split('id="blocked"')[1].split('id="non-respondents"')[0]
     assert "Inland Empire Desert" in blocked and "none of the 2 local board invitations has been answered" in blocked
     assert "Los Angeles" not in blocked
-    # Not answered yet: one response per organisation, so 7 remain, each with its last message; never a link.
+    # Not answered yet: one response per organization, so 7 remain, each with its last message; never a link.
     assert "Not answered yet (7)" in page and board.contact.email not in page
     assert "invitation: sent" in page and "/r/" not in page
 
@@ -332,7 +333,7 @@ def test_pages_show_hostile_text_escaped(staff, make_region):
         page = text(staff.get(path))
         assert "<script>alert" not in page and "<img src=x" not in page, path
     dashboard = text(staff.get(f"/staff/rounds/{round_.id}/dashboard"))
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dashboard  # the organisation, among the non-respondents
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dashboard  # the organization, among the non-respondents
     assert "LA &lt;img src=x onerror=alert(1)&gt;" in dashboard  # the region, in the tables and the SVG chart
     baseline = text(staff.get(f"/staff/rounds/{round_.id}/baseline"))
     assert "Sector &lt;script&gt;" in baseline and "AM &lt;img src=x onerror=alert(1)&gt;" in baseline

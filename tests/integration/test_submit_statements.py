@@ -32,8 +32,8 @@ NOMINEE = {"navigator.name": "Ana Ruiz", "navigator.email": "ana@example.org", "
 
 #: Statements of a first submit of a college (no designation can change), by dialect. SQLite:
 #: BEGIN and the token lookup (the view), BEGIN IMMEDIATE, the invitation with its round, template,
-#: organisation, response and regions (one statement), the response, the invitation, the event,
-#: the progress flags (started, submitted), the round's counters, the organisation projection (its
+#: organization, response and regions (one statement), the response, the invitation, the event,
+#: the progress flags (started, submitted), the round's counters, the organization projection (its
 #: row counted and returned in one UPDATE, then its counters), the submitted answers and the baseline cells. PostgreSQL:
 #: no BEGIN statements (the driver begins), the view's transaction goes on into the command's, and
 #: the invitation's row lock is a statement of its own.

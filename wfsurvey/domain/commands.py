@@ -2,8 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from wfsurvey.domain.reminders import ReminderPolicy
+
+UTC = dt.timezone.utc
 
 # --- stakeholders -------------------------------------------------------------------------
 
@@ -41,7 +46,7 @@ class CreateContact:
 
 @dataclass(frozen=True)
 class ImportContacts:
-    """Validate a whole contacts CSV, then create or update its organisations and contacts (all or nothing)."""
+    """Validate a whole contacts CSV, then create or update its organizations and contacts (all or nothing)."""
     csv_text: str
     #: Where the file came from ("cli:contacts.csv", "api", "demo"), kept in the summary event.
     source: str = "import"
@@ -54,7 +59,7 @@ class ImportContacts:
 
 @dataclass(frozen=True)
 class UpdateOrganization:
-    """Rename, retype or re-place an organisation (regions by code or name within `scheme`)."""
+    """Rename, retype or re-place an organization (regions by code or name within `scheme`)."""
     organization_id: int
     name: str
     org_type: str
@@ -149,9 +154,58 @@ class CreateTemplate:
 
 
 @dataclass(frozen=True)
+class Audience:
+    """Who a round invites: the contacts of these regions and organization types, plus and minus named people."""
+
+    #: Region codes or names of the configured scheme (a created round stores codes); empty: every region.
+    regions: tuple[str, ...] = ()
+    #: Organization types; empty: every type.
+    org_types: tuple[str, ...] = ()
+    #: Contacts (ids or email addresses) invited whatever their region and type.
+    include_contacts: tuple[int | str, ...] = ()
+    #: Contacts (ids or email addresses) never invited.
+    exclude_contacts: tuple[int | str, ...] = ()
+
+    def to_stored(self) -> dict[str, list[Any]]:
+        """The round's JSON column: {"regions", "org_types", "include_contacts", "exclude_contacts"}, each a list."""
+        return {"regions": list(self.regions), "org_types": list(self.org_types),
+                "include_contacts": list(self.include_contacts), "exclude_contacts": list(self.exclude_contacts)}
+
+    @classmethod
+    def from_stored(cls, stored: Mapping[str, Any] | None) -> Audience:
+        stored = stored or {}
+        return cls(regions=tuple(stored.get("regions") or ()), org_types=tuple(stored.get("org_types") or ()),
+                   include_contacts=tuple(stored.get("include_contacts") or ()),
+                   exclude_contacts=tuple(stored.get("exclude_contacts") or ()))
+
+
+@dataclass(frozen=True)
 class CreateRound:
-    #: The POST /rounds shape (wfsurvey.schemas.rounds.RoundInputSchema).
-    definition: dict[str, Any]
+    """Create a draft round. The edges check the values and build the command (the API's RoundCreateSchema, the
+    staff wizard's RoundForm); the handler checks only what needs the database: the template, the regions."""
+
+    template_slug: str
+    title: str
+    #: The window, aware (stored and compared in UTC).
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+    #: None: the template's latest version.
+    template_version: int | None = None
+    #: The zone the window and the sending hours are read in.
+    timezone: str = "America/Los_Angeles"
+    audience: Audience = field(default_factory=Audience)
+    reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
+    #: Whether this is the baseline round of its template (later rounds are compared against it).
+    baseline: bool = False
+    #: "organization": one response per organization (the first to submit); "contact": one per person.
+    response_rule: str = "organization"
+
+    def __post_init__(self) -> None:
+        for name in ("opens_at", "closes_at"):
+            moment = getattr(self, name)
+            if moment.tzinfo is None:
+                raise ValueError(f"CreateRound.{name} must be an aware datetime, not {moment!r}")
+            object.__setattr__(self, name, moment.astimezone(UTC))
 
 
 @dataclass(frozen=True)
@@ -227,8 +281,9 @@ class DeliveryOutcome:
     #: sent, transient (retry later), permanent (bounced), unknown (never retried), release (not tried).
     result: str
     reason: str = ""
-    #: The claim marker the row must still carry; an outcome for a row claimed since by others is ignored.
-    claim: str | None = None
+    #: The claim the row must still be under, (stage, batch) (wfsurvey.mail.outbox.Claim); an outcome
+    #: for a row taken over since (by a recovery, another sender, a cancellation) is ignored.
+    claim: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -269,6 +324,3 @@ class OverrideDesignation:
     email: str
     organization: str
     reason: str
-
-
-_unused = field

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from wfsurvey.domain.questions import QUESTION_TYPES
+
 #: Only local workforce boards nominate; colleges and others may answer but never count.
 NOMINATING_ORG_TYPE = "lwib"
 #: The contact question a template asks for the counterpart, when it has several.
@@ -58,8 +60,13 @@ class Result:
 
 
 def contact_question_key(questions: Iterable[Mapping[str, Any]]) -> str | None:
-    """The key of the question naming the counterpart: "navigator" if it is a contact question, else the first one."""
-    keys = [q["key"] for q in questions if q.get("type") == "contact"]
+    """The key of the question naming the counterpart: "navigator" if it is one whose type nominates a person
+    (a contact question), else the first such question."""
+    keys = []
+    for q in questions:
+        question_type = QUESTION_TYPES.get(q.get("type"))
+        if question_type is not None and question_type.nominates_person:
+            keys.append(q["key"])
     if not keys:
         return None
     return PREFERRED_CONTACT_KEY if PREFERRED_CONTACT_KEY in keys else keys[0]

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from wfsurvey.domain.rules import parse_duration, parse_local, to_local
+from wfsurvey.domain.rules import format_duration, parse_duration, parse_local, to_local
 
 _CALENDAR_PART = re.compile(r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?")
 #: Dedupe keys of reminder messages: "reminder:<invitation id>:<slot>".
@@ -20,6 +21,54 @@ KEY_PREFIX = "reminder:"
 MANUAL = "manual"
 #: Invitation statuses that may be reminded: the invitation message went out, no answer yet.
 REMINDABLE = ("sent", "started")
+
+
+#: A new round's schedule when none is given: a week, two days and one day before close.
+DEFAULT_OFFSETS = (dt.timedelta(days=7), dt.timedelta(days=2), dt.timedelta(days=1))
+
+
+@dataclass(frozen=True)
+class ReminderPolicy:
+    """A round's reminder settings: when reminders fall due, how often one person may be written to, and when.
+
+    Offsets are kept largest first and once each; whole days of an offset count on the round's local
+    calendar (see due_time), so P2D and PT48H are one offset. The edges (the API's schema, the staff
+    wizard) check the values; the round stores the policy as JSON (to_stored), in the shape the
+    reminders job reads.
+    """
+
+    #: Times before close at which a reminder falls due.
+    offsets: tuple[dt.timedelta, ...] = DEFAULT_OFFSETS
+    #: Least time between two messages to one person, across rounds, in hours (0: no gap).
+    min_gap_hours: int = 20
+    #: Local hours [from, until) in which reminders go out.
+    send_hours: tuple[int, int] = (8, 18)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "offsets", tuple(sorted(set(self.offsets), reverse=True)))
+        object.__setattr__(self, "send_hours", tuple(self.send_hours))
+
+    def offset_names(self) -> list[str]:
+        """The offsets as slot names ("P7D", "PT12H"), largest first: what the stored policy lists."""
+        return [format_duration(offset) for offset in self.offsets]
+
+    def slots(self, closes_at: dt.datetime, tz_name: str, *, opens_at: dt.datetime | None = None) -> list[Slot]:
+        return schedule(closes_at, tz_name, self.offset_names(), opens_at=opens_at)
+
+    def to_stored(self) -> dict[str, Any]:
+        """{"offsets": ["P7D", ...], "min_gap_hours": n, "send_hours": [from, until]}: the round's JSON column."""
+        return {"offsets": self.offset_names(), "min_gap_hours": self.min_gap_hours, "send_hours": list(self.send_hours)}
+
+    @classmethod
+    def from_stored(cls, stored: Mapping[str, Any] | None) -> ReminderPolicy:
+        """The policy a round stored (to_stored's shape); what it leaves out takes the defaults."""
+        stored = stored or {}
+        default = cls()
+        return cls(
+            offsets=tuple(parse_duration(o) for o in stored["offsets"]) if "offsets" in stored else default.offsets,
+            min_gap_hours=int(stored.get("min_gap_hours", default.min_gap_hours) or 0),
+            send_hours=tuple(stored.get("send_hours") or default.send_hours),
+        )
 
 
 @dataclass(frozen=True)

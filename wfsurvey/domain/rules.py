@@ -37,6 +37,16 @@ def parse_duration(value: str) -> dt.timedelta:
     return dt.timedelta(**parts)
 
 
+def format_duration(value: dt.timedelta) -> str:
+    """A duration as parse_duration reads it, in days, hours and minutes ("P7D", "PT12H", "P1DT6H"; weeks as days)."""
+    if value < dt.timedelta(0) or value.seconds % 60 or value.microseconds:
+        raise ValueError(f"{value} is not a whole number of minutes")
+    hours, minutes = divmod(value.seconds // 60, 60)
+    days = f"{value.days}D" if value.days or not (hours or minutes) else ""
+    time = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+    return f"P{days}" + (f"T{time}" if time else "")
+
+
 def to_local(moment: dt.datetime, tz_name: str) -> dt.datetime:
     return moment.astimezone(zone(tz_name))
 

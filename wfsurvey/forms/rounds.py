@@ -4,23 +4,31 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
 
 from flask import current_app
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import (
-    BooleanField, DateTimeLocalField, Form, IntegerField, SelectChoice, SelectField, StringField, TextAreaField,
+    BooleanField,
+    DateTimeLocalField,
+    Form,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from wfsurvey.domain import commands as cmd
+from wfsurvey.domain.reminders import ReminderPolicy
 from wfsurvey.domain.rules import parse_duration, parse_local, zone
 from wfsurvey.extensions import db
 from wfsurvey.forms.stakeholders import ORG_TYPE_CHOICES, CheckboxesField, region_choices
 from wfsurvey.models import Contact, Template
 from wfsurvey.models.surveys import ROUND_STATES
 
-#: Time zones offered first (the programme is Californian); the configured one is added when missing.
+#: Time zones offered first (the program is Californian); the configured one is added when missing.
 COMMON_TIMEZONES = (
     "America/Los_Angeles", "America/Denver", "America/Phoenix", "America/Chicago", "America/New_York",
     "America/Anchorage", "Pacific/Honolulu", "UTC",
@@ -30,7 +38,7 @@ OFFSET_CHOICES = [SelectChoice("P14D", "14 days before close"), SelectChoice("P7
                   SelectChoice("P3D", "3 days before close"), SelectChoice("P2D", "2 days before close"),
                   SelectChoice("P1D", "1 day before close")]
 RESPONSE_RULE_CHOICES = [
-    SelectChoice("organization", "One response per organisation (the first to submit answers for it)"),
+    SelectChoice("organization", "One response per organization (the first to submit answers for it)"),
     SelectChoice("contact", "One response per person"),
 ]
 _LIST_SEPARATORS = re.compile(r"[\s,;]+")
@@ -72,7 +80,7 @@ class RoundForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired("Enter the round's title."), Length(max=300)],
                         description="Shown to staff and in every email, e.g. “Advanced Manufacturing baseline, winter 2026”.")
     regions = CheckboxesField("Regions", choices=[], validate_choice=True, description="None ticked: every region.")
-    org_types = CheckboxesField("Organisation types", choices=ORG_TYPE_CHOICES, validate_choice=True,
+    org_types = CheckboxesField("Organization types", choices=ORG_TYPE_CHOICES, validate_choice=True,
                                 description="None ticked: every type.")
     include_contacts = TextAreaField("Also invite these people", validators=[Optional(), Length(max=20000)],
                                      description="Email addresses of contacts invited whatever their region and type, "
@@ -138,10 +146,16 @@ class RoundForm(FlaskForm):
 
     # --- what the form means --------------------------------------------------------------
 
-    def audience(self) -> dict[str, Any]:
-        return {"regions": list(self.regions.data or []), "org_types": list(self.org_types.data or []),
-                "include_contacts": split_list(self.include_contacts.data),
-                "exclude_contacts": split_list(self.exclude_contacts.data)}
+    def audience(self) -> cmd.Audience:
+        return cmd.Audience(regions=tuple(self.regions.data or ()), org_types=tuple(self.org_types.data or ()),
+                        include_contacts=tuple(split_list(self.include_contacts.data)),
+                        exclude_contacts=tuple(split_list(self.exclude_contacts.data)))
+
+    def reminder_policy(self) -> ReminderPolicy:
+        """The reminder settings; the offsets must have passed validation (see validate_other_offsets)."""
+        offsets = list(self.offsets.data or []) + split_list(self.other_offsets.data)
+        return ReminderPolicy(offsets=tuple(parse_duration(o) for o in offsets), min_gap_hours=self.min_gap_hours.data,
+                              send_hours=(self.send_from.data, self.send_until.data))
 
     def window(self) -> tuple[dt.datetime, dt.datetime] | None:
         """(opens, closes) as aware UTC times read in the chosen zone; None while either is missing or wrong."""
@@ -153,25 +167,20 @@ class RoundForm(FlaskForm):
         slug, _, version = (self.template.data or "").rpartition(":")
         return (slug, int(version)) if slug and version.isdigit() else None
 
-    def definition(self) -> dict[str, Any]:
-        """The POST /rounds shape (naive local times, read in `timezone` by the command)."""
+    def command(self) -> cmd.CreateRound:
+        """The draft round the form describes; call it only after validate() passed."""
         slug, version = self.template_key() or ("", None)
-        offsets = list(self.offsets.data or []) + [o.upper() for o in split_list(self.other_offsets.data)]
-        out: dict[str, Any] = {
-            "template": slug, "title": (self.title.data or "").strip(), "timezone": self.timezone.data,
-            "opens_at": self.opens_at.data.strftime(DATETIME_FORMAT) if self.opens_at.data else "",
-            "closes_at": self.closes_at.data.strftime(DATETIME_FORMAT) if self.closes_at.data else "",
-            "audience": self.audience(),
-            "reminders": {"offsets": offsets, "min_gap_hours": self.min_gap_hours.data,
-                          "send_hours": [self.send_from.data, self.send_until.data]},
-            "baseline": bool(self.baseline.data), "response_rule": self.response_rule.data,
-        }
-        if version is not None:
-            out["version"] = version
-        return out
+        window = self.window()
+        if window is None:
+            raise ValueError("the form has no valid window: validate it first")
+        return cmd.CreateRound(
+            template_slug=slug, template_version=version, title=(self.title.data or "").strip(),
+            timezone=self.timezone.data, opens_at=window[0], closes_at=window[1], audience=self.audience(),
+            reminders=self.reminder_policy(), baseline=bool(self.baseline.data), response_rule=self.response_rule.data,
+        )
 
 
-#: Where each field of a refused definition (flattened "audience.regions") is shown on the wizard.
+#: Where each field of a refused round (flattened "audience.regions") is shown on the wizard.
 DEFINITION_FIELDS = {
     "template": "template", "version": "template", "title": "title", "timezone": "timezone",
     "opens_at": "opens_at", "closes_at": "closes_at", "audience.regions": "regions", "audience.org_types": "org_types",
@@ -198,7 +207,7 @@ class OverrideForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired("Enter the counterpart's name."), Length(max=200)])
     email = StringField("Email address", validators=[DataRequired("Enter the counterpart's email address."), Length(max=320)],
                         render_kw={"type": "email"})
-    organization = StringField("Organisation", validators=[Optional(), Length(max=300)])
+    organization = StringField("Organization", validators=[Optional(), Length(max=300)])
     reason = TextAreaField("Reason", validators=[DataRequired("Say why the rule's result is overridden."), Length(max=1000)])
 
 

@@ -1,4 +1,4 @@
-"""Forms of the stakeholders pages: regions, organisations, contacts, the CSV import, and the list filters."""
+"""Forms of the stakeholders pages: regions, organizations, contacts, the CSV import, and the list filters."""
 from __future__ import annotations
 
 from email_validator import EmailNotValidError
@@ -54,7 +54,7 @@ class RegionForm(FlaskForm):
 
 
 class OrganizationForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired("Enter the organisation's name."),
+    name = StringField("Name", validators=[DataRequired("Enter the organization's name."),
                                            Length(max=MAX_LENGTHS["organization"])])
     org_type = SelectField("Type", choices=ORG_TYPE_CHOICES)
     regions = CheckboxesField("Regions", choices=[], validate_choice=True,
@@ -72,7 +72,7 @@ class OrganizationForm(FlaskForm):
             query = query.where(Organization.id != self.organization_id)
         for _other_id, other_name in db.session.execute(query):
             if org_key(other_name) == key:
-                raise ValidationError(f"An organisation named {other_name!r} already exists.")
+                raise ValidationError(f"An organization named {other_name!r} already exists.")
 
 
 class ContactForm(FlaskForm):
@@ -117,7 +117,7 @@ class ImportForm(FlaskForm):
 
 
 class OrganizationFilterForm(Form):
-    """The GET filters of the organisations list (no CSRF: it changes nothing)."""
+    """The GET filters of the organizations list (no CSRF: it changes nothing)."""
 
     q = StringField("Name contains", validators=[Optional(), Length(max=300)])
     org_type = SelectField("Type", choices=[SelectChoice("", "Any type"), *ORG_TYPE_CHOICES], validators=[Optional()])

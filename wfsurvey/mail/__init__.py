@@ -1,1 +1,1 @@
-"""Survey email: rendering (render), queuing (outbox), transports (SMTP, dev mailbox) and delivery with retries (sender)."""
+"""Survey email: rendering (render), the outbox's rules (outbox), transports (SMTP, dev mailbox) and sending (sender); outcomes are recorded by wfsurvey.services.deliveries."""

@@ -1,16 +1,26 @@
-"""Queuing emails in the outbox inside the caller's transaction, each under a unique dedupe key so queuing twice is a no-op."""
+"""The outbox's rules, each a statement in the caller's transaction: queue a message under a unique dedupe key (twice
+is a no-op), claim due messages for a sender's batch and start them, and cancel messages still waiting.
+
+The claim protocol that these statements serve, and the transactions around them, are described in
+wfsurvey.mail.sender.
+"""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Mapping
-from typing import Any
+import uuid
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any, NamedTuple
 
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from wfsurvey.bulk import insert_rows
 from wfsurvey.mail.render import RenderedEmail
 from wfsurvey.models.outbox import OutboxMessage
+from wfsurvey.models.stakeholders import Contact
 
 #: Rows per INSERT statement in enqueue_many (a launch queues 100,000 at once).
 CHUNK = 5000
@@ -18,7 +28,14 @@ CHUNK = 5000
 RESERVED_HEADERS = frozenset({"from", "to", "cc", "bcc", "subject", "date", "message-id", "mime-version",
                               "content-type", "content-transfer-encoding"})
 
+#: Stages of a claimed row (status "sending", column claim_stage): held by a sender's batch, then
+#: started (about to be handed to the mail server, or already).
+CLAIMED, SENDING = "claimed", "sending"
+#: Why cancel_waiting cancelled a message, kept in its last_error (shown with the invitation's last message).
+OPTED_OUT = "not sent: the recipient opted out"
+
 _table = OutboxMessage.__table__
+_contacts = Contact.__table__
 
 
 def unsubscribe_headers(opt_out_link: str, mailto: str | None = None) -> dict[str, str]:
@@ -102,3 +119,171 @@ def enqueue_many(session: Session, rows: Iterable[Mapping[str, Any]], now: dt.da
     inserted += flush()
     return inserted
 
+
+# --- claiming and starting (the sender's side) ---------------------------------------------
+
+class Claim(NamedTuple):
+    """A sender's hold on rows in status "sending": the stage they are at, and the batch that holds them.
+
+    An outcome names the claim its row must still be under (DeliveryOutcome.claim): a row taken
+    over since (released, recovered, cancelled, claimed again) is left alone.
+    """
+
+    stage: str
+    batch: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ClaimedMessage:
+    """What the sender needs of a claimed row, copied so that sending touches no ORM state."""
+
+    id: int
+    dedupe_key: str
+    kind: str
+    to_addr: str
+    subject: str
+    body_text: str
+    body_html: str
+    headers: dict[str, Any]
+    claim: Claim
+
+
+#: The outbox columns a ClaimedMessage copies.
+_CLAIMED_COLUMNS = tuple(f.name for f in dataclasses.fields(ClaimedMessage) if f.name != "claim")
+
+
+def claim_due(session: Session, *, now: dt.datetime, limit: int) -> tuple[list[ClaimedMessage], int]:
+    """Claim up to `limit` due rows (queued, next_attempt_at <= now) for a new batch; (the claimed, how many cancelled).
+
+    Rows to people who opted out since they were queued are cancelled instead (cancel_waiting): a
+    message may wait days in the retry queue, and an opt-out in the meantime must still stop it.
+    Core statements: the rows are copied out, never kept as objects. `FOR UPDATE SKIP LOCKED` lets
+    senders share the work on PostgreSQL.
+    """
+    rows = session.execute(_DUE_ROWS, {"now": now, "limit": limit}).all()
+    if not rows:
+        return [], 0
+    opted_out = set(session.scalars(
+        select(_contacts.c.email)
+        .where(_contacts.c.email.in_({r.to_addr for r in rows}), _contacts.c.opted_out_at.is_not(None))
+    ))
+    cancelled = 0
+    if opted_out:
+        # Only among this batch's rows, which this transaction holds: cancelling other rows to these
+        # addresses could wait on another sender's claim while it waits on ours.
+        cancelled = cancel_waiting(session, reason=OPTED_OUT, to_addrs=opted_out,
+                                   message_ids=[r.id for r in rows if r.to_addr in opted_out])
+    claim = Claim(CLAIMED, uuid.uuid4().hex[:12])
+    claimed = [ClaimedMessage(**{**r._asdict(), "headers": dict(r.headers or {})}, claim=claim)
+               for r in rows if r.to_addr not in opted_out]
+    if claimed:
+        session.execute(_CLAIM, {"ids": [m.id for m in claimed], "batch": claim.batch, "now": now})
+    return claimed, cancelled
+
+
+def start(connection: Session | Connection, messages: list[ClaimedMessage], now: dt.datetime) -> tuple[Claim, set[int]]:
+    """Mark a group of one batch's claimed rows as handed to the server; (their claim now, the ids still held).
+
+    One statement for the group, in the caller's transaction. A row missing from the ids lost its
+    claim (cancelled, or a recovery requeued it) and must not be sent.
+    """
+    claim = messages[0].claim
+    if claim.stage != CLAIMED or any(m.claim != claim for m in messages):
+        raise ValueError("a group to start must be claimed rows of one batch")
+    started = set(connection.execute(_START, {"ids": [m.id for m in messages], "batch": claim.batch, "now": now}).scalars())
+    return Claim(SENDING, claim.batch), started
+
+
+def stale_claims(session: Session, *, before: dt.datetime) -> list[tuple[int, Claim | None]]:
+    """Rows in "sending" whose claim stage was reached before `before` (a crashed sender's), with their claim.
+
+    None for a row with no claim to show (it cannot be told apart from a started one: in doubt).
+    """
+    rows = session.execute(
+        select(_table.c.id, _table.c.claim_stage, _table.c.claim_batch)
+        .where(_table.c.status == "sending",
+               or_(_table.c.claim_stage_at.is_(None), _table.c.claim_stage_at <= before))
+        .order_by(_table.c.id)
+    ).all()
+    return [(row.id, Claim(row.claim_stage, row.claim_batch) if row.claim_stage and row.claim_batch else None)
+            for row in rows]
+
+
+#: No claim: what a row leaving "sending" (or cancelled) carries.
+NO_CLAIM = {"claim_stage": None, "claim_batch": None, "claim_stage_at": None}
+
+_DUE_ROWS = (
+    select(*(_table.c[name] for name in _CLAIMED_COLUMNS))
+    .where(_table.c.status == "queued", _table.c.next_attempt_at <= bindparam("now"))
+    .order_by(_table.c.next_attempt_at, _table.c.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)
+_CLAIM = (
+    update(_table).where(_table.c.id.in_(bindparam("ids", expanding=True)))
+    .values(status="sending", claim_stage=CLAIMED, claim_batch=bindparam("batch"), claim_stage_at=bindparam("now"))
+)
+
+
+def _locked_in_id_order(*conditions) -> Any:
+    """`id IN (the rows meeting the conditions, locked in id order)`.
+
+    Statements that change many waiting rows at once (a start, a cancel) lock them in one order, so
+    that two of them cannot each hold a row the other waits for (PostgreSQL; SQLite has one writer).
+    """
+    return _table.c.id.in_(select(_table.c.id).where(*conditions).order_by(_table.c.id).with_for_update().correlate(None))
+
+
+#: Built once (no ORM object is affected: the claimed rows were copied out).
+_START = (
+    update(_table)
+    .where(_locked_in_id_order(_table.c.id.in_(bindparam("ids", expanding=True)), _table.c.status == "sending",
+                               _table.c.claim_stage == CLAIMED, _table.c.claim_batch == bindparam("batch")))
+    .values(claim_stage=SENDING, claim_stage_at=bindparam("now"))
+    .returning(_table.c.id)
+)
+
+
+# --- cancelling ----------------------------------------------------------------------------
+
+#: A message still waiting: queued, or claimed by a sender that has not started it. Once started,
+#: the mail server may have it, and it is the sender's to record.
+_WAITING = or_(_table.c.status == "queued", and_(_table.c.status == "sending", _table.c.claim_stage == CLAIMED))
+
+
+def cancel_waiting(
+    session: Session | Connection, *, reason: str, invitation_ids: Collection[int] | None = None,
+    round_id: int | None = None, kinds: Collection[str] | None = None, to_addrs: Collection[str] | None = None,
+    message_ids: Collection[int] | None = None,
+) -> int:
+    """Cancel the messages still waiting (_WAITING) that meet every criterion given; returns how many.
+
+    The one rule for every message that must not go out any more: a forward, a round closed or
+    cancelled, an opt-out, an answer, a recipient found opted out when claimed. `reason` is kept in
+    last_error. A sender's start only marks rows still claimed by its batch, so a claimed message
+    cancelled here is never sent; one already started is not touched. One statement per CHUNK
+    invitation ids or message ids (none for an empty list), in the caller's transaction.
+    """
+    if invitation_ids is not None and message_ids is not None:
+        raise ValueError("cancel_waiting takes invitation ids or message ids, not both")
+    if round_id is None and to_addrs is None and invitation_ids is None and message_ids is None:
+        raise ValueError("cancel_waiting needs invitation ids, a round, addresses or message ids: it never cancels everything")
+    column, listed = (_table.c.id, message_ids) if message_ids is not None else (_table.c.invitation_id, invitation_ids)
+    if any(given is not None and not given for given in (listed, kinds, to_addrs)):
+        return 0
+    conditions = [_WAITING]
+    if round_id is not None:
+        conditions.append(_table.c.round_id == round_id)
+    if kinds is not None:
+        conditions.append(_table.c.kind.in_(sorted(kinds)))
+    if to_addrs is not None:
+        conditions.append(_table.c.to_addr.in_(sorted(to_addrs)))
+    ids = sorted(listed) if listed is not None else []
+    chunks = [ids[first:first + CHUNK] for first in range(0, len(ids), CHUNK)] if listed is not None else [None]
+    cancelled = 0
+    for chunk in chunks:
+        where = conditions if chunk is None else [*conditions, column.in_(chunk)]
+        cancelled += session.execute(
+            update(_table).where(_locked_in_id_order(*where)).values(status="cancelled", last_error=reason, **NO_CLAIM)
+        ).rowcount
+    return cancelled

@@ -19,7 +19,7 @@ class Invitation(Aggregate, Base):
     __table_args__ = (
         UniqueConstraint("round_id", "contact_id"),
         Index("ix_invitations_round_status", "round_id", "status"),
-        # An organisation's invitations in a round: the non-respondents list walks organisations by name.
+        # An organization's invitations in a round: the non-respondents list walks organizations by name.
         Index("ix_invitations_organization_round", "organization_id", "round_id"),
         CheckConstraint(f"status IN ({', '.join(repr(s) for s in INVITATION_STATUSES)})", name="status"),
     )
@@ -30,7 +30,7 @@ class Invitation(Aggregate, Base):
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
     #: The person invited.
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
-    #: The contact's organisation when invited (kept even if the contact moves later).
+    #: The contact's organization when invited (kept even if the contact moves later).
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     #: pending -> sent -> started -> submitted, or forwarded / bounced / opted_out.
     status: Mapped[str] = mapped_column(String(12), default="pending")
@@ -83,7 +83,7 @@ class AccessToken(Base):
 class Response(Aggregate, Base):
     __tablename__ = "responses"
     __table_args__ = (
-        # With the "organization" rule the organisation's first submission takes the slot;
+        # With the "organization" rule the organization's first submission takes the slot;
         # NULLs (drafts, or the "contact" rule) never collide, on SQLite and PostgreSQL alike.
         UniqueConstraint("round_id", "organization_slot"),
     )
@@ -94,9 +94,9 @@ class Response(Aggregate, Base):
     invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id"), unique=True)
     #: The round (copied for queries by round).
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
-    #: The respondent's organisation.
+    #: The respondent's organization.
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
-    #: The organisation id once submitted under the one-response-per-organisation rule, else None.
+    #: The organization id once submitted under the one-response-per-organization rule, else None.
     organization_slot: Mapped[int | None]
     #: Answers by question key (only questions shown by the skip logic).
     answers: Mapped[dict[str, Any]]

@@ -42,15 +42,26 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     #: Not to be tried before this time (UTC); backoff after transient failures.
     next_attempt_at: Mapped[dt.datetime]
-    #: Last error from the mail server or the connection.
+    #: Why it has not gone out: the last error from the mail server or the connection, or, once
+    #: cancelled, why it was (wfsurvey.mail.outbox.cancel_waiting). Never a sender's bookkeeping.
     last_error: Mapped[str | None] = mapped_column(Text)
+    #: While status is "sending": "claimed" (a sender's batch holds it, not yet handed to the mail
+    #: server: it may still be cancelled) or "sending" (started: the server may have it). Else None.
+    claim_stage: Mapped[str | None] = mapped_column(String(8))
+    #: While status is "sending": the random id of the sender's batch that claimed it; an outcome or
+    #: a start from any other batch leaves the row alone.
+    claim_batch: Mapped[str | None] = mapped_column(String(32))
+    #: While status is "sending": when (logical time) it reached its claim stage; a claim or start
+    #: older than the sender's STALE_AFTER belongs to a crashed sender and is recovered.
+    claim_stage_at: Mapped[dt.datetime | None]
     #: When it was queued (UTC).
     created_at: Mapped[dt.datetime]
     #: When the mail server accepted it.
     sent_at: Mapped[dt.datetime | None]
 
     def __repr__(self) -> str:
-        return f"<OutboxMessage {self.id} {self.dedupe_key} {self.status}>"
+        stage = f"/{self.claim_stage}" if self.claim_stage else ""
+        return f"<OutboxMessage {self.id} {self.dedupe_key} {self.status}{stage}>"
 
 
 class MailboxMessage(Base):

@@ -24,9 +24,9 @@ class InvitationProgress(Base):
     invitation_id: Mapped[int] = mapped_column(primary_key=True)
     #: Its round.
     round_id: Mapped[int]
-    #: The organisation's type when invited.
+    #: The organization's type when invited.
     org_type: Mapped[str] = mapped_column(String(20))
-    #: The organisation's region codes, comma-separated.
+    #: The organization's region codes, comma-separated.
     regions: Mapped[str] = mapped_column(String(500))
     #: A message with its link was accepted by the mail server.
     sent: Mapped[bool] = mapped_column(default=False)
@@ -43,7 +43,7 @@ class InvitationProgress(Base):
 
 
 class RoundProgress(Base):
-    """Completion counters of a round: in total, by region, by organisation type, and by both."""
+    """Completion counters of a round: in total, by region, by organization type, and by both."""
 
     __tablename__ = "proj_round_progress"
 
@@ -70,13 +70,13 @@ class RoundProgress(Base):
 
 
 class OrganizationProgress(Base):
-    """Per round and organisation: its invitations standing and submitted, and the regions it counts in."""
+    """Per round and organization: its invitations standing and submitted, and the regions it counts in."""
 
     __tablename__ = "proj_organization_progress"
 
     #: The round.
     round_id: Mapped[int] = mapped_column(primary_key=True)
-    #: The organisation.
+    #: The organization.
     organization_id: Mapped[int] = mapped_column(primary_key=True)
     #: Its type when first invited.
     org_type: Mapped[str] = mapped_column(String(20))
@@ -89,7 +89,7 @@ class OrganizationProgress(Base):
 
 
 class OrganizationCounts(Base):
-    """Organisation counters of a round, in the scopes of proj_round_progress (total, region, org_type, region_org)."""
+    """Organization counters of a round, in the scopes of proj_round_progress (total, region, org_type, region_org)."""
 
     __tablename__ = "proj_organization_counts"
 
@@ -99,14 +99,14 @@ class OrganizationCounts(Base):
     scope: Mapped[str] = mapped_column(String(12), primary_key=True)
     #: "" for total, a region code, an org type, or "<region>|<org type>".
     key: Mapped[str] = mapped_column(String(120), primary_key=True)
-    #: Organisations invited (with an invitation standing or submitted).
+    #: Organizations invited (with an invitation standing or submitted).
     invited: Mapped[int] = mapped_column(default=0)
-    #: Organisations with a submitted response.
+    #: Organizations with a submitted response.
     responded: Mapped[int] = mapped_column(default=0)
-    #: Submitted responses of those organisations.
+    #: Submitted responses of those organizations.
     responses: Mapped[int] = mapped_column(default=0)
-    #: Standing invitations of organisations without a submitted response: those still expected to
-    #: answer when a round takes one response per organisation.
+    #: Standing invitations of organizations without a submitted response: those still expected to
+    #: answer when a round takes one response per organization.
     awaiting: Mapped[int] = mapped_column(default=0)
 
 
@@ -119,9 +119,9 @@ class SubmittedAnswers(Base):
     invitation_id: Mapped[int] = mapped_column(primary_key=True)
     #: Its round.
     round_id: Mapped[int] = mapped_column(index=True)
-    #: The organisation's type.
+    #: The organization's type.
     org_type: Mapped[str] = mapped_column(String(20))
-    #: The organisation's region codes, comma-separated.
+    #: The organization's region codes, comma-separated.
     regions: Mapped[str] = mapped_column(String(500))
     #: Answers by question key, as submitted last.
     answers: Mapped[dict[str, Any]]

@@ -1,4 +1,4 @@
-"""Regions, organisations and contacts: who a round can be sent to."""
+"""Regions, organizations and contacts: who a round can be sent to."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,7 +12,7 @@ from wfsurvey.domain.stakeholders import ORG_TYPES
 organization_regions = Table(
     "organization_regions",
     Base.metadata,
-    #: The organisation that belongs to the region.
+    #: The organization that belongs to the region.
     Column("organization_id", Integer, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
     #: The region it belongs to; a board may straddle two.
     Column("region_id", Integer, ForeignKey("regions.id", ondelete="CASCADE"), primary_key=True, index=True),
@@ -54,11 +54,11 @@ class Organization(Base):
 
     #: Surrogate key.
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: Full name as the organisation writes it.
+    #: Full name as the organization writes it.
     name: Mapped[str] = mapped_column(String(300))
     #: lwib (local workforce board), college, employer or partner.
     org_type: Mapped[str] = mapped_column(String(20), index=True)
-    #: When the organisation was created (UTC).
+    #: When the organization was created (UTC).
     created_at: Mapped[dt.datetime]
 
     regions: Mapped[list[Region]] = relationship(
@@ -79,11 +79,11 @@ class Contact(Base):
 
     #: Surrogate key.
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: The organisation the person speaks for.
+    #: The organization the person speaks for.
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     #: Full name.
     name: Mapped[str] = mapped_column(String(200))
-    #: Normalised address (email-validator, domain lower-cased); unique across all contacts.
+    #: Normalized address (email-validator, domain lower-cased); unique across all contacts.
     email: Mapped[str] = mapped_column(String(320), unique=True)
     #: Job title, free text.
     title: Mapped[str] = mapped_column(String(200), default="")

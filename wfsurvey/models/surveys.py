@@ -71,7 +71,7 @@ class Round(Aggregate, Base):
     reminders: Mapped[dict[str, Any]]
     #: True when later rounds of the same template are compared against this one.
     is_baseline: Mapped[bool] = mapped_column(default=False)
-    #: "organization": the first submission of an organisation wins; "contact": one per person.
+    #: "organization": the first submission of an organization wins; "contact": one per person.
     response_rule: Mapped[str] = mapped_column(String(20), default="organization")
     #: draft -> scheduled -> open -> closed, or cancelled.
     state: Mapped[str] = mapped_column(String(12), default="draft", index=True)

@@ -17,7 +17,7 @@ class User(Base):
 
     #: Surrogate key.
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: Login name: normalised email address.
+    #: Login name: normalized email address.
     email: Mapped[str] = mapped_column(String(320), unique=True)
     #: Display name.
     name: Mapped[str] = mapped_column(String(200), default="")

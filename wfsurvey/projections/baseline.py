@@ -8,13 +8,13 @@ from sqlalchemy import bindparam, delete, insert, inspect, select, tuple_, updat
 from sqlalchemy.orm import Session
 
 from wfsurvey.domain import events as ev
+from wfsurvey.domain.questions import QUESTION_TYPES, QuestionType
 from wfsurvey.models.projections import BaselineStat, SubmittedAnswers
 from wfsurvey.models.surveys import Round, Template
+from wfsurvey.projections.context import ProjectionContext
 from wfsurvey.projections.upsert import add_counts
 
 TABLES = (SubmittedAnswers, BaselineStat)
-#: Question types that feed the table; text answers and contacts do not.
-COUNTED = {"single_choice", "multi_choice", "scale", "yes_no", "number"}
 
 Cell = tuple[int, str, str, str]
 #: What an invitation's answers count in: (round id, regions, answers).
@@ -49,27 +49,23 @@ def round_questions(session: Session, round_id: int) -> list[dict]:
     return session.execute(_QUESTIONS, {"round_id": round_id}).scalar() or []
 
 
-def _questions(session: Session, round_id: int, cache: dict[int, dict[str, dict]]) -> dict[str, dict]:
+def _counted(session: Session, round_id: int, cache: dict[int, dict[str, QuestionType]]) -> dict[str, QuestionType]:
+    """The type of each question of the round whose answers feed the table (text answers and contacts do not), by key."""
+    # Looked up once per round and batch of events, not once per answer.
     if round_id not in cache:
-        cache[round_id] = {q["key"]: q for q in round_questions(session, round_id)}
+        types = {q["key"]: QUESTION_TYPES[q["type"]] for q in round_questions(session, round_id)}
+        cache[round_id] = {key: question_type for key, question_type in types.items() if question_type.counted}
     return cache[round_id]
 
 
-def cells(questions: dict[str, dict], answers: dict[str, Any]) -> list[tuple[str, str, float]]:
-    """(question, value, numeric amount) for each countable answer."""
+def cells(types: dict[str, QuestionType], answers: dict[str, Any]) -> list[tuple[str, str, float]]:
+    """(question, value, numeric amount) for each countable answer, given the types of the counted questions."""
     out = []
     for key, value in answers.items():
-        q = questions.get(key)
-        if q is None or q["type"] not in COUNTED or value is None or value == "" or value == []:
+        question_type = types.get(key)
+        if question_type is None or value is None or value == "" or value == []:
             continue
-        if q["type"] == "multi_choice":
-            out.extend((key, str(v), 0.0) for v in value)
-        elif q["type"] == "scale":
-            out.append((key, str(int(value)), float(value)))
-        elif q["type"] == "number":
-            out.append((key, "", float(value)))
-        else:
-            out.append((key, str(value), 0.0))
+        out.extend(question_type.baseline_cells(key, value))
     return out
 
 
@@ -85,8 +81,8 @@ def _apply(session: Session, deltas: dict[Cell, list[float]]) -> None:
             tuple_(*(_stats.c[k] for k in _STAT_KEY)).in_(emptied[i:i + 2000]), _stats.c.count == 0))
 
 
-def _add(deltas, questions, round_id: int, regions: list[str], answers: dict, sign: int) -> None:
-    for question, value, amount in cells(questions, answers):
+def _add(deltas, types: dict[str, QuestionType], round_id: int, regions: list[str], answers: dict, sign: int) -> None:
+    for question, value, amount in cells(types, answers):
         for region in ["", *regions]:
             cell = deltas[(round_id, region, question, value)]
             cell[0] += sign
@@ -102,9 +98,9 @@ def _stored(session: Session, invitation_ids: list[int]) -> dict[int, Counted]:
     return found
 
 
-def on_answers(events: list[ev.ResponseSubmitted | ev.ResponseAmended], uow) -> None:
+def on_answers(events: list[ev.ResponseSubmitted | ev.ResponseAmended], uow: ProjectionContext) -> None:
     session = uow.session
-    cache: dict[int, dict[str, dict]] = {}
+    cache: dict[int, dict[str, QuestionType]] = {}
     deltas: dict[Cell, list[float]] = defaultdict(lambda: [0, 0.0])
     # A ResponseSubmitted is an invitation's first submission (a later one is a ResponseAmended):
     # only an amendment has stored answers to take back.
@@ -112,14 +108,14 @@ def on_answers(events: list[ev.ResponseSubmitted | ev.ResponseAmended], uow) -> 
     before = set(counted)
     latest: dict[int, ev.ResponseSubmitted | ev.ResponseAmended] = {}
     for e in events:
-        questions = _questions(session, e.round_id, cache)
+        types = _counted(session, e.round_id, cache)
         old = counted.get(e.invitation_id)
         if old is not None:
-            _add(deltas, questions, old[0], old[1], old[2], -1)
+            _add(deltas, types, old[0], old[1], old[2], -1)
         # An invitation never changes round: an amendment keeps the round it was first stored with.
         counted[e.invitation_id] = (old[0] if old is not None else e.round_id, e.regions, e.answers)
         latest[e.invitation_id] = e
-        _add(deltas, questions, e.round_id, e.regions, e.answers, +1)
+        _add(deltas, types, e.round_id, e.regions, e.answers, +1)
     new = [{"invitation_id": i, "round_id": e.round_id, "org_type": e.org_type, "regions": ",".join(e.regions),
             "answers": e.answers} for i, e in latest.items() if i not in before]
     if new:

@@ -1,4 +1,4 @@
-"""Completion counters per round (total, by region, by organisation type, by both), fed by invitation events."""
+"""Completion counters per round (total, by region, by organization type, by both), fed by invitation events."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -12,6 +12,7 @@ from sqlalchemy.sql.dml import Update
 from wfsurvey.bulk import insert_rows
 from wfsurvey.domain import events as ev
 from wfsurvey.models.projections import InvitationProgress, RoundProgress
+from wfsurvey.projections.context import ProjectionContext
 from wfsurvey.projections.upsert import add_counts
 
 FLAGS = ("sent", "started", "submitted", "bounced", "opted_out", "forwarded")
@@ -39,7 +40,7 @@ def _bump(session: Session, deltas: dict[Key, Counter]) -> None:
     add_counts(session, RoundProgress.__table__, ("round_id", "scope", "key"), COUNTERS, rows)
 
 
-def on_invitations_issued(events: list[ev.InvitationIssued], uow) -> None:
+def on_invitations_issued(events: list[ev.InvitationIssued], uow: ProjectionContext) -> None:
     session = uow.session
     unset = dict.fromkeys(FLAGS, False)
     rows = []
@@ -74,7 +75,7 @@ def _raise_statement(flag: str) -> Update:
     )
 
 
-def _raise_flags(uow, pairs: list[tuple[int, str]]) -> None:
+def _raise_flags(uow: ProjectionContext, pairs: list[tuple[int, str]]) -> None:
     """Set each (invitation, flag) once; a flag already set does not count again.
 
     One UPDATE ... WHERE NOT flag RETURNING per flag: the rows it returns are exactly those whose
@@ -97,27 +98,27 @@ def _raise_flags(uow, pairs: list[tuple[int, str]]) -> None:
     _bump(uow.session, deltas)
 
 
-def on_email_delivered(events: list[ev.EmailDelivered], uow) -> None:
+def on_email_delivered(events: list[ev.EmailDelivered], uow: ProjectionContext) -> None:
     _raise_flags(uow, [(e.invitation_id, "sent") for e in events])
 
 
-def on_email_bounced(events: list[ev.EmailBounced], uow) -> None:
+def on_email_bounced(events: list[ev.EmailBounced], uow: ProjectionContext) -> None:
     _raise_flags(uow, [(e.invitation_id, "bounced") for e in events])
 
 
-def on_draft_saved(events: list[ev.ResponseDraftSaved], uow) -> None:
+def on_draft_saved(events: list[ev.ResponseDraftSaved], uow: ProjectionContext) -> None:
     _raise_flags(uow, [(e.invitation_id, "started") for e in events])
 
 
-def on_submitted(events: list[ev.ResponseSubmitted], uow) -> None:
+def on_submitted(events: list[ev.ResponseSubmitted], uow: ProjectionContext) -> None:
     _raise_flags(uow, [(e.invitation_id, flag) for e in events for flag in ("started", "submitted")])
 
 
-def on_opted_out(events: list[ev.ContactOptedOut], uow) -> None:
+def on_opted_out(events: list[ev.ContactOptedOut], uow: ProjectionContext) -> None:
     _raise_flags(uow, [(i, "opted_out") for e in events for i in e.invitation_ids])
 
 
-def on_forwarded(events: list[ev.InvitationForwarded], uow) -> None:
+def on_forwarded(events: list[ev.InvitationForwarded], uow: ProjectionContext) -> None:
     _raise_flags(uow, [(e.invitation_id, "forwarded") for e in events])
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from wfsurvey.domain import events as ev
 from wfsurvey.models.projections import Designation
+from wfsurvey.projections.context import ProjectionContext
 from wfsurvey.projections.upsert import put_rows
 
 TABLES = (Designation,)
@@ -15,7 +16,7 @@ TABLES = (Designation,)
 FIELDS = ("status", "final", "nominee", "nominations", "explanation", "overridden", "updated_at")
 
 
-def on_changed(events: list[ev.DesignationChanged], uow) -> None:
+def on_changed(events: list[ev.DesignationChanged], uow: ProjectionContext) -> None:
     """Each region's row becomes what its last DesignationChanged says, written without reading it first."""
     latest = {(e.round_id, e.region): e for e in events}
     rows = [

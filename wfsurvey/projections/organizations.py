@@ -1,23 +1,23 @@
-"""Completion per organisation: how many organisations a round invited and heard from, by region and type, and how
-many invitations still wait for an answer when a round takes one response per organisation.
+"""Completion per organization: how many organizations a round invited and heard from, by region and type, and how
+many invitations still wait for an answer when a round takes one response per organization.
 
-The baseline table counts organisations under that rule, and the dashboard's non-respondents are then
-the standing invitations of organisations that have not answered: distinct counts that the invitation
-counters (completion.py) cannot give. So this keeps one row per round and organisation
+The baseline table counts organizations under that rule, and the dashboard's non-respondents are then
+the standing invitations of organizations that have not answered: distinct counts that the invitation
+counters (completion.py) cannot give. So this keeps one row per round and organization
 (proj_organization_progress) and counters over those rows (proj_organization_counts), in the scopes of
 proj_round_progress, so that neither page reads a row per invitation.
 
-An organisation counts, under the type of its first invitation, in the union of the regions its
+An organization counts, under the type of its first invitation, in the union of the regions its
 invitations were issued with. `invitations` counts those not forwarded: forwarding stays inside the
-organisation (services.respond.forward), and the colleague's invitation, issued with forwarded_from,
+organization (services.respond.forward), and the colleague's invitation, issued with forwarded_from,
 takes the forwarded one's place; so only invitations issued without forwarded_from add to it.
 
 The rows a run of events touches are read with SELECT ... FOR UPDATE (one statement per round on
-PostgreSQL, the organisations passed as one array), so two PostgreSQL transactions touching one
-organisation queue on its row instead of both counting from the same old figures. New rows go in with
+PostgreSQL, the organizations passed as one array), so two PostgreSQL transactions touching one
+organization queue on its row instead of both counting from the same old figures. New rows go in with
 one INSERT, the counters with upsert.add_counts. (INSERT ... ON CONFLICT ... RETURNING would need no
 read, but psycopg parses each of its multi-row statements anew: 6 s on PostgreSQL for a launch of
-100,000 organisations, against under 2 s this way.) Only a launch or a late-comer invitation creates
+100,000 organizations, against under 2 s this way.) Only a launch or a late-comer invitation creates
 rows, and both hold the round's lock.
 """
 from __future__ import annotations
@@ -33,29 +33,30 @@ from sqlalchemy.sql.dml import Update
 from wfsurvey.domain import events as ev
 from wfsurvey.models.projections import OrganizationCounts, OrganizationProgress
 from wfsurvey.projections.completion import scopes
+from wfsurvey.projections.context import ProjectionContext
 from wfsurvey.projections.upsert import add_counts, dialect_name
 
 TABLES = (OrganizationProgress, OrganizationCounts)
 COUNTERS = ("invited", "responded", "responses", "awaiting")
-#: Organisations per SELECT on SQLite (a launch touches one row per organisation invited).
+#: Organizations per SELECT on SQLite (a launch touches one row per organization invited).
 CHUNK = 5000
 
 _ORG = OrganizationProgress.__table__
 
-Figures = tuple[int, int, int, int]  # one organisation's share of COUNTERS
-#: Per (round, organisation): [org type, region codes (a list or set), invitations added, submitted added].
-#: Lists, not objects: a launch makes one per organisation invited.
+Figures = tuple[int, int, int, int]  # one organization's share of COUNTERS
+#: Per (round, organization): [org type, region codes (a list or set), invitations added, submitted added].
+#: Lists, not objects: a launch makes one per organization invited.
 Changes = dict[tuple[int, int], list]
 
 
 def figures(invitations: int, submitted: int) -> Figures:
-    """What one organisation adds to each counter (in COUNTERS order) of every scope it counts in."""
+    """What one organization adds to each counter (in COUNTERS order) of every scope it counts in."""
     return (int(invitations > 0 or submitted > 0), int(submitted > 0), submitted, invitations if submitted == 0 else 0)
 
 
 def _changes(events: Iterable[ev.InvitationIssued | ev.ResponseSubmitted], invitations: int, submitted: int,
              counted: Callable[[ev.Event], bool] = lambda e: True) -> Changes:
-    """Each organisation's change: `invitations` and `submitted` added per event that `counted` accepts."""
+    """Each organization's change: `invitations` and `submitted` added per event that `counted` accepts."""
     changes: Changes = {}
     for e in events:
         n = counted(e)
@@ -99,14 +100,14 @@ def _update_statement() -> Update:
 
 def _apply(session: Session, changes: Changes, existing: dict[tuple[int, int], tuple[str, str, int, int]] | None = None,
            written: bool = False) -> None:
-    """Write the changed rows, then the difference each organisation's figures made to the counters.
+    """Write the changed rows, then the difference each organization's figures made to the counters.
 
     `existing`: the rows as they were, when the caller read them already; `written`: the caller also
     added the changes' figures to them (regions still to widen, if need be).
     """
     if existing is None:
         existing = _locked_rows(session, changes)
-    # Summed per (round, org type, regions) first: a launch's 100,000 organisations fall into a few hundred.
+    # Summed per (round, org type, regions) first: a launch's 100,000 organizations fall into a few hundred.
     sums: dict[tuple[int, str, str], list[int]] = {}
     added: list[dict] = []
     changed: list[dict] = []
@@ -167,7 +168,7 @@ def _bump(session: Session, sums: dict[tuple[int, str, str], list[int]]) -> None
     add_counts(session, OrganizationCounts.__table__, ("round_id", "scope", "key"), COUNTERS, rows)
 
 
-def on_invitations_issued(events: list[ev.InvitationIssued], uow) -> None:
+def on_invitations_issued(events: list[ev.InvitationIssued], uow: ProjectionContext) -> None:
     _apply(uow.session, _changes(events, invitations=1, submitted=0, counted=lambda e: e.forwarded_from is None))
 
 
@@ -178,7 +179,7 @@ def _count_answer_statement() -> Update:
             .returning(_ORG.c.org_type, _ORG.c.regions, _ORG.c.invitations, _ORG.c.submitted))
 
 
-def on_submitted(events: list[ev.ResponseSubmitted], uow) -> None:
+def on_submitted(events: list[ev.ResponseSubmitted], uow: ProjectionContext) -> None:
     """One answer (a respondent's submit) in one statement that counts it and returns the row as it was
     (UPDATE ... RETURNING, which also locks it on PostgreSQL); a run of several takes the general way."""
     session = uow.session

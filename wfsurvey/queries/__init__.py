@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from wfsurvey.domain.questions.base import ratio  # noqa: F401  (one rounding for every share; queries use it from here)
 from wfsurvey.domain.rules import zone
 
 #: Largest page a list returns.
@@ -71,8 +72,3 @@ def iso(moment: dt.datetime | None, tz_name: str | None = None) -> str | None:
     if moment.tzinfo is None:  # stored times are UTC; guard against a naive one all the same
         moment = moment.replace(tzinfo=dt.timezone.utc)
     return moment.astimezone(zone(tz_name) if tz_name else dt.timezone.utc).isoformat()
-
-
-def ratio(part: float, whole: float) -> float | None:
-    """part / whole rounded to 4 places, or None when there is nothing to divide by."""
-    return round(part / whole, 4) if whole else None

@@ -1,7 +1,7 @@
 """The baseline table of a round: one row per region, the change against the baseline round, and a pilot-area ranking.
 
-Each row: organisations (or, for a round taking one response per person, people) invited and
-responded by organisation type, the response rate, per question the mean and distribution
+Each row: organizations (or, for a round taking one response per person, people) invited and
+responded by organization type, the response rate, per question the mean and distribution
 (scale), counts and shares (single and multiple choice, yes/no), mean and sum (number), and the
 designation status. When the round is not itself the baseline round, `change` holds the difference
 against the latest baseline round of the same template slug: response rate and each scale or
@@ -12,7 +12,7 @@ Pilot-area ranking (PILOT_FORMULA says the same to the reader):
     score = 0.5 × readiness + 0.3 × response_rate + 0.2 × designated
 
 - readiness: the mean, over the round's tabulated questions that the region answered, of
-  each scale question's mean normalised to 0–1 ((mean − min) / (max − min)), and of the share
+  each scale question's mean normalized to 0–1 ((mean − min) / (max − min)), and of the share
   answering "yes" to each yes/no question and to each single-choice question that offers a "yes"
   option (targeting Advanced Manufacturing, interest in being a pilot); 0 when nothing was answered;
 - response_rate: responded / invited in the region (0 when nobody was invited);
@@ -20,7 +20,7 @@ Pilot-area ranking (PILOT_FORMULA says the same to the reader):
 
 Every figure comes from the projections (proj_round_progress or proj_organization_counts,
 proj_baseline_stats, designations): a fixed number of statements whatever the size of the round,
-none of which reads a row per invitation or per organisation.
+none of which reads a row per invitation or per organization.
 """
 from __future__ import annotations
 
@@ -32,16 +32,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from wfsurvey.domain.designation import contact_question_key
+from wfsurvey.domain.questions import QUESTION_TYPES
+from wfsurvey.domain.questions.base import difference
 from wfsurvey.domain.stakeholders import ORG_TYPES
 from wfsurvey.models import BaselineStat, Designation, OrganizationCounts, Round, RoundProgress, Template
-from wfsurvey.projections.baseline import COUNTED
 from wfsurvey.queries import iso, ratio
 from wfsurvey.queries.status import load_round, region_names
 
 WEIGHTS = {"readiness": 0.5, "response_rate": 0.3, "designated": 0.2}
 PILOT_FORMULA = (
     "score = 0.5 × readiness + 0.3 × response_rate + 0.2 × designated; readiness = mean over the answered "
-    "questions of each scale mean normalised to 0–1 and of the share answering 'yes' (yes/no questions and "
+    "questions of each scale mean normalized to 0–1 and of the share answering 'yes' (yes/no questions and "
     "single-choice questions with a 'yes' option); response_rate = responded / invited; designated = 1 when "
     "the region has a designated navigator counterpart, else 0"
 )
@@ -49,7 +50,7 @@ PILOT_FORMULA = (
 WHOLE_ROUND = ""
 
 
-#: (invited, responded, responses) of one organisation type in one region.
+#: (invited, responded, responses) of one organization type in one region.
 Participation = tuple[int, int, int]
 
 
@@ -59,7 +60,7 @@ class _Figures:
 
     round: Round
     questions: list[dict[str, Any]]
-    #: By region code (WHOLE_ROUND for the whole round), then organisation type.
+    #: By region code (WHOLE_ROUND for the whole round), then organization type.
     participation: dict[str, dict[str, Participation]]
     stats: dict[str, dict[str, dict[str, tuple[int, float]]]]
     designations: dict[str, str]
@@ -73,7 +74,7 @@ class _Figures:
 
 def tabulated_questions(template: Template) -> list[dict[str, Any]]:
     """Questions that feed the table: countable types not marked "baseline": "none"."""
-    return [q for q in template.questions if q["type"] in COUNTED and q.get("baseline", "auto") != "none"]
+    return [q for q in template.questions if QUESTION_TYPES[q["type"]].counted and q.get("baseline", "auto") != "none"]
 
 
 def reference_round(session: Session, round_: Round) -> Round | None:
@@ -90,10 +91,10 @@ def reference_round(session: Session, round_: Round) -> Round | None:
 
 
 def _participation_rows(session: Session, round_: Round) -> dict[str, dict[str, Participation]]:
-    """Invited, responded and responses by region and organisation type, from the counters of the projections.
+    """Invited, responded and responses by region and organization type, from the counters of the projections.
 
-    Under one response per organisation the units are organisations (proj_organization_counts: an
-    organisation is invited once it has an invitation standing or submitted, responded once it has
+    Under one response per organization the units are organizations (proj_organization_counts: an
+    organization is invited once it has an invitation standing or submitted, responded once it has
     submitted, in every region its invitations count in). Otherwise they are invitations
     (proj_round_progress): invited are those not forwarded, responded those submitted.
     """
@@ -120,7 +121,7 @@ def _figures(session: Session, round_: Round) -> _Figures:
 
 
 def _participation(figures: _Figures, region: str) -> dict[str, Any]:
-    """Invited and responded by organisation type, the response rate, and the number of responses."""
+    """Invited and responded by organization type, the response rate, and the number of responses."""
     by_type = figures.participation.get(region, {})
     ordered = {
         t: {"invited": by_type[t][0], "responded": by_type[t][1]}
@@ -137,25 +138,7 @@ def _answers(figures: _Figures, region: str, responses: int) -> dict[str, dict[s
     cells = figures.stats.get(region, {})
     out: dict[str, dict[str, Any]] = {}
     for q in figures.questions:
-        found = cells.get(q["key"], {})
-        kind = q["type"]
-        if kind == "scale":
-            lo, hi = int(q.get("min", 1)), int(q.get("max", 5))
-            distribution = {str(p): found.get(str(p), (0, 0.0))[0] for p in range(lo, hi + 1)}
-            n = sum(c for c, _ in found.values())
-            total = sum(t for _, t in found.values())
-            out[q["key"]] = {"type": kind, "n": n, "mean": round(total / n, 4) if n else None, "distribution": distribution}
-        elif kind == "number":
-            n, total = found.get("", (0, 0.0))
-            out[q["key"]] = {"type": kind, "n": n, "mean": round(total / n, 4) if n else None, "sum": total}
-        else:
-            values = [o["value"] for o in q.get("options") or []]
-            values += sorted(v for v in found if v not in values)  # answers to options no longer offered
-            counts = {v: found.get(v, (0, 0.0))[0] for v in values}
-            # A multiple choice is shared out over the responses; a single choice over its answers.
-            n = responses if kind == "multi_choice" else sum(counts.values())
-            out[q["key"]] = {"type": kind, "n": n, "counts": counts,
-                             "shares": {v: ratio(c, n) for v, c in counts.items()}}
+        out[q["key"]] = QUESTION_TYPES[q["type"]].summarize(q, cells.get(q["key"], {}), responses)
     return out
 
 
@@ -177,19 +160,13 @@ def _row(figures: _Figures, region: str, name: str) -> dict[str, Any]:
 
 def _change(row: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
     """This row minus the baseline round's row of the same region, for figures present in both."""
-    def minus(a, b):
-        return round(a - b, 4) if a is not None and b is not None else None
-
     answers: dict[str, Any] = {}
     for key, now in row["answers"].items():
         then = before["answers"].get(key)
         if then is None or then["type"] != now["type"]:
             continue
-        if now["type"] in ("scale", "number"):
-            answers[key] = {"mean": minus(now["mean"], then["mean"])}
-        else:
-            answers[key] = {"shares": {v: minus(s, then["shares"].get(v)) for v, s in now["shares"].items()}}
-    return {"response_rate": minus(row["response_rate"], before["response_rate"]), "answers": answers}
+        answers[key] = QUESTION_TYPES[now["type"]].change(now, then)
+    return {"response_rate": difference(row["response_rate"], before["response_rate"]), "answers": answers}
 
 
 def readiness(questions: list[dict[str, Any]], answers: dict[str, dict[str, Any]]) -> tuple[float, int]:
@@ -199,11 +176,9 @@ def readiness(questions: list[dict[str, Any]], answers: dict[str, dict[str, Any]
         a = answers.get(q["key"])
         if a is None or not a["n"]:
             continue
-        if q["type"] == "scale" and a["mean"] is not None:
-            lo, hi = int(q.get("min", 1)), int(q.get("max", 5))
-            parts.append(min(1.0, max(0.0, (a["mean"] - lo) / (hi - lo))))
-        elif q["type"] in ("yes_no", "single_choice") and "yes" in a["counts"]:
-            parts.append(a["shares"].get("yes") or 0.0)
+        part = QUESTION_TYPES[q["type"]].readiness(q, a)
+        if part is not None:
+            parts.append(part)
     return (round(sum(parts) / len(parts), 4) if parts else 0.0), len(parts)
 
 

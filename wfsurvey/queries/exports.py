@@ -1,7 +1,7 @@
 """The baseline table as CSV and as an XLSX workbook (openpyxl), safe to open in any spreadsheet.
 
 Every text cell that a spreadsheet would read as a formula (starting with =, +, -, @, tab, CR or
-LF) is neutralised with a leading single quote; numbers stay numbers.
+LF) is neutralized with a leading single quote; numbers stay numbers.
 """
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
+
+from wfsurvey.domain.questions import QUESTION_TYPES
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
@@ -43,20 +45,11 @@ def header(table: dict[str, Any]) -> list[str]:
         cols += [f"{t} invited", f"{t} responded"]
     cols.append("Designation")
     for q in table["questions"]:
-        key = q["key"]
-        if q["type"] == "scale":
-            cols += [f"{key} n", f"{key} mean"] + [f"{key} {p}" for p in table["total"]["answers"][key]["distribution"]]
-        elif q["type"] == "number":
-            cols += [f"{key} n", f"{key} mean", f"{key} sum"]
-        else:
-            cols += [f"{key} n"] + [f"{key}: {v}" for v in table["total"]["answers"][key]["counts"]]
+        cols += QUESTION_TYPES[q["type"]].export_columns(q["key"], table["total"]["answers"][q["key"]])
     if table["compared_with"] is not None:
         cols.append("Response rate change")
         for q in table["questions"]:
-            if q["type"] in ("scale", "number"):
-                cols.append(f"{q['key']} mean change")
-            else:
-                cols += [f"{q['key']}: {v} share change" for v in table["total"]["answers"][q["key"]]["counts"]]
+            cols += QUESTION_TYPES[q["type"]].change_columns(q["key"], table["total"]["answers"][q["key"]])
     return cols
 
 
@@ -67,28 +60,18 @@ def _cells(table: dict[str, Any], row: dict[str, Any]) -> list[Any]:
         cells += [counts["invited"], counts["responded"]]
     cells.append(row["designation"])
     for q in table["questions"]:
-        a = row["answers"][q["key"]]
-        shape = table["total"]["answers"][q["key"]]
-        if q["type"] == "scale":
-            cells += [a["n"], a["mean"]] + [a["distribution"].get(p, 0) for p in shape["distribution"]]
-        elif q["type"] == "number":
-            cells += [a["n"], a["mean"], a["sum"]]
-        else:
-            cells += [a["n"]] + [a["counts"].get(v, 0) for v in shape["counts"]]
+        cells += QUESTION_TYPES[q["type"]].export_cells(row["answers"][q["key"]], table["total"]["answers"][q["key"]])
     if table["compared_with"] is not None:
         change = row["change"] or {"response_rate": None, "answers": {}}
         cells.append(change["response_rate"])
         for q in table["questions"]:
             c = change["answers"].get(q["key"]) or {}
-            if q["type"] in ("scale", "number"):
-                cells.append(c.get("mean"))
-            else:
-                cells += [(c.get("shares") or {}).get(v) for v in table["total"]["answers"][q["key"]]["counts"]]
+            cells += QUESTION_TYPES[q["type"]].change_cells(c, table["total"]["answers"][q["key"]])
     return cells
 
 
 def table_rows(table: dict[str, Any]) -> list[list[Any]]:
-    """Header, one row per region, then the whole round; raw values (not yet neutralised)."""
+    """Header, one row per region, then the whole round; raw values (not yet neutralized)."""
     return [header(table), *(_cells(table, r) for r in table["rows"]), _cells(table, table["total"])]
 
 
@@ -98,14 +81,8 @@ def answer_rows(table: dict[str, Any]) -> list[list[Any]]:
     out: list[list[Any]] = [["Region code", "Region", "Question", "Label", "Value", "Count", "Share", "Mean"]]
     for row in [*table["rows"], table["total"]]:
         for key, a in row["answers"].items():
-            if a["type"] == "scale":
-                for point, count in a["distribution"].items():
-                    out.append([row["region"], row["name"], key, labels[key], point, count, None, a["mean"]])
-            elif a["type"] == "number":
-                out.append([row["region"], row["name"], key, labels[key], None, a["n"], None, a["mean"]])
-            else:
-                for value, count in a["counts"].items():
-                    out.append([row["region"], row["name"], key, labels[key], value, count, a["shares"].get(value), None])
+            for value, count, share, mean in QUESTION_TYPES[a["type"]].answer_rows(a):
+                out.append([row["region"], row["name"], key, labels[key], value, count, share, mean])
     return out
 
 
@@ -143,7 +120,7 @@ def _sheet(workbook: Workbook, title: str, rows: list[list[Any]], *, first: bool
     sheet = workbook.active if first else workbook.create_sheet()
     sheet.title = title
     for row in rows:
-        # After neutralising, no text starts with "=", which openpyxl would store as a formula.
+        # After neutralizing, no text starts with "=", which openpyxl would store as a formula.
         sheet.append([_xlsx_value(v) for v in row])
     sheet.freeze_panes = "A2"
     for index, _ in enumerate(rows[0] if rows else [], 1):

@@ -40,7 +40,7 @@ def invitation_count(session: Session, round_id: int) -> int:
 
 
 def invitations(session: Session, round_id: int, *, status: str | None = None, page: int = 1, per_page: int = 50) -> Page:
-    """One page of a round's invitations: contact, organisation, status, times and the last message (two statements)."""
+    """One page of a round's invitations: contact, organization, status, times and the last message (two statements)."""
     last_id = (
         select(OutboxMessage.invitation_id, func.max(OutboxMessage.id).label("message_id"))
         .where(OutboxMessage.round_id == round_id, OutboxMessage.invitation_id.is_not(None))

@@ -1,4 +1,4 @@
-"""Lists of regions, organisations and contacts with search and filters, one page at a time."""
+"""Lists of regions, organizations and contacts with search and filters, one page at a time."""
 from __future__ import annotations
 
 from sqlalchemy import exists, func, or_, select
@@ -24,7 +24,7 @@ def regions(session: Session, *, scheme: str | None = None, q: str | None = None
 
 
 def _in_region(region: str):
-    """Organisations in the region with this code (in any scheme)."""
+    """Organizations in the region with this code (in any scheme)."""
     return exists().where(
         organization_regions.c.organization_id == Organization.id,
         organization_regions.c.region_id == Region.id,

@@ -1,4 +1,4 @@
-"""Completion status of a round (totals, by region, by organisation type), its non-respondents and its blocked regions.
+"""Completion status of a round (totals, by region, by organization type), its non-respondents and its blocked regions.
 
 Counts come from the projections (proj_round_progress, and proj_organization_counts for how many are
 still expected to answer), and non-respondents come a page at a time: the status takes the same seven
@@ -36,8 +36,8 @@ from wfsurvey.queries import DEFAULT_PER_PAGE, MAX_PER_PAGE, NotFound, Page, iso
 
 #: Non-respondents per page by default (the total is always given).
 NON_RESPONDENTS_PER_PAGE = DEFAULT_PER_PAGE
-#: How much dearer it is to step over one organisation in name order (and look for its invitations in the
-#: round) than to sort one non-respondent: about 3 on SQLite and on PostgreSQL (100,000 organisations).
+#: How much dearer it is to step over one organization in name order (and look for its invitations in the
+#: round) than to sort one non-respondent: about 3 on SQLite and on PostgreSQL (100,000 organizations).
 WALK_COST = 3
 
 
@@ -138,9 +138,9 @@ def awaiting(session: Session, round_: Round, total: RoundProgress | None) -> in
 
     `total` is the round's ("total", "") row of proj_round_progress. An invitation stops waiting once
     submitted or forwarded (both final: see services.respond), so when each person answers for
-    themselves that is invited - submitted - forwarded. When one response per organisation is taken, an
-    organisation's answer also settles its colleagues' invitations: the organisation projection counts
-    the standing invitations of organisations without an answer (one statement).
+    themselves that is invited - submitted - forwarded. When one response per organization is taken, an
+    organization's answer also settles its colleagues' invitations: the organization projection counts
+    the standing invitations of organizations without an answer (one statement).
     """
     if round_.response_rule == "organization":
         return session.scalar(select(OrganizationCounts.awaiting).where(
@@ -162,7 +162,7 @@ def non_respondents_after(session: Session, round_id: int, after: int | None = N
                           limit: int = NON_RESPONDENTS_PER_PAGE) -> Listing:
     """The non-respondents that follow invitation `after` in the list's order (from the start without it).
 
-    The API's cursor: each page starts from the last one's key (organisation name, contact name,
+    The API's cursor: each page starts from the last one's key (organization name, contact name,
     invitation id) instead of counting past the rows before it, so the last page costs what the first
     does. `after` need not be waiting any more, only an invitation of the round (else NotFound).
     Two statements and those of _rows, one more with `after`.
@@ -197,19 +197,19 @@ def non_respondents(session: Session, round_: Round, total: int, page: int = 1,
 
 def _rows(session: Session, round_: Round, total: int, count: int, *, skip: int = 0,
           after: tuple[str, str, int] | None = None) -> list[dict[str, Any]]:
-    """`count` non-respondents by organisation and name, past the first `skip` or after the key `after`, each with
+    """`count` non-respondents by organization and name, past the first `skip` or after the key `after`, each with
     their last message and its state.
 
     Forwarded invitations are left out (the colleague's invitation stands for them), and so is anyone
-    whose organisation has already submitted when the round takes one response per organisation.
+    whose organization has already submitted when the round takes one response per organization.
 
     The order needs names from two other tables, so no index gives it for a round. When the round
     waits on few people, they are all found through the round's index and sorted. When it waits on
-    many, organisations are walked in name order (their name index), keeping those with somebody
+    many, organizations are walked in name order (their name index), keeping those with somebody
     waiting, until the page is full: the first page of 50 among 60,000 then reads about 50
-    organisations instead of sorting 60,000 rows (skip + count organisations, one more after a key,
+    organizations instead of sorting 60,000 rows (skip + count organizations, one more after a key,
     hold every row up to the page's end). WALK_COST weighs one way against the other, taking the
-    highest organisation id as the length of the walk (it is never below the number of organisations).
+    highest organization id as the length of the walk (it is never below the number of organizations).
     Two statements (three on PostgreSQL).
     """
     organizations = session.scalar(select(func.max(Organization.id))) or 0

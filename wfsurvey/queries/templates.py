@@ -46,3 +46,10 @@ def template_versions(session: Session, slug: str) -> dict[str, Any]:
             for t, used in rows
         ],
     }
+
+
+def find_template(session: Session, slug: str, version: int | None = None) -> Template | None:
+    """One version of a template, or its latest when `version` is None; None when there is no such template."""
+    query = select(Template).where(Template.slug == slug)
+    query = query.where(Template.version == version) if version else query.order_by(Template.version.desc())
+    return session.scalars(query.limit(1)).first()

@@ -1,9 +1,11 @@
-"""Regions, organisations, contacts and contact imports as the API reads and writes them."""
+"""Regions, organizations, contacts and contact imports as the API reads and writes them (bodies, query strings,
+responses)."""
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from wfsurvey.domain.stakeholders import ORG_TYPES
+from wfsurvey.schemas.common import Id, PageQuerySchema, Text, page_schema
 
 SLUG = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="use lower-case letters, digits and single hyphens")
 #: The same, or empty (a region's code may be left out: the slug of its name is used).
@@ -76,7 +78,7 @@ class ImportRowErrorSchema(Schema):
 
 
 class ImportResultSchema(Schema):
-    """POST /contacts/import → 200: counts of contact rows, plus what happened to organisations."""
+    """POST /contacts/import → 200: counts of contact rows, plus what happened to organizations."""
 
     created = fields.Integer()
     updated = fields.Integer()
@@ -84,3 +86,42 @@ class ImportResultSchema(Schema):
     organizations_created = fields.Integer()
     organizations_updated = fields.Integer()
     dry_run = fields.Boolean()
+
+
+# --- the API: query strings ---------------------------------------------------------------
+
+class RegionQuerySchema(PageQuerySchema):
+    scheme = Text(40)
+    q = Text(200, metadata={"description": "Part of the name or code"})
+
+
+class OrganizationQuerySchema(PageQuerySchema):
+    type = fields.String(validate=validate.OneOf(ORG_TYPES))
+    region = Text(80, metadata={"description": "Region code"})
+    q = Text(200, metadata={"description": "Part of the name"})
+
+
+class ContactQuerySchema(PageQuerySchema):
+    organization = Id()
+    type = fields.String(validate=validate.OneOf(ORG_TYPES))
+    region = Text(80, metadata={"description": "Region code"})
+    q = Text(200, metadata={"description": "Part of the name, email or organization"})
+    opted_out = fields.Boolean()
+
+
+class ImportQuerySchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    dry_run = fields.Boolean(load_default=False, metadata={"description": "Validate and count, import nothing"})
+
+
+# --- the API: responses -------------------------------------------------------------------
+
+class RegionCreatedSchema(RegionSchema):
+    created = fields.Boolean(metadata={"description": "False when the same region already existed"})
+
+
+RegionPageSchema = page_schema("RegionPageSchema", RegionSchema)
+OrganizationPageSchema = page_schema("OrganizationPageSchema", OrganizationSchema)
+ContactPageSchema = page_schema("ContactPageSchema", ContactSchema)

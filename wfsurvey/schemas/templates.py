@@ -1,16 +1,21 @@
-"""Survey template definitions: questions, their types, options, limits and skip logic."""
+"""Survey template definitions: the shape every question has, skip logic across questions; each question's type
+(wfsurvey.domain.questions) checks the rest of its definition."""
 from __future__ import annotations
 
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from wfsurvey.domain.questions import QUESTION_TYPES, DefinitionError
 from wfsurvey.domain.stakeholders import ORG_TYPES
 
-QUESTION_TYPES = ("single_choice", "multi_choice", "scale", "yes_no", "number", "text", "long_text", "contact")
-CHOICE_TYPES = ("single_choice", "multi_choice")
 KEY = validate.Regexp(r"^[a-z][a-z0-9_]{0,59}$", error="use lower-case letters, digits and _ (start with a letter)")
 SLUG = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="use lower-case letters, digits and single hyphens")
+
+
+def _registered_type(kind: str) -> None:
+    # Read from the registry on each check, so that a type registered after import counts.
+    validate.OneOf(tuple(QUESTION_TYPES))(kind)
 
 
 class OptionSchema(Schema):
@@ -44,7 +49,7 @@ class QuestionSchema(Schema):
         unknown = RAISE
 
     key = fields.String(required=True, validate=KEY)
-    type = fields.String(required=True, validate=validate.OneOf(QUESTION_TYPES))
+    type = fields.String(required=True, validate=_registered_type)
     label = fields.String(required=True, validate=validate.Length(1, 500))
     help = fields.String(load_default="", validate=validate.Length(max=1000))
     required = fields.Boolean(load_default=False)
@@ -60,24 +65,10 @@ class QuestionSchema(Schema):
 
     @validates_schema
     def _shape(self, q: dict[str, Any], **_: Any) -> None:
-        kind = q.get("type")
-        options = q.get("options")
-        if kind in CHOICE_TYPES:
-            if not options or len(options) < 2:
-                raise ValidationError("a choice question needs at least two options", "options")
-            values = [o["value"] for o in options]
-            if len(set(values)) != len(values):
-                raise ValidationError("option values must be unique", "options")
-        elif options:
-            raise ValidationError(f"a {kind} question has no options", "options")
-        if kind == "scale":
-            lo, hi = q.get("min", 1), q.get("max", 5)
-            if lo != int(lo) or hi != int(hi) or not lo < hi or hi - lo > 10:
-                raise ValidationError("a scale runs between two whole numbers, min < max, at most 11 points", "max")
-        elif kind != "number" and ("min" in q or "max" in q):
-            raise ValidationError(f"a {kind} question has no min or max", "min")
-        if kind == "number" and "min" in q and "max" in q and q["min"] > q["max"]:
-            raise ValidationError("min must not exceed max", "min")
+        try:
+            QUESTION_TYPES[q["type"]].check_definition(q)
+        except DefinitionError as exc:
+            raise ValidationError(exc.message, exc.field) from exc
 
 
 class TemplateSchema(Schema):
@@ -92,12 +83,7 @@ class TemplateSchema(Schema):
 
 def normalise_question(q: dict[str, Any]) -> dict[str, Any]:
     """Fill what a renderer needs so that stored questions are complete and uniform."""
-    q = dict(q)
-    if q["type"] == "scale":
-        q["min"], q["max"] = int(q.get("min", 1)), int(q.get("max", 5))
-    if q["type"] == "yes_no":
-        q["options"] = [{"value": "yes", "label": "Yes"}, {"value": "no", "label": "No"}]
-    return q
+    return QUESTION_TYPES[q["type"]].normalize(dict(q))
 
 
 def cross_check(questions: list[dict[str, Any]]) -> dict[int, dict[str, list[str]]]:
@@ -115,13 +101,13 @@ def cross_check(questions: list[dict[str, Any]]) -> dict[int, dict[str, list[str
                 problems.setdefault("show_if", []).append(
                     f"refers to '{rule['question']}', which is not an earlier question"
                 )
-            elif target["type"] in ("multi_choice", "contact", "text", "long_text"):
+            elif not QUESTION_TYPES[target["type"]].show_if_target:
                 problems.setdefault("show_if", []).append(
                     f"cannot depend on '{rule['question']}' ({target['type']}); use a single choice, yes/no, scale or number"
                 )
-            elif target["type"] in ("single_choice", "yes_no"):
-                values = [o["value"] for o in normalise_question(target)["options"]]
-                if str(rule["equals"]) not in values:
+            else:
+                values = QUESTION_TYPES[target["type"]].show_if_values(target)  # None: any value (a scale, a number)
+                if values is not None and str(rule["equals"]) not in values:
                     problems.setdefault("show_if", []).append(
                         f"'{rule['equals']}' is not a value of '{rule['question']}' (one of: {', '.join(values)})"
                     )

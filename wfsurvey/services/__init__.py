@@ -31,13 +31,18 @@ def bind_session(source: Callable[[], Session]) -> None:
     _session_source = source
 
 
+def session() -> Session:
+    """The session commands run on (the app's, once create_app has bound it)."""
+    return _session_source()
+
+
 def bus() -> MessageBus:
     """The bus of the current app: commands run in a unit of work on the app's session."""
     from wfsurvey.projections import PROJECTIONS
     from wfsurvey.services.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
 
     return MessageBus(
-        uow_factory=lambda **kw: SqlAlchemyUnitOfWork(_session_source(), **kw),
+        uow_factory=lambda **kw: SqlAlchemyUnitOfWork(session(), **kw),
         command_handlers=COMMAND_HANDLERS,
         projections=PROJECTIONS,
         event_handlers=EVENT_HANDLERS,
@@ -48,9 +53,9 @@ def handle(command: Any, *, actor: str, now: dt.datetime | None = None) -> Any:
     """Run one command for `actor` at logical time `now` (default: the clock) and commit.
 
     A command that creates stakeholders by name can lose a race: two imports naming the same new
-    organisation both see it missing, and the second insert breaks a unique constraint (on PostgreSQL;
-    SQLite serialises writers). Such a command runs once more, in a new transaction that sees the
-    winner's rows: the import then updates that organisation, and a single create says it exists.
+    organization both see it missing, and the second insert breaks a unique constraint (on PostgreSQL;
+    SQLite serializes writers). Such a command runs once more, in a new transaction that sees the
+    winner's rows: the import then updates that organization, and a single create says it exists.
     """
     retries = 1 if isinstance(command, RETRIED_ON_CONFLICT) else 0
     while True:

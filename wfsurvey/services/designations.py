@@ -8,21 +8,18 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import distinct, literal, or_, select
+from sqlalchemy.orm import Session
 
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
 from wfsurvey.domain.designation import (
-    NOMINATING_ORG_TYPE,
-    BoardAnswer,
-    Override,
-    Result,
-    contact_question_key,
-    decide_all,
+    NOMINATING_ORG_TYPE, BoardAnswer, Override, Result, contact_question_key, decide_all,
 )
 from wfsurvey.domain.errors import DomainError
 from wfsurvey.domain.stakeholders import EmailNotValidError, normalize_email
 from wfsurvey.models import Designation, EventRecord, InvitationProgress, Organization, Response, Round
 from wfsurvey.services.rounds import NotFound, get_round
+from wfsurvey.services.unit_of_work import AbstractUnitOfWork
 
 #: Rounds whose designations are never computed: nothing was asked yet, or nothing will be.
 SILENT_STATES = ("draft", "cancelled")
@@ -32,7 +29,7 @@ def designation_key(round_id: int, region: str) -> str:
     return f"{round_id}:{region}"
 
 
-def round_regions(session, round_: Round) -> list[str]:
+def round_regions(session: Session, round_: Round) -> list[str]:
     """The round's audience regions, or when it names none, every region an invitation was issued in."""
     codes = list(round_.audience.get("regions") or [])
     if codes:
@@ -49,7 +46,7 @@ def _counts_in(regions: list[str]):
     return or_(*(listed.contains(f",{code},", autoescape=True) for code in regions))
 
 
-def board_answers(session, round_id: int, key: str, regions: list[str] | None = None) -> list[BoardAnswer]:
+def board_answers(session: Session, round_id: int, key: str, regions: list[str] | None = None) -> list[BoardAnswer]:
     """Every submitted local-board answer of the round (or only of boards in `regions`), oldest first, in one query.
 
     Only the three parts of the contact answer are read, as text, and through the connection
@@ -83,7 +80,7 @@ def board_answers(session, round_id: int, key: str, regions: list[str] | None = 
     ]
 
 
-def overrides_in_force(session, round_id: int, regions: list[str]) -> dict[str, Override]:
+def overrides_in_force(session: Session, round_id: int, regions: list[str]) -> dict[str, Override]:
     """The last admin override of each region, read from the log."""
     keys = [designation_key(round_id, code) for code in regions]
     found: dict[str, Override] = {}
@@ -100,7 +97,7 @@ def overrides_in_force(session, round_id: int, regions: list[str]) -> dict[str, 
     return found
 
 
-def current_rows(session, round_id: int, regions: list[str] | None = None) -> dict[str, Result]:
+def current_rows(session: Session, round_id: int, regions: list[str] | None = None) -> dict[str, Result]:
     """The designations table's result per region (of `regions` only, if given).
 
     Read as rows, not objects: the projection writes the table with Core statements, which
@@ -125,7 +122,7 @@ def _changed(round_id: int, result: Result, now: dt.datetime) -> ev.DesignationC
     )
 
 
-def compute(session, round_: Round, *, extra_override: tuple[str, Override] | None = None,
+def compute(session: Session, round_: Round, *, extra_override: tuple[str, Override] | None = None,
             regions: list[str] | None = None) -> dict[str, Result] | None:
     """Every region's result as the rule and the overrides decide now; None when the round has no designations.
 
@@ -154,14 +151,14 @@ def compute(session, round_: Round, *, extra_override: tuple[str, Override] | No
                       final=round_.state == "closed", overrides=overrides)
 
 
-def recompute(uow, round_id: int, regions: list[str] | None = None) -> int:
+def recompute(uow: AbstractUnitOfWork, round_id: int, regions: list[str] | None = None) -> int:
     """Record a DesignationChanged for each region (of `regions` only, if given) whose result changed.
 
     Returns how many; final results stay.
     """
     session = uow.session
     # The lock makes two submissions to one round take turns here, so that each compares against
-    # the other's result and neither inserts the same designations row (PostgreSQL; SQLite serialises writers).
+    # the other's result and neither inserts the same designations row (PostgreSQL; SQLite serializes writers).
     # FOR NO KEY UPDATE: it does not conflict with the key-share locks that new responses' foreign
     # keys take on the round row, so two colleagues submitting at once cannot deadlock here.
     # A bare statement takes it: the round itself is usually loaded in this unit of work already.
@@ -184,11 +181,11 @@ def recompute(uow, round_id: int, regions: list[str] | None = None) -> int:
     return changed
 
 
-def recompute_designations(command: cmd.RecomputeDesignations, uow) -> int:
+def recompute_designations(command: cmd.RecomputeDesignations, uow: AbstractUnitOfWork) -> int:
     return recompute(uow, command.round_id)
 
 
-def override_designation(command: cmd.OverrideDesignation, uow) -> Result:
+def override_designation(command: cmd.OverrideDesignation, uow: AbstractUnitOfWork) -> Result:
     """An admin names a region's counterpart; it wins over the rule until a later override, even after close."""
     session = uow.session
     round_ = get_round(session, command.round_id, lock=True)
@@ -226,8 +223,8 @@ def override_designation(command: cmd.OverrideDesignation, uow) -> Result:
 
 # --- policies -----------------------------------------------------------------------------
 
-def on_responses(events: list[ev.ResponseSubmitted] | list[ev.ResponseAmended], uow) -> None:
-    """A board's answer may change the designations of its own regions; other organisations' answers cannot.
+def on_responses(events: list[ev.ResponseSubmitted] | list[ev.ResponseAmended], uow: AbstractUnitOfWork) -> None:
+    """A board's answer may change the designations of its own regions; other organizations' answers cannot.
 
     So only the regions of the boards that answered are recomputed, from only the answers of the
     boards of those regions. (An amendment is recomputed even when its nomination did not change:
@@ -241,14 +238,14 @@ def on_responses(events: list[ev.ResponseSubmitted] | list[ev.ResponseAmended], 
         recompute(uow, round_id, sorted(regions[round_id]))
 
 
-def on_round_launched(events: list[ev.RoundLaunched] | list[ev.LatecomersInvited], uow) -> None:
+def on_round_launched(events: list[ev.RoundLaunched] | list[ev.LatecomersInvited], uow: AbstractUnitOfWork) -> None:
     """From launch every region of the round is listed (unfilled until a board answers); late-comers
     from a region new to a round whose audience names no regions add that region."""
     for round_id in sorted({e.round_id for e in events}):
         recompute(uow, round_id)
 
 
-def on_round_closed(events: list[ev.RoundClosed], uow) -> None:
+def on_round_closed(events: list[ev.RoundClosed], uow: AbstractUnitOfWork) -> None:
     """At close every result becomes final (the round's state is closed by now)."""
     for round_id in sorted({e.round_id for e in events}):
         recompute(uow, round_id)

@@ -7,20 +7,18 @@ from __future__ import annotations
 
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
-from wfsurvey.mail import sender
-from wfsurvey.services import respond, rounds, templates
-from wfsurvey.services import stakeholders, users
-from wfsurvey.services import designations
-from wfsurvey.services import accounts, stakeholder_edits
-from wfsurvey.services import reminders
+from wfsurvey.services import (
+    accounts, deliveries, designations, imports, reminders, respond, rounds, stakeholder_edits, stakeholders, templates,
+    users,
+)
 
 COMMAND_HANDLERS: dict[type, object] = {
     # stakeholders
     cmd.CreateRegion: stakeholders.create_region,
-    cmd.ImportRegions: stakeholders.import_regions,
+    cmd.ImportRegions: imports.import_regions,
     cmd.CreateOrganization: stakeholders.create_organization,
     cmd.CreateContact: stakeholders.create_contact,
-    cmd.ImportContacts: stakeholders.handle_import_contacts,
+    cmd.ImportContacts: imports.handle_import_contacts,
     cmd.UpdateOrganization: stakeholder_edits.update_organization,
     cmd.UpdateContact: stakeholder_edits.update_contact,
     cmd.MarkContactOptedOut: stakeholder_edits.mark_contact_opted_out,
@@ -49,7 +47,7 @@ COMMAND_HANDLERS: dict[type, object] = {
     cmd.OptOut: respond.opt_out,
     cmd.ForwardInvitation: respond.forward,
     # mail
-    cmd.RecordDeliveryOutcomes: sender.record_delivery_outcomes,
+    cmd.RecordDeliveryOutcomes: deliveries.record_delivery_outcomes,
     cmd.QueueDueReminders: reminders.queue_due_reminders,
     cmd.SendReminderNow: reminders.send_reminder_now,
     # designations

@@ -3,19 +3,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
-from typing import NamedTuple
 
-from sqlalchemy import Row, Select, bindparam, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from wfsurvey import settings
 from wfsurvey.bulk import insert_rows
 from wfsurvey.domain import events as ev
 from wfsurvey.domain.rules import format_local
-from wfsurvey.domain.tokens import hash_token, new_token, tokens_match
+from wfsurvey.domain.tokens import hash_token, new_token
 from wfsurvey.models import AccessToken, Contact, Invitation, Organization, OutboxMessage, Round
-from wfsurvey.services.audience import Eligible
+from wfsurvey.queries.audience import Eligible
+from wfsurvey.services.unit_of_work import AbstractUnitOfWork
 
 CHUNK = 5000
 
@@ -37,7 +36,8 @@ def links(base: str, token: str) -> tuple[str, str]:
     return f"{base}/r/{token}", f"{base}/r/{token}/opt-out"
 
 
-def issue(uow, round_: Round, people: Sequence[Eligible], *, forwarded_from: int | None = None) -> list[Recipient]:
+def issue(uow: AbstractUnitOfWork, round_: Round, people: Sequence[Eligible], *,
+          forwarded_from: int | None = None) -> list[Recipient]:
     """Create one pending invitation per person not yet invited to the round; record InvitationIssued."""
     session = uow.session
     already = set(session.scalars(select(Invitation.contact_id).where(Invitation.round_id == round_.id)))
@@ -67,7 +67,7 @@ def issue(uow, round_: Round, people: Sequence[Eligible], *, forwarded_from: int
     return recipients
 
 
-def pending_recipients(session, round_id: int) -> list[Recipient]:
+def pending_recipients(session: Session, round_id: int) -> list[Recipient]:
     """Invitations of a round whose invitation message has not been queued yet."""
     queued = select(OutboxMessage.invitation_id).where(OutboxMessage.round_id == round_id, OutboxMessage.kind == "invitation")
     rows = session.execute(
@@ -80,7 +80,7 @@ def pending_recipients(session, round_id: int) -> list[Recipient]:
     return [Recipient(*row) for row in rows]
 
 
-def recipients_for(session, invitation_ids: Sequence[int]) -> list[Recipient]:
+def recipients_for(session: Session, invitation_ids: Sequence[int]) -> list[Recipient]:
     rows = session.execute(
         select(Invitation.id, Contact.email, Contact.name, Organization.name)
         .join(Contact, Contact.id == Invitation.contact_id)
@@ -92,7 +92,7 @@ def recipients_for(session, invitation_ids: Sequence[int]) -> list[Recipient]:
 
 
 def queue_messages(
-    uow,
+    uow: AbstractUnitOfWork,
     round_: Round,
     recipients: Sequence[Recipient],
     *,
@@ -157,62 +157,3 @@ def queue_messages(
     enqueue_many(session, messages(), now=uow.now)
     insert_rows(session, AccessToken.__table__, tokens)
     return made
-
-
-class LinkTarget(NamedTuple):
-    """What a POST to a link needs before its command runs (and loads the invitation itself)."""
-
-    invitation_id: int
-    round_state: str
-
-
-@cache
-def _token_statement() -> Select:
-    # Built once and reused, so that a request neither rebuilds it nor recomputes its SQL cache key.
-    # With it comes what the respondent's pages show (round and template, organisation, person,
-    # response): one statement, no lazy load after it.
-    return (
-        select(Invitation, AccessToken.token_hash, AccessToken.revoked_at)
-        .join(AccessToken, AccessToken.invitation_id == Invitation.id)
-        .where(AccessToken.token_hash == bindparam("token_hash"))
-        .options(joinedload(Invitation.round, innerjoin=True).joinedload(Round.template, innerjoin=True),
-                 joinedload(Invitation.organization, innerjoin=True), joinedload(Invitation.contact, innerjoin=True),
-                 joinedload(Invitation.response))
-    )
-
-
-@cache
-def _target_statement() -> Select:
-    # Columns of the tables, not entities: no objects are made, and the session does not autoflush.
-    tokens, invitations, rounds = AccessToken.__table__, Invitation.__table__, Round.__table__
-    return (
-        select(tokens.c.token_hash, tokens.c.revoked_at, invitations.c.id, rounds.c.state)
-        .join(invitations, invitations.c.id == tokens.c.invitation_id)
-        .join(rounds, rounds.c.id == invitations.c.round_id)
-        .where(tokens.c.token_hash == bindparam("token_hash"))
-    )
-
-
-def _opened(session, statement: Select, token: str) -> Row | None:
-    """The row `statement` finds for the link's token, or None (unknown and revoked tokens alike)."""
-    if not token or len(token) > 200:
-        return None
-    row = session.execute(statement, {"token_hash": hash_token(token)}).first()
-    # The index finds the row by digest (which an attacker cannot steer byte by byte); the
-    # constant-time check repeats the comparison without leaking timing. Revoked tokens fall
-    # through exactly like unknown ones.
-    if row is None or not tokens_match(token, row.token_hash) or row.revoked_at is not None:
-        return None
-    return row
-
-
-def invitation_for_token(session, token: str) -> Invitation | None:
-    """The invitation a link opens, with what its pages show, or None: one statement."""
-    row = _opened(session, _token_statement(), token)
-    return row[0] if row is not None else None
-
-
-def link_target(session, token: str) -> LinkTarget | None:
-    """The invitation a link opens, as its id and its round's state, or None: one statement, and no objects."""
-    row = _opened(session, _target_statement(), token)
-    return LinkTarget(row.id, row.state) if row is not None else None

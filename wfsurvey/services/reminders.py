@@ -8,21 +8,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, distinct, inspect, or_, select, update
+from sqlalchemy import distinct, inspect, select, update
+from sqlalchemy.orm import Session
 
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
 from wfsurvey.domain import reminders as rules
 from wfsurvey.domain.errors import DomainError
-from wfsurvey.mail.sender import CLAIMED
+from wfsurvey.mail.outbox import cancel_waiting
 from wfsurvey.models import Contact, Invitation, Organization, OutboxMessage
 from wfsurvey.services import invitations
 from wfsurvey.services.rounds import NotFound, get_round
+from wfsurvey.services.unit_of_work import AbstractUnitOfWork
 
 #: Invitations queued per INSERT batch and ids per IN (...) list.
 CHUNK = 5000
 #: Outbox statuses of a message that has not left yet: the person will hear from us soon anyway.
 WAITING = ("queued", "sending")
+#: Why an answer cancelled a reminder (kept with the message).
+ANSWERED = "not sent: the person answered"
 
 
 @dataclass
@@ -50,10 +54,10 @@ class ReminderSweep:
         return {"queued": self.queued, "covered": self.covered, "not_theirs": self.not_theirs, "waiting_gap": self.waiting_gap}
 
 
-def queue_due_reminders(command: cmd.QueueDueReminders, uow) -> ReminderSweep:
+def queue_due_reminders(command: cmd.QueueDueReminders, uow: AbstractUnitOfWork) -> ReminderSweep:
     session = uow.session
     now = uow.now
-    # Locking the round serialises two sweeps of it (two schedulers, or a sweep and a manual `jobs run`).
+    # Locking the round serializes two sweeps of it (two schedulers, or a sweep and a manual `jobs run`).
     round_ = get_round(session, command.round_id, lock=True)
     sweep = ReminderSweep(round_id=round_.id)
     if round_.state != "open":
@@ -121,7 +125,7 @@ def queue_due_reminders(command: cmd.QueueDueReminders, uow) -> ReminderSweep:
     return sweep
 
 
-def send_reminder_now(command: cmd.SendReminderNow, uow) -> int:
+def send_reminder_now(command: cmd.SendReminderNow, uow: AbstractUnitOfWork) -> int:
     """Queue one reminder for an invitation; returns the outbox message id."""
     session = uow.session
     invitation = session.get(Invitation, command.invitation_id, with_for_update=True)
@@ -143,9 +147,9 @@ def send_reminder_now(command: cmd.SendReminderNow, uow) -> int:
     return session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key))
 
 
-def cancel_moot_reminders(events: list[ev.ResponseSubmitted], uow) -> None:
-    """Policy: an answer cancels reminders still waiting in the outbox (queued by a sweep just before it),
-    including those a sender has claimed but not yet started: its start marks only rows still claimed.
+def cancel_moot_reminders(events: list[ev.ResponseSubmitted], uow: AbstractUnitOfWork) -> None:
+    """Policy: an answer cancels the person's reminders still waiting in the outbox (queued by a sweep just
+    before it, or claimed by a sender that has not started them: wfsurvey.mail.outbox.cancel_waiting).
 
     Every reminder queued counts on its invitation (reminders_sent), so an invitation loaded in this
     unit of work with none counted has nothing to cancel, and no statement is sent for it: the usual
@@ -153,25 +157,17 @@ def cancel_moot_reminders(events: list[ev.ResponseSubmitted], uow) -> None:
     queued one since.) One UPDATE for the others, by the outbox's invitation index.
     """
     session = uow.session
-    ids = sorted({e.invitation_id for e in events if _may_have_reminders(session, e.invitation_id)})
-    outbox = OutboxMessage.__table__
-    for start in range(0, len(ids), CHUNK):
-        session.execute(
-            update(outbox)
-            .where(outbox.c.invitation_id.in_(ids[start:start + CHUNK]), outbox.c.kind == "reminder",
-                   or_(outbox.c.status == "queued",
-                       and_(outbox.c.status == "sending", outbox.c.last_error.startswith(f"{CLAIMED}:"))))
-            .values(status="cancelled", last_error=None)
-        )
+    ids = {e.invitation_id for e in events if _may_have_reminders(session, e.invitation_id)}
+    cancel_waiting(session, invitation_ids=ids, kinds=("reminder",), reason=ANSWERED)
 
 
-def _may_have_reminders(session, invitation_id: int) -> bool:
+def _may_have_reminders(session: Session, invitation_id: int) -> bool:
     """False only when the invitation is loaded in the session and no reminder was ever queued for it."""
     invitation = session.identity_map.get(session.identity_key(Invitation, invitation_id))
     return invitation is None or inspect(invitation).dict.get("reminders_sent", 1) > 0
 
 
-def _reminder_keys(session, first_id: int, last_id: int) -> list[tuple[int, str]]:
+def _reminder_keys(session: Session, first_id: int, last_id: int) -> list[tuple[int, str]]:
     """(invitation id, dedupe key) of every reminder of the invitations with ids in [first_id, last_id].
 
     By the invitation index alone (an invitation belongs to one round): filtering by the round's
@@ -183,7 +179,7 @@ def _reminder_keys(session, first_id: int, last_id: int) -> list[tuple[int, str]
     ).all()
 
 
-def _addresses_with_mail_waiting(session, addresses: list[str]) -> set[str]:
+def _addresses_with_mail_waiting(session: Session, addresses: list[str]) -> set[str]:
     """Which of these addresses have a message (of any round) not yet sent.
 
     Only the sweep's candidates are asked about, so the reminders the sweep's earlier chunks just
@@ -200,7 +196,7 @@ def _addresses_with_mail_waiting(session, addresses: list[str]) -> set[str]:
     return found
 
 
-def _queue(uow, round_, recipients: list[invitations.Recipient], slot: str) -> int:
+def _queue(uow: AbstractUnitOfWork, round_, recipients: list[invitations.Recipient], slot: str) -> int:
     """Queue one reminder per recipient for `slot`, count it on the invitation, and record ReminderQueued."""
     session = uow.session
     # Only messages this call adds are counted and announced, should a key be in the outbox already.

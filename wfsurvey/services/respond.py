@@ -6,7 +6,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, insert, select, update
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
@@ -14,10 +14,12 @@ from wfsurvey.domain.answers import clean_answers
 from wfsurvey.domain.errors import DomainError
 from wfsurvey.domain.invitations import CLOSED, FORWARDABLE, NOT_STARTED
 from wfsurvey.domain.stakeholders import EmailNotValidError, normalize_email
-from wfsurvey.models import Contact, Invitation, InvitationProgress, OutboxMessage, Response, Round
+from wfsurvey.mail.outbox import cancel_waiting
+from wfsurvey.models import Contact, Invitation, InvitationProgress, Response, Round
+from wfsurvey.queries.audience import Eligible
 from wfsurvey.services import invitations
-from wfsurvey.services.audience import Eligible
 from wfsurvey.services.stakeholder_edits import record_opt_out
+from wfsurvey.services.unit_of_work import AbstractUnitOfWork
 
 
 class RoundNotAccepting(DomainError):
@@ -50,7 +52,7 @@ class OrganizationAlreadyAnswered(DomainError):
     code = "conflict"
 
     def __init__(self, response: Response):
-        super().__init__("your organisation has already submitted a response to this round")
+        super().__init__("your organization has already submitted a response to this round")
         self.response = response
 
 
@@ -60,25 +62,13 @@ class InvitationClosed(DomainError):
     code = "conflict"
 
 
-def _load(session, invitation_id: int) -> Invitation:
-    # The row lock serialises two submits on one token on PostgreSQL; SQLite's BEGIN IMMEDIATE
-    # already serialises every writing transaction.
+def _load(session: Session, invitation_id: int) -> Invitation:
+    # The row lock serializes two submits on one token on PostgreSQL; SQLite's BEGIN IMMEDIATE
+    # already serializes every writing transaction.
     invitation = session.get(Invitation, invitation_id, with_for_update=True)
     if invitation is None:
         raise DomainError("no such invitation", code="not_found")
     return invitation
-
-
-def organization_response(session, invitation: Invitation) -> Response | None:
-    """Under the one-response-per-organisation rule, a submitted response of a colleague, if any."""
-    if invitation.round.response_rule != "organization":
-        return None
-    return session.scalar(
-        select(Response).where(
-            Response.round_id == invitation.round_id, Response.organization_slot == invitation.organization_id,
-            Response.invitation_id != invitation.id,
-        )
-    )
 
 
 @cache
@@ -109,16 +99,16 @@ _LOCK_INVITATION = (select(Invitation.__table__.c.id).where(Invitation.__table__
                     .with_for_update())
 
 
-def _load_for_answers(session, invitation_id: int) -> tuple[Invitation, str | None, int | None]:
+def _load_for_answers(session: Session, invitation_id: int) -> tuple[Invitation, str | None, int | None]:
     """The invitation, locked, with everything saving answers reads.
 
-    With it come its round and template, organisation and response (joined), its regions as issued
-    (None without a progress row) and the id of a colleague's response holding the organisation's
+    With it come its round and template, organization and response (joined), its regions as issued
+    (None without a progress row) and the id of a colleague's response holding the organization's
     slot in the round, if any, in one statement: no lazy load follows.
 
     The lock (the one _load takes) comes first, on its own: on PostgreSQL a statement that waits
     for a row lock reads the other tables as they were when it started, and would miss the response
-    that the transaction it waited for committed. SQLite's BEGIN IMMEDIATE has serialised the
+    that the transaction it waited for committed. SQLite's BEGIN IMMEDIATE has serialized the
     writers already, so there it is not needed.
     """
     if session.get_bind().dialect.name != "sqlite":
@@ -129,7 +119,7 @@ def _load_for_answers(session, invitation_id: int) -> tuple[Invitation, str | No
     return row[0], row[1], row[2]
 
 
-def save_answers(command: cmd.SaveAnswers, uow) -> int:
+def save_answers(command: cmd.SaveAnswers, uow: AbstractUnitOfWork) -> int:
     """Save a draft, submit, or amend a submitted response; returns the response's id.
 
     The invitation and its response are read as objects, in one statement (_load_for_answers),
@@ -176,7 +166,7 @@ _UPDATE_RESPONSE = update(_responses).where(_responses.c.id == bindparam("b_id")
 _UPDATE_INVITATION = update(_invitations).where(_invitations.c.id == bindparam("b_id"))
 
 
-def _write_response(session, invitation: Invitation, answers: dict[str, Any], now: dt.datetime, *,
+def _write_response(session: Session, invitation: Invitation, answers: dict[str, Any], now: dt.datetime, *,
                     submit: bool, first_submit: bool) -> int:
     """Store the answers in the invitation's response (made at the first save); returns its id.
 
@@ -186,7 +176,7 @@ def _write_response(session, invitation: Invitation, answers: dict[str, Any], no
     response = invitation.response
     values: dict[str, Any] = {"answers": answers, "status": "submitted" if submit else "draft", "updated_at": now}
     if first_submit:
-        # Under the one-response-per-organisation rule, the first submission takes the organisation's slot.
+        # Under the one-response-per-organization rule, the first submission takes the organization's slot.
         slot = invitation.organization_id if invitation.round.response_rule == "organization" else None
         values.update(submitted_at=now, organization_slot=slot)
     if response is None:
@@ -200,7 +190,8 @@ def _write_response(session, invitation: Invitation, answers: dict[str, Any], no
     return response.id
 
 
-def _write_invitation(session, invitation: Invitation, now: dt.datetime, *, submit: bool, first_submit: bool) -> None:
+def _write_invitation(session: Session, invitation: Invitation, now: dt.datetime, *, submit: bool,
+                      first_submit: bool) -> None:
     """Mark the invitation started (first save) and submitted (first submit), as _write_response writes."""
     changes: dict[str, Any] = {}
     if invitation.started_at is None:
@@ -214,7 +205,7 @@ def _write_invitation(session, invitation: Invitation, now: dt.datetime, *, subm
         session.expire(invitation, list(changes))
 
 
-def _regions(session, invitation: Invitation) -> list[str]:
+def _regions(session: Session, invitation: Invitation) -> list[str]:
     row = session.get(InvitationProgress, invitation.id)
     return _as_issued(row.regions if row is not None else None, invitation)
 
@@ -226,13 +217,13 @@ def _as_issued(stored: str | None, invitation: Invitation) -> list[str]:
     return invitation.organization.region_codes
 
 
-def opt_out(command: cmd.OptOut, uow) -> Contact:
+def opt_out(command: cmd.OptOut, uow: AbstractUnitOfWork) -> Contact:
     session = uow.session
     invitation = _load(session, command.invitation_id)
     return record_opt_out(invitation.contact, uow, via_invitation_id=invitation.id)
 
 
-def forward(command: cmd.ForwardInvitation, uow) -> Invitation:
+def forward(command: cmd.ForwardInvitation, uow: AbstractUnitOfWork) -> Invitation:
     session = uow.session
     invitation = _load(session, command.invitation_id)
     round_ = invitation.round
@@ -261,7 +252,7 @@ def forward(command: cmd.ForwardInvitation, uow) -> Invitation:
         uow.record(ev.ContactCreated(contact_id=contact.id, organization_id=contact.organization_id, name=name,
                                      email=email, title=contact.title))
     elif contact.organization_id != invitation.organization_id:
-        raise AnswersInvalid({"email": "This address belongs to someone at another organisation; forward only within yours."}, {})
+        raise AnswersInvalid({"email": "This address belongs to someone at another organization; forward only within yours."}, {})
     if contact.id == invitation.contact_id:
         raise AnswersInvalid({"email": "That is your own address."}, {})
     if contact.opted_out_at is not None:
@@ -274,8 +265,7 @@ def forward(command: cmd.ForwardInvitation, uow) -> Invitation:
     invitation.status = "forwarded"
     invitation.record(ev.InvitationForwarded(invitation_id=invitation.id, round_id=round_.id,
                                              to_invitation_id=recipient.invitation_id, to_contact_id=contact.id))
-    session.execute(update(OutboxMessage).where(OutboxMessage.invitation_id == invitation.id, OutboxMessage.status == "queued")
-                    .values(status="cancelled"))
+    cancel_waiting(session, invitation_ids=[invitation.id], reason="not sent: the invitation was forwarded")
     invitations.queue_messages(uow, round_, [recipient], kind="forwarded", dedupe="forwarded:{invitation_id}",
                                extra={"forwarded_by": invitation.contact.name})
     return session.get(Invitation, recipient.invitation_id)

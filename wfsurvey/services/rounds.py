@@ -1,47 +1,52 @@
 """Round commands: create, launch, open, close, extend, cancel, invite late-comers, resend one invitation."""
 from __future__ import annotations
 
-from marshmallow import ValidationError
-from sqlalchemy import select, update
+from dataclasses import replace
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
 from wfsurvey.domain.errors import DomainError
 from wfsurvey.domain.invitations import NOT_RESENDABLE
+from wfsurvey.mail.outbox import cancel_waiting
 from wfsurvey.models import Invitation, OutboxMessage, Round
-from wfsurvey.schemas.rounds import RoundInputSchema
-from wfsurvey.services import audience, invitations
-from wfsurvey.services.templates import find_template
+from wfsurvey.queries import audience
+from wfsurvey.queries.templates import find_template
+from wfsurvey.services import invitations
+from wfsurvey.services.unit_of_work import AbstractUnitOfWork
+
+#: Messages that ask someone to answer: a round that closes or is cancelled stops those still waiting.
+SURVEY_KINDS = ("invitation", "reminder", "forwarded")
 
 
 class NotFound(DomainError):
     code = "not_found"
 
 
-def get_round(session, round_id: int, *, lock: bool = False) -> Round:
+def get_round(session: Session, round_id: int, *, lock: bool = False) -> Round:
     round_ = session.get(Round, round_id, with_for_update=lock or None)
     if round_ is None:
         raise NotFound(f"no round {round_id}")
     return round_
 
 
-def create_round(command: cmd.CreateRound, uow) -> Round:
-    try:
-        data = RoundInputSchema().load(command.definition)
-    except ValidationError as exc:
-        raise DomainError("round invalid", code="invalid", fields=exc.messages) from exc
+def create_round(command: cmd.CreateRound, uow: AbstractUnitOfWork) -> Round:
+    """The edges checked the values (see cmd.CreateRound); here only what needs the database: template, regions."""
     session = uow.session
-    template = find_template(session, data["template"], data.get("version"))
+    template = find_template(session, command.template_slug, command.template_version)
     if template is None:
-        raise DomainError(f"no template '{data['template']}'" + (f" version {data['version']}" if data.get("version") else ""),
-                          code="invalid", fields={"template": ["unknown template"]})
+        version = f" version {command.template_version}" if command.template_version else ""
+        raise DomainError(f"no template '{command.template_slug}'{version}", code="invalid",
+                          fields={"template": ["unknown template"]})
     # Resolve region names to codes now so that the stored audience is unambiguous.
-    aud = dict(data["audience"])
-    aud["regions"] = audience.region_codes(session, aud["regions"])
+    chosen = replace(command.audience, regions=tuple(audience.region_codes(session, command.audience.regions)))
     round_ = Round(
-        template_id=template.id, title=data["title"], timezone=data["timezone"], opens_at=data["opens_at"],
-        closes_at=data["closes_at"], audience=aud, reminders=data["reminders"], is_baseline=data["baseline"],
-        response_rule=data["response_rule"], state="draft", created_at=uow.now, created_by=uow.actor,
+        template_id=template.id, title=command.title, timezone=command.timezone, opens_at=command.opens_at,
+        closes_at=command.closes_at, audience=chosen.to_stored(), reminders=command.reminders.to_stored(),
+        is_baseline=command.baseline, response_rule=command.response_rule, state="draft", created_at=uow.now,
+        created_by=uow.actor,
     )
     session.add(round_)
     session.flush()
@@ -52,10 +57,10 @@ def create_round(command: cmd.CreateRound, uow) -> Round:
     return round_
 
 
-def launch_round(command: cmd.LaunchRound, uow) -> Round:
+def launch_round(command: cmd.LaunchRound, uow: AbstractUnitOfWork) -> Round:
     session = uow.session
     round_ = get_round(session, command.round_id, lock=True)
-    people = audience.resolve(session, round_.audience).eligible
+    people = audience.resolve(session, cmd.Audience.from_stored(round_.audience)).eligible
     # Invitations before RoundLaunched: events are published in the order recorded, and the launch's
     # policy (the designations' recompute) lists a no-regions audience's regions from the
     # InvitationIssued projection. A launch that launch() refuses is rolled back, invitations and all.
@@ -66,7 +71,7 @@ def launch_round(command: cmd.LaunchRound, uow) -> Round:
     return round_
 
 
-def open_round(command: cmd.OpenRound, uow) -> Round:
+def open_round(command: cmd.OpenRound, uow: AbstractUnitOfWork) -> Round:
     session = uow.session
     round_ = get_round(session, command.round_id, lock=True)
     round_.open(uow.now)
@@ -75,24 +80,24 @@ def open_round(command: cmd.OpenRound, uow) -> Round:
     return round_
 
 
-def close_round(command: cmd.CloseRound, uow) -> Round:
+def close_round(command: cmd.CloseRound, uow: AbstractUnitOfWork) -> Round:
     round_ = get_round(uow.session, command.round_id, lock=True)
     round_.close(uow.now)
-    _cancel_queued(uow, round_.id, kinds=("invitation", "reminder", "forwarded"))
+    cancel_waiting(uow.session, round_id=round_.id, kinds=SURVEY_KINDS, reason="not sent: the round closed")
     return round_
 
 
-def extend_round(command: cmd.ExtendRound, uow) -> Round:
+def extend_round(command: cmd.ExtendRound, uow: AbstractUnitOfWork) -> Round:
     round_ = get_round(uow.session, command.round_id, lock=True)
     round_.extend(command.closes_at, uow.now)
     return round_
 
 
-def cancel_round(command: cmd.CancelRound, uow) -> Round:
+def cancel_round(command: cmd.CancelRound, uow: AbstractUnitOfWork) -> Round:
     session = uow.session
     round_ = get_round(session, command.round_id, lock=True)
     round_.cancel(uow.now, command.reason)
-    _cancel_queued(uow, round_.id, kinds=("invitation", "reminder", "forwarded"))
+    cancel_waiting(session, round_id=round_.id, kinds=SURVEY_KINDS, reason="not sent: the round was cancelled")
     # Only people who actually received a link hear that the round is off.
     told = session.scalars(
         select(Invitation.id).where(
@@ -107,12 +112,12 @@ def cancel_round(command: cmd.CancelRound, uow) -> Round:
     return round_
 
 
-def invite_latecomers(command: cmd.InviteLatecomers, uow) -> int:
+def invite_latecomers(command: cmd.InviteLatecomers, uow: AbstractUnitOfWork) -> int:
     session = uow.session
     round_ = get_round(session, command.round_id, lock=True)
     if round_.state not in ("scheduled", "open"):
         raise DomainError(f"round {round_.id} is {round_.state}; only a scheduled or open round takes late-comers")
-    recipients = invitations.issue(uow, round_, audience.resolve(session, round_.audience).eligible)
+    recipients = invitations.issue(uow, round_, audience.resolve(session, cmd.Audience.from_stored(round_.audience)).eligible)
     if round_.state == "open":
         invitations.queue_messages(uow, round_, recipients, kind="invitation", dedupe="invitation:{invitation_id}")
     if recipients:
@@ -120,7 +125,7 @@ def invite_latecomers(command: cmd.InviteLatecomers, uow) -> int:
     return len(recipients)
 
 
-def resend_invitation(command: cmd.ResendInvitation, uow) -> int:
+def resend_invitation(command: cmd.ResendInvitation, uow: AbstractUnitOfWork) -> int:
     session = uow.session
     invitation = session.get(Invitation, command.invitation_id)
     if invitation is None:
@@ -137,11 +142,3 @@ def resend_invitation(command: cmd.ResendInvitation, uow) -> int:
     )
     invitation.record(ev.InvitationResent(invitation_id=invitation.id, round_id=round_.id))
     return len(queued)
-
-
-def _cancel_queued(uow, round_id: int, kinds: tuple[str, ...]) -> None:
-    uow.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.round_id == round_id, OutboxMessage.status == "queued", OutboxMessage.kind.in_(kinds))
-        .values(status="cancelled")
-    )

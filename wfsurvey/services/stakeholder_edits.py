@@ -1,13 +1,14 @@
-"""Changing organisations and contacts one at a time from the staff pages, and recording an opt-out staff were told of."""
+"""Changing organizations and contacts one at a time from the staff pages, and recording an opt-out staff were told of."""
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
 from wfsurvey.domain.errors import DomainError
 from wfsurvey.domain.invitations import STOPPABLE
-from wfsurvey.models import Contact, Invitation, Organization, OutboxMessage, Round
+from wfsurvey.mail.outbox import OPTED_OUT, cancel_waiting
+from wfsurvey.models import Contact, Invitation, Organization, Round
 from wfsurvey.services.stakeholders import (
     checked_contact_fields,
     checked_organization_fields,
@@ -25,7 +26,7 @@ def update_organization(command: cmd.UpdateOrganization, uow: AbstractUnitOfWork
     session = uow.session
     org = session.get(Organization, command.organization_id)
     if org is None:
-        raise DomainError(f"no organisation {command.organization_id}", code="not_found")
+        raise DomainError(f"no organization {command.organization_id}", code="not_found")
     name = checked_organization_fields(session, command.name, command.org_type, exclude_id=org.id)
     regions = resolve_regions(session, command.regions, command.scheme or default_scheme())
     changes = {}
@@ -111,8 +112,6 @@ def record_opt_out(contact: Contact, uow: AbstractUnitOfWork, via_invitation_id:
     for invitation in stopped:
         invitation.status = "opted_out"
     ids = sorted(invitation.id for invitation in stopped)
-    if ids:
-        uow.session.execute(update(OutboxMessage).where(OutboxMessage.invitation_id.in_(ids),
-                                                        OutboxMessage.status == "queued").values(status="cancelled"))
+    cancel_waiting(uow.session, invitation_ids=ids, reason=OPTED_OUT)
     uow.record(ev.ContactOptedOut(contact_id=contact.id, invitation_ids=ids, via_invitation_id=via_invitation_id))
     return contact

@@ -11,6 +11,7 @@ from wfsurvey.domain import events as ev
 from wfsurvey.domain.errors import DomainError
 from wfsurvey.models import Template
 from wfsurvey.schemas.templates import TemplateSchema, cross_check, describe_errors, normalise_question
+from wfsurvey.services.unit_of_work import AbstractUnitOfWork
 
 
 class TemplateInvalid(DomainError):
@@ -33,7 +34,7 @@ def validate_definition(definition: Any) -> dict[str, Any]:
     return data
 
 
-def create_template(command: cmd.CreateTemplate, uow) -> Template:
+def create_template(command: cmd.CreateTemplate, uow: AbstractUnitOfWork) -> Template:
     data = validate_definition(command.definition)
     session = uow.session
     latest = session.scalar(select(func.max(Template.version)).where(Template.slug == data["slug"])) or 0
@@ -46,8 +47,3 @@ def create_template(command: cmd.CreateTemplate, uow) -> Template:
     template.record(ev.TemplateCreated(template_id=template.id, slug=template.slug, version=template.version, title=template.title))
     return template
 
-
-def find_template(session, slug: str, version: int | None = None) -> Template | None:
-    query = select(Template).where(Template.slug == slug)
-    query = query.where(Template.version == version) if version else query.order_by(Template.version.desc())
-    return session.scalars(query.limit(1)).first()

@@ -82,6 +82,8 @@ class AbstractUnitOfWork:
     """
 
     dispatch: Dispatch | None = None
+    #: The session the command reads and writes through (a concrete unit of work provides it).
+    session: Session
 
     def __init__(self, *, actor: str, now: dt.datetime | None = None):
         self.actor = actor

@@ -1,5 +1,5 @@
-"""Staff and admin accounts: creating them with a password policy, checking passwords, and issuing, listing and
-revoking API tokens."""
+"""Staff and admin accounts: creating them with a password policy, checking passwords, and issuing and revoking
+API tokens (listing them is wfsurvey.queries.tokens)."""
 from __future__ import annotations
 
 import functools
@@ -8,7 +8,7 @@ import secrets
 
 from email_validator import EmailNotValidError
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from wfsurvey import settings
@@ -180,12 +180,3 @@ def revoke_api_token(command: cmd.RevokeApiToken, uow: AbstractUnitOfWork) -> Ap
     token.revoked_at, token.revoked_by = uow.now, uow.actor[:80]
     uow.record(ev.ApiTokenRevoked(user_id=token.user_id, token_id=token.id, name=token.name))
     return token
-
-
-def api_tokens(session: Session, *, user_id: int | None = None, revoked: bool = False) -> list[ApiToken]:
-    """Tokens with their owners loaded, newest first: the live ones, or (revoked=True) the revoked ones."""
-    query = select(ApiToken).options(joinedload(ApiToken.user)).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
-    query = query.where(ApiToken.revoked_at.is_not(None) if revoked else ApiToken.revoked_at.is_(None))
-    if user_id is not None:
-        query = query.where(ApiToken.user_id == user_id)
-    return list(session.scalars(query))

@@ -3,18 +3,20 @@
 (function () {
   "use strict";
 
-  function valueOf(form, block) {
-    var key = block.getAttribute("data-key");
-    var type = block.getAttribute("data-type");
-    var checked = form.querySelector('input[name="' + key + '"]:checked');
-    if (type === "single_choice" || type === "yes_no" || type === "scale") {
+  // A question's partial marks the inputs that carry its answer with data-read-as, saying how to read it:
+  // "checked" (radios: the checked one's value), "number" (read as the server reads it, commas ignored), or
+  // anything else (the text as typed). Questions nothing may depend on carry no mark: they read as unanswered.
+  function valueOf(block) {
+    var input = block.querySelector("[data-read-as]");
+    if (!input) { return null; }
+    var readAs = input.getAttribute("data-read-as");
+    if (readAs === "checked") {
+      var checked = block.querySelector("[data-read-as]:checked");
       return checked ? checked.value : null;
     }
-    var input = form.querySelector('[name="' + key + '"]');
-    if (!input) { return null; }
     var raw = input.value.trim();
     if (raw === "") { return null; }
-    if (type === "number") {
+    if (readAs === "number") {
       var n = Number(raw.replace(/,/g, ""));
       return isNaN(n) ? null : String(n);
     }
@@ -44,7 +46,7 @@
         setShown(block, visible);
       }
       shown[key] = visible;
-      values[key] = visible ? valueOf(form, block) : null;
+      values[key] = visible ? valueOf(block) : null;
     }
   }
 

@@ -7,16 +7,14 @@ import datetime as dt
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from sqlalchemy import select
 
-from wfsurvey import clock
-from wfsurvey.authz import actor, admin_required
+from wfsurvey.authz import admin_required
 from wfsurvey.blueprints.admin import bp
+from wfsurvey.blueprints.outcomes import run
 from wfsurvey.domain import commands as cmd
-from wfsurvey.domain.errors import DomainError
 from wfsurvey.domain.rules import format_local
 from wfsurvey.extensions import db
 from wfsurvey.models import User
-from wfsurvey.services import handle
-from wfsurvey.services.users import api_tokens
+from wfsurvey.queries.tokens import api_tokens
 
 #: Revoked tokens shown under the live ones: enough to see what just happened.
 REVOKED_SHOWN = 20
@@ -59,12 +57,10 @@ def tokens():
 @admin_required
 def revoke_token(token_id: int):
     # The CSRF token is checked for every form post (CSRFProtect); the confirmation is the page's.
-    try:
-        token = handle(cmd.RevokeApiToken(token_id), actor=actor(), now=clock.now())
-    except DomainError as exc:
-        if exc.code == "not_found":
-            abort(404)
-        raise
+    revoked = run(cmd.RevokeApiToken(token_id))
+    if revoked.error is not None:  # the command's one refusal: no such token
+        abort(404)
+    token = revoked.value
     flash(f"Token “{token.name}” of {token.user.name or token.user.email} is revoked: scripts using it are refused "
           "from now on.", "success")
     return redirect(url_for("admin.tokens"))

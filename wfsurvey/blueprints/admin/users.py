@@ -5,16 +5,13 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from wfsurvey import clock
-from wfsurvey.authz import actor, admin_required
+from wfsurvey.authz import admin_required
 from wfsurvey.blueprints.admin import bp
+from wfsurvey.blueprints.outcomes import run_on_form, run_or_flash
 from wfsurvey.domain import commands as cmd
-from wfsurvey.domain.errors import DomainError
 from wfsurvey.extensions import db
-from wfsurvey.forms import add_domain_errors
 from wfsurvey.forms.users import CreateUserForm, RoleForm
 from wfsurvey.models import User
-from wfsurvey.services import handle
 
 
 def _user_or_404(user_id: int) -> User:
@@ -35,12 +32,9 @@ def _page(form: CreateUserForm):
 def users():
     form = CreateUserForm()
     if form.validate_on_submit():
-        try:
-            handle(cmd.CreateUser(email=form.email.data, password=form.password.data, role=form.role.data,
-                                  name=form.name.data or ""), actor=actor(), now=clock.now())
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
+        command = cmd.CreateUser(email=form.email.data, password=form.password.data, role=form.role.data,
+                                 name=form.name.data or "")
+        if run_on_form(command, form).ok:
             flash(f"Account {form.email.data.strip().lower()} created.", "success")
             return redirect(url_for("admin.users"))
     return _page(form)
@@ -52,11 +46,7 @@ def set_active(user_id: int):
     user = _user_or_404(user_id)
     # The wanted state, not a toggle: a form sent twice must not undo itself.
     make_active = request.form.get("active") == "1"
-    try:
-        handle(cmd.SetUserActive(user_id=user.id, active=make_active), actor=actor(), now=clock.now())
-    except DomainError as exc:
-        flash(exc.message, "error")
-    else:
+    if run_or_flash(cmd.SetUserActive(user_id=user.id, active=make_active)).ok:
         flash(f"{user.email} is {'enabled' if make_active else 'disabled; their sessions have ended'}.", "success")
     return redirect(url_for("admin.users"))
 
@@ -69,10 +59,6 @@ def set_role(user_id: int):
     if not form.validate_on_submit():
         flash("Choose staff or admin.", "error")
         return redirect(url_for("admin.users"))
-    try:
-        handle(cmd.SetUserRole(user_id=user.id, role=form.role.data), actor=actor(), now=clock.now())
-    except DomainError as exc:
-        flash(exc.message, "error")
-    else:
+    if run_or_flash(cmd.SetUserRole(user_id=user.id, role=form.role.data)).ok:
         flash(f"{user.email} is now {form.role.data}.", "success")
     return redirect(url_for("admin.users"))

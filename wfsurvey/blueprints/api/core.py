@@ -15,15 +15,15 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from wfsurvey import services
 from wfsurvey.clock import now
 from wfsurvey.domain.errors import DomainError
 from wfsurvey.domain.tokens import hash_token
 from wfsurvey.extensions import db
 from wfsurvey.models import ApiToken, User
 from wfsurvey.queries import NotFound
-from wfsurvey.schemas.api import MAX_ID
+from wfsurvey.schemas.common import MAX_ID
 from wfsurvey.security import mark_access, public
+from wfsurvey.services.outcomes import run_command
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -89,12 +89,6 @@ def _api_error(exc: ApiError):
     return error_response(exc.status, exc.code, exc.message, exc.fields, exc.headers)
 
 
-@bp.errorhandler(DomainError)
-def _domain_error(exc: DomainError):
-    db.session.rollback()
-    return error_response(DOMAIN_STATUS.get(exc.code, 409), exc.code, exc.message, exc.fields)
-
-
 @bp.errorhandler(ValidationError)
 def _validation_error(exc: ValidationError):
     messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
@@ -154,9 +148,17 @@ def current_user() -> User:
     return g.api_user
 
 
+def refusal(exc: DomainError) -> ApiError:
+    """The JSON error for a refused command: its code sets the status (DOMAIN_STATUS), its fields are passed on."""
+    return ApiError(DOMAIN_STATUS.get(exc.code, 409), exc.code, exc.message, exc.fields)
+
+
 def run(command: Any) -> Any:
-    """Carry out a command as the calling token, at the app's clock."""
-    return services.handle(command, actor=actor(), now=now())
+    """Carry out a command as the calling token, at the app's clock; a refusal is raised as the API's JSON error."""
+    outcome = run_command(command, actor=actor(), now=now())
+    if outcome.error is not None:
+        raise refusal(outcome.error)
+    return outcome.value
 
 
 # --- reading the request ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from flask import current_app, jsonify
 
 from wfsurvey import __version__
 from wfsurvey.blueprints.api.core import OPERATIONS, Operation, endpoint, openapi_path, path_parameters
-from wfsurvey.schemas.api import MAX_ID, ErrorSchema
+from wfsurvey.schemas.common import MAX_ID, ErrorSchema
 
 JSON = "application/json"
 #: Errors every operation of a kind can answer with.

@@ -1,9 +1,10 @@
 """API routes that read a round's outcome: status, invitations, baseline (JSON, CSV, XLSX), designations; and the event feed."""
 from __future__ import annotations
 
-from flask import Response, url_for
+from flask import url_for
 
 from wfsurvey.blueprints.api.core import ID, dump, endpoint, load_body, load_query, run
+from wfsurvey.blueprints.downloads import baseline_filename, download
 from wfsurvey.domain import commands as cmd
 from wfsurvey.extensions import db
 from wfsurvey.queries import NotFound, exports
@@ -12,9 +13,15 @@ from wfsurvey.queries.baseline import baseline_table
 from wfsurvey.queries.designations import round_designations
 from wfsurvey.queries.events import events_after
 from wfsurvey.queries.status import load_round, non_respondents_after, round_status
-from wfsurvey.schemas.api import (
-    BaselineSchema, DesignationSchema, EventFeedSchema, EventsQuerySchema, InvitationPageSchema, InvitationQuerySchema,
-    NonRespondentListSchema, NonRespondentQuerySchema, OverrideSchema, StatusQuerySchema, StatusSchema,
+from wfsurvey.schemas.events import EventFeedSchema, EventsQuerySchema
+from wfsurvey.schemas.reports import BaselineSchema, DesignationSchema, OverrideSchema
+from wfsurvey.schemas.rounds import (
+    InvitationPageSchema,
+    InvitationQuerySchema,
+    NonRespondentListSchema,
+    NonRespondentQuerySchema,
+    StatusQuerySchema,
+    StatusSchema,
 )
 
 JSON = "application/json"
@@ -31,7 +38,7 @@ def _next_page(round_id: int, items: list[dict], limit: int, more: bool) -> str 
 
 
 @endpoint(f"/rounds/<{ID}:round_id>/status", summary="Completion status of a round", tag=TAG, query=StatusQuerySchema,
-          responses={200: ("Totals, by region, by organisation type; the first non-respondents; blocked regions", JSON,
+          responses={200: ("Totals, by region, by organization type; the first non-respondents; blocked regions", JSON,
                            StatusSchema)})
 def round_status_view(round_id: int):
     args = load_query(StatusQuerySchema)
@@ -43,10 +50,10 @@ def round_status_view(round_id: int):
 
 @endpoint(f"/rounds/<{ID}:round_id>/non-respondents", summary="A round's non-respondents, a page at a time", tag=TAG,
           query=NonRespondentQuerySchema,
-          responses={200: ("People still expected to answer, by organisation and name, with their last message; "
+          responses={200: ("People still expected to answer, by organization and name, with their last message; "
                            "`next` links the following page", JSON, NonRespondentListSchema)},
-          description="Forwarded invitations are left out, and so is everyone of an organisation that has answered when the "
-                      "round takes one response per organisation. Follow `next` until it is null: each page starts after "
+          description="Forwarded invitations are left out, and so is everyone of an organization that has answered when the "
+                      "round takes one response per organization. Follow `next` until it is null: each page starts after "
                       "the invitation the previous one ended with, so any page costs what the first does.")
 def round_non_respondents(round_id: int):
     args = load_query(NonRespondentQuerySchema)
@@ -71,25 +78,19 @@ def round_baseline(round_id: int):
     return dump(BaselineSchema, baseline_table(db.session, round_id))
 
 
-def _download(body: bytes, media_type: str, round_id: int, extension: str) -> Response:
-    response = Response(body, mimetype=media_type.split(";")[0])
-    if "charset" in media_type:
-        response.charset = "utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="round-{round_id}-baseline.{extension}"'
-    return response
-
-
 @endpoint(f"/rounds/<{ID}:round_id>/baseline.csv", summary="Baseline table as CSV", tag=TAG,
           responses={200: ("UTF-8 CSV; text that a spreadsheet would read as a formula starts with a quote", "text/csv",
                            {"type": "string"})})
 def round_baseline_csv(round_id: int):
-    return _download(exports.baseline_csv(baseline_table(db.session, round_id)), exports.CSV_MEDIA_TYPE, round_id, "csv")
+    return download(exports.baseline_csv(baseline_table(db.session, round_id)), exports.CSV_MEDIA_TYPE,
+                    baseline_filename(round_id, "csv"))
 
 
 @endpoint(f"/rounds/<{ID}:round_id>/baseline.xlsx", summary="Baseline table as an XLSX workbook", tag=TAG,
           responses={200: ("Sheets Baseline, Answers and Pilot ranking", exports.XLSX_MEDIA_TYPE, FILE)})
 def round_baseline_xlsx(round_id: int):
-    return _download(exports.baseline_xlsx(baseline_table(db.session, round_id)), exports.XLSX_MEDIA_TYPE, round_id, "xlsx")
+    return download(exports.baseline_xlsx(baseline_table(db.session, round_id)), exports.XLSX_MEDIA_TYPE,
+                    baseline_filename(round_id, "xlsx"))
 
 
 @endpoint(f"/rounds/<{ID}:round_id>/designations", summary="Navigator-counterpart designations of a round", tag=TAG,

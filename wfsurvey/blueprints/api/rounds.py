@@ -10,8 +10,15 @@ from wfsurvey.domain.rules import parse_local
 from wfsurvey.extensions import db
 from wfsurvey.queries import rounds as queries
 from wfsurvey.queries.status import load_round
-from wfsurvey.schemas.api import (
-    CancelSchema, ExtendSchema, LaunchResultSchema, RoundCreateSchema, RoundPageSchema, RoundQuerySchema, RoundSchema,
+from wfsurvey.schemas.rounds import (
+    CancelSchema,
+    ExtendSchema,
+    LaunchResultSchema,
+    RoundCreateSchema,
+    RoundPageSchema,
+    RoundQuerySchema,
+    RoundSchema,
+    round_command,
 )
 
 JSON = "application/json"
@@ -27,9 +34,8 @@ def _round(round_id: int) -> dict:
           responses={201: ("The draft round", JSON, RoundSchema)},
           description="Times with an offset, or naive and local to `timezone` (default America/Los_Angeles).")
 def create_round():
-    definition = json_body()
-    RoundCreateSchema().load(definition)  # the API's own gate: types and ranges, as a 422 naming each field
-    round_ = run(cmd.CreateRound(definition))
+    # The schema checks every field (a 422 naming each) and builds the command; the command checks the database.
+    round_ = run(round_command(json_body()))
     return dump(RoundSchema, _round(round_.id), 201,
                 headers={"Location": url_for("api.get_round", round_id=round_.id)})
 

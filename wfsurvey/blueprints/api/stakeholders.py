@@ -1,4 +1,4 @@
-"""API routes for regions, organisations and contacts, and the contacts CSV import."""
+"""API routes for regions, organizations and contacts, and the contacts CSV import."""
 from __future__ import annotations
 
 from flask import request
@@ -7,11 +7,19 @@ from wfsurvey.blueprints.api.core import ApiError, dump, endpoint, load_body, lo
 from wfsurvey.domain import commands as cmd
 from wfsurvey.extensions import db
 from wfsurvey.queries import stakeholders as lists
-from wfsurvey.schemas.api import (
-    ContactPageSchema, ContactQuerySchema, ErrorSchema, ImportQuerySchema, ImportResultSchema, OrganizationPageSchema,
-    OrganizationQuerySchema, RegionCreatedSchema, RegionPageSchema, RegionQuerySchema,
+from wfsurvey.schemas.common import ErrorSchema
+from wfsurvey.schemas.stakeholders import (
+    ContactPageSchema,
+    ContactQuerySchema,
+    ImportQuerySchema,
+    ImportResultSchema,
+    OrganizationPageSchema,
+    OrganizationQuerySchema,
+    RegionCreatedSchema,
+    RegionInputSchema,
+    RegionPageSchema,
+    RegionQuerySchema,
 )
-from wfsurvey.schemas.stakeholders import RegionInputSchema
 
 JSON = "application/json"
 TAG = "stakeholders"
@@ -34,8 +42,8 @@ def create_region():
     return dump(RegionCreatedSchema, result, 201 if result["created"] else 200)
 
 
-@endpoint("/organizations", summary="List organisations", tag=TAG, query=OrganizationQuerySchema,
-          responses={200: ("A page of organisations", JSON, OrganizationPageSchema)})
+@endpoint("/organizations", summary="List organizations", tag=TAG, query=OrganizationQuerySchema,
+          responses={200: ("A page of organizations", JSON, OrganizationPageSchema)})
 def list_organizations():
     args = load_query(OrganizationQuerySchema)
     page = lists.organizations(db.session, org_type=args.get("type"), region=args.get("region"), q=args.get("q"),

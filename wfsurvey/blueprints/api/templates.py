@@ -5,7 +5,8 @@ from wfsurvey.blueprints.api.core import dump, endpoint, json_body, load_query, 
 from wfsurvey.domain import commands as cmd
 from wfsurvey.extensions import db
 from wfsurvey.queries import templates as queries
-from wfsurvey.schemas.api import PageQuerySchema, TemplateCreatedSchema, TemplatePageSchema, TemplateVersionsSchema
+from wfsurvey.schemas.common import PageQuerySchema
+from wfsurvey.schemas.template_api import TemplateCreatedSchema, TemplatePageSchema, TemplateVersionsSchema
 from wfsurvey.schemas.templates import TemplateSchema
 
 JSON = "application/json"

@@ -13,17 +13,16 @@ from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 
 from wfsurvey import clock
-from wfsurvey.authz import actor, staff_required
+from wfsurvey.authz import staff_required
 from wfsurvey.blueprints.auth import devices
 from wfsurvey.blueprints.errors import render_error
+from wfsurvey.blueprints.outcomes import run_on_form, run_or_flash
 from wfsurvey.domain import commands as cmd
-from wfsurvey.domain.errors import DomainError
 from wfsurvey.extensions import db, limiter, login_manager
-from wfsurvey.forms import ActionForm, add_domain_errors
+from wfsurvey.forms import ActionForm
 from wfsurvey.forms.auth import ChangePasswordForm, LoginForm
 from wfsurvey.models import User
 from wfsurvey.security import public
-from wfsurvey.services import handle
 from wfsurvey.services.users import authenticate
 
 bp = Blueprint("auth", __name__)
@@ -131,7 +130,7 @@ def login():
             log.info("failed sign-in from %s (%s device)", request.remote_addr, "known" if attempt.trusted else "unknown")
         else:
             destination = _safe_next(form.next.data) or url_for("staff.home")
-            handle(cmd.RecordLogin(user.id, password=form.password.data), actor=f"user:{user.id}", now=clock.now())
+            run_or_flash(cmd.RecordLogin(user.id, password=form.password.data), actor=f"user:{user.id}")
             # A new session: nothing from before sign-in (a planted session id, an old CSRF token) survives.
             _fresh_session()
             login_user(user)
@@ -146,7 +145,7 @@ def login():
 def logout():
     form = ActionForm()
     if form.validate_on_submit() and current_user.is_authenticated:
-        handle(cmd.EndUserSessions(current_user.id), actor=actor(), now=clock.now())
+        run_or_flash(cmd.EndUserSessions(current_user.id))
     logout_user()
     _fresh_session()
     flash("You are signed out.", "success")
@@ -158,12 +157,9 @@ def logout():
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
-            handle(cmd.SetPassword(email=current_user.email, password=form.new_password.data), actor=actor(),
-                   now=clock.now())
-        except DomainError as exc:
-            add_domain_errors(form, exc, aliases={"password": "new_password"})
-        else:
+        changed = run_on_form(cmd.SetPassword(email=current_user.email, password=form.new_password.data), form,
+                              aliases={"password": "new_password"})
+        if changed.ok:
             # The new password ended every session, this one included: start a fresh one.
             user = db.session.get(User, current_user.id)
             _fresh_session()

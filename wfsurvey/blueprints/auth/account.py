@@ -5,14 +5,12 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from wfsurvey import clock
-from wfsurvey.authz import actor, staff_required
+from wfsurvey.authz import staff_required
 from wfsurvey.blueprints.auth import bp
+from wfsurvey.blueprints.outcomes import run
 from wfsurvey.domain import commands as cmd
-from wfsurvey.domain.errors import DomainError
 from wfsurvey.extensions import db
-from wfsurvey.services import handle
-from wfsurvey.services.users import api_tokens
+from wfsurvey.queries.tokens import api_tokens
 
 
 @bp.get("/account")
@@ -24,12 +22,10 @@ def account():
 @bp.post("/account/tokens/<int:token_id>/revoke")
 @staff_required
 def revoke_own_token(token_id: int):
-    # Only the user's own tokens: another's answers 404, as if it did not exist.
-    try:
-        token = handle(cmd.RevokeApiToken(token_id, owner_id=current_user.id), actor=actor(), now=clock.now())
-    except DomainError as exc:
-        if exc.code == "not_found":
-            abort(404)
-        raise
+    # Only the user's own tokens: another's answers 404, as if it did not exist (the command's one refusal).
+    revoked = run(cmd.RevokeApiToken(token_id, owner_id=current_user.id))
+    if revoked.error is not None:
+        abort(404)
+    token = revoked.value
     flash(f"Your token “{token.name}” is revoked: scripts using it are refused from now on.", "success")
     return redirect(url_for("auth.account"))

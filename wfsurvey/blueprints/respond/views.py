@@ -6,39 +6,32 @@ from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, OperationalError
 
-from wfsurvey import services
+from wfsurvey.blueprints.outcomes import run
 from wfsurvey.blueprints.respond import bp, guard
 from wfsurvey.blueprints.respond.display import answer_rows, error_links, question_views
 from wfsurvey.clock import now
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain.answers import answers_to_form
+from wfsurvey.domain.errors import DomainError
 from wfsurvey.domain.invitations import FORWARDABLE
 from wfsurvey.domain.rules import format_local
 from wfsurvey.extensions import csrf, db
 from wfsurvey.models import Contact, Invitation, Response
+from wfsurvey.queries.respond import organization_response, previous_answers
+from wfsurvey.queries.tokens import invitation_for_token, link_target
 from wfsurvey.security import public
-from wfsurvey.services.invitations import invitation_for_token, link_target
-from wfsurvey.services.lost_connections import surviving_lost_connection
+from wfsurvey.services.outcomes import Contention
 from wfsurvey.services.respond import (
     AnswersInvalid,
     InvitationClosed,
     OrganizationAlreadyAnswered,
     RoundNotAccepting,
     StaleForm,
-    organization_response,
 )
-from wfsurvey.services.respond_queries import previous_answers
 
 #: Form fields that are about the request, not answers.
 CONTROL_FIELDS = ("csrf_token", "action", "revision")
-#: SQLSTATEs of PostgreSQL's lock and serialisation failures, worth one retry.
-CONTENTION_SQLSTATES = {"40001", "40P01", "55P03"}
-
-
-class Contention(Exception):
-    """Another request changed the same rows at the same moment, even after a retry."""
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -64,37 +57,15 @@ def _target(token: str) -> int:
     return target.invitation_id
 
 
-def _is_contention(exc: Exception) -> bool:
-    if isinstance(exc, IntegrityError):
-        return True
-    orig = getattr(exc, "orig", None)
-    if getattr(orig, "sqlstate", None) in CONTENTION_SQLSTATES:
-        return True
-    return "locked" in str(orig).lower() or "deadlock" in str(orig).lower()
+def _run(command: Any, invitation_id: int) -> DomainError | None:
+    """Run a respondent's command; the refusal, if any.
 
-
-def _run(command: Any, invitation_id: int) -> Any:
-    """Run a respondent's command; a clash with a concurrent request (unique constraint, lock) is retried once.
-
-    The retry re-reads the rows, so it usually ends in a clear refusal (the form is stale, the
-    organization has answered) rather than a second copy. A connection that dies under the command is
-    survived (wfsurvey.services.lost_connections): stored answers are never reported as lost.
+    A clash with a concurrent request (a double click, two tabs) is retried once, reading the rows
+    afresh: it usually ends in a clear refusal (the form is stale, the organization has answered)
+    rather than a second copy. A connection that dies under the command is survived: stored answers
+    are never reported as lost.
     """
-    moment = now()
-
-    def once() -> Any:
-        return services.handle(command, actor=f"token:{invitation_id}", now=moment)
-
-    for attempt in (1, 2):
-        try:
-            return surviving_lost_connection(once, command, moment, db.session)
-        except (IntegrityError, OperationalError) as exc:
-            db.session.rollback()
-            if not _is_contention(exc):
-                raise
-            if attempt == 2:
-                raise Contention() from exc
-    raise AssertionError("unreachable")
+    return run(command, actor=f"token:{invitation_id}", retry_on_contention=True, survive_lost_connection=True).error
 
 
 def _local(invitation: Invitation):
@@ -191,7 +162,7 @@ def _conflict(invitation: Invitation, token: str, message: str):
     return _render("respond/conflict.html", invitation, token, 409, message=message)
 
 
-def _refusal(exc: Exception, invitation_id: int, token: str):
+def _refusal(exc: DomainError, invitation_id: int, token: str):
     """The page for a command the service refused for a reason other than the answers themselves."""
     invitation = db.session.get(Invitation, invitation_id)
     if isinstance(exc, RoundNotAccepting):
@@ -204,13 +175,15 @@ def _refusal(exc: Exception, invitation_id: int, token: str):
         return _org_answered_page(invitation, token, db.session.get(Response, exc.response.id), 409)
     if isinstance(exc, StaleForm):
         return _conflict(invitation, token, str(exc))
-    # A clash that outlived the retry: say what it turned out to be when the rows show it.
+    # A clash that outlived the retry (or another refusal): say what it turned out to be when the rows show it.
     page = _state_page(invitation, token, 409)
     if page is not None:
         return page
     other = organization_response(db.session, invitation)
     if other is not None:
         return _org_answered_page(invitation, token, other, 409)
+    if not isinstance(exc, Contention):
+        return _conflict(invitation, token, exc.message)
     return _conflict(invitation, token, "your answers were being saved from two places at the same moment")
 
 
@@ -235,13 +208,12 @@ def answer(token: str):
         abort(400, "The form is incomplete; reload the page and try again.")
     form_values = {k: v for k, v in request.form.to_dict(flat=False).items() if k not in CONTROL_FIELDS}
     command = cmd.SaveAnswers(invitation_id, form=form_values, submit=action == "submit", revision=revision)
-    try:
-        _run(command, invitation_id)
-    except AnswersInvalid as exc:
+    refused = _run(command, invitation_id)
+    if isinstance(refused, AnswersInvalid):
         invitation = db.session.get(Invitation, invitation_id)
-        return _form_page(invitation, token, values=form_values, errors=exc.errors, revision=revision, status=422)
-    except (RoundNotAccepting, InvitationClosed, OrganizationAlreadyAnswered, StaleForm, Contention) as exc:
-        return _refusal(exc, invitation_id, token)
+        return _form_page(invitation, token, values=form_values, errors=refused.errors, revision=revision, status=422)
+    if refused is not None:
+        return _refusal(refused, invitation_id, token)
     if action == "submit":
         return redirect(url_for("respond.done", token=token), 303)
     invitation = db.session.get(Invitation, invitation_id)
@@ -281,10 +253,10 @@ def opt_out(token: str):
     if request.form.get("List-Unsubscribe") != "One-Click" and current_app.config.get("WTF_CSRF_ENABLED", True):
         csrf.protect()
     invitation_id = invitation.id
-    try:
-        _run(cmd.OptOut(invitation_id), invitation_id)
-    except Contention:
-        pass  # a simultaneous opt-out of the same person won: the outcome is the same
+    refused = _run(cmd.OptOut(invitation_id), invitation_id)
+    # A Contention is a simultaneous opt-out of the same person that won: the outcome is the same.
+    if refused is not None and not isinstance(refused, Contention):
+        return _refusal(refused, invitation_id, token)
     invitation = db.session.get(Invitation, invitation_id)
     return _render("respond/opted_out.html", invitation, token, just_now=True)
 
@@ -305,13 +277,12 @@ def forward(token: str):
     if request.method == "GET":
         return _render("respond/forward.html", invitation, token, values=values, errors={})
     invitation_id = invitation.id
-    try:
-        _run(cmd.ForwardInvitation(invitation_id, name=values["name"], email=values["email"], title=values["title"]),
-             invitation_id)
-    except AnswersInvalid as exc:
+    refused = _run(cmd.ForwardInvitation(invitation_id, name=values["name"], email=values["email"], title=values["title"]),
+                   invitation_id)
+    if isinstance(refused, AnswersInvalid):
         invitation = db.session.get(Invitation, invitation_id)
-        return _render("respond/forward.html", invitation, token, 422, values=values, errors=exc.errors)
-    except (RoundNotAccepting, InvitationClosed, Contention) as exc:
-        return _refusal(exc, invitation_id, token)
+        return _render("respond/forward.html", invitation, token, 422, values=values, errors=refused.errors)
+    if refused is not None:
+        return _refusal(refused, invitation_id, token)
     flash(f"We emailed {values['name']} a personal link to the survey.", "success")
     return redirect(url_for("respond.form", token=token), 303)

@@ -1,4 +1,4 @@
-"""Completion dashboards: one round in full (totals, by region, by organisation type, blocked regions, and its
+"""Completion dashboards: one round in full (totals, by region, by organization type, blocked regions, and its
 non-respondents a page at a time), and every open round at a glance. Figures come from wfsurvey.queries.status (a
 fixed number of statements)."""
 from __future__ import annotations
@@ -12,7 +12,7 @@ from wfsurvey.extensions import db
 from wfsurvey.queries import NotFound
 from wfsurvey.queries.rounds import round_list
 from wfsurvey.queries.status import round_status
-from wfsurvey.schemas.api import MAX_PAGE
+from wfsurvey.schemas.common import MAX_PAGE
 
 #: Rounds the overview shows at most (each costs a few statements; more open rounds than this is unusual).
 OVERVIEW_LIMIT = 50
@@ -24,7 +24,7 @@ COUNTER_LABELS = {
 
 
 def label_rows(status: dict) -> dict:
-    """Give every counts row the label its table shows: the region's name, the organisation type's wording."""
+    """Give every counts row the label its table shows: the region's name, the organization type's wording."""
     for row in status["by_region"]:
         row["label"] = row["name"]
     for row in status["by_org_type"]:

@@ -2,13 +2,14 @@
 with its pilot-area ranking and CSV/XLSX downloads. Figures come from wfsurvey.queries (fixed statement counts)."""
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 
-from wfsurvey import clock
-from wfsurvey.authz import actor, admin_required, staff_required
+from wfsurvey.authz import admin_required, staff_required
+from wfsurvey.blueprints.downloads import baseline_filename, download
+from wfsurvey.blueprints.outcomes import run
 from wfsurvey.blueprints.staff import bp
 from wfsurvey.domain import commands as cmd
-from wfsurvey.domain.errors import DomainError
+from wfsurvey.domain.questions import QUESTION_TYPES
 from wfsurvey.domain.stakeholders import ORG_TYPE_LABELS
 from wfsurvey.extensions import db
 from wfsurvey.forms import add_domain_errors
@@ -17,7 +18,6 @@ from wfsurvey.queries import NotFound, exports
 from wfsurvey.queries.baseline import baseline_table
 from wfsurvey.queries.designations import counterpart_summary, round_designations
 from wfsurvey.queries.status import load_round
-from wfsurvey.services import handle
 
 #: Designation statuses as the page words them.
 STATUS_LABELS = {"designated": "Designated", "conflict": "Conflict", "unfilled": "Unfilled"}
@@ -53,15 +53,14 @@ def round_designations_page(round_id: int):
 def override_designation(round_id: int, region: str):
     form = _override_form(region)
     if form.validate_on_submit():
-        try:
-            handle(cmd.OverrideDesignation(round_id=round_id, region=region, name=form.name.data,
-                                           email=form.email.data, organization=form.organization.data or "",
-                                           reason=form.reason.data),
-                   actor=actor(), now=clock.now())
-        except DomainError as exc:
-            if exc.code == "not_found" and not exc.fields:
+        outcome = run(cmd.OverrideDesignation(round_id=round_id, region=region, name=form.name.data,
+                                              email=form.email.data, organization=form.organization.data or "",
+                                              reason=form.reason.data))
+        if outcome.error is not None:
+            # No such round or region: the page itself does not exist.
+            if outcome.error.code == "not_found" and not outcome.error.fields:
                 abort(404)
-            add_domain_errors(form, exc)
+            add_domain_errors(form, outcome.error)
         else:
             flash(f"The navigator counterpart of {region} is now {form.name.data.strip()} (override recorded).", "success")
             return redirect(url_for("staff.round_designations_page", round_id=round_id, _anchor=f"region-{region}"))
@@ -82,24 +81,17 @@ def _table(round_id: int) -> dict:
 def round_baseline(round_id: int):
     table = _table(round_id)
     return render_template("staff/baseline.html", table=table, round=table["round"], type_labels=ORG_TYPE_LABELS,
-                           status_labels=STATUS_LABELS)
-
-
-def _download(body: bytes, media_type: str, round_id: int, extension: str) -> Response:
-    response = Response(body, mimetype=media_type.split(";")[0])
-    if "charset" in media_type:
-        response.charset = "utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="round-{round_id}-baseline.{extension}"'
-    return response
+                           status_labels=STATUS_LABELS, question_types=QUESTION_TYPES)
 
 
 @bp.get("/rounds/<int:round_id>/baseline.csv")
 @staff_required
 def round_baseline_csv(round_id: int):
-    return _download(exports.baseline_csv(_table(round_id)), exports.CSV_MEDIA_TYPE, round_id, "csv")
+    return download(exports.baseline_csv(_table(round_id)), exports.CSV_MEDIA_TYPE, baseline_filename(round_id, "csv"))
 
 
 @bp.get("/rounds/<int:round_id>/baseline.xlsx")
 @staff_required
 def round_baseline_xlsx(round_id: int):
-    return _download(exports.baseline_xlsx(_table(round_id)), exports.XLSX_MEDIA_TYPE, round_id, "xlsx")
+    return download(exports.baseline_xlsx(_table(round_id)), exports.XLSX_MEDIA_TYPE,
+                    baseline_filename(round_id, "xlsx"))

@@ -17,13 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from wfsurvey import clock, settings
-from wfsurvey.authz import actor, staff_required
+from wfsurvey.authz import staff_required
+from wfsurvey.blueprints.outcomes import run_on_form, run_or_flash
 from wfsurvey.blueprints.respond.display import QuestionView, question_views
 from wfsurvey.blueprints.staff import bp, short_local
 from wfsurvey.domain import commands as cmd
-from wfsurvey.domain import reminders as reminder_rules
 from wfsurvey.domain.errors import DomainError
 from wfsurvey.domain.invitations import INVITATION_STATUSES
+from wfsurvey.domain.reminders import ReminderPolicy
 from wfsurvey.domain.rules import format_local, parse_local, to_local
 from wfsurvey.domain.stakeholders import ORG_TYPE_LABELS, ORG_TYPES
 from wfsurvey.extensions import db
@@ -31,11 +32,14 @@ from wfsurvey.forms import ActionForm, add_domain_errors
 from wfsurvey.forms.rounds import DEFINITION_FIELDS, CancelForm, ExtendForm, RoundFilterForm, RoundForm
 from wfsurvey.mail.render import RenderedEmail, render_email, sender_name
 from wfsurvey.models import Invitation, Round, Template
+from wfsurvey.queries import audience
 from wfsurvey.queries import rounds as round_queries
 from wfsurvey.queries.status import region_names
-from wfsurvey.services import audience, handle
-from wfsurvey.services.templates import find_template
+from wfsurvey.queries.templates import find_template
+from wfsurvey.services.outcomes import Outcome, attempt
 
+#: How a refused move on a round is flashed.
+NOT_DONE = "Not done: {message}."
 #: The token in the sample link of the invitation preview: visibly not a real one.
 SAMPLE_TOKEN = "preview-token"
 #: How many of the people a draft would invite the preview lists by name.
@@ -99,18 +103,18 @@ class WizardPreview:
     preview_as: str = "lwib"
 
 
-def summarise_audience(definition: dict[str, Any]) -> AudienceSummary:
-    found = audience.resolve(db.session, definition)
+def summarise_audience(chosen: cmd.Audience) -> AudienceSummary:
+    found = audience.resolve(db.session, chosen)
     by_type = Counter(person.org_type for person in found.eligible)
     ordered = {t: by_type[t] for t in ORG_TYPES if by_type[t]}
     return AudienceSummary(len(found.eligible), found.opted_out, ordered, found.eligible[:AUDIENCE_SAMPLE])
 
 
-def reminder_times(settings: dict[str, Any] | None, tz_name: str, closes_at, opens_at) -> list[dict[str, str]]:
+def reminder_times(policy: ReminderPolicy, tz_name: str, closes_at: dt.datetime,
+                   opens_at: dt.datetime) -> list[dict[str, str]]:
     """Each reminder slot of a round's reminder settings with the time it falls due (slots before the window opens never come)."""
-    offsets = (settings or {}).get("offsets") or ()
     return [{"offset": slot.name, **local_and_utc(slot.due_at, tz_name)}
-            for slot in reminder_rules.schedule(closes_at, tz_name, offsets, opens_at=opens_at)]
+            for slot in policy.slots(closes_at, tz_name, opens_at=opens_at)]
 
 
 def sample_email(template: Template, title: str, opens_at, closes_at, tz_name: str,
@@ -131,17 +135,16 @@ def wizard_preview(form: RoundForm) -> WizardPreview:
     preview = WizardPreview()
     preview.preview_as = request.form.get("preview_as") if request.form.get("preview_as") in ORG_TYPES else "lwib"
     if not any(form[name].errors for name in ("regions", "org_types", "include_contacts", "exclude_contacts")):
-        try:
-            preview.audience = summarise_audience(form.audience())
-        except DomainError as exc:
-            preview.audience_error = exc.message
+        counted = attempt(lambda: summarise_audience(form.audience()))
+        preview.audience = counted.value
+        preview.audience_error = counted.error.message if counted.error else None
     window = form.window()
     if window is not None:
         opens_at, closes_at = window
         preview.window = {"opens": local_and_utc(opens_at, form.timezone.data),
                           "closes": local_and_utc(closes_at, form.timezone.data)}
         if not (form.offsets.errors or form.other_offsets.errors):
-            preview.reminders = reminder_times(form.definition()["reminders"], form.timezone.data, closes_at, opens_at)
+            preview.reminders = reminder_times(form.reminder_policy(), form.timezone.data, closes_at, opens_at)
     key = form.template_key()
     if key is not None and not form.template.errors:
         preview.template = find_template(db.session, *key)
@@ -169,6 +172,8 @@ def _flatten(fields: dict[str, Any], prefix: str = "") -> dict[str, list[str]]:
 
 
 def add_definition_errors(form: RoundForm, exc: DomainError) -> None:
+    """Put a refused CreateRound's errors (named as the API names them: "template", "audience": {"regions"}) on
+    the wizard's fields."""
     flat = _flatten(exc.fields or {})
     placed = {DEFINITION_FIELDS[name]: messages for name, messages in flat.items() if name in DEFINITION_FIELDS}
     add_domain_errors(form, DomainError(exc.message, code=exc.code, fields=placed))
@@ -190,13 +195,10 @@ def new_round():
         elif request.form.get("action") == "preview":
             preview = wizard_preview(form)
         elif valid:
-            try:
-                round_ = handle(cmd.CreateRound(form.definition()), actor=actor(), now=clock.now())
-            except DomainError as exc:
-                add_definition_errors(form, exc)
-            else:
-                flash(f"Draft round {round_.id} created. Check it, then launch it.", "success")
-                return redirect(url_for("staff.round_detail", round_id=round_.id))
+            created = run_on_form(form.command(), form, place=add_definition_errors)
+            if created.ok:
+                flash(f"Draft round {created.value.id} created. Check it, then launch it.", "success")
+                return redirect(url_for("staff.round_detail", round_id=created.value.id))
     return render_template("staff/round_new.html", form=form, preview=preview, type_labels=ORG_TYPE_LABELS,
                            org_types=ORG_TYPES, has_templates=bool(form.template.choices),
                            has_regions=bool(form.regions.choices))
@@ -206,23 +208,24 @@ def new_round():
 
 def _latecomers(round_: Round) -> int:
     """People now in the audience who have no invitation yet (joined or changed after launch)."""
-    eligible = audience.resolve(db.session, round_.audience).eligible
+    eligible = audience.resolve(db.session, cmd.Audience.from_stored(round_.audience)).eligible
     invited = set(db.session.scalars(select(Invitation.contact_id).where(Invitation.round_id == round_.id)))
     return sum(1 for person in eligible if person.contact_id not in invited)
 
 
 def render_round(round_: Round, *, extend_form: ExtendForm | None = None, cancel_form: CancelForm | None = None):
-    aud = round_.audience or {}
-    names = region_names(db.session, list(aud.get("regions") or []))
+    chosen = cmd.Audience.from_stored(round_.audience)
+    names = region_names(db.session, list(chosen.regions))
     would_invite = latecomers = None
-    audience_error = None
-    try:
-        if round_.state == "draft":
-            would_invite = summarise_audience(aud)
-        elif round_.state in ("scheduled", "open"):
-            latecomers = _latecomers(round_)
-    except DomainError as exc:  # a region renamed or removed since the round was made
-        audience_error = exc.message
+    counted: Outcome[Any] = Outcome()
+    if round_.state == "draft":
+        counted = attempt(lambda: summarise_audience(chosen))
+        would_invite = counted.value
+    elif round_.state in ("scheduled", "open"):
+        counted = attempt(lambda: _latecomers(round_))
+        latecomers = counted.value
+    # Refused when a region was renamed or removed since the round was made.
+    audience_error = counted.error.message if counted.error else None
     extend_form = extend_form or ExtendForm()
     cancel_form = cancel_form or CancelForm()
     if not extend_form.is_submitted():
@@ -230,7 +233,8 @@ def render_round(round_: Round, *, extend_form: ExtendForm | None = None, cancel
     return render_template(
         "staff/round_detail.html", round=round_, names=names, type_labels=ORG_TYPE_LABELS,
         opens=local_and_utc(round_.opens_at, round_.timezone), closes=local_and_utc(round_.closes_at, round_.timezone),
-        reminders=reminder_times(round_.reminders, round_.timezone, round_.closes_at, round_.opens_at),
+        reminders=reminder_times(ReminderPolicy.from_stored(round_.reminders), round_.timezone, round_.closes_at,
+                                 round_.opens_at),
         invitations=round_queries.invitation_count(db.session, round_.id), would_invite=would_invite,
         latecomers=latecomers, audience_error=audience_error, extend_form=extend_form, cancel_form=cancel_form,
         action_form=ActionForm(), now_utc=clock.now(),
@@ -243,20 +247,11 @@ def round_detail(round_id: int):
     return render_round(round_or_404(round_id))
 
 
-def _run(command: Any) -> Any | None:
-    """Handle a command for a button; a refusal becomes an error message, and None."""
-    try:
-        return handle(command, actor=actor(), now=clock.now())
-    except DomainError as exc:
-        flash(f"Not done: {exc.message}.", "error")
-        return None
-
-
 @bp.post("/rounds/<int:round_id>/launch")
 @staff_required
 def launch_round(round_id: int):
     round_ = round_or_404(round_id)
-    if _run(cmd.LaunchRound(round_.id)) is not None:
+    if run_or_flash(cmd.LaunchRound(round_.id), wording=NOT_DONE).ok:
         round_ = round_or_404(round_id)
         count = round_queries.invitation_count(db.session, round_id)
         flash(f"Round launched: {count} invitation{'s' if count != 1 else ''} issued; the round is {round_.state}"
@@ -272,11 +267,7 @@ def extend_round(round_id: int):
     form = ExtendForm()
     if form.validate_on_submit():
         closes_at = parse_local(form.closes_at.data, round_.timezone)
-        try:
-            handle(cmd.ExtendRound(round_.id, closes_at), actor=actor(), now=clock.now())
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
+        if run_on_form(cmd.ExtendRound(round_.id, closes_at), form).ok:
             flash(f"The round now closes {format_local(closes_at, round_.timezone)}.", "success")
             return redirect(url_for("staff.round_detail", round_id=round_id))
     return render_round(round_, extend_form=form)
@@ -286,7 +277,7 @@ def extend_round(round_id: int):
 @staff_required
 def close_round(round_id: int):
     round_ = round_or_404(round_id)
-    if _run(cmd.CloseRound(round_.id)) is not None:
+    if run_or_flash(cmd.CloseRound(round_.id), wording=NOT_DONE).ok:
         flash("The round is closed: no more answers are accepted and the designations are final.", "success")
     return redirect(url_for("staff.round_detail", round_id=round_id))
 
@@ -297,11 +288,7 @@ def cancel_round(round_id: int):
     round_ = round_or_404(round_id)
     form = CancelForm()
     if form.validate_on_submit():
-        try:
-            handle(cmd.CancelRound(round_.id, form.reason.data.strip()), actor=actor(), now=clock.now())
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
+        if run_on_form(cmd.CancelRound(round_.id, form.reason.data.strip()), form).ok:
             flash("The round is cancelled; everyone who received an invitation is told.", "success")
             return redirect(url_for("staff.round_detail", round_id=round_id))
     return render_round(round_, cancel_form=form)
@@ -311,8 +298,9 @@ def cancel_round(round_id: int):
 @staff_required
 def invite_latecomers(round_id: int):
     round_ = round_or_404(round_id)
-    invited = _run(cmd.InviteLatecomers(round_.id))
-    if invited is not None:
+    outcome = run_or_flash(cmd.InviteLatecomers(round_.id), wording=NOT_DONE)
+    if outcome.ok:
+        invited = outcome.value
         flash(f"{invited} late-comer{'s' if invited != 1 else ''} invited." if invited else
               "Nobody new to invite: everyone in the audience already has an invitation.", "success")
     return redirect(url_for("staff.round_detail", round_id=round_id))
@@ -348,7 +336,7 @@ def round_invitations(round_id: int):
 @staff_required
 def resend_invitation(round_id: int, invitation_id: int):
     invitation = _invitation_or_404(round_id, invitation_id)
-    if _run(cmd.ResendInvitation(invitation.id)) is not None:
+    if run_or_flash(cmd.ResendInvitation(invitation.id), wording=NOT_DONE).ok:
         flash(f"The invitation to {invitation.contact.name} is queued again, with a new link.", "success")
     return _back(round_id)
 
@@ -357,7 +345,7 @@ def resend_invitation(round_id: int, invitation_id: int):
 @staff_required
 def remind_invitation(round_id: int, invitation_id: int):
     invitation = _invitation_or_404(round_id, invitation_id)
-    if _run(cmd.SendReminderNow(invitation.id)) is not None:
+    if run_or_flash(cmd.SendReminderNow(invitation.id), wording=NOT_DONE).ok:
         flash(f"A reminder to {invitation.contact.name} is queued.", "success")
     return _back(round_id)
 

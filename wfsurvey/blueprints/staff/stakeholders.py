@@ -1,15 +1,15 @@
-"""Stakeholders pages: regions, organisations and their contacts, the contacts list, and the CSV import."""
+"""Stakeholders pages: regions, organizations and their contacts, the contacts list, and the CSV import."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from wfsurvey import clock, settings
-from wfsurvey.authz import actor, staff_required
+from wfsurvey import settings
+from wfsurvey.authz import staff_required
+from wfsurvey.blueprints.outcomes import run, run_on_form, run_or_flash
 from wfsurvey.blueprints.staff import bp
 from wfsurvey.domain import commands as cmd
-from wfsurvey.domain.errors import DomainError
 from wfsurvey.domain.stakeholders import ORG_TYPES
 from wfsurvey.extensions import db
 from wfsurvey.forms import add_domain_errors
@@ -24,8 +24,7 @@ from wfsurvey.forms.stakeholders import (
     RegionForm,
 )
 from wfsurvey.models import Contact, Organization, Region, organization_regions
-from wfsurvey.services import handle
-from wfsurvey.services.stakeholders import ImportRejected
+from wfsurvey.services.imports import ImportRejected
 
 PER_PAGE = 50
 #: The import page lists at most this many problems (a wholly wrong file can have thousands).
@@ -60,13 +59,9 @@ def _org_or_404(organization_id: int) -> Organization:
 def regions():
     form = RegionForm(scheme=_scheme())
     if form.validate_on_submit():
-        try:
-            result = handle(cmd.CreateRegion(name=form.name.data, code=form.code.data or "", scheme=_scheme()),
-                            actor=actor(), now=clock.now())
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            flash(f"Region {result['name']} ({result['code']}) created.", "success")
+        created = run_on_form(cmd.CreateRegion(name=form.name.data, code=form.code.data or "", scheme=_scheme()), form)
+        if created.ok:
+            flash(f"Region {created.value['name']} ({created.value['code']}) created.", "success")
             return redirect(url_for("staff.regions"))
     all_regions = db.session.scalars(select(Region).order_by(Region.scheme, Region.name)).all()
     counts: dict[int, dict[str, int]] = {}
@@ -85,7 +80,7 @@ def regions():
                            org_types=ORG_TYPES, type_labels=ORG_TYPE_LABELS, form=form, scheme=_scheme())
 
 
-# --- organisations ------------------------------------------------------------------------
+# --- organizations ------------------------------------------------------------------------
 
 @bp.get("/organizations")
 @staff_required
@@ -115,15 +110,11 @@ def organizations():
 def new_organization():
     form = OrganizationForm(scheme=_scheme())
     if form.validate_on_submit():
-        try:
-            org_id = handle(cmd.CreateOrganization(name=form.name.data, org_type=form.org_type.data,
-                                                   regions=tuple(form.regions.data or ()), scheme=_scheme()),
-                            actor=actor(), now=clock.now())
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            flash("Organisation created.", "success")
-            return redirect(url_for("staff.organization", organization_id=org_id))
+        created = run_on_form(cmd.CreateOrganization(name=form.name.data, org_type=form.org_type.data,
+                                                     regions=tuple(form.regions.data or ()), scheme=_scheme()), form)
+        if created.ok:
+            flash("Organization created.", "success")
+            return redirect(url_for("staff.organization", organization_id=created.value))
     return render_template("staff/organization_form.html", form=form, org=None)
 
 
@@ -147,14 +138,11 @@ def edit_organization(organization_id: int):
     if request.method == "GET":
         form.regions.data = [r.code for r in org.regions if r.scheme == _scheme()]
     if form.validate_on_submit():
-        try:
-            handle(cmd.UpdateOrganization(organization_id=org.id, name=form.name.data, org_type=form.org_type.data,
-                                          regions=tuple(form.regions.data or ()), scheme=_scheme()),
-                   actor=actor(), now=clock.now())
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            flash("Organisation saved.", "success")
+        saved = run_on_form(cmd.UpdateOrganization(organization_id=org.id, name=form.name.data,
+                                                   org_type=form.org_type.data, regions=tuple(form.regions.data or ()),
+                                                   scheme=_scheme()), form)
+        if saved.ok:
+            flash("Organization saved.", "success")
             return redirect(url_for("staff.organization", organization_id=org.id))
     return render_template("staff/organization_form.html", form=form, org=org)
 
@@ -190,12 +178,9 @@ def new_contact(organization_id: int):
     org = _org_or_404(organization_id)
     form = ContactForm()
     if form.validate_on_submit():
-        try:
-            handle(cmd.CreateContact(organization_id=org.id, name=form.name.data, email=form.email.data,
-                                     title=form.title.data or ""), actor=actor(), now=clock.now())
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
+        added = run_on_form(cmd.CreateContact(organization_id=org.id, name=form.name.data, email=form.email.data,
+                                              title=form.title.data or ""), form)
+        if added.ok:
             flash("Contact added.", "success")
             return redirect(url_for("staff.organization", organization_id=org.id))
     return render_template("staff/contact_form.html", form=form, org=org, contact=None)
@@ -209,12 +194,9 @@ def edit_contact(contact_id: int):
         abort(404)
     form = ContactForm(obj=contact, contact_id=contact.id)
     if form.validate_on_submit():
-        try:
-            handle(cmd.UpdateContact(contact_id=contact.id, name=form.name.data, email=form.email.data,
-                                     title=form.title.data or ""), actor=actor(), now=clock.now())
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
+        saved = run_on_form(cmd.UpdateContact(contact_id=contact.id, name=form.name.data, email=form.email.data,
+                                              title=form.title.data or ""), form)
+        if saved.ok:
             flash("Contact saved.", "success")
             return redirect(url_for("staff.organization", organization_id=contact.organization_id))
     return render_template("staff/contact_form.html", form=form, org=contact.organization, contact=contact,
@@ -227,8 +209,8 @@ def opt_out_contact(contact_id: int):
     contact = db.session.get(Contact, contact_id)
     if contact is None:
         abort(404)
-    handle(cmd.MarkContactOptedOut(contact_id=contact.id), actor=actor(), now=clock.now())
-    flash(f"{contact.name} is marked as opted out: they get no more survey mail.", "success")
+    if run_or_flash(cmd.MarkContactOptedOut(contact_id=contact.id)).ok:
+        flash(f"{contact.name} is marked as opted out: they get no more survey mail.", "success")
     return redirect(url_for("staff.organization", organization_id=contact.organization_id))
 
 
@@ -240,12 +222,7 @@ def opt_in_contact(contact_id: int):
         abort(404)
     opt_in = OptInForm()
     if opt_in.validate_on_submit():
-        try:
-            handle(cmd.MarkContactOptedIn(contact_id=contact.id, reason=opt_in.reason.data), actor=actor(),
-                   now=clock.now())
-        except DomainError as exc:
-            add_domain_errors(opt_in, exc)
-        else:
+        if run_on_form(cmd.MarkContactOptedIn(contact_id=contact.id, reason=opt_in.reason.data), opt_in).ok:
             flash(f"{contact.name} receives survey mail again, from the next invitation on.", "success")
             return redirect(url_for("staff.organization", organization_id=contact.organization_id))
     form = ContactForm(obj=contact, contact_id=contact.id)
@@ -287,12 +264,12 @@ def import_contacts():
         else:
             # Whatever happens, the CSV stays in the text box: it can be fixed here and sent again.
             form.csv_text.data = text
-            try:
-                result = handle(cmd.ImportContacts(csv_text=text, source=source[:80], dry_run=dry_run),
-                                actor=actor(), now=clock.now())
-            except ImportRejected as exc:
-                rejected = exc
-            except DomainError as exc:
-                add_domain_errors(form, exc)
+            outcome = run(cmd.ImportContacts(csv_text=text, source=source[:80], dry_run=dry_run))
+            result = outcome.value
+            # A rejected file is shown row by row; any other refusal beside the form.
+            if isinstance(outcome.error, ImportRejected):
+                rejected = outcome.error
+            elif outcome.error is not None:
+                add_domain_errors(form, outcome.error)
     return render_template("staff/import.html", form=form, result=result, rejected=rejected,
                            max_errors=MAX_ERRORS_SHOWN)

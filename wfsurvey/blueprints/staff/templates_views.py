@@ -9,18 +9,18 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from wfsurvey import clock
-from wfsurvey.authz import actor, staff_required
+from wfsurvey.authz import staff_required
+from wfsurvey.blueprints.outcomes import run_on_form
 from wfsurvey.blueprints.respond.display import question_views
 from wfsurvey.blueprints.staff import bp
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain.errors import DomainError
+from wfsurvey.domain.questions import QUESTION_TYPES
 from wfsurvey.domain.stakeholders import ORG_TYPE_LABELS, ORG_TYPES
 from wfsurvey.extensions import db
 from wfsurvey.forms import add_domain_errors
 from wfsurvey.forms.templates import TemplateUploadForm
 from wfsurvey.models import Round, Template
-from wfsurvey.services import handle
 from wfsurvey.services.templates import TemplateInvalid
 
 
@@ -88,6 +88,14 @@ def _uploaded_json(form: TemplateUploadForm) -> tuple[str, Any]:
         raise UnreadableTemplate(f"This is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.") from None
 
 
+def _place_template_errors(form: TemplateUploadForm, exc: DomainError) -> None:
+    # An invalid template names the question at fault in its message: the JSON box is one field.
+    if isinstance(exc, TemplateInvalid):
+        form.form_errors.append(exc.message)
+    else:
+        add_domain_errors(form, exc)
+
+
 @bp.route("/templates/new", methods=["GET", "POST"])
 @staff_required
 def new_template():
@@ -105,16 +113,12 @@ def new_template():
             form.form_errors.append(str(exc))
         else:
             form.json_text.data = text  # kept in the box to fix and send again
-            try:
-                template = handle(cmd.CreateTemplate(definition), actor=actor(), now=clock.now())
-            except TemplateInvalid as exc:
-                form.form_errors.append(exc.message)
-            except DomainError as exc:
-                add_domain_errors(form, exc)
-            else:
+            created = run_on_form(cmd.CreateTemplate(definition), form, place=_place_template_errors)
+            if created.ok:
+                template = created.value
                 flash(f"Saved {template.slug} version {template.version}.", "success")
                 return redirect(url_for("staff.template_version", slug=template.slug, version=template.version))
-    return render_template("staff/template_upload.html", form=form)
+    return render_template("staff/template_upload.html", form=form, question_types=QUESTION_TYPES)
 
 
 # --- comparing two versions ---------------------------------------------------------------

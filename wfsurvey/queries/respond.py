@@ -1,10 +1,12 @@
-"""Read-only questions the respondent pages ask: answers to carry forward from an earlier round."""
+"""Read-only questions the respondent pages ask: a colleague's response that stands for the organization, and
+answers to carry forward from an earlier round."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from wfsurvey.models import Invitation, Response, Round, Template
 
@@ -20,10 +22,10 @@ class CarriedAnswers:
     source: str
 
 
-def previous_answers(session, invitation: Invitation) -> CarriedAnswers | None:
+def previous_answers(session: Session, invitation: Invitation) -> CarriedAnswers | None:
     """The latest submitted answers to an earlier round of the same template (by slug).
 
-    The same contact's response is preferred; failing that, one from the same organisation.
+    The same contact's response is preferred; failing that, one from the same organization.
     Only answers to questions this round's template still asks with the same type are kept, so a
     changed question never receives a value of the wrong shape. None when nothing fits.
     """
@@ -48,7 +50,7 @@ def previous_answers(session, invitation: Invitation) -> CarriedAnswers | None:
     if not rows:
         return None
     mine = [row for row in rows if row.contact_id == invitation.contact_id]
-    # Same person first; the organisation's answers otherwise (a new colleague inherits them).
+    # Same person first; the organization's answers otherwise (a new colleague inherits them).
     response, title, contact_id, old_questions = (mine or rows)[0]
     old_types = {q["key"]: q["type"] for q in old_questions}
     answers = {
@@ -58,3 +60,15 @@ def previous_answers(session, invitation: Invitation) -> CarriedAnswers | None:
     if not answers:
         return None
     return CarriedAnswers(answers, response.round_id, title, "contact" if contact_id == invitation.contact_id else "organization")
+
+
+def organization_response(session: Session, invitation: Invitation) -> Response | None:
+    """Under the one-response-per-organization rule, a submitted response of a colleague, if any."""
+    if invitation.round.response_rule != "organization":
+        return None
+    return session.scalar(
+        select(Response).where(
+            Response.round_id == invitation.round_id, Response.organization_slot == invitation.organization_id,
+            Response.invitation_id != invitation.id,
+        )
+    )

@@ -1,4 +1,5 @@
-"""Who a round's audience is: contacts by region and organisation type, plus and minus named people."""
+"""Who a round's audience is: contacts by region and organization type, plus and minus named people (a read:
+the launch and the wizard's preview ask it alike)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -9,6 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from wfsurvey import settings
+from wfsurvey.domain.commands import Audience
 from wfsurvey.domain.errors import DomainError
 from wfsurvey.models import Contact, Organization, Region, organization_regions
 
@@ -96,10 +98,11 @@ def _rows(session: Session, condition, region_filter: list[str] | None, scheme: 
     return found
 
 
-def resolve(session: Session, audience: dict[str, Any], scheme: str | None = None) -> AudiencePreview:
+def resolve(session: Session, audience: Audience, scheme: str | None = None) -> AudiencePreview:
+    """Who `audience` names now: the people to invite, and how many of it opted out (never invited)."""
     scheme = scheme or default_scheme()
-    regions = region_codes(session, audience.get("regions") or [], scheme)
-    types = list(audience.get("org_types") or [])
+    regions = region_codes(session, audience.regions, scheme)
+    types = list(audience.org_types)
     condition = Organization.id.in_(
         select(organization_regions.c.organization_id)
         .join(Region, Region.id == organization_regions.c.region_id)
@@ -109,12 +112,12 @@ def resolve(session: Session, audience: dict[str, Any], scheme: str | None = Non
         condition = condition & Organization.org_type.in_(types)
     found = _rows(session, condition, regions or None, scheme)
 
-    inc_ids, inc_emails = _contact_keys(audience.get("include_contacts") or [])
+    inc_ids, inc_emails = _contact_keys(audience.include_contacts)
     if inc_ids or inc_emails:
         extra = _rows(session, or_(Contact.id.in_(inc_ids), func.lower(Contact.email).in_(inc_emails)), None, scheme)
         for cid, item in extra.items():
             found.setdefault(cid, item)
-    exc_ids, exc_emails = _contact_keys(audience.get("exclude_contacts") or [])
+    exc_ids, exc_emails = _contact_keys(audience.exclude_contacts)
     eligible, opted_out = [], 0
     for item in found.values():
         if item.contact_id in exc_ids or item.email.lower() in exc_emails:

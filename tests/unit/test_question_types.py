@@ -1,0 +1,83 @@
+"""The question-type registry: every type complete (label, declared definition fields, partials that exist), and
+what each type says about its own questions."""
+from __future__ import annotations
+
+import pytest
+
+from wfsurvey.domain.questions import QUESTION_TYPES, DefinitionError
+from wfsurvey.domain.questions.base import COMMON_FIELDS
+from wfsurvey.paths import TEMPLATES_DIR
+from wfsurvey.schemas.templates import QuestionSchema
+
+SCALE = {"key": "collab", "type": "scale", "label": "Collaboration", "min": 1, "max": 5,
+         "min_label": "Not at all", "max_label": "Fully"}
+
+
+def test_the_registry_lists_every_type_in_schema_order():
+    assert list(QUESTION_TYPES) == ["single_choice", "multi_choice", "scale", "yes_no", "number", "text", "long_text", "contact"]
+    assert all(name == question_type.name for name, question_type in QUESTION_TYPES.items())
+
+
+@pytest.mark.parametrize("name", list(QUESTION_TYPES))
+def test_each_type_is_complete(name):
+    question_type = QUESTION_TYPES[name]
+    assert question_type.label and question_type.label[0].isupper()
+    # A builder offers only what the template schema can take.
+    assert set(question_type.definition_fields) <= set(QuestionSchema().fields) - set(COMMON_FIELDS)
+    assert (TEMPLATES_DIR / "respond" / "questions" / f"{question_type.partial}.html").is_file()
+    if question_type.counted:
+        assert (TEMPLATES_DIR / "staff" / "baseline" / f"{question_type.summary_partial}.html").is_file()
+
+
+def test_labels_and_definition_fields_for_a_builder():
+    assert {name: (t.label, t.definition_fields) for name, t in QUESTION_TYPES.items()} == {
+        "single_choice": ("Single choice", ("options",)),
+        "multi_choice": ("Multiple choice", ("options",)),
+        "scale": ("Scale", ("min", "max", "min_label", "max_label")),
+        "yes_no": ("Yes/no", ()),
+        "number": ("Number", ("min", "max")),
+        "text": ("Short text", ()),
+        "long_text": ("Long text", ()),
+        "contact": ("Contact person", ()),
+    }
+
+
+@pytest.mark.parametrize("question, message, field", [
+    ({"type": "single_choice", "options": [{"value": "a", "label": "A"}]}, "a choice question needs at least two options", "options"),
+    ({"type": "multi_choice", "options": [{"value": "a", "label": "A"}, {"value": "a", "label": "B"}]},
+     "option values must be unique", "options"),
+    ({"type": "yes_no", "options": [{"value": "a", "label": "A"}]}, "a yes_no question has no options", "options"),
+    ({"type": "text", "max": 3}, "a text question has no min or max", "min"),
+    ({"type": "scale", "min": 0, "max": 11}, "a scale runs between two whole numbers, min < max, at most 11 points", "max"),
+    ({"type": "number", "min": 2, "max": 1}, "min must not exceed max", "min"),
+])
+def test_each_type_checks_its_own_definition(question, message, field):
+    with pytest.raises(DefinitionError) as refused:
+        QUESTION_TYPES[question["type"]].check_definition({"key": "q", "label": "Q", **question})
+    assert (refused.value.message, refused.value.field) == (message, field)
+
+
+def test_only_types_with_one_comparable_answer_are_show_if_targets():
+    assert {name for name, t in QUESTION_TYPES.items() if t.show_if_target} == {"single_choice", "scale", "yes_no", "number"}
+    assert QUESTION_TYPES["yes_no"].show_if_values({"key": "q", "type": "yes_no"}) == ["yes", "no"]
+    assert QUESTION_TYPES["scale"].show_if_values(SCALE) is None
+
+
+def test_answers_in_words():
+    assert QUESTION_TYPES["scale"].answer_text(SCALE, 3) == "3 on a scale of 1 to 5 (1 = Not at all, 5 = Fully)"
+    assert QUESTION_TYPES["number"].answer_text({"key": "n"}, 12.0) == "12"
+    assert QUESTION_TYPES["yes_no"].answer_text({"key": "y"}, "no") == "No"
+    contact = {"name": "Ana Ruiz", "email": "ana@example.org", "organization": ""}
+    assert QUESTION_TYPES["contact"].answer_text({"key": "c"}, contact) == "Ana Ruiz\nana@example.org"
+
+
+def test_counted_types_and_their_cells():
+    assert {name for name, t in QUESTION_TYPES.items() if t.counted} == {"single_choice", "multi_choice", "scale", "yes_no", "number"}
+    assert QUESTION_TYPES["multi_choice"].baseline_cells("occ", ["cnc", "weld"]) == [("occ", "cnc", 0.0), ("occ", "weld", 0.0)]
+    assert QUESTION_TYPES["scale"].baseline_cells("collab", 4) == [("collab", "4", 4.0)]
+    assert QUESTION_TYPES["number"].baseline_cells("slots", 12) == [("slots", "", 12.0)]
+    assert QUESTION_TYPES["yes_no"].baseline_cells("targets", "yes") == [("targets", "yes", 0.0)]
+
+
+def test_only_contact_questions_nominate_a_person():
+    assert [name for name, t in QUESTION_TYPES.items() if t.nominates_person] == ["contact"]

@@ -1,0 +1,206 @@
+"""What a question type says about its questions: the definition it takes, the form it needs, its answer in words
+and its baseline figures, with the defaults most types share (one text input, not counted in the baseline)."""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, NamedTuple
+
+#: A form as the browser sent it: every value of each field name.
+Form = Mapping[str, Sequence[str]]
+#: An answer read from a form: the typed value (None when unanswered) and errors by field name.
+Parsed = tuple[Any, dict[str, str]]
+#: One cell an answer counts in, in the baseline projection: (question key, answer value, amount added to its total).
+Cell = tuple[str, str, float]
+#: One question's cells in one region, by answer value: (count, total).
+Found = Mapping[str, tuple[int, float]]
+#: One row of the long-form export of a summary: (value, count, share, mean).
+AnswerRow = tuple[Any, Any, Any, Any]
+
+#: The definition keys every question takes, whatever its type (the template schema checks them).
+COMMON_FIELDS = ("key", "type", "label", "help", "required", "show_if", "baseline")
+
+
+class DefinitionError(ValueError):
+    """A question definition its type refuses; `field` names the key at fault, where the schema reports it."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class Choice(NamedTuple):
+    """An answer the form offers: the value sent and the words shown."""
+
+    value: str
+    label: str
+
+
+class InputPart(NamedTuple):
+    """One input of a question's form: most types have one, named by the question key."""
+
+    name: str
+    label: str
+    #: Ends the input's id (q-<key>-<suffix>) when a question has several inputs, each with its own label
+    #: and error (a contact's three); "" for the only input of a question.
+    suffix: str = ""
+
+
+def plain_number(value: Any) -> str:
+    """A number as people write it: 12 rather than 12.0."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def ratio(part: float, whole: float) -> float | None:
+    """part / whole rounded to 4 places, or None when there is nothing to divide by."""
+    return round(part / whole, 4) if whole else None
+
+
+def difference(now: float | None, then: float | None) -> float | None:
+    """now − then rounded to 4 places, or None when either is missing."""
+    return round(now - then, 4) if now is not None and then is not None else None
+
+
+def first_value(form: Form, name: str) -> str:
+    values = form.get(name) or []
+    return values[0].strip() if values else ""
+
+
+class QuestionType:
+    """A kind of question. One instance per type, listed in QUESTION_TYPES; methods take the question's definition.
+
+    A subclass names itself and its partial, declares the definition fields it takes, and overrides what
+    differs from these defaults; wfsurvey.domain.questions.shared holds what several types share.
+    """
+
+    #: The `type` of a question definition.
+    name: ClassVar[str]
+    #: What people call it, e.g. "Single choice" (a survey builder lists types by it).
+    label: ClassVar[str]
+    #: Definition keys this type takes beyond COMMON_FIELDS, each also a field of the template schema.
+    definition_fields: ClassVar[tuple[str, ...]] = ()
+    #: templates/respond/questions/<partial>.html renders the inputs of the respondent form.
+    partial: ClassVar[str]
+    #: Several inputs in a fieldset whose legend is the question (radios, checkboxes, a contact's
+    #: three inputs), rather than one input with its label.
+    is_group: ClassVar[bool] = False
+    #: The class of that fieldset, for styling.
+    group_class: ClassVar[str] = ""
+    #: Whether another question's show_if may depend on this one's answer.
+    show_if_target: ClassVar[bool] = False
+    #: Whether answers feed the baseline table.
+    counted: ClassVar[bool] = False
+    #: templates/staff/baseline/<summary_partial>.html shows a counted type's figures on the staff baseline page.
+    summary_partial: ClassVar[str] = ""
+    #: Whether an answer names a person (a nominee in a designation).
+    nominates_person: ClassVar[bool] = False
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"
+
+    # --- the definition ------------------------------------------------------------------------
+
+    def check_definition(self, q: Mapping[str, Any]) -> None:
+        """Raise DefinitionError for what this type refuses; the shape common to every question is checked already.
+
+        Options, min and max are refused where the type does not take them. Scale end labels have always
+        been accepted, and ignored, on every type: stored templates carry them, so they stay accepted.
+        """
+        if "options" not in self.definition_fields and q.get("options"):
+            raise DefinitionError(f"a {self.name} question has no options", "options")
+        if "min" not in self.definition_fields and ("min" in q or "max" in q):
+            raise DefinitionError(f"a {self.name} question has no min or max", "min")
+
+    def normalize(self, q: dict[str, Any]) -> dict[str, Any]:
+        """Fill in what renderers need, so that stored questions are complete and uniform (`q` is a copy to change)."""
+        return q
+
+    # --- skip logic ----------------------------------------------------------------------------
+
+    def show_if_values(self, q: Mapping[str, Any]) -> list[str] | None:
+        """The values a show_if on this question may name, or None when any value may be named."""
+        return None
+
+    # --- the respondent form -------------------------------------------------------------------
+
+    def input_parts(self, q: Mapping[str, Any]) -> list[InputPart]:
+        return [InputPart(q["key"], q["label"])]
+
+    def field_names(self, q: Mapping[str, Any]) -> list[str]:
+        """The form field names the question uses."""
+        return [q["key"]]
+
+    def choices(self, q: Mapping[str, Any]) -> list[Choice]:
+        """The answers the form offers to pick from (radios or checkboxes), in order."""
+        return []
+
+    def view_data(self, q: Mapping[str, Any]) -> dict[str, Any]:
+        """What the partial needs beyond the question's label, help, parts and choices (limits, end labels)."""
+        return {}
+
+    def parse(self, q: Mapping[str, Any], form: Form) -> Parsed:
+        raw = first_value(form, q["key"])
+        if raw == "":
+            return None, {}
+        return self.parse_text(q, raw)
+
+    def parse_text(self, q: Mapping[str, Any], raw: str) -> Parsed:
+        """The answer typed in the question's only input, stripped and not empty."""
+        raise NotImplementedError
+
+    def required_error(self, q: Mapping[str, Any]) -> tuple[str, str]:
+        """(field name, message) when a required question is left unanswered at submit."""
+        return self.field_names(q)[0], "This question needs an answer."
+
+    def to_form(self, q: Mapping[str, Any], value: Any) -> dict[str, list[str]]:
+        """The form values that show a stored answer again."""
+        if isinstance(value, list):
+            return {q["key"]: [str(v) for v in value]}
+        return {q["key"]: [str(value)]}
+
+    # --- the answer in words -------------------------------------------------------------------
+
+    def value_label(self, q: Mapping[str, Any], value: Any) -> str:
+        """The words for one value of this question, e.g. in "Answer only if you answered “Yes” ..."."""
+        return plain_number(value)
+
+    def answer_text(self, q: Mapping[str, Any], value: Any) -> str:
+        """A stored answer read back to the respondent."""
+        return str(value)
+
+    # --- the baseline table (counted types only) -----------------------------------------------
+
+    def baseline_cells(self, key: str, value: Any) -> list[Cell]:
+        """The cells an answer (neither None nor empty) counts in."""
+        raise NotImplementedError(f"{self.name} answers are not counted")
+
+    def summarize(self, q: Mapping[str, Any], found: Found, responses: int) -> dict[str, Any]:
+        """A region's figures for the question, from its cells and the number of responses."""
+        raise NotImplementedError(f"{self.name} answers are not counted")
+
+    def change(self, now: Mapping[str, Any], then: Mapping[str, Any]) -> dict[str, Any]:
+        """A summary minus the baseline round's summary of the same region."""
+        raise NotImplementedError(f"{self.name} answers are not counted")
+
+    def readiness(self, q: Mapping[str, Any], summary: Mapping[str, Any]) -> float | None:
+        """The figure (0–1) this question adds to a region's readiness for the pilot, or None."""
+        return None
+
+    def export_columns(self, key: str, shape: Mapping[str, Any]) -> list[str]:
+        """Column names in the baseline export; `shape` is the whole round's summary, which lists every value."""
+        raise NotImplementedError(f"{self.name} answers are not counted")
+
+    def export_cells(self, summary: Mapping[str, Any], shape: Mapping[str, Any]) -> list[Any]:
+        raise NotImplementedError(f"{self.name} answers are not counted")
+
+    def change_columns(self, key: str, shape: Mapping[str, Any]) -> list[str]:
+        raise NotImplementedError(f"{self.name} answers are not counted")
+
+    def change_cells(self, change: Mapping[str, Any], shape: Mapping[str, Any]) -> list[Any]:
+        raise NotImplementedError(f"{self.name} answers are not counted")
+
+    def answer_rows(self, summary: Mapping[str, Any]) -> list[AnswerRow]:
+        """The summary in long form, one row per answer value."""
+        raise NotImplementedError(f"{self.name} answers are not counted")

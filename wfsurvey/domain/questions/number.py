@@ -1,0 +1,63 @@
+"""Number: any number, within min and max when the definition gives them; the baseline table shows its mean and sum."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from wfsurvey.domain.questions.base import AnswerRow, Cell, DefinitionError, Found, Parsed, plain_number
+from wfsurvey.domain.questions.shared import MeanChange
+
+_NOT_A_NUMBER = "Enter a number, like 12."
+
+
+class Number(MeanChange):
+    name = "number"
+    label = "Number"
+    definition_fields = ("min", "max")
+    partial = "number"
+    show_if_target = True
+    counted = True
+    summary_partial = "mean_sum"
+
+    def check_definition(self, q: Mapping[str, Any]) -> None:
+        super().check_definition(q)
+        if "min" in q and "max" in q and q["min"] > q["max"]:
+            raise DefinitionError("min must not exceed max", "min")
+
+    def view_data(self, q: Mapping[str, Any]) -> dict[str, Any]:
+        return {"min": plain_number(q["min"]) if "min" in q else None,
+                "max": plain_number(q["max"]) if "max" in q else None}
+
+    def parse_text(self, q: Mapping[str, Any], raw: str) -> Parsed:
+        key = q["key"]
+        try:
+            number = float(raw.replace(",", ""))
+        except ValueError:
+            return None, {key: _NOT_A_NUMBER}
+        if number != number or number in (float("inf"), float("-inf")):
+            return None, {key: _NOT_A_NUMBER}
+        if "min" in q and number < q["min"]:
+            return None, {key: f"Enter a number of at least {q['min']:g}."}
+        if "max" in q and number > q["max"]:
+            return None, {key: f"Enter a number no more than {q['max']:g}."}
+        return (int(number) if number.is_integer() else number), {}
+
+    def answer_text(self, q: Mapping[str, Any], value: Any) -> str:
+        return plain_number(value)
+
+    def baseline_cells(self, key: str, value: Any) -> list[Cell]:
+        # One cell per question (value ""): its count and total make the mean.
+        return [(key, "", float(value))]
+
+    def summarize(self, q: Mapping[str, Any], found: Found, responses: int) -> dict[str, Any]:
+        n, total = found.get("", (0, 0.0))
+        return {"type": self.name, "n": n, "mean": round(total / n, 4) if n else None, "sum": total}
+
+    def export_columns(self, key: str, shape: Mapping[str, Any]) -> list[str]:
+        return [f"{key} n", f"{key} mean", f"{key} sum"]
+
+    def export_cells(self, summary: Mapping[str, Any], shape: Mapping[str, Any]) -> list[Any]:
+        return [summary["n"], summary["mean"], summary["sum"]]
+
+    def answer_rows(self, summary: Mapping[str, Any]) -> list[AnswerRow]:
+        return [(None, summary["n"], None, summary["mean"])]

@@ -1,0 +1,80 @@
+"""Token lookups: the links respondents follow, from a raw token to the invitation it opens (only the token's hash is
+stored), and the API tokens staff see listed."""
+from __future__ import annotations
+
+from functools import cache
+from typing import NamedTuple
+
+from sqlalchemy import Row, Select, bindparam, select
+from sqlalchemy.orm import Session, joinedload
+
+from wfsurvey.domain.tokens import hash_token, tokens_match
+from wfsurvey.models import AccessToken, ApiToken, Invitation, Round
+
+
+class LinkTarget(NamedTuple):
+    """What a POST to a link needs before its command runs (and loads the invitation itself)."""
+
+    invitation_id: int
+    round_state: str
+
+
+@cache
+def _token_statement() -> Select:
+    # Built once and reused, so that a request neither rebuilds it nor recomputes its SQL cache key.
+    # With it comes what the respondent's pages show (round and template, organization, person,
+    # response): one statement, no lazy load after it.
+    return (
+        select(Invitation, AccessToken.token_hash, AccessToken.revoked_at)
+        .join(AccessToken, AccessToken.invitation_id == Invitation.id)
+        .where(AccessToken.token_hash == bindparam("token_hash"))
+        .options(joinedload(Invitation.round, innerjoin=True).joinedload(Round.template, innerjoin=True),
+                 joinedload(Invitation.organization, innerjoin=True), joinedload(Invitation.contact, innerjoin=True),
+                 joinedload(Invitation.response))
+    )
+
+
+@cache
+def _target_statement() -> Select:
+    # Columns of the tables, not entities: no objects are made, and the session does not autoflush.
+    tokens, invitations, rounds = AccessToken.__table__, Invitation.__table__, Round.__table__
+    return (
+        select(tokens.c.token_hash, tokens.c.revoked_at, invitations.c.id, rounds.c.state)
+        .join(invitations, invitations.c.id == tokens.c.invitation_id)
+        .join(rounds, rounds.c.id == invitations.c.round_id)
+        .where(tokens.c.token_hash == bindparam("token_hash"))
+    )
+
+
+def _opened(session: Session, statement: Select, token: str) -> Row | None:
+    """The row `statement` finds for the link's token, or None (unknown and revoked tokens alike)."""
+    if not token or len(token) > 200:
+        return None
+    row = session.execute(statement, {"token_hash": hash_token(token)}).first()
+    # The index finds the row by digest (which an attacker cannot steer byte by byte); the
+    # constant-time check repeats the comparison without leaking timing. Revoked tokens fall
+    # through exactly like unknown ones.
+    if row is None or not tokens_match(token, row.token_hash) or row.revoked_at is not None:
+        return None
+    return row
+
+
+def invitation_for_token(session: Session, token: str) -> Invitation | None:
+    """The invitation a link opens, with what its pages show, or None: one statement."""
+    row = _opened(session, _token_statement(), token)
+    return row[0] if row is not None else None
+
+
+def link_target(session: Session, token: str) -> LinkTarget | None:
+    """The invitation a link opens, as its id and its round's state, or None: one statement, and no objects."""
+    row = _opened(session, _target_statement(), token)
+    return LinkTarget(row.id, row.state) if row is not None else None
+
+
+def api_tokens(session: Session, *, user_id: int | None = None, revoked: bool = False) -> list[ApiToken]:
+    """Tokens with their owners loaded, newest first: the live ones, or (revoked=True) the revoked ones."""
+    query = select(ApiToken).options(joinedload(ApiToken.user)).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    query = query.where(ApiToken.revoked_at.is_not(None) if revoked else ApiToken.revoked_at.is_(None))
+    if user_id is not None:
+        query = query.where(ApiToken.user_id == user_id)
+    return list(session.scalars(query))

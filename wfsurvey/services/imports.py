@@ -1,0 +1,500 @@
+"""Importing regions and contacts from CSV files, all or nothing.
+
+An import validates every row before it writes anything: one bad row rejects the whole file, and
+the error names each bad row as a spreadsheet shows it (the header is row 1).
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from email_validator import EmailNotValidError
+from sqlalchemy import Integer, String, any_, bindparam, select
+from sqlalchemy import text as sql_text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session, selectinload
+
+from wfsurvey.domain import commands as cmd
+from wfsurvey.domain import events as ev
+from wfsurvey.domain.errors import DomainError
+from wfsurvey.domain.stakeholders import ORG_TYPES, clean_text, normalize_email, slugify
+from wfsurvey.models.stakeholders import Contact, Organization, Region
+from wfsurvey.services.stakeholders import MAX_LENGTHS, RegionIndex, default_scheme, org_key, region_problems
+from wfsurvey.services.unit_of_work import AbstractUnitOfWork
+
+#: Columns a contacts file must have (title may be left out: titles are then kept as they are).
+REQUIRED_COLUMNS = ("organization", "org_type", "region", "name", "email")
+CONTACT_COLUMNS = REQUIRED_COLUMNS + ("title",)
+#: Other spellings of the columns that spreadsheets commonly carry.
+COLUMN_ALIASES = {
+    "organisation": "organization",
+    "org": "organization",
+    "type": "org_type",
+    "organization_type": "org_type",
+    "organisation_type": "org_type",
+    "regions": "region",
+    "contact_name": "name",
+    "contact": "name",
+    "email_address": "email",
+    "e-mail": "email",
+}
+REGION_SEPARATOR = ";"
+#: IN-lists are sent in chunks of this size (well under every backend's parameter limit).
+CHUNK = 900
+
+RowError = dict[str, Any]
+Progress = Callable[[int], Any]
+
+
+class ImportRejected(DomainError):
+    """A file with at least one bad row: nothing was imported. `fields["rows"]` lists every problem."""
+
+    code = "invalid"
+
+    def __init__(self, rows: list[RowError], message: str | None = None):
+        rows = sorted(rows, key=lambda e: (e["row"], e["column"]))
+        count = len({e["row"] for e in rows})
+        super().__init__(
+            message or f"{count} row{'s' if count != 1 else ''} with problems; nothing was imported",
+            fields={"rows": rows},
+        )
+        self.rows = rows
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did (or, in a dry run, would do), counted per contact row."""
+
+    created: int
+    updated: int
+    unchanged: int
+    organizations_created: int = 0
+    organizations_updated: int = 0
+    dry_run: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "organizations_created": self.organizations_created,
+            "organizations_updated": self.organizations_updated,
+            "dry_run": self.dry_run,
+        }
+
+
+@dataclass(frozen=True)
+class RegionsImportResult:
+    created: int
+    renamed: int
+    unchanged: int
+
+
+# --- small helpers ------------------------------------------------------------------------------
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _one_of(session: Session, column: Any, values: Sequence[Any]) -> Any:
+    """`column IN values`; on PostgreSQL as `= ANY(one array)`, which the planner can hash.
+
+    An IN-list of separate parameters is compared element by element when PostgreSQL picks a
+    sequential scan (right after a big import, before statistics catch up): 900 x 10,000 comparisons.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        kind = Integer() if all(isinstance(v, int) for v in values) else String()
+        return column == any_(bindparam(None, list(values), type_=ARRAY(kind)))
+    return column.in_(values)
+
+
+# --- regions ------------------------------------------------------------------------------------
+
+def import_regions(command: cmd.ImportRegions, uow: AbstractUnitOfWork) -> RegionsImportResult:
+    """Create the regions of a list (code optional: the slug of the name); existing codes get renamed if needed.
+
+    Rows are numbered as in the CSV they came from (header = row 1). One bad row rejects all.
+    """
+    scheme = command.scheme or default_scheme()
+    session = uow.session
+    existing = {r.code: r for r in session.scalars(select(Region).where(Region.scheme == scheme))}
+    errors: list[RowError] = []
+    wanted: dict[str, tuple[int, str]] = {}
+    names: dict[str, int] = {}
+    for number, raw in enumerate(command.rows, start=2):
+        name = clean_text(raw.get("name"))
+        code = (raw.get("code") or "").strip().lower() or slugify(name)
+        problems = region_problems(code, name)
+        for column, message in problems.items():
+            errors.append({"row": number, "column": column, "message": message})
+        if problems:
+            continue
+        if code in wanted:
+            errors.append({"row": number, "column": "code", "message": f"{code} is already on row {wanted[code][0]}"})
+            continue
+        if name.casefold() in names:
+            errors.append({"row": number, "column": "name", "message": f"{name!r} is already on row {names[name.casefold()]}"})
+            continue
+        wanted[code] = (number, name)
+        names[name.casefold()] = number
+    # A name may only move to a code that the database does not give to another region.
+    for code, (number, name) in wanted.items():
+        for other in existing.values():
+            if other.code != code and other.name.casefold() == name.casefold() and other.code not in wanted:
+                errors.append({"row": number, "column": "name",
+                               "message": f"{name!r} is already the name of region {other.code}"})
+    if errors:
+        raise ImportRejected(errors)
+
+    created = renamed = unchanged = 0
+    new_regions = []
+    for code, (_number, name) in wanted.items():
+        region = existing.get(code)
+        if region is None:
+            region = Region(scheme=scheme, code=code, name=name, created_at=uow.now)
+            session.add(region)
+            new_regions.append(region)
+            created += 1
+        elif region.name != name:
+            region.name = name
+            session.flush()
+            uow.record(ev.RegionRenamed(region_id=region.id, name=name))
+            renamed += 1
+        else:
+            unchanged += 1
+    session.flush()
+    for region in new_regions:
+        uow.record(ev.RegionCreated(region_id=region.id, scheme=scheme, code=region.code, name=region.name))
+    return RegionsImportResult(created=created, renamed=renamed, unchanged=unchanged)
+
+
+def read_regions_csv(text: str) -> list[dict[str, str]]:
+    """Rows of a regions CSV (columns `name` and optionally `code`); ImportRejected if the header is wrong."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    header = [h.strip().lower() for h in next(reader, [])]
+    if "name" not in header:
+        raise ImportRejected([{"row": 1, "column": "name", "message": "the header must have a name column (and optionally code)"}])
+    rows = []
+    for cells in reader:
+        values = dict(zip(header, cells))
+        rows.append({"code": values.get("code", ""), "name": values.get("name", "")})
+    return rows
+
+# --- contacts import ----------------------------------------------------------------------------
+
+@dataclass
+class _Row:
+    """One data row of a contacts file; a cell that failed its own check is None, so that checks
+    across rows and against the database still run on the rest (and report everything at once)."""
+
+    number: int
+    organization: str
+    org_type: str | None
+    region_ids: frozenset[int] | None
+    name: str
+    email: str | None
+    title: str | None  # also None when the file has no title column: keep what is stored
+
+    @property
+    def org_key(self) -> str:
+        return org_key(self.organization)
+
+
+@dataclass
+class _Plan:
+    """What an import will write, worked out before anything is written."""
+
+    rows: list[_Row] = field(default_factory=list)
+    #: org key -> the existing organization, for those the file names.
+    orgs: dict[str, Organization] = field(default_factory=dict)
+    #: email -> the existing contact, for the emails in the file.
+    contacts: dict[str, Contact] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """A contacts file split into cells: known column -> position, the header's width, and the data rows."""
+
+    columns: dict[str, int]
+    width: int
+    #: (row number as a spreadsheet shows it, cells).
+    rows: list[tuple[int, list[str]]]
+
+
+def read_contacts_csv(csv_text: str) -> ParsedFile:
+    """Split a contacts file into cells and check its header; ImportRejected if the header is wrong."""
+    text = csv_text.lstrip("\ufeff")
+    if not text.strip():
+        raise ImportRejected([{"row": 1, "column": "", "message":
+                               "the file is empty: expected the header " + ",".join(CONTACT_COLUMNS)}])
+    reader = csv.reader(io.StringIO(text))
+    rows: list[tuple[int, list[str]]] = []
+    number = 0  # the last row read whole; a csv.Error is about the next one
+    try:
+        header_cells = next(reader)
+        number = 1
+        for number, cells in enumerate(reader, start=2):
+            rows.append((number, cells))
+    except csv.Error as exc:
+        raise ImportRejected([{"row": number + 1, "column": "", "message": f"unreadable CSV: {exc}"}]) from None
+
+    header: dict[str, int] = {}
+    errors: list[RowError] = []
+    for position, cell in enumerate(header_cells):
+        column = cell.strip().lower().replace(" ", "_")
+        column = COLUMN_ALIASES.get(column, column)
+        if column in CONTACT_COLUMNS:
+            if column in header:
+                errors.append({"row": 1, "column": column, "message": f"the column {column} appears twice"})
+            header[column] = position
+    for column in REQUIRED_COLUMNS:
+        if column not in header:
+            errors.append({"row": 1, "column": column, "message":
+                           f"missing column {column}: the header must be " + ",".join(CONTACT_COLUMNS)})
+    if errors:
+        raise ImportRejected(errors, message="the header row is wrong; nothing was imported")
+    return ParsedFile(columns=header, width=len(header_cells), rows=rows)
+
+
+def _validate_rows(
+    parsed: ParsedFile, regions: RegionIndex, errors: list[RowError], progress: Progress | None,
+) -> list[_Row]:
+    rows: list[_Row] = []
+    step = 250
+    for done, (number, cells) in enumerate(parsed.rows, start=1):
+        if progress is not None and done % step == 0:
+            progress(step)
+        if any(c.strip() for c in cells):  # a blank line is a spreadsheet's empty row: skipped
+            rows.append(_check_row(number, cells, parsed, regions, errors))
+    if progress is not None and len(parsed.rows) % step:
+        progress(len(parsed.rows) % step)
+    return rows
+
+
+def _check_row(number: int, cells: list[str], parsed: ParsedFile, regions: RegionIndex, errors: list[RowError]) -> _Row:
+    """The checks one row needs on its own; problems go to `errors`, failed cells become None."""
+
+    def error(column: str, message: str) -> None:
+        errors.append({"row": number, "column": column, "message": message})
+
+    columns = parsed.columns
+    values = {
+        column: clean_text(cells[columns[column]]) if column in columns and columns[column] < len(cells) else ""
+        for column in CONTACT_COLUMNS
+    }
+    for column in REQUIRED_COLUMNS:
+        if not values[column]:
+            error(column, f"{column} is required")
+    for column, limit in MAX_LENGTHS.items():
+        if len(values[column]) > limit:
+            error(column, f"too long ({len(values[column])} characters, at most {limit})")
+    org_type: str | None = values["org_type"].lower() or None
+    if org_type and org_type not in ORG_TYPES:
+        error("org_type", f"unknown organization type {values['org_type']!r}: use one of {', '.join(ORG_TYPES)}")
+        org_type = None
+    email = None
+    if values["email"]:
+        try:
+            email = normalize_email(values["email"])
+        except EmailNotValidError as exc:
+            error("email", f"{values['email']!r} is not a valid email address: {exc}")
+    region_ids: frozenset[int] | None = None
+    if values["region"]:
+        parts = [p.strip() for p in values["region"].split(REGION_SEPARATOR) if p.strip()]
+        found = [regions.find(part) for part in parts]
+        for part, region in zip(parts, found):
+            if region is None:
+                error("region", f"unknown region {part!r}; known: {', '.join(regions.codes()) or 'none loaded'}")
+        if not parts:
+            error("region", "region is required")
+        elif all(found):
+            region_ids = frozenset(r.id for r in found)
+    if any(c.strip() for c in cells[parsed.width:]):
+        error("", f"this row has {len(cells)} cells but the header only {parsed.width} (a comma inside an unquoted cell?)")
+    return _Row(number, values["organization"], org_type, region_ids, values["name"], email,
+                values["title"] if "title" in columns else None)
+
+
+def _check_file_consistency(rows: list[_Row], regions: RegionIndex, errors: list[RowError]) -> None:
+    """Problems that need more than one row: duplicate emails, an organization given two types or region sets."""
+    by_email: dict[str, list[_Row]] = {}
+    for row in rows:
+        if row.email:
+            by_email.setdefault(row.email, []).append(row)
+    for email, same in by_email.items():
+        if len(same) > 1:
+            numbers = [r.number for r in same]
+            for row in same:
+                others = ", ".join(str(n) for n in numbers if n != row.number)
+                errors.append({"row": row.number, "column": "email",
+                               "message": f"{email} appears more than once in the file (also on row {others})"})
+    first_typed: dict[str, _Row] = {}
+    first_placed: dict[str, _Row] = {}
+    for row in rows:
+        if not row.organization:
+            continue
+        first = first_typed.setdefault(row.org_key, row) if row.org_type else row
+        if row.org_type != first.org_type:
+            errors.append({"row": row.number, "column": "org_type", "message":
+                           f"{row.organization!r} is {first.org_type} on row {first.number} but {row.org_type} here"})
+        first = first_placed.setdefault(row.org_key, row) if row.region_ids is not None else row
+        if row.region_ids != first.region_ids:
+            errors.append({"row": row.number, "column": "region", "message":
+                           f"{row.organization!r} has regions {_codes(first.region_ids, regions)} on row "
+                           f"{first.number} but {_codes(row.region_ids, regions)} here"})
+
+
+def _codes(region_ids: Iterable[int], regions: RegionIndex) -> str:
+    return ";".join(sorted(regions.by_id[i].code for i in region_ids)) or "(none)"
+
+
+def _load_existing(session: Session, rows: list[_Row]) -> _Plan:
+    """The organizations and contacts the file names, in a few queries whatever the file's size."""
+    plan = _Plan(rows=rows)
+    if session.get_bind().dialect.name == "postgresql":
+        # psycopg prepares a statement run 5 times on a connection, and PostgreSQL may then keep a
+        # generic plan made while the table was small (a sequential scan testing each of the 900
+        # values per row). Custom plans see the actual values and use the unique index or hashing.
+        session.execute(sql_text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    wanted_orgs = {row.org_key for row in rows if row.organization}
+    matching_ids = [
+        org_id for org_id, name in session.execute(select(Organization.id, Organization.name))
+        if org_key(name) in wanted_orgs
+    ]
+    for chunk in _chunks(matching_ids):
+        for org in session.scalars(
+            select(Organization).where(_one_of(session, Organization.id, chunk)).options(selectinload(Organization.regions))
+        ):
+            plan.orgs[org_key(org.name)] = org
+    emails = sorted({row.email for row in rows if row.email})
+    for chunk in _chunks(emails):
+        for contact in session.scalars(
+            select(Contact).where(_one_of(session, Contact.email, chunk)).options(selectinload(Contact.organization))
+        ):
+            plan.contacts[contact.email] = contact
+    return plan
+
+
+def _check_against_database(plan: _Plan, errors: list[RowError]) -> None:
+    for row in plan.rows:
+        org = plan.orgs.get(row.org_key) if row.organization else None
+        if org is not None and row.org_type and org.org_type != row.org_type:
+            errors.append({"row": row.number, "column": "org_type", "message":
+                           f"{org.name!r} is recorded as {org.org_type} in the database, not {row.org_type}"})
+        contact = plan.contacts.get(row.email) if row.email else None
+        if contact is not None and row.organization and (org is None or contact.organization_id != org.id):
+            errors.append({"row": row.number, "column": "email", "message":
+                           f"{row.email} already belongs to a contact of {contact.organization.name!r}; "
+                           "an import cannot move a contact to another organization"})
+
+
+def import_contacts(
+    session: Session,
+    csv_text: str,
+    dry_run: bool,
+    *,
+    scheme: str | None = None,
+    record: Callable[[ev.Event], None] | None = None,
+    now: Any = None,
+    source: str = "import",
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Validate a whole contacts CSV, then create or update organizations and contacts.
+
+    Raises ImportRejected listing every problem (row, column, message) if any row is bad; then,
+    and in a dry run, nothing is written. `record` receives the events (the unit of work's record).
+    Organizations and contacts are matched by name (case-insensitive) and by normalized email.
+    """
+    parsed = read_contacts_csv(csv_text)
+    regions = RegionIndex.load(session, scheme or default_scheme())
+    errors: list[RowError] = []
+    rows = _validate_rows(parsed, regions, errors, progress)
+    _check_file_consistency(rows, regions, errors)
+    plan = _load_existing(session, rows)
+    _check_against_database(plan, errors)
+    if errors:
+        raise ImportRejected(errors)
+
+    # Work out every change first: a dry run stops after counting.
+    new_orgs: dict[str, _Row] = {}
+    changed_orgs: dict[str, tuple[Organization, frozenset[int]]] = {}
+    for row in rows:
+        org = plan.orgs.get(row.org_key)
+        if org is None:
+            new_orgs.setdefault(row.org_key, row)
+        elif {r.id for r in org.regions} != row.region_ids:
+            changed_orgs.setdefault(row.org_key, (org, row.region_ids))
+    created_rows: list[_Row] = []
+    updates: list[tuple[Contact, dict[str, Any]]] = []
+    unchanged = 0
+    for row in rows:
+        contact = plan.contacts.get(row.email)
+        if contact is None:
+            created_rows.append(row)
+            continue
+        changes = {}
+        if contact.name != row.name:
+            changes["name"] = {"from": contact.name, "to": row.name}
+        if row.title is not None and contact.title != row.title:
+            changes["title"] = {"from": contact.title, "to": row.title}
+        if changes:
+            updates.append((contact, changes))
+        else:
+            unchanged += 1
+    result = ImportResult(
+        created=len(created_rows), updated=len(updates), unchanged=unchanged,
+        organizations_created=len(new_orgs), organizations_updated=len(changed_orgs), dry_run=dry_run,
+    )
+    if dry_run:
+        return result
+    if record is None or now is None:
+        raise TypeError("import_contacts needs record= and now= unless dry_run")
+
+    by_id = regions.by_id
+    fresh_orgs = []
+    for key, row in new_orgs.items():
+        org = Organization(name=row.organization, org_type=row.org_type, created_at=now,
+                           regions=[by_id[i] for i in sorted(row.region_ids)])
+        plan.orgs[key] = org
+        fresh_orgs.append(org)
+    session.add_all(fresh_orgs)
+    session.flush()
+    for org in fresh_orgs:
+        record(ev.OrganizationCreated(organization_id=org.id, name=org.name, org_type=org.org_type,
+                                      regions=sorted(r.code for r in org.regions)))
+    for org, region_ids in changed_orgs.values():
+        before = sorted(r.code for r in org.regions)
+        org.regions = sorted((by_id[i] for i in region_ids), key=lambda r: r.code)
+        after = [r.code for r in org.regions]
+        record(ev.OrganizationUpdated(organization_id=org.id, changes={"regions": {"from": before, "to": after}}))
+
+    fresh_contacts = [
+        Contact(organization_id=plan.orgs[row.org_key].id, name=row.name, email=row.email,
+                title=row.title or "", created_at=now, updated_at=now)
+        for row in created_rows
+    ]
+    session.add_all(fresh_contacts)
+    for contact, changes in updates:
+        for column, change in changes.items():
+            setattr(contact, column, change["to"])
+        contact.updated_at = now
+    session.flush()
+    for contact in fresh_contacts:
+        record(ev.ContactCreated(contact_id=contact.id, organization_id=contact.organization_id,
+                                 name=contact.name, email=contact.email, title=contact.title))
+    for contact, changes in updates:
+        record(ev.ContactUpdated(contact_id=contact.id, changes=changes))
+    record(ev.ContactsImported(source=source[:80], created=result.created, updated=result.updated,
+                               unchanged=result.unchanged))
+    return result
+
+
+def handle_import_contacts(command: cmd.ImportContacts, uow: AbstractUnitOfWork) -> ImportResult:
+    return import_contacts(
+        uow.session, command.csv_text, command.dry_run, scheme=command.scheme, record=uow.record,
+        now=uow.now, source=command.source, progress=command.progress,
+    )
