@@ -167,9 +167,9 @@ def test_a_blackholed_database_answers_503_quickly_everywhere(database_url, tmp_
 def test_a_slow_statement_is_cancelled_and_answered_503(database_url, tmp_path, monkeypatch):
     app = make_app(database_url, INSTANCE_PATH=str(tmp_path), FIXED_NOW=NOW, DATABASE_STATEMENT_TIMEOUT=1)
     links, api_token = setup_round(app)
-    from wfsurvey.services import invitations
+    from wfsurvey.queries import tokens
 
-    real = invitations.invitation_for_token
+    real = tokens.invitation_for_token
 
     def slow(session, token):
         session.execute(text("SELECT pg_sleep(3)"))
