@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, g, jsonify, request
 
+from wfsurvey.domain.text import text_problem
+
 F = TypeVar("F", bound=Callable)
 
 def public(view: F) -> F:
@@ -42,12 +44,27 @@ def _headers(response: Response) -> Response:
     return response
 
 
-def _refuse_nul_characters() -> None:
-    """PostgreSQL cannot store NUL in text; refuse it at the door rather than fail deep inside."""
+#: Form fields that carry a whole file's text: checked where the file is read, naming row and column (a CSV) or the
+#: JSON path (a template), as the API does.
+FILE_TEXT_FIELDS = frozenset({"csv_text", "json_text"})
+
+
+def _refuse_unstorable_text() -> None:
+    """Text no database should keep (wfsurvey.domain.text) in a page's query string or form is refused at the door,
+    naming the field, rather than failing deep inside (PostgreSQL cannot store NUL at all).
+
+    Not under /api/, whose routes answer 422 naming the parameter, nor /r/, where respondents' answers drop
+    such characters rather than refuse them (they cannot see them).
+    """
+    if request.path.startswith(("/api/", "/r/")):
+        return
     for values in (request.args, request.form):
         for key, value in values.items(multi=True):
-            if "\x00" in key or "\x00" in value:
-                abort(400, description="Text may not contain NUL characters.")
+            if text_problem(key):
+                abort(400, description=f"A field name: {text_problem(key)}.")
+            problem = None if key in FILE_TEXT_FIELDS else text_problem(value)
+            if problem:
+                abort(400, description=f"The field “{key}”: {problem}.")
 
 
 #: Methods that change something; a browser sends Origin with each of them.
@@ -100,7 +117,7 @@ def _refuse_cross_site_writes():
 
 def register_security(app: Flask) -> None:
     app.before_request(_refuse_cross_site_writes)
-    app.before_request(_refuse_nul_characters)
+    app.before_request(_refuse_unstorable_text)
     app.after_request(_headers)
     if app.config.get("ENV") == "production":
         @app.after_request

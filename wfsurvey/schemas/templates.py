@@ -133,6 +133,15 @@ def describe_errors(definition: dict[str, Any], messages: dict[str, Any]) -> str
     return _flatten(messages)
 
 
+def nested_messages(path: str, message: str) -> dict[str, Any]:
+    """A problem at a JSON path ("questions.2.label") in the shape marshmallow reports it:
+    {"questions": {"2": {"label": [message]}}}."""
+    messages: Any = [message]
+    for part in reversed(path.split(".") if path else ["_schema"]):
+        messages = {part: messages}
+    return messages
+
+
 def _flatten(detail: Any) -> str:
     if isinstance(detail, dict):
         return "; ".join(f"{k}: {_flatten(v)}" if k != "_schema" else _flatten(v) for k, v in detail.items())

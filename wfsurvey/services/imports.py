@@ -21,6 +21,7 @@ from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
 from wfsurvey.domain.errors import DomainError
 from wfsurvey.domain.stakeholders import ORG_TYPES, clean_text, normalize_email, slugify
+from wfsurvey.domain.text import text_problem
 from wfsurvey.models.stakeholders import Contact, Organization, Region
 from wfsurvey.services.stakeholders import MAX_LENGTHS, RegionIndex, default_scheme, org_key, region_problems
 from wfsurvey.services.unit_of_work import AbstractUnitOfWork
@@ -94,6 +95,26 @@ class RegionsImportResult:
 
 
 # --- small helpers ------------------------------------------------------------------------------
+
+def _csv_rows(text: str) -> Iterable[list[str]]:
+    """The rows of a CSV text; ImportRejected naming the row when the CSV cannot be read, in words people know."""
+    reader = csv.reader(io.StringIO(text))
+    number = 0  # the last row read whole; a csv.Error is about the next one
+    try:
+        for number, cells in enumerate(reader, start=1):
+            yield cells
+    except csv.Error as exc:
+        if "new-line character" in str(exc) and "\n" not in text:
+            message = ("the lines of this file end with a carriage return only (old Mac line endings): open it in "
+                       "a spreadsheet, save it as “CSV UTF-8” and try again")
+        elif "new-line character" in str(exc):
+            message = ("a line break inside a cell is a lone carriage return: put the cell in double quotes, or save "
+                       "the file again as “CSV UTF-8”")
+        else:
+            message = f"unreadable CSV: {exc}"
+        raise ImportRejected([{"row": number + 1, "column": "", "message": message}],
+                             message="the file could not be read as CSV; nothing was imported") from None
+
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
@@ -174,14 +195,20 @@ def import_regions(command: cmd.ImportRegions, uow: AbstractUnitOfWork) -> Regio
 
 def read_regions_csv(text: str) -> list[dict[str, str]]:
     """Rows of a regions CSV (columns `name` and optionally `code`); ImportRejected if the header is wrong."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    reader = iter(_csv_rows(text.lstrip("\ufeff")))
     header = [h.strip().lower() for h in next(reader, [])]
     if "name" not in header:
         raise ImportRejected([{"row": 1, "column": "name", "message": "the header must have a name column (and optionally code)"}])
-    rows = []
-    for cells in reader:
+    rows, errors = [], []
+    for number, cells in enumerate(reader, start=2):
         values = dict(zip(header, cells))
+        for column in ("code", "name"):
+            problem = text_problem(values.get(column, ""))
+            if problem:
+                errors.append({"row": number, "column": column, "message": problem})
         rows.append({"code": values.get("code", ""), "name": values.get("name", "")})
+    if errors:
+        raise ImportRejected(errors)
     return rows
 
 # --- contacts import ----------------------------------------------------------------------------
@@ -231,16 +258,9 @@ def read_contacts_csv(csv_text: str) -> ParsedFile:
     if not text.strip():
         raise ImportRejected([{"row": 1, "column": "", "message":
                                "the file is empty: expected the header " + ",".join(CONTACT_COLUMNS)}])
-    reader = csv.reader(io.StringIO(text))
-    rows: list[tuple[int, list[str]]] = []
-    number = 0  # the last row read whole; a csv.Error is about the next one
-    try:
-        header_cells = next(reader)
-        number = 1
-        for number, cells in enumerate(reader, start=2):
-            rows.append((number, cells))
-    except csv.Error as exc:
-        raise ImportRejected([{"row": number + 1, "column": "", "message": f"unreadable CSV: {exc}"}]) from None
+    reader = iter(_csv_rows(text))
+    header_cells = next(reader)
+    rows = list(enumerate(reader, start=2))
 
     header: dict[str, int] = {}
     errors: list[RowError] = []
@@ -282,12 +302,18 @@ def _check_row(number: int, cells: list[str], parsed: ParsedFile, regions: Regio
         errors.append({"row": number, "column": column, "message": message})
 
     columns = parsed.columns
-    values = {
-        column: clean_text(cells[columns[column]]) if column in columns and columns[column] < len(cells) else ""
-        for column in CONTACT_COLUMNS
-    }
+    raw = {column: cells[columns[column]] if column in columns and columns[column] < len(cells) else ""
+           for column in CONTACT_COLUMNS}
+    refused = set()
+    for column, cell in raw.items():
+        problem = text_problem(cell)
+        if problem:
+            error(column, problem)
+            refused.add(column)
+    # A refused cell is reported once; the other checks go on without it.
+    values = {column: "" if column in refused else clean_text(cell) for column, cell in raw.items()}
     for column in REQUIRED_COLUMNS:
-        if not values[column]:
+        if not values[column] and column not in refused:
             error(column, f"{column} is required")
     for column, limit in MAX_LENGTHS.items():
         if len(values[column]) > limit:

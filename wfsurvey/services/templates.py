@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
 from wfsurvey.domain.errors import DomainError
+from wfsurvey.domain.text import first_problem
 from wfsurvey.models import Template
-from wfsurvey.schemas.templates import TemplateSchema, cross_check, describe_errors, normalise_question
+from wfsurvey.schemas.templates import TemplateSchema, cross_check, describe_errors, nested_messages, normalise_question
 from wfsurvey.services.unit_of_work import AbstractUnitOfWork
 
 
@@ -22,6 +23,11 @@ def validate_definition(definition: Any) -> dict[str, Any]:
     """The cleaned definition, or TemplateInvalid naming the question and the problem."""
     if not isinstance(definition, dict):
         raise TemplateInvalid("a template is a JSON object with slug, title and questions")
+    found = first_problem(definition)
+    if found is not None:
+        # Before the schema: its messages would quote the text back, control characters and all.
+        messages = nested_messages(*found)
+        raise TemplateInvalid(f"template invalid: {describe_errors(definition, messages)}", fields=messages)
     try:
         data = TemplateSchema().load(definition)
     except ValidationError as exc:
