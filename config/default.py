@@ -55,6 +55,13 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = False
 WTF_CSRF_TIME_LIMIT = None
+# The largest request the app reads, in bytes: a contacts CSV or a template, on a page or through the API, and
+# any other form or JSON body. A larger one is answered 413 before it is read (under /api as JSON,
+# {"error": {"code": "too_large", ...}}). 10 MB holds a contacts file of about 100,000 rows, which imports
+# well within a web worker's 30 seconds.
+MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+# Text pasted into a page's form (the import page's box) may be as large.
+MAX_FORM_MEMORY_SIZE = MAX_CONTENT_LENGTH
 # How many outbox messages one delivery batch sends over one SMTP connection.
 OUTBOX_BATCH_SIZE = 200
 # The scheduler process (`wfsurvey scheduler`): seconds between two runs of every job; how often

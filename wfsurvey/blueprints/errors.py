@@ -7,7 +7,7 @@ import logging
 import math
 import time
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -54,6 +54,13 @@ def _too_many(exc: HTTPException) -> tuple[str | None, int | None]:
     return exc.description, retry_after
 
 
+def _too_large() -> str:
+    """What a 413 says: the limit in megabytes (MAX_CONTENT_LENGTH), and what to do about it."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    return (f"The request is larger than the {limit / (1024 * 1024):g} MB this service accepts. Split the file "
+            "into smaller ones and send them one after the other.")
+
+
 def _unavailable(exc: Exception):
     """The database is out of reach, too slow, or its connection died: 503 "try again shortly", never a 500."""
     orig = getattr(exc, "orig", None) or exc
@@ -77,6 +84,8 @@ def register(app: Flask) -> None:
         message, retry_after = exc.description if exc.code not in (404, 405) else None, None
         if exc.code == 429:
             message, retry_after = _too_many(exc)
+        if exc.code == 413:
+            message = _too_large()
         response = make_response(render_error(exc.code or 500, message))
         if exc.code == 405 and exc.valid_methods:
             response.headers["Allow"] = ", ".join(exc.valid_methods)
