@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from wfsurvey.domain.questions import QUESTION_TYPES, DefinitionError
 from wfsurvey.domain.stakeholders import ORG_TYPES
@@ -18,12 +18,24 @@ def _registered_type(kind: str) -> None:
     validate.OneOf(tuple(QUESTION_TYPES))(kind)
 
 
+def _stripped(data: Any, *names: str) -> Any:
+    """`data` with the named text values stripped of surrounding whitespace (NBSP included)."""
+    if not isinstance(data, dict):
+        return data
+    return {**data, **{name: data[name].strip() for name in names if isinstance(data.get(name), str)}}
+
+
 class OptionSchema(Schema):
     class Meta:
         unknown = RAISE
 
     value = fields.String(required=True, validate=[validate.Length(1, 100)])
     label = fields.String(required=True, validate=validate.Length(1, 300))
+
+    @pre_load
+    def _trim(self, data: Any, **_: Any) -> Any:
+        # The form sends a choice's value trimmed: a value stored with a space around it could never be chosen.
+        return _stripped(data, "value", "label")
 
 
 class ShowIfSchema(Schema):
@@ -33,6 +45,11 @@ class ShowIfSchema(Schema):
     question = fields.String(validate=KEY)
     equals = fields.Raw()
     org_type = fields.List(fields.String(validate=validate.OneOf(ORG_TYPES)), validate=validate.Length(min=1))
+
+    @pre_load
+    def _trim(self, data: Any, **_: Any) -> Any:
+        # Trimmed as option values are, so that a rule names the value as stored.
+        return _stripped(data, "question", "equals")
 
     @validates_schema
     def _one_rule(self, data: dict[str, Any], **_: Any) -> None:
