@@ -42,6 +42,11 @@ class ShowIfSchema(Schema):
     class Meta:
         unknown = RAISE
 
+    #: The rule below, as JSON Schema says it (wfsurvey.blueprints.api.openapi adds it to the document).
+    openapi_extra = {"oneOf": [{"required": ["question", "equals"], "not": {"required": ["org_type"]}},
+                               {"required": ["org_type"], "not": {"anyOf": [{"required": ["question"]},
+                                                                            {"required": ["equals"]}]}}]}
+
     question = fields.String(validate=KEY)
     equals = fields.Raw()
     org_type = fields.List(fields.String(validate=validate.OneOf(ORG_TYPES)), validate=validate.Length(min=1))

@@ -53,6 +53,8 @@ class Operation:
     query: type[Schema] | None
     body: type[Schema] | None
     body_type: str
+    #: False where an empty body reads as {} (load_body(..., optional=True)).
+    body_required: bool
     #: status -> (description, media type, schema class / instance / raw JSON schema, or None for no body).
     responses: dict[int, tuple[str, str, Any]] = field(default_factory=dict)
 
@@ -228,7 +230,8 @@ _CONVERTER = re.compile(r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-z_]+)>")
 
 def endpoint(rule: str, method: str = "GET", *, summary: str, tag: str, role: str | None = "staff",
              query: type[Schema] | None = None, body: type[Schema] | None = None, body_type: str = "application/json",
-             responses: dict[int, tuple[str, str, Any]] | None = None, description: str = "") -> Callable:
+             body_required: bool = True, responses: dict[int, tuple[str, str, Any]] | None = None,
+             description: str = "") -> Callable:
     """Register a view on the blueprint with its token and role check, and describe it for the OpenAPI document.
 
     role=None makes the route public (only the OpenAPI document is).
@@ -251,7 +254,8 @@ def endpoint(rule: str, method: str = "GET", *, summary: str, tag: str, role: st
         bp.add_url_rule(rule, endpoint=view.__name__, view_func=guarded, methods=[method])
         OPERATIONS.append(Operation(
             rule=rule, method=method, endpoint=view.__name__, summary=summary, description=description or (view.__doc__ or "").strip(),
-            tag=tag, role=role, query=query, body=body, body_type=body_type, responses=responses or {},
+            tag=tag, role=role, query=query, body=body, body_type=body_type, body_required=body_required,
+            responses=responses or {},
         ))
         return guarded
 
