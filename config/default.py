@@ -9,6 +9,9 @@ DATABASE_URL = None
 # None means: the dev mailbox (messages kept in the database, listed at /dev/mailbox).
 SMTP_URL = None
 MAIL_FROM = "wfsurvey <no-reply@example.org>"
+# Where replies to survey email go (a Reply-To header, and emails then invite replies). None: MAIL_FROM is
+# usually a no-reply address, so no email asks to be replied to.
+MAIL_REPLY_TO = None
 BASE_URL = "http://127.0.0.1:5000"
 TIMEZONE = "America/Los_Angeles"
 # The region scheme that region codes and names refer to when none is named.
@@ -70,3 +73,5 @@ OUTBOX_BATCH_SIZE = 200
 SCHEDULER_INTERVAL_SECONDS = 60
 SCHEDULER_HEARTBEAT_SECONDS = 5
 SCHEDULER_LEASE_SECONDS = 60
+# Records of job runs (the jobs page, `wfsurvey jobs status`) are deleted after this many days.
+JOB_RUNS_KEEP_DAYS = 30

@@ -1,8 +1,8 @@
 """Production settings: copy, fill in, and name the file in WFSURVEY_CONFIG.
 
 The environment variables WFSURVEY_DATABASE_URL, WFSURVEY_SECRET_KEY, WFSURVEY_SMTP_URL,
-WFSURVEY_MAIL_FROM, WFSURVEY_BASE_URL, WFSURVEY_TIMEZONE, WFSURVEY_RATELIMIT_STORAGE_URI and
-WFSURVEY_TRUSTED_PROXIES still override this file.
+WFSURVEY_MAIL_FROM, WFSURVEY_MAIL_REPLY_TO, WFSURVEY_BASE_URL, WFSURVEY_TIMEZONE,
+WFSURVEY_RATELIMIT_STORAGE_URI and WFSURVEY_TRUSTED_PROXIES still override this file.
 """
 
 ENV = "production"
@@ -11,6 +11,8 @@ SECRET_KEY = None
 DATABASE_URL = "postgresql+psycopg://wfsurvey@db.internal/wfsurvey"
 SMTP_URL = "smtp+starttls://user:password@smtp.internal:587"
 MAIL_FROM = "State Workforce Association <surveys@example.org>"
+# A mailbox someone reads: emails then carry Reply-To and invite replies. Leave None if nobody reads replies.
+MAIL_REPLY_TO = "State Workforce Association <programs@example.org>"
 BASE_URL = "https://surveys.example.org"
 TIMEZONE = "America/Los_Angeles"
 RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/0"

@@ -39,7 +39,8 @@ def _headers(response: Response) -> Response:
     )
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["X-Frame-Options"] = "DENY"
+    # Only the dev mailbox's HTML part (framed by its own page) sets SAMEORIGIN; every other response is DENY.
+    response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     return response
 

@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from flask import Flask
 
 #: Environment variables that override the config file: WFSURVEY_<NAME> -> NAME.
-ENV_OVERRIDES = ("DATABASE_URL", "SECRET_KEY", "SMTP_URL", "MAIL_FROM", "BASE_URL", "TIMEZONE", "RATELIMIT_STORAGE_URI",
-                 "TRUSTED_PROXIES")
+ENV_OVERRIDES = ("DATABASE_URL", "SECRET_KEY", "SMTP_URL", "MAIL_FROM", "MAIL_REPLY_TO", "BASE_URL", "TIMEZONE",
+                 "RATELIMIT_STORAGE_URI", "TRUSTED_PROXIES")
 DEFAULT_SECRET_KEY = "dev-secret-key-change-me"
 
 

@@ -173,3 +173,67 @@ def new_page(browser, live_server, watch):
 def page(new_page):
     """One page at desktop size."""
     return new_page()
+
+
+# --- accessibility ------------------------------------------------------------------------------------
+
+#: axe-core, vendored (tests/e2e/axe/README.md says where it comes from and how to update it).
+AXE_SCRIPT = E2E_DIR / "axe" / "axe.min.js"
+AXE_VERSION = "4.14.1"
+#: The rules of WCAG 2.1 levels A and AA.
+WCAG_21_AA = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
+#: Violations of these impacts fail a page; minor and moderate ones are reported by axe but not enforced.
+FAILING_IMPACTS = ("serious", "critical")
+
+
+def _violation_lines(violations: list[dict]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']} [{violation['helpUrl']}]")
+        for node in violation["nodes"][:5]:
+            lines.append(f"    {' '.join(map(str, node['target']))}: {node.get('failureSummary', '').splitlines()[-1:]}")
+        if len(violation["nodes"]) > 5:
+            lines.append(f"    ...and {len(violation['nodes']) - 5} more")
+    return "\n".join(lines)
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    source = AXE_SCRIPT.read_text(encoding="utf-8")
+    assert f"axe v{AXE_VERSION}" in source[:100], f"{AXE_SCRIPT} is not axe-core {AXE_VERSION}"
+    return source
+
+
+@pytest.fixture
+def axe_check(axe_source):
+    """A callable: `axe_check(page)` runs axe-core's WCAG 2.1 A and AA rules on the page as it is now and fails the
+    test on any serious or critical violation, listing each with the elements at fault; it returns axe's results.
+
+    axe is put into the page through Playwright (the DevTools protocol), which the page's Content-Security-Policy
+    does not govern: it works in any context, with or without bypass_csp, and the page keeps its real policy while it
+    is checked. `exclude` takes CSS selectors of parts to leave out (say, a third party's frame); frames are not
+    entered (iframes=False): the app's pages have none of their own.
+    """
+
+    def check(page, *, exclude: tuple[str, ...] = (), what: str | None = None) -> dict:
+        if not page.evaluate("typeof window.axe === 'object'"):
+            page.evaluate(axe_source + "\n;undefined")
+        context = {"include": [["html"]], "exclude": [[selector] for selector in exclude]} if exclude else None
+        options = {"runOnly": {"type": "tag", "values": list(WCAG_21_AA)}, "resultTypes": ["violations"], "iframes": False}
+        results = page.evaluate("([context, options]) => axe.run(context || document, options)", [context, options])
+        failing = [v for v in results["violations"] if v["impact"] in FAILING_IMPACTS]
+        assert not failing, (f"accessibility (WCAG 2.1 AA, axe-core {AXE_VERSION}) of {what or page.url}:\n"
+                             + _violation_lines(failing))
+        return results
+
+    return check
+
+
+# --- a program in progress ----------------------------------------------------------------------------
+
+@pytest.fixture
+def program_in_progress(app, live_server):
+    """tests/program.py's program in the live server's database (its emailed links lead to the live server)."""
+    from tests import program
+
+    return program.build(app)

@@ -8,9 +8,9 @@ from wfsurvey.mail.render import KINDS, BatchRenderer, render_email
 SHARED = {
     "round_title": "AM baseline 2026", "template_title": "Regional <collaboration> & \"partners\"",
     "closes_local": "Mon 2 Nov 2026, 5:00 PM PST", "opens_local": "Mon 5 Oct 2026, 9:00 AM PDT",
-    "sender_name": "State Workforce Association",
+    "sender_name": "State Workforce Association", "reply_to": "",
 }
-EXTRA = {"cancelled": {"reason": "Merged into the spring round"}, "forwarded": {"forwarded_by": "Ana <ana@x.org>"}}
+EXTRA = {"cancelled": {"reason": "Merged into the spring round"}, "forwarded": {"forwarded_by": "Ana <ana@x.org>", "forwarded_by_email": "ana@x.org"}}
 PEOPLE = [
     {"contact_name": "Ana Ruiz", "organization_name": "Inland Empire WDB", "link": "https://s.example.org/r/abc",
      "opt_out_link": "https://s.example.org/r/abc/opt-out"},

@@ -17,12 +17,20 @@ from sqlalchemy.orm import aliased
 from tests import builders
 from tests.web import signed_in  # noqa: F401  (a fixture)
 from wfsurvey.domain import commands as cmd
+from wfsurvey.domain.stakeholders import ORG_TYPES
 from wfsurvey.extensions import db
 from wfsurvey.jobs.delivery import deliver_outbox
-from wfsurvey.domain.stakeholders import ORG_TYPES
 from wfsurvey.models import (
-    Contact, Invitation, InvitationProgress, Organization, OrganizationCounts, OrganizationProgress,
-    OutboxMessage, Region, Response, Round,
+    Contact,
+    Invitation,
+    InvitationProgress,
+    Organization,
+    OrganizationCounts,
+    OrganizationProgress,
+    OutboxMessage,
+    Region,
+    Response,
+    Round,
 )
 from wfsurvey.paths import MIGRATIONS_DIR
 from wfsurvey.projections import rebuild
@@ -339,7 +347,7 @@ def staff(app, signed_in):
 
 def listed_emails(page: str) -> list[str]:
     section = page.split('id="non-respondents"')[1]
-    return re.findall(r'<span class="muted">([^<]+@example\.org)</span>', section)
+    return re.findall(r'<span class="clip muted" title="[^"]*">([^<]+@example\.org)</span>', section)
 
 
 def test_dashboard_pages_the_non_respondents_with_links_and_the_total(staff):

@@ -41,7 +41,8 @@ def context(**overrides) -> dict:
         "round_title": "Advanced Manufacturing baseline", "template_title": "Regional collaboration",
         "closes_local": "Friday, December 4, 2026 at 5:00 PM PST", "opens_local": "Monday, November 16, 2026 at 9:00 AM PST",
         "link": "https://surveys.example.org/r/tok-1", "opt_out_link": "https://surveys.example.org/r/tok-1/opt-out",
-        "sender_name": "State Workforce Association", "forwarded_by": "Bo Chen", "reason": "",
+        "sender_name": "State Workforce Association", "forwarded_by": "Bo Chen", "forwarded_by_email": "bo.chen@example.org",
+        "reason": "", "reply_to": "",
     }
     return {**values, **overrides}
 
@@ -542,3 +543,24 @@ def test_two_senders_share_the_outbox_and_send_each_message_once(smtp_app, smtp_
     assert sorted(r for m in smtp_server.messages for r in m.recipients) == sorted(f"person{i}@example.org" for i in range(40))
     assert {r.status for r in outbox_rows()} == {"sent"}
     assert len(events("EmailDelivered")) == 40
+
+
+def test_the_dev_mailbox_serves_the_html_part_under_a_policy_that_runs_no_script(app, signed_in):
+    client, _staff = signed_in()  # the mailbox, its HTML parts included, is for signed-in staff
+    queue_invitations(make_invitations(1))
+    deliver_outbox(now=NOW)
+    stored = db.session.scalars(select(MailboxMessage)).one()
+
+    part = client.get(f"/dev/mailbox/{stored.id}/html")
+    assert part.status_code == 200 and part.mimetype == "text/html"
+    assert part.get_data(as_text=True) == stored.body_html
+    policy = part.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "sandbox" in policy and "script-src" not in policy
+    assert "frame-ancestors 'self'" in policy and part.headers["X-Frame-Options"] == "SAMEORIGIN"
+
+    page = client.get(f"/dev/mailbox/{stored.id}")
+    html = page.get_data(as_text=True)
+    assert f'<iframe class="mail-html" sandbox src="/dev/mailbox/{stored.id}/html"' in html
+    assert stored.body_html not in html  # never inline: only inside its own frame
+    assert page.headers["X-Frame-Options"] == "DENY" and "default-src 'self'" in page.headers["Content-Security-Policy"]
+    assert client.get("/dev/mailbox/999/html").status_code == 404

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import warnings
 import uuid
+import warnings
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -154,6 +154,40 @@ def test_the_outbox_claim_columns_take_over_a_crashed_senders_markers_and_give_t
             assert [tuple(r) for r in restored] == [(1, "claimed:abc123:2026-11-20T17:00:00+00:00"),
                                                     (2, "sending:abc123:2026-11-20T17:01:00+00:00"), (3, None),
                                                     (4, "451 4.7.1 greylisted")]
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_job_runs_of_the_last_thirty_days_are_marked_idle_by_what_they_did(empty_database_url, tmp_path):
+    from flask_migrate import downgrade, upgrade
+
+    app = make_app(empty_database_url, INSTANCE_PATH=str(tmp_path))
+    recent = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S")
+    old = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=40)).strftime("%Y-%m-%d %H:%M:%S")
+    rows = [(1, "delivery", '{"sent": 0, "failed": 0}', None, recent),
+            (2, "delivery", '{"sent": 4, "failed": 0}', None, recent),
+            (3, "reminders", '{"rounds": 2, "queued": 0, "covered": 30}', None, recent),
+            (4, "windows", '{}', "RuntimeError: boom", recent),
+            (5, "a_new_job", '{"found": 0}', None, recent),
+            (6, "delivery", '{"sent": 0}', None, old)]
+    with app.app_context():
+        try:
+            upgrade(directory=str(MIGRATIONS_DIR), revision="b6a7clam0007")
+            with db.engine.begin() as conn:
+                for row_id, job, counts, error, started in rows:
+                    conn.execute(text(
+                        "INSERT INTO job_runs (id, job, logical_now, started_at, finished_at, counts, error)"
+                        " VALUES (:id, :job, :at, :at, :at, :counts, :error)"),
+                        {"id": row_id, "job": job, "at": started, "counts": counts, "error": error})
+            upgrade(directory=str(MIGRATIONS_DIR))
+            with db.engine.connect() as conn:
+                idle = dict(conn.execute(text("SELECT id, idle FROM job_runs ORDER BY id")).all())
+            assert {row_id: bool(flag) for row_id, flag in idle.items()} == {
+                1: True, 2: False, 3: True, 4: False, 5: True, 6: False}
+            downgrade(directory=str(MIGRATIONS_DIR), revision="b6a7clam0007")
+            with db.engine.connect() as conn:
+                assert "idle" not in {c["name"] for c in inspect(conn).get_columns("job_runs")}
         finally:
             db.session.remove()
             db.engine.dispose()

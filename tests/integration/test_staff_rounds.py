@@ -137,7 +137,7 @@ def test_wizard_preview_counts_the_audience_without_the_opted_out_and_creates_no
     assert "1 excluded as opted out" in page
     assert "Local workforce board: 3" in page and "College: 3" in page
     assert "Opens <strong>Monday, October 5, 2026 at 9:00 AM PDT</strong> (2026-10-05 16:00 UTC)" in page
-    assert "P7D: Monday, October 26, 2026 at 5:00 PM PDT" in page  # 7 local days before a 5 PM close
+    assert "7 days before close: Monday, October 26, 2026 at 5:00 PM PDT" in page  # 7 local days before a 5 PM close
     # The invitation email, with a sample link that is clearly not a real one, and the form read-only.
     assert "AM baseline 2026: survey for" in page and "http://localhost/r/preview-token" in page
     assert "A sample: the link below" in page
@@ -151,6 +151,17 @@ def test_wizard_preview_counts_the_audience_without_the_opted_out_and_creates_no
     assert "Regional navigator counterpart" not in colleges  # a board-only question
 
 
+def test_wizard_takes_other_reminder_times_in_words(staff):
+    builders.stakeholders()
+    builders.template()
+    data = {**WIZARD, "other_offsets": "5 days, 1 day and 12 hours", "action": "create"}
+    assert post(staff, "/staff/rounds/new", data, token_from="/staff/rounds/new").status_code == 302
+    round_ = db.session.scalars(select(Round)).one()
+    assert round_.reminders["offsets"] == ["P7D", "P5D", "P1DT12H", "P1D"]
+    page = text(staff.get(f"/staff/rounds/{round_.id}"))
+    assert "5 days before close: " in page and "1 day and 12 hours before close: " in page and "P5D" not in page
+
+
 def test_wizard_reports_bad_input_on_the_fields_and_keeps_it(staff):
     builders.stakeholders()
     builders.template()
@@ -161,7 +172,7 @@ def test_wizard_reports_bad_input_on_the_fields_and_keeps_it(staff):
     assert response.status_code == 200
     assert "The round must close after it opens." in page
     assert "No contact has the address nobody@example.org." in page
-    assert "&#39;soon&#39; is not a duration like P7D or PT12H" in page
+    assert "&#39;soon&#39; is not a time before close like “5 days” or “12 hours”" in page
     assert "Send until a later hour than the first one" in page
     assert 'value="Kept title"' in page and "nobody@example.org" in page
     assert db.session.scalar(select(func.count()).select_from(Round)) == 0
@@ -304,7 +315,7 @@ def test_dashboard_shows_the_numbers_after_a_submission_and_the_blocked_regions(
     assert "Los Angeles" not in blocked
     # Not answered yet: one response per organization, so 7 remain, each with its last message; never a link.
     assert "Not answered yet (7)" in page and board.contact.email not in page
-    assert "invitation: sent" in page and "/r/" not in page
+    assert "Invitation sent" in page and "/r/" not in page
 
     overview = text(staff.get("/staff/dashboard"))
     assert round_.title in overview and "<strong>1 of 8</strong> submitted" in overview
@@ -496,6 +507,6 @@ def test_jobs_page_shows_each_jobs_last_run_and_errors(app, signed_in, monkeypat
     page = client.get("/staff/jobs")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
-    for name in ("windows", "reminders", "delivery", "designations"):
+    for name in ("Opening and closing rounds", "Reminders", "Email delivery", "Designations"):
         assert name in text
     assert "smtp.internal refused the connection" in text

@@ -73,3 +73,12 @@ def test_gap_and_keys():
     assert rules.slot_of_key("invitation:42") is None
     # 23:30 PDT is already the next day in UTC; the manual slot follows the local calendar.
     assert rules.manual_slot(local("2026-10-20T23:30:00-07:00"), LA) == "manual:2026-10-20"
+
+
+@pytest.mark.parametrize("slot, words", [
+    ("P7D", "7 days before close"), ("P1D", "1 day before close"), ("PT12H", "12 hours before close"),
+    ("P1DT6H", "1 day and 6 hours before close"), ("P2W", "14 days before close"), ("PT1H30M", "1 hour and 30 minutes before close"),
+    ("manual:2026-10-06", "sent by hand on October 6, 2026"), ("manual:garbled", "sent by hand"), ("later", "later"),
+])
+def test_a_slot_in_words(slot, words):
+    assert rules.slot_words(slot) == words

@@ -3,7 +3,7 @@ import datetime as dt
 
 import pytest
 
-from wfsurvey.domain.rules import format_local, parse_duration, parse_local
+from wfsurvey.domain.rules import duration_words, format_local, parse_duration, parse_durations, parse_local
 
 UTC = dt.timezone.utc
 
@@ -37,3 +37,24 @@ def test_durations():
 def test_unknown_zone_is_refused():
     with pytest.raises(ValueError, match="unknown time zone"):
         parse_local("2026-01-01T09:00", "Mars/Olympus")
+
+
+@pytest.mark.parametrize("typed, hours", [
+    ("5 days, 12 hours", [120, 12]), ("1 day and 6 hours", [30]), ("P5D PT12H", [120, 12]), ("p5d, pt12h", [120, 12]),
+    ("2 weeks; 3h", [336, 3]), ("", []), ("48 hours\n1 day", [48, 24]),
+])
+def test_durations_as_people_type_them(typed, hours):
+    assert [d / dt.timedelta(hours=1) for d in parse_durations(typed)] == hours
+
+
+@pytest.mark.parametrize("typed", ["soon", "5 parsecs", "P5X", "5 days, later"])
+def test_durations_that_are_neither_words_nor_iso_are_refused_by_name(typed):
+    with pytest.raises(ValueError, match="is not a time before close"):
+        parse_durations(typed)
+
+
+@pytest.mark.parametrize("value, words", [
+    ("P7D", "7 days"), ("PT1H", "1 hour"), ("P1DT6H30M", "1 day, 6 hours and 30 minutes"), ("PT0M", "no time"),
+])
+def test_durations_in_words(value, words):
+    assert duration_words(value) == words

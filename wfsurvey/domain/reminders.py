@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from wfsurvey.domain.rules import format_duration, parse_duration, parse_local, to_local
+from wfsurvey.domain.rules import duration_words, format_day, format_duration, parse_duration, parse_local, to_local
 
 _CALENDAR_PART = re.compile(r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?")
 #: Dedupe keys of reminder messages: "reminder:<invitation id>:<slot>".
@@ -146,6 +146,21 @@ def received_before(sent_at: dt.datetime | None, slot: Slot) -> bool:
 
 def slot_key(invitation_id: int, slot: str) -> str:
     return f"{KEY_PREFIX}{invitation_id}:{slot}"
+
+
+def slot_words(name: str) -> str:
+    """A reminder slot as staff read it: "P7D" -> "7 days before close", "manual:2026-10-06" -> "sent by hand on
+    October 6, 2026"."""
+    if name.startswith(MANUAL + ":"):
+        day = name.partition(":")[2]
+        try:
+            return f"sent by hand on {format_day(dt.date.fromisoformat(day))}"
+        except ValueError:
+            return "sent by hand"
+    try:
+        return f"{duration_words(name)} before close"
+    except ValueError:
+        return name
 
 
 def manual_slot(now: dt.datetime, tz_name: str) -> str:

@@ -47,6 +47,46 @@ def format_duration(value: dt.timedelta) -> str:
     return f"P{days}" + (f"T{time}" if time else "")
 
 
+_UNIT = r"(weeks?|wks?|days?|d|hours?|hrs?|h|minutes?|mins?|m)"
+_WORDS_PART = re.compile(rf"(\d+)\s*{_UNIT}\b", re.I)
+_WORDS = re.compile(rf"^\s*(?:\d+\s*{_UNIT}\b\s*(?:and\s+)?)+$", re.I)
+_UNIT_KEYWORD = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
+
+
+def parse_durations(text: str | None) -> list[dt.timedelta]:
+    """Durations as people type them, separated by commas, semicolons or new lines: "5 days, 12 hours" (two), "1 day
+    and 6 hours" (one), or ISO 8601 ("P5D PT12H"). ValueError names the part that is neither."""
+    found = []
+    for chunk in re.split(r"[,;\n]+", text or ""):
+        chunk = chunk.strip()
+        if not chunk:
+            continue
+        if _WORDS.match(chunk):
+            parts: dict[str, int] = {}
+            for number, unit in _WORDS_PART.findall(chunk):
+                key = _UNIT_KEYWORD[unit[0].lower()]
+                parts[key] = parts.get(key, 0) + int(number)
+            found.append(dt.timedelta(**parts))
+            continue
+        for item in chunk.split():
+            try:
+                found.append(parse_duration(item))
+            except ValueError:
+                raise ValueError(f"'{item}' is not a time before close like “5 days” or “12 hours”") from None
+    return found
+
+
+def duration_words(value: dt.timedelta | str) -> str:
+    """A duration as people say it: "7 days", "12 hours", "1 day and 6 hours" (a week is said as 7 days)."""
+    if isinstance(value, str):
+        value = parse_duration(value)
+    hours, minutes = divmod(value.seconds // 60, 60)
+    parts = [f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in ((value.days, "day"), (hours, "hour"), (minutes, "minute")) if n]
+    if not parts:
+        return "no time"
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def to_local(moment: dt.datetime, tz_name: str) -> dt.datetime:
     return moment.astimezone(zone(tz_name))
 
@@ -54,6 +94,11 @@ def to_local(moment: dt.datetime, tz_name: str) -> dt.datetime:
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
            "October", "November", "December")
+
+
+def format_day(day: dt.date) -> str:
+    """"October 6, 2026"."""
+    return f"{_MONTHS[day.month - 1]} {day.day}, {day.year}"
 
 
 def format_local(moment: dt.datetime, tz_name: str) -> str:

@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain.reminders import ReminderPolicy
-from wfsurvey.domain.rules import parse_duration, parse_local, zone
+from wfsurvey.domain.rules import parse_durations, parse_local, zone
 from wfsurvey.extensions import db
 from wfsurvey.forms.stakeholders import ORG_TYPE_CHOICES, CheckboxesField, region_choices
 from wfsurvey.models import Contact, Template
@@ -33,7 +33,7 @@ COMMON_TIMEZONES = (
     "America/Los_Angeles", "America/Denver", "America/Phoenix", "America/Chicago", "America/New_York",
     "America/Anchorage", "Pacific/Honolulu", "UTC",
 )
-#: Reminder offsets offered as checkboxes; others can be typed as ISO 8601 durations.
+#: Reminder offsets offered as checkboxes; others can be typed ("5 days, 12 hours", or ISO 8601 durations).
 OFFSET_CHOICES = [SelectChoice("P14D", "14 days before close"), SelectChoice("P7D", "7 days before close"),
                   SelectChoice("P3D", "3 days before close"), SelectChoice("P2D", "2 days before close"),
                   SelectChoice("P1D", "1 day before close")]
@@ -96,7 +96,7 @@ class RoundForm(FlaskForm):
     offsets = CheckboxesField("Reminders", choices=OFFSET_CHOICES, validate_choice=True,
                               description="Sent to people who have not answered yet.")
     other_offsets = StringField("Other reminder times", validators=[Optional(), Length(max=200)],
-                                description="ISO 8601 durations before close, e.g. “P5D, PT12H”.")
+                                description="Times before close, separated by commas, e.g. “5 days, 12 hours”.")
     min_gap_hours = IntegerField("Minimum gap between two messages to one person (hours)", default=20,
                                  validators=[InputRequired("Enter a number of hours."), NumberRange(0, 24 * 14)])
     send_from = IntegerField("Send from (hour)", default=8, validators=[InputRequired("Enter an hour."), NumberRange(0, 23)])
@@ -130,11 +130,10 @@ class RoundForm(FlaskForm):
             raise ValidationError("Send until a later hour than the first one (e.g. from 8 until 18).")
 
     def validate_other_offsets(self, field: StringField) -> None:
-        for item in split_list(field.data):
-            try:
-                parse_duration(item)
-            except ValueError as exc:
-                raise ValidationError(str(exc)) from None
+        try:
+            parse_durations(field.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
 
     def validate_include_contacts(self, field: TextAreaField) -> None:
         unknown = _unknown_emails(split_list(field.data))
@@ -153,8 +152,8 @@ class RoundForm(FlaskForm):
 
     def reminder_policy(self) -> ReminderPolicy:
         """The reminder settings; the offsets must have passed validation (see validate_other_offsets)."""
-        offsets = list(self.offsets.data or []) + split_list(self.other_offsets.data)
-        return ReminderPolicy(offsets=tuple(parse_duration(o) for o in offsets), min_gap_hours=self.min_gap_hours.data,
+        offsets = [parse_durations(o)[0] for o in self.offsets.data or []] + parse_durations(self.other_offsets.data)
+        return ReminderPolicy(offsets=tuple(offsets), min_gap_hours=self.min_gap_hours.data,
                               send_hours=(self.send_from.data, self.send_until.data))
 
     def window(self) -> tuple[dt.datetime, dt.datetime] | None:

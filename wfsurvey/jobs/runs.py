@@ -1,15 +1,21 @@
-"""JobRun records: each job run is written when it starts and when it ends, each time in a short transaction of its own."""
+"""JobRun records: each job run is written when it starts and when it ends, each time in a short transaction of its own;
+the end also deletes the runs older than JOB_RUNS_KEEP_DAYS (through the index on started_at: cheap every time)."""
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from wfsurvey import settings
 from wfsurvey.clock import wall_now
 from wfsurvey.database import immediate_transactions
 from wfsurvey.models import JobRun
+from wfsurvey.queries.job_runs import is_idle
+
+#: How long run records are kept when JOB_RUNS_KEEP_DAYS is not set.
+KEEP_DAYS = 30
 
 
 class JobFailed(RuntimeError):
@@ -33,12 +39,19 @@ def start(job: str, logical_now: dt.datetime) -> int:
 
 
 def finish(run_id: int, counts: dict[str, Any], error: str | None) -> None:
+    """Record how the run ended (idle or not, see is_idle), and delete the runs older than JOB_RUNS_KEEP_DAYS."""
     with immediate_transactions(), _session() as session:
         run = session.get(JobRun, run_id)
         run.finished_at = wall_now()
         run.counts = dict(counts)
         run.error = error
+        run.idle = is_idle(run.job, run.counts, error)
+        session.execute(delete(JobRun).where(JobRun.started_at < run.finished_at - keep()))
         session.commit()
+
+
+def keep() -> dt.timedelta:
+    return dt.timedelta(days=int(settings.current().get("JOB_RUNS_KEEP_DAYS") or KEEP_DAYS))
 
 
 def last_runs(session: Session) -> dict[str, JobRun]:

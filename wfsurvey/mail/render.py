@@ -22,13 +22,15 @@ from wfsurvey.paths import TEMPLATES_DIR
 COMMON_CONTEXT = (
     "contact_name", "organization_name", "round_title", "template_title",
     "closes_local", "opens_local", "link", "opt_out_link", "sender_name",
+    # MAIL_REPLY_TO, or "" when replies reach nobody: only then may an email ask to be replied to.
+    "reply_to",
 )
 #: Each kind of email and the context it needs beyond COMMON_CONTEXT.
 KINDS: dict[str, tuple[str, ...]] = {
     "invitation": (),
     "reminder": (),
     "cancelled": ("reason",),
-    "forwarded": ("forwarded_by",),
+    "forwarded": ("forwarded_by", "forwarded_by_email"),
 }
 #: The outbox's subject column holds this many characters.
 SUBJECT_MAX = 300

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import String, Text
+from sqlalchemy import String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wfsurvey.database import Base
@@ -19,14 +19,17 @@ class JobRun(Base):
     job: Mapped[str] = mapped_column(String(40), index=True)
     #: The logical time the job ran at (UTC).
     logical_now: Mapped[dt.datetime]
-    #: Wall-clock start (UTC).
-    started_at: Mapped[dt.datetime]
+    #: Wall-clock start (UTC); runs older than JOB_RUNS_KEEP_DAYS are deleted by this index.
+    started_at: Mapped[dt.datetime] = mapped_column(index=True)
     #: Wall-clock end (UTC); None while running or if it died.
     finished_at: Mapped[dt.datetime | None]
     #: What it did, e.g. {"queued": 12}.
     counts: Mapped[dict[str, Any]]
     #: The error that stopped it, if any.
     error: Mapped[str | None] = mapped_column(Text)
+    #: True when it finished having done nothing (wfsurvey.queries.job_runs.is_idle): the jobs page counts such
+    #: runs per hour instead of listing them. False while running.
+    idle: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     def __repr__(self) -> str:
         return f"<JobRun {self.id} {self.job}>"

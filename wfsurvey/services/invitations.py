@@ -110,6 +110,8 @@ def queue_messages(
     from wfsurvey.mail.render import BatchRenderer, sender_name
 
     session = uow.session
+    # The header and the copy that invites replies come from the same setting, read once for the batch.
+    reply_to = settings.current().get("MAIL_REPLY_TO") or ""
     keys = {r.invitation_id: dedupe.format(invitation_id=r.invitation_id) for r in recipients}
     existing: set[str] = set()
     key_list = list(keys.values())
@@ -121,6 +123,7 @@ def queue_messages(
         "closes_local": format_local(round_.closes_at, round_.timezone),
         "opens_local": format_local(round_.opens_at, round_.timezone),
         "sender_name": sender_name(settings.current()["MAIL_FROM"]),
+        "reply_to": reply_to,
         **(extra or {}),
     }
     # Jinja runs once for the whole batch; and messages are made as enqueue_many inserts them, a
@@ -136,13 +139,13 @@ def queue_messages(
             if key in existing:
                 continue
             link = opt_out = ""
-            headers = {}
+            headers = {"Reply-To": reply_to} if reply_to else {}
             if with_link:
                 token = new_token()
                 tokens.append({"invitation_id": r.invitation_id, "token_hash": hash_token(token), "purpose": kind,
                                "created_at": uow.now})
                 link, opt_out = links(base, token)
-                headers = unsubscribe_headers(opt_out)
+                headers.update(unsubscribe_headers(opt_out))
                 if len(tokens) >= CHUNK:
                     insert_rows(session, AccessToken.__table__, tokens)
                     tokens.clear()

@@ -269,5 +269,5 @@ def forward(command: cmd.ForwardInvitation, uow: AbstractUnitOfWork) -> Invitati
                                              to_invitation_id=recipient.invitation_id, to_contact_id=contact.id))
     cancel_waiting(session, invitation_ids=[invitation.id], reason="not sent: the invitation was forwarded")
     invitations.queue_messages(uow, round_, [recipient], kind="forwarded", dedupe="forwarded:{invitation_id}",
-                               extra={"forwarded_by": invitation.contact.name})
+                               extra={"forwarded_by": invitation.contact.name, "forwarded_by_email": invitation.contact.email})
     return session.get(Invitation, recipient.invitation_id)

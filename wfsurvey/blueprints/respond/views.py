@@ -1,6 +1,7 @@
 """The respondent routes. A GET never changes anything (mail scanners fetch every link); each POST is one command."""
 from __future__ import annotations
 
+import email.utils
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,6 +18,7 @@ from wfsurvey.domain.errors import DomainError
 from wfsurvey.domain.invitations import FORWARDABLE
 from wfsurvey.domain.rules import format_local
 from wfsurvey.extensions import csrf, db
+from wfsurvey.mail.render import sender_name
 from wfsurvey.models import Contact, Invitation, Response
 from wfsurvey.queries.respond import organization_response, previous_answers
 from wfsurvey.queries.tokens import invitation_for_token, link_target
@@ -78,7 +80,11 @@ def _render(template: str, invitation: Invitation, token: str, status: int = 200
     return render_template(
         template, invitation=invitation, round_=round_, token=token, local=_local(invitation),
         closes_local=format_local(round_.closes_at, round_.timezone),
-        opens_local=format_local(round_.opens_at, round_.timezone), **context,
+        opens_local=format_local(round_.opens_at, round_.timezone),
+        # Who sends the survey, and where a reply reaches someone (none: the pages never ask for a reply).
+        sender=sender_name(current_app.config["MAIL_FROM"]),
+        reply_to=email.utils.parseaddr(current_app.config.get("MAIL_REPLY_TO") or "")[1],
+        **context,
     ), status
 
 

@@ -8,9 +8,12 @@ import datetime as dt
 
 from flask import Blueprint, Response, current_app
 
+from wfsurvey.domain.reminders import slot_words
 from wfsurvey.domain.rules import to_local
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
+#: "P7D" -> "7 days before close" in every template.
+bp.add_app_template_filter(slot_words, "slot_words")
 
 
 @bp.after_request
@@ -29,4 +32,33 @@ def short_local(moment: dt.datetime | None, tz_name: str | None = None) -> str:
     return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or "")
 
 
-from wfsurvey.blueprints.staff import jobs, events, home, stakeholders, templates_views, rounds, dashboard, reports  # noqa: E402,F401  (register the routes)
+#: Month names as the short forms of US usage ("Sept." aside, AP style).
+_MONTHS = ("Jan.", "Feb.", "March", "April", "May", "June", "July", "Aug.", "Sept.", "Oct.", "Nov.", "Dec.")
+
+
+@bp.app_template_filter("brief_local")
+def brief_local(moment: dt.datetime | str | None, tz_name: str | None = None) -> str:
+    """"Nov. 2, 10:00 AM PST": a time in a row of a list (a datetime, or an ISO 8601 string as queries give it)."""
+    if not moment:
+        return ""
+    if isinstance(moment, str):
+        try:
+            moment = dt.datetime.fromisoformat(moment)
+        except ValueError:
+            return moment
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.timezone.utc)
+    local = to_local(moment, tz_name or current_app.config["TIMEZONE"])
+    return f"{_MONTHS[local.month - 1]} {local.day}, {local_clock(moment, tz_name)} {local.tzname() or ''}".rstrip()
+
+
+@bp.app_template_filter("local_clock")
+def local_clock(moment: dt.datetime | None, tz_name: str | None = None) -> str:
+    """"9:41 AM": the time of day of a UTC time in the round's (or the configured) time zone."""
+    if moment is None:
+        return ""
+    local = to_local(moment, tz_name or current_app.config["TIMEZONE"])
+    return f"{local.hour % 12 or 12}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
+
+
+from wfsurvey.blueprints.staff import dashboard, events, home, jobs, reports, rounds, stakeholders, templates_views  # noqa: E402,F401  (register the routes)

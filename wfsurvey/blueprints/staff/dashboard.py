@@ -52,6 +52,8 @@ def round_dashboard(round_id: int):
     except NotFound:
         abort(404)
     label_rows(status)
+    # Every region a non-respondent counts in is a region of the round, so its name is among by_region's.
+    names = {row["region"]: row["name"] for row in status["by_region"]}
     return render_template("staff/dashboard.html", status=status, round=status["round"], counter_labels=COUNTER_LABELS,
-                           type_labels=ORG_TYPE_LABELS)
+                           type_labels=ORG_TYPE_LABELS, region_names=names)
 

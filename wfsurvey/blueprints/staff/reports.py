@@ -17,7 +17,7 @@ from wfsurvey.forms.rounds import OverrideForm
 from wfsurvey.queries import NotFound, exports
 from wfsurvey.queries.baseline import baseline_table
 from wfsurvey.queries.designations import counterpart_summary, round_designations
-from wfsurvey.queries.status import load_round
+from wfsurvey.queries.status import load_round, region_names
 
 #: Designation statuses as the page words them.
 STATUS_LABELS = {"designated": "Designated", "conflict": "Conflict", "unfilled": "Unfilled"}
@@ -62,7 +62,8 @@ def override_designation(round_id: int, region: str):
                 abort(404)
             add_domain_errors(form, outcome.error)
         else:
-            flash(f"The navigator counterpart of {region} is now {form.name.data.strip()} (override recorded).", "success")
+            name = region_names(db.session, [region]).get(region, region)
+            flash(f"The navigator counterpart of {name} is now {form.name.data.strip()} (override recorded).", "success")
             return redirect(url_for("staff.round_designations_page", round_id=round_id, _anchor=f"region-{region}"))
     return render_designations(round_id, failed=(region, form))
 

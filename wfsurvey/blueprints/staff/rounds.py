@@ -34,6 +34,7 @@ from wfsurvey.mail.render import RenderedEmail, render_email, sender_name
 from wfsurvey.models import Invitation, Round, Template
 from wfsurvey.queries import audience
 from wfsurvey.queries import rounds as round_queries
+from wfsurvey.queries.actors import describe_actors
 from wfsurvey.queries.status import region_names
 from wfsurvey.queries.templates import find_template
 from wfsurvey.services.outcomes import Outcome, attempt
@@ -127,6 +128,7 @@ def sample_email(template: Template, title: str, opens_at, closes_at, tz_name: s
         round_title=title or "(round title)", template_title=template.title,
         opens_local=format_local(opens_at, tz_name), closes_local=format_local(closes_at, tz_name),
         link=link, opt_out_link=f"{link}/opt-out", sender_name=sender_name(current_app.config["MAIL_FROM"]),
+        reply_to=current_app.config.get("MAIL_REPLY_TO") or "",
     )
     return rendered, link
 
@@ -238,6 +240,7 @@ def render_round(round_: Round, *, extend_form: ExtendForm | None = None, cancel
         invitations=round_queries.invitation_count(db.session, round_.id), would_invite=would_invite,
         latecomers=latecomers, audience_error=audience_error, extend_form=extend_form, cancel_form=cancel_form,
         action_form=ActionForm(), now_utc=clock.now(),
+        created_by=describe_actors(db.session, [round_.created_by])[round_.created_by],
     )
 
 
@@ -327,9 +330,10 @@ def round_invitations(round_id: int):
     status = request.args.get("status") or None
     page_number = max(request.args.get("page", 1, type=int) or 1, 1)
     page = round_queries.invitations(db.session, round_id, status=status, page=page_number, per_page=INVITATIONS_PER_PAGE)
+    names = region_names(db.session, sorted({code for item in page.items for code in item["regions"]}))
     return render_template("staff/round_invitations.html", round=round_, page=page, status=status,
                            pages=max(1, math.ceil(page.total / page.per_page)), type_labels=ORG_TYPE_LABELS,
-                           statuses=INVITATION_STATUSES)
+                           statuses=INVITATION_STATUSES, region_names=names)
 
 
 @bp.post("/rounds/<int:round_id>/invitations/<int:invitation_id>/resend")

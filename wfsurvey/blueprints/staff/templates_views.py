@@ -21,6 +21,7 @@ from wfsurvey.extensions import db
 from wfsurvey.forms import add_domain_errors
 from wfsurvey.forms.templates import TemplateUploadForm
 from wfsurvey.models import Round, Template
+from wfsurvey.queries.actors import describe_actors
 from wfsurvey.services.templates import TemplateInvalid
 
 
@@ -64,7 +65,7 @@ def template_version(slug: str, version: int):
     return render_template(
         "staff/template.html", template=template, questions=question_views(template.questions, org_type, {}, {}),
         org_type=org_type, org_types=ORG_TYPES, type_labels=ORG_TYPE_LABELS, versions=versions, used_by=used_by,
-        compare_with=compare_with,
+        compare_with=compare_with, created_by=describe_actors(db.session, [template.created_by])[template.created_by],
         definition=json.dumps(definition_of(template), indent=2, ensure_ascii=False),
     )
 

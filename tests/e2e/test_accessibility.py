@@ -1,0 +1,87 @@
+"""WCAG 2.1 A and AA (axe-core, serious and critical violations fail) on the pages that matter most: every page a
+respondent meets, at desktop and phone widths, and the round, completion and baseline pages staff use every day.
+(The page walk in test_page_walk.py runs the same check once on every other staff and admin page.)"""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.test_page_walk import sign_in
+from tests.program import ADMIN
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def _respondent_page(page, links: dict[str, str], which: str) -> None:
+    """Open the respondent page `which` as its person would reach it."""
+    form = links["form"]
+    if which == "errors":
+        page.goto(form)
+        page.get_by_role("button", name="Submit", exact=True).click()
+        expect(page.locator("#error-summary")).to_be_focused()
+    elif which == "opt-out":
+        page.goto(form + "/opt-out")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Stop survey email?")
+    elif which == "forward":
+        page.goto(form + "/forward")
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+    elif which == "done":
+        page.goto(links["done"] + "/done")
+        expect(page.locator("dl.answers")).to_be_visible()
+    else:
+        page.goto(links[which])
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+
+
+RESPONDENT_PAGES = ("form", "errors", "done", "closed", "opt-out", "opted_out", "forward", "forwarded")
+
+
+def _failures(check, page, what: str) -> list[str]:
+    try:
+        check(page, what=what)
+    except AssertionError as failure:
+        return [str(failure)]
+    return []
+
+
+def test_respondent_pages_meet_wcag_21_aa_on_a_desktop_and_a_phone(new_page, program_in_progress, axe_check):
+    failures = []
+    for viewport in (DESKTOP, PHONE):
+        page = new_page(viewport=viewport)
+        for which in RESPONDENT_PAGES:
+            _respondent_page(page, program_in_progress.links, which)
+            failures += _failures(axe_check, page, f"the respondent's {which} page at {viewport['width']} px")
+    assert not failures, "\n".join(failures)
+
+
+def test_round_completion_and_baseline_pages_meet_wcag_21_aa(new_page, program_in_progress, axe_check):
+    page = new_page()
+    sign_in(page, ADMIN)  # an admin sees everything staff see, and the override forms
+    failures = []
+    for round_id in program_in_progress.rounds.values():
+        for address in (f"/staff/rounds/{round_id}", f"/staff/rounds/{round_id}/dashboard",
+                        f"/staff/rounds/{round_id}/baseline", f"/staff/rounds/{round_id}/designations"):
+            assert page.goto(address).status == 200, address
+            failures += _failures(axe_check, page, address)
+    for address in ("/staff/dashboard", "/staff/rounds"):
+        assert page.goto(address).status == 200, address
+        failures += _failures(axe_check, page, address)
+    # The override form, opened and sent empty: its fields and its error summary are checked too.
+    page.goto(f"/staff/rounds/{program_in_progress.rounds['baseline']}/designations")
+    region = page.locator(".region-card").first
+    region.locator("summary").click()
+    region.get_by_role("button", name="Designate for").click()
+    expect(page.locator(".error-summary").first).to_be_visible()
+    failures += _failures(axe_check, page, "the designation override form with its errors")
+    assert not failures, "\n".join(failures)
+
+
+def test_a_missing_label_fails_the_check(new_page, program_in_progress, axe_check):
+    """The check can fail: the same form with one field's label taken away is refused, naming the field."""
+    page = new_page()
+    page.goto(program_in_progress.links["form"])
+    page.evaluate("document.querySelector('label[for=\"q-earn_learn_slots\"]').remove()")
+    with pytest.raises(AssertionError, match="label") as failure:
+        axe_check(page)
+    assert "q-earn_learn_slots" in str(failure.value)

@@ -1,0 +1,132 @@
+"""Every staff and admin page, found by walking the app's URL map (so pages added later are walked too), looked at in
+Chromium by a staff member and by an admin, over a program in progress: what it says is in plain US English with
+people and things named (no ISO 8601 durations, no actor ids, no British spellings), and at 1280 px nothing scrolls
+sideways; at 390 px the page itself does not (its widest tables may scroll inside their own box)."""
+from __future__ import annotations
+
+import itertools
+import re
+
+import pytest
+from playwright.sync_api import expect
+from werkzeug.routing import Rule
+
+from tests.factories import DEFAULT_PASSWORD
+from tests.program import ADMIN, STAFF
+
+#: What no page may show its reader, with what it means (case-insensitive).
+FORBIDDEN = {
+    r"\bP\d+D\b": "an ISO 8601 duration (say “7 days before close”)",
+    r"\bPT\d+H\b": "an ISO 8601 duration (say “12 hours”)",
+    r"\buser:\d+": "an actor id (name the person: queries.actors)",
+    r"\btoken:\d+": "an actor id (name the respondent's link: queries.actors)",
+    r"\bapi:\d+": "an actor id (name the API token: queries.actors)",
+    r"organisation": "British spelling (organization)",
+    r"programme": "British spelling (program)",
+    r"enrolment": "British spelling (enrollment)",
+}
+#: Pages worth walking with a query string too: the filters people use most.
+WITH_QUERIES = {
+    "staff.events": ["?round_id={round_id}", "?type=ReminderQueued", "?actor=respondents"],
+    "staff.compare_templates": ["?a=1&b=2"],
+    "staff.template_version": ["?org_type=college"],
+}
+#: Elements that may scroll sideways, and boxes of tables, that are wider than they show; and the page itself.
+SIDEWAYS = """() => {
+  const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className ? '.' + String(el.className).trim().split(/\\s+/).join('.') : '');
+  const found = [];
+  const page = document.documentElement;
+  if (page.scrollWidth > page.clientWidth) found.push(`the page is ${page.scrollWidth}px wide in a ${page.clientWidth}px window`);
+  const boxes = new Set([...document.querySelectorAll('table')].map(table => table.parentElement));
+  for (const el of document.body.querySelectorAll('*')) {
+    if (['auto', 'scroll'].includes(getComputedStyle(el).overflowX)) boxes.add(el);
+  }
+  for (const box of boxes) {
+    if (box.scrollWidth > box.clientWidth + 1) found.push(`${name(box)} holds ${box.scrollWidth}px in ${box.clientWidth}px`);
+  }
+  return found;
+}"""
+PAGE_SCROLLS = "() => document.documentElement.scrollWidth > document.documentElement.clientWidth"
+
+
+def walked_rules(app) -> list[Rule]:
+    """Every GET route of the staff and admin pages (their access marker says so), in address order."""
+    rules = []
+    for rule in app.url_map.iter_rules():
+        access = getattr(app.view_functions[rule.endpoint], "wfsurvey_access", None)
+        if "GET" in rule.methods and access in ("staff", "admin") and rule.rule.startswith(("/staff", "/admin")):
+            rules.append(rule)
+    return sorted(rules, key=lambda r: r.rule)
+
+
+def addresses(app, values: dict[str, list]) -> list[tuple[str, str]]:
+    """(endpoint, address) of every page to walk: each route with every combination of the program's values."""
+    found = []
+    for rule in walked_rules(app):
+        missing = [name for name in rule.arguments if name not in values]
+        assert not missing, f"{rule.rule}: add a value for {missing} to tests.program.Program.path_values"
+        names = sorted(rule.arguments)
+        for combination in itertools.product(*(values[name] for name in names)):
+            built = rule.build(dict(zip(names, combination)), append_unknown=False)[1]
+            found.append((rule.endpoint, built))
+            for query in WITH_QUERIES.get(rule.endpoint, []):
+                found.append((rule.endpoint, built + query.format(**{n: v[0] for n, v in values.items()})))
+    return found
+
+
+def sign_in(page, email: str) -> None:
+    page.goto("/login")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/staff/$"))
+
+
+def problems_of(page) -> list[str]:
+    """What is wrong with the page as it is now: words it must not show, and what scrolls sideways at 1280 px."""
+    text = page.evaluate("document.body.innerText")
+    found = []
+    for pattern, meaning in FORBIDDEN.items():
+        for match in re.finditer(pattern, text, re.IGNORECASE):
+            around = text[max(0, match.start() - 40):match.end() + 40].replace("\n", " ")
+            found.append(f"shows {match.group(0)!r}, {meaning}: “…{around}…”")
+    found.extend(f"scrolls sideways at 1280 px: {what}" for what in page.evaluate(SIDEWAYS))
+    page.set_viewport_size({"width": 390, "height": 900})
+    try:
+        if page.evaluate(PAGE_SCROLLS):
+            width = page.evaluate("document.documentElement.scrollWidth")
+            found.append(f"the page scrolls sideways at 390 px ({width}px wide): put its wide table in a .table-scroll box")
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 900})
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("who", [STAFF, ADMIN])
+def test_every_staff_and_admin_page_reads_in_words_and_fits_the_screen(app, new_page, program_in_progress, axe_check, who):
+    page = new_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, who)
+    walked, problems = [], {}
+    for endpoint, address in addresses(app, program_in_progress.path_values()):
+        # Asked first without the page: a download (CSV, XLSX) is checked, not opened.
+        fetched = page.request.get(address, max_redirects=0)
+        if who == STAFF and getattr(app.view_functions[endpoint], "wfsurvey_access", None) == "admin":
+            assert fetched.status == 403, address  # staff are refused admin pages (and they are walked as admin)
+            continue
+        assert fetched.status == 200, f"{address}: {fetched.status}"
+        if not fetched.headers.get("content-type", "").startswith("text/html"):
+            continue
+        assert page.goto(address).status == 200, address
+        walked.append(address)
+        found = problems_of(page)
+        if who == ADMIN:
+            # Every page once (admins see all of them) against WCAG 2.1 AA; tests/e2e/test_accessibility.py names
+            # the pages that matter most one by one.
+            try:
+                axe_check(page, what=address)
+            except AssertionError as failure:
+                found.append(str(failure))
+        if found:
+            problems[address] = found
+    assert len(walked) >= 30, walked  # the walk found the pages: a broken walk must not pass for a clean one
+    assert not problems, "\n".join(f"{address}:\n  " + "\n  ".join(found) for address, found in problems.items())

@@ -1,0 +1,316 @@
+"""The event log as staff read it: each event's type in words ("Response submitted"), its payload in a sentence that
+names the people, organizations, regions and rounds it is about, and who did it (queries.actors).
+
+EVENT_WORDS lists every event type with its words, one entry per type (a test checks that none is missing).
+Everything a page of events names is looked up at once (Names): one statement per kind of thing, never one per row.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from wfsurvey import settings
+from wfsurvey.domain.reminders import slot_words
+from wfsurvey.domain.rules import format_local
+from wfsurvey.domain.stakeholders import ORG_TYPE_LABELS
+from wfsurvey.models import Contact, EventRecord, Invitation, Organization, OutboxMessage, Round, User
+from wfsurvey.queries.actors import describe_actors, user_words
+from wfsurvey.queries.status import region_names
+
+#: How the kinds of email are called in a sentence ("the reminder to ...").
+EMAIL_KINDS = {"invitation": "invitation", "reminder": "reminder", "forwarded": "passed-on invitation",
+               "cancelled": "cancellation notice"}
+#: Fields of contacts, organizations and users as a sentence names them.
+FIELD_WORDS = {"name": "name", "email": "email address", "title": "job title", "org_type": "type",
+               "regions": "regions", "role": "role", "active": "access"}
+
+
+@dataclass
+class Names:
+    """The names of everything a page of events refers to, by id (regions by code)."""
+
+    rounds: dict[int, tuple[str, str]] = field(default_factory=dict)
+    invitations: dict[int, tuple[str, str]] = field(default_factory=dict)
+    contacts: dict[int, str] = field(default_factory=dict)
+    organizations: dict[int, str] = field(default_factory=dict)
+    regions: dict[str, str] = field(default_factory=dict)
+    messages: dict[int, tuple[str, str]] = field(default_factory=dict)
+    users: dict[int, str] = field(default_factory=dict)
+
+    def round(self, round_id: Any) -> str:
+        found = self.rounds.get(round_id)
+        return f"“{found[0]}”" if found else "a round no longer on record"
+
+    def round_zone(self, round_id: Any) -> str:
+        found = self.rounds.get(round_id)
+        return found[1] if found else settings.current().get("TIMEZONE", "America/Los_Angeles")
+
+    def invitee(self, invitation_id: Any) -> str:
+        """"Grace Ramirez (Fresno City College)": the person an invitation was for."""
+        found = self.invitations.get(invitation_id)
+        return f"{found[0]} ({found[1]})" if found else "someone no longer on record"
+
+    def contact(self, contact_id: Any) -> str:
+        return self.contacts.get(contact_id, "a contact no longer on record")
+
+    def organization(self, organization_id: Any) -> str:
+        return self.organizations.get(organization_id, "an organization no longer on record")
+
+    def region(self, code: Any) -> str:
+        return self.regions.get(code, str(code))
+
+    def region_list(self, codes: Iterable[Any]) -> str:
+        names = [self.region(code) for code in codes or ()]
+        return ", ".join(names) if names else "no region"
+
+    def message(self, message_id: Any, kind: str | None = None) -> str:
+        """"the reminder to grace@example.org"."""
+        found = self.messages.get(message_id)
+        kind = kind or (found[0] if found else None)
+        what = EMAIL_KINDS.get(kind or "", "email")
+        return f"the {what} to {found[1]}" if found else f"an {what}" if what[0] in "aeiou" else f"a {what}"
+
+    def user(self, user_id: Any) -> str:
+        return self.users.get(user_id, "a user no longer on record")
+
+
+#: Payload fields that name a thing, by the kind of thing: every event's references are found from these.
+REFERENCES = {
+    "rounds": ("round_id",),
+    "invitations": ("invitation_id", "to_invitation_id", "forwarded_from", "via_invitation_id"),
+    "contacts": ("contact_id", "to_contact_id"),
+    "organizations": ("organization_id",),
+    "messages": ("message_id",),
+    "users": ("user_id",),
+}
+
+
+def _wanted(payloads: Sequence[dict[str, Any]]) -> dict[str, set[Any]]:
+    wanted: dict[str, set[Any]] = {kind: set() for kind in (*REFERENCES, "regions")}
+    for payload in payloads:
+        for kind, keys in REFERENCES.items():
+            wanted[kind].update(payload[key] for key in keys if isinstance(payload.get(key), int))
+        if isinstance(payload.get("region"), str):
+            wanted["regions"].add(payload["region"])
+        for key in ("regions",):
+            if isinstance(payload.get(key), list):
+                wanted["regions"].update(code for code in payload[key] if isinstance(code, str))
+        changes = payload.get("changes")
+        if isinstance(changes, dict) and isinstance(changes.get("regions"), dict):
+            for side in ("from", "to"):
+                wanted["regions"].update(c for c in changes["regions"].get(side) or () if isinstance(c, str))
+    return wanted
+
+
+def look_up(session: Session, payloads: Sequence[dict[str, Any]]) -> Names:
+    """Names for every reference in `payloads`: at most one statement per kind of thing."""
+    wanted = _wanted(payloads)
+    names = Names()
+    if wanted["rounds"]:
+        names.rounds = {row.id: (row.title, row.timezone) for row in session.execute(
+            select(Round.id, Round.title, Round.timezone).where(Round.id.in_(wanted["rounds"])))}
+    if wanted["invitations"]:
+        names.invitations = {row.id: (row.name, row.organization) for row in session.execute(
+            select(Invitation.id, Contact.name, Organization.name.label("organization"))
+            .join(Contact, Contact.id == Invitation.contact_id)
+            .join(Organization, Organization.id == Invitation.organization_id)
+            .where(Invitation.id.in_(wanted["invitations"])))}
+    if wanted["contacts"]:
+        names.contacts = dict(session.execute(select(Contact.id, Contact.name).where(Contact.id.in_(wanted["contacts"]))).all())
+    if wanted["organizations"]:
+        names.organizations = dict(session.execute(
+            select(Organization.id, Organization.name).where(Organization.id.in_(wanted["organizations"]))).all())
+    if wanted["regions"]:
+        names.regions = region_names(session, sorted(wanted["regions"]))
+    if wanted["messages"]:
+        names.messages = {row.id: (row.kind, row.to_addr) for row in session.execute(
+            select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.to_addr).where(OutboxMessage.id.in_(wanted["messages"])))}
+    if wanted["users"]:
+        names.users = {row.id: user_words(row.name, row.email, row.role) for row in session.execute(
+            select(User.id, User.name, User.email, User.role).where(User.id.in_(wanted["users"])))}
+    return names
+
+
+# --- each event type in words ----------------------------------------------------------------------
+
+Sentence = Callable[[dict[str, Any], Names], str]
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
+def _when(value: str | None, tz_name: str) -> str:
+    if not value:
+        return "an unknown time"
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return format_local(moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc), tz_name)
+
+
+def _type_label(org_type: Any) -> str:
+    return ORG_TYPE_LABELS.get(org_type, str(org_type)).lower()
+
+
+def _changes(changes: dict[str, Any], n: Names) -> str:
+    """"name from “A” to “B”; regions from Los Angeles to Los Angeles, Inland Empire/Desert"."""
+    said = []
+    for name, change in (changes or {}).items():
+        if not isinstance(change, dict):
+            said.append(FIELD_WORDS.get(name, name.replace("_", " ")))
+            continue
+        before, after = change.get("from"), change.get("to")
+        if name == "regions":
+            before, after = n.region_list(before or []), n.region_list(after or [])
+        elif name == "org_type":
+            before, after = _type_label(before), _type_label(after)
+        elif name == "active":
+            said.append("access restored" if after else "access disabled")
+            continue
+        else:
+            before, after = f"“{before}”" if before else "nothing", f"“{after}”" if after else "nothing"
+        said.append(f"{FIELD_WORDS.get(name, name.replace('_', ' '))} from {before} to {after}")
+    return "; ".join(said) or "nothing"
+
+
+def _designation(p: dict[str, Any], n: Names) -> str:
+    where = f"{n.region(p.get('region'))}, {n.round(p.get('round_id'))}"
+    nominee = (p.get("nominee") or {}).get("name")
+    provisional = "final" if p.get("final") else "provisional while the round is open"
+    if p.get("status") == "designated" and nominee:
+        by = " (set by an admin)" if p.get("overridden") else ""
+        return f"{where}: {nominee} is the navigator counterpart{by}, {provisional}."
+    if p.get("status") == "conflict":
+        return f"{where}: the local boards named {_plural(len(p.get('nominations') or []), 'different person', 'different people')}; an admin must choose, {provisional}."
+    return f"{where}: no navigator counterpart named yet, {provisional}."
+
+
+#: Every event type: (its name in words, its payload in a sentence).
+EVENT_WORDS: dict[str, tuple[str, Sentence]] = {
+    # stakeholders
+    "RegionCreated": ("Region added", lambda p, n: f"Region {p['name']} added."),
+    "RegionRenamed": ("Region renamed", lambda p, n: f"A region is now called {p['name']}."),
+    "OrganizationCreated": ("Organization added", lambda p, n: (
+        f"{p['name']} added: {_type_label(p['org_type'])} in {n.region_list(p.get('regions'))}.")),
+    "OrganizationUpdated": ("Organization changed", lambda p, n: (
+        f"{n.organization(p['organization_id'])}: {_changes(p.get('changes'), n)}.")),
+    "ContactCreated": ("Contact added", lambda p, n: (
+        f"{p['name']} ({p['email']}) added at {n.organization(p['organization_id'])}.")),
+    "ContactUpdated": ("Contact changed", lambda p, n: f"{n.contact(p['contact_id'])}: {_changes(p.get('changes'), n)}."),
+    "ContactOptedIn": ("Contact opted back in", lambda p, n: (
+        f"{n.contact(p['contact_id'])} receives survey email again. How they asked: {p.get('reason') or 'not said'}.")),
+    "ContactOptedOut": ("Contact opted out", lambda p, n: (
+        f"{n.contact(p['contact_id'])} receives no more survey email"
+        + (" (through their link)" if p.get("via_invitation_id") else " (recorded by staff)")
+        + f"; {_plural(len(p.get('invitation_ids') or []), 'unanswered invitation')} stopped.")),
+    "ContactsImported": ("Contacts imported", lambda p, n: (
+        f"Import from {p['source']}: {p['created']:,} created, {p['updated']:,} updated, {p['unchanged']:,} unchanged.")),
+    # templates and rounds
+    "TemplateCreated": ("Template added", lambda p, n: f"“{p['title']}”, version {p['version']}, added."),
+    "RoundCreated": ("Round created", lambda p, n: (
+        f"Draft round “{p['title']}” created, open from {_when(p.get('opens_at'), p.get('timezone') or 'UTC')} "
+        f"until {_when(p.get('closes_at'), p.get('timezone') or 'UTC')}" + (", as the baseline round." if p.get("is_baseline") else "."))),
+    "RoundLaunched": ("Round launched", lambda p, n: (
+        f"{n.round(p['round_id'])} launched: {_plural(p['invitations'], 'invitation')} issued; "
+        + ("it is open." if p.get("state") == "open" else f"it is {p.get('state')}, waiting for its window to open."))),
+    "LatecomersInvited": ("Late-comers invited", lambda p, n: (
+        f"{_plural(p['invitations'], 'late-comer')} invited to {n.round(p['round_id'])}.")),
+    "RoundOpened": ("Round opened", lambda p, n: f"{n.round(p['round_id'])} opened for answers."),
+    "RoundExtended": ("Round extended", lambda p, n: (
+        f"{n.round(p['round_id'])} now closes {_when(p.get('closes_at'), n.round_zone(p['round_id']))} "
+        f"(it was to close {_when(p.get('old_closes_at'), n.round_zone(p['round_id']))}).")),
+    "RoundClosed": ("Round closed", lambda p, n: (
+        f"{n.round(p['round_id'])} closed{' early' if p.get('early') else ''}: no more answers are accepted.")),
+    "RoundCancelled": ("Round cancelled", lambda p, n: (
+        f"{n.round(p['round_id'])} cancelled." + (f" Reason: {p['reason']}" if p.get("reason") else ""))),
+    # invitations and responses
+    "InvitationIssued": ("Invitation issued", lambda p, n: (
+        f"{n.invitee(p['invitation_id'])} invited to {n.round(p['round_id'])}"
+        + (f", passed on by {n.invitee(p['forwarded_from'])}." if p.get("forwarded_from") else "."))),
+    "InvitationResent": ("Invitation sent again", lambda p, n: (
+        f"{n.invitee(p['invitation_id'])} sent a new link to {n.round(p['round_id'])}.")),
+    "InvitationForwarded": ("Invitation passed on", lambda p, n: (
+        f"{n.invitee(p['invitation_id'])} passed {n.round(p['round_id'])} on to {n.contact(p['to_contact_id'])}.")),
+    "ReminderQueued": ("Reminder queued", lambda p, n: (
+        f"Reminder about {n.round(p['round_id'])} for {n.invitee(p['invitation_id'])} ({slot_words(str(p.get('slot', '')))}).")),
+    "ResponseDraftSaved": ("Draft saved", lambda p, n: (
+        f"{n.invitee(p['invitation_id'])} saved a draft of their answers to {n.round(p['round_id'])}.")),
+    "ResponseSubmitted": ("Response submitted", lambda p, n: (
+        f"{n.invitee(p['invitation_id'])} submitted {_plural(len(p.get('answers') or {}), 'answer')} "
+        f"to {n.round(p['round_id'])}.")),
+    "ResponseAmended": ("Response changed", lambda p, n: (
+        f"{n.invitee(p['invitation_id'])} changed their submitted answers to {n.round(p['round_id'])} "
+        f"({_plural(len(p.get('answers') or {}), 'answer')} now).")),
+    # mail
+    "EmailDelivered": ("Email delivered", lambda p, n: (
+        f"The mail server accepted {n.message(p['message_id'], p.get('kind'))}.")),
+    "EmailBounced": ("Email bounced", lambda p, n: (
+        f"The mail server refused {n.message(p['message_id'], p.get('kind'))}: {p.get('reason') or 'no reason given'}.")),
+    "EmailDeliveryUnknown": ("Email outcome unknown", lambda p, n: (
+        f"Whether {n.message(p['message_id'])} went out is not known ({p.get('reason') or 'no reason given'}); "
+        "it is not sent again by itself.")),
+    # designations
+    "DesignationChanged": ("Designation changed", _designation),
+    "DesignationOverridden": ("Designation set by an admin", lambda p, n: (
+        f"{n.region(p.get('region'))}, {n.round(p.get('round_id'))}: {(p.get('nominee') or {}).get('name', 'someone')} "
+        f"named navigator counterpart. Reason: {p.get('reason') or 'not said'}")),
+    # users
+    "UserCreated": ("User added", lambda p, n: f"Account for {p['email']} created, as {p['role']}."),
+    "UserUpdated": ("User changed", lambda p, n: f"{n.user(p['user_id'])}: {_changes(p.get('changes'), n)}."),
+    "ApiTokenCreated": ("API token created", lambda p, n: f"API token “{p['name']}” created for {n.user(p['user_id'])}."),
+}
+
+
+def type_words(type_name: str) -> str:
+    """An event type in words: its EVENT_WORDS name, else the class name split ("SomethingHappened" -> "Something happened")."""
+    if type_name in EVENT_WORDS:
+        return EVENT_WORDS[type_name][0]
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", type_name).split()
+    return " ".join([words[0], *(w.lower() for w in words[1:])]) if words else type_name
+
+
+def sentence_of(type_name: str, payload: dict[str, Any], names: Names) -> str:
+    """The payload of an event in a sentence (capitalized even when it starts with a name no longer on record); empty
+    for a type without words, or a payload whose shape its words do not know (its JSON still says everything)."""
+    words = EVENT_WORDS.get(type_name)
+    try:
+        said = words[1](payload, names) if words else ""
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return ""
+    return said[:1].upper() + said[1:]
+
+
+@dataclass(frozen=True)
+class EventLine:
+    """One event as the log page shows it."""
+
+    record: EventRecord
+    #: "Response submitted".
+    title: str
+    #: The payload in a sentence; empty for a type without words (its JSON is still under "details").
+    sentence: str
+    #: Who did it, in words.
+    actor: str
+    #: The payload as indented JSON, for power users.
+    details: str
+
+
+def describe_events(session: Session, records: Sequence[EventRecord]) -> list[EventLine]:
+    """The page's events in words: one statement per kind of thing they name, and one per kind of actor."""
+    names = look_up(session, [record.payload or {} for record in records])
+    actors = describe_actors(session, {record.actor for record in records})
+    lines = []
+    for record in records:
+        payload = record.payload or {}
+        lines.append(EventLine(record, type_words(record.type), sentence_of(record.type, payload, names), actors[record.actor],
+                               json.dumps(payload, indent=2, ensure_ascii=False, sort_keys=True)))
+    return lines
