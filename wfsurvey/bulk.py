@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Table, Text, bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import ARRAY
@@ -60,9 +61,15 @@ def _copy(session: Session, table: Table, names: tuple[str, ...], rows: Sequence
     quote = dialect.identifier_preparer
     statement = (f"COPY {quote.format_table(table)} ({', '.join(quote.quote(name) for name in names)}) "
                  "FROM STDIN")
-    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row([process(row[name]) if process else row[name] for name, process in zip(names, processors)])
+    try:
+        with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row([process(row[name]) if process else row[name] for name, process in zip(names, processors)])
+    except dialect.loaded_dbapi.Error as exc:
+        # As SQLAlchemy raises the driver's errors everywhere else (IntegrityError for a lost race, OperationalError
+        # for a lost connection), so that callers' retries and 503s work the same for COPY.
+        raise DBAPIError.instance(statement, None, exc, dialect.loaded_dbapi.Error,
+                                  dialect=dialect, connection_invalidated=dialect.is_disconnect(exc, None, None)) from exc
     return len(rows)
 
 
