@@ -75,3 +75,6 @@ SCHEDULER_HEARTBEAT_SECONDS = 5
 SCHEDULER_LEASE_SECONDS = 60
 # Records of job runs (the jobs page, `wfsurvey jobs status`) are deleted after this many days.
 JOB_RUNS_KEEP_DAYS = 30
+# The pilot-area ranking ranks only regions with at least this many responses; the others are listed apart,
+# as "not enough answers to rank" (one answer out of 26 invited says little about a region).
+MIN_RESPONSES_FOR_RANKING = 3

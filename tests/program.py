@@ -21,7 +21,7 @@ from wfsurvey.domain import commands as cmd
 from wfsurvey.domain.rules import parse_local
 from wfsurvey.extensions import db
 from wfsurvey.jobs import run_due_jobs
-from wfsurvey.models import ApiToken, Contact, Invitation, MailboxMessage, Organization, Round, User
+from wfsurvey.models import ApiToken, Contact, Invitation, MailboxMessage, Organization, Response, Round, User
 from wfsurvey.services import handle
 
 UTC = dt.timezone.utc
@@ -32,6 +32,8 @@ IE, LOS_ANGELES, CENTRAL = "inland-empire-desert", "los-angeles", "central-valle
 LOADED = dt.datetime(2026, 10, 1, 16, 0, tzinfo=UTC)
 LAUNCHED = dt.datetime(2026, 10, 2, 17, 0, tzinfo=UTC)
 ANSWERED = dt.datetime(2026, 10, 6, 17, 0, tzinfo=UTC)
+#: A college changes its submitted answers (its response then has a history of changes).
+AMENDED = dt.datetime(2026, 10, 8, 17, 0, tzinfo=UTC)
 #: 5:30 PM in Los Angeles on October 16: the "7 days before close" reminder is due and within sending hours.
 REMINDED = dt.datetime(2026, 10, 17, 0, 30, tzinfo=UTC)
 EDITED = dt.datetime(2026, 10, 19, 17, 0, tzinfo=UTC)
@@ -60,12 +62,16 @@ class Program:
     organization_id: int = 0
     message_id: int = 0
     template_slug: str = ""
+    #: Responses to look at, by round: a submitted one changed since, a draft, a board's with its nominee.
+    responses: dict[int, list[int]] = field(default_factory=dict)
     #: Raw links of respondents of the open follow-up round, by what they show: "form", "done", "opted_out".
     links: dict[str, str] = field(default_factory=dict)
 
-    def path_values(self) -> dict[str, list]:
-        """Values for each URL parameter name; a page with a round is looked at for every round."""
+    def path_values(self) -> dict[str, list | dict[int, list]]:
+        """Values for each URL parameter name; a page with a round is looked at for every round. A value that belongs
+        to one round (a response) is given by round id, and goes only with its round."""
         return {
+            "response_id": self.responses, "key": ["regional_initiatives", "comments"],
             "round_id": list(self.rounds.values()), "invitation_id": [self.invitation_id], "contact_id": [self.contact_id],
             "organization_id": [self.organization_id], "user_id": [self.staff_id], "slug": [self.template_slug],
             "version": [1], "region": [IE], "code": [IE], "message_id": [self.message_id],
@@ -134,6 +140,7 @@ def build(app) -> Program:
     for n, invitation in enumerate(colleges[:8]):
         _answer(invitation, n, ANSWERED)
     _answer(la_boards[2], 6, ANSWERED, submit=False)  # a draft
+    _answer(colleges[0], 5, AMENDED)  # a change to submitted answers
     handle(cmd.ForwardInvitation(la_boards[3].id, name="Morgan Lee", email="morgan.lee@example.org",
                                  title="Business Services Lead"), actor=f"token:{la_boards[3].id}", now=ANSWERED)
     handle(cmd.OptOut(colleges[9].id), actor=f"token:{colleges[9].id}", now=ANSWERED)
@@ -190,6 +197,11 @@ def build(app) -> Program:
     program.rounds["cancelled"] = cancelled.id
 
     program.invitation_id = boards[0].id
+    response_of = {invitation_id: (round_id, response_id) for invitation_id, round_id, response_id in db.session.execute(
+        select(Response.invitation_id, Response.round_id, Response.id))}
+    for invitation in (colleges[0], la_boards[2], ie_boards[0], boards[0]):
+        round_id, response_id = response_of[invitation.id]
+        program.responses.setdefault(round_id, []).append(response_id)
     person = db.session.get(Contact, boards[0].contact_id)
     program.contact_id, program.organization_id = person.id, person.organization_id
     program.message_id = db.session.scalar(select(MailboxMessage.id).order_by(MailboxMessage.id.desc()))

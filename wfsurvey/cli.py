@@ -170,6 +170,10 @@ def contacts_import(file, dry_run: bool) -> None:
     prefix = "dry run, nothing written: would have " if dry_run else ""
     click.echo(f"{prefix}contacts: {result.created} created, {result.updated} updated, {result.unchanged} unchanged")
     click.echo(f"organizations: {result.organizations_created} created, {result.organizations_updated} updated")
+    for new in result.warnings:
+        close = "; ".join(f"{s.name!r} (id {s.id})" for s in new.similar)
+        click.echo(f"warning: new organization {new.name!r} (row {', '.join(map(str, new.rows[:5]))}) is close to "
+                   f"existing {close}: a typo? Correct the file to use the existing one.", err=True)
 
 
 def _new_password(email: str, from_stdin: bool) -> str:

@@ -1,13 +1,13 @@
 """API tokens say who revoked them (issue 14, item 7): api_tokens.revoked_by, next to revoked_at.
 
 Revision ID: c7a1tokr0101
-Revises: b6a8jobs0008
+Revises: b6a9resp0009
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "c7a1tokr0101"
-down_revision = "b6a8jobs0008"
+down_revision = "b6a9resp0009"
 branch_labels = None
 depends_on = None
 

@@ -1,5 +1,6 @@
 """WCAG 2.1 A and AA (axe-core, serious and critical violations fail) on the pages that matter most: every page a
-respondent meets, at desktop and phone widths, and the round, completion and baseline pages staff use every day.
+respondent meets, at desktop and phone widths, the round, completion and baseline pages staff use every day, and the
+responses pages at both widths.
 (The page walk in test_page_walk.py runs the same check once on every other staff and admin page.)"""
 from __future__ import annotations
 
@@ -74,6 +75,24 @@ def test_round_completion_and_baseline_pages_meet_wcag_21_aa(new_page, program_i
     region.get_by_role("button", name="Designate for").click()
     expect(page.locator(".error-summary").first).to_be_visible()
     failures += _failures(axe_check, page, "the designation override form with its errors")
+    assert not failures, "\n".join(failures)
+
+
+def test_responses_pages_meet_wcag_21_aa_on_a_desktop_and_a_phone(new_page, program_in_progress, axe_check):
+    """The responses list (searched: the matches marked), one response with its history of changes, and every answer
+    to a text question, as staff read them at a desk and on a phone."""
+    round_id = program_in_progress.rounds["baseline"]
+    changed = program_in_progress.responses[round_id][0]  # submitted, then changed
+    failures = []
+    for viewport in (DESKTOP, PHONE):
+        page = new_page(viewport=viewport)
+        sign_in(page, ADMIN)
+        for address in (f"/staff/rounds/{round_id}/responses?status=all&q=machining",
+                        f"/staff/rounds/{round_id}/responses/{changed}",
+                        f"/staff/rounds/{round_id}/questions/regional_initiatives/answers?q=pathway"):
+            assert page.goto(address).status == 200, address
+            expect(page.get_by_role("heading", level=1)).to_be_visible()
+            failures += _failures(axe_check, page, f"{address} at {viewport['width']} px")
     assert not failures, "\n".join(failures)
 
 

@@ -30,6 +30,8 @@ WITH_QUERIES = {
     "staff.events": ["?round_id={round_id}", "?type=ReminderQueued", "?actor=respondents"],
     "staff.compare_templates": ["?a=1&b=2"],
     "staff.template_version": ["?org_type=college"],
+    "staff.round_responses": ["?status=all", "?q=machining"],
+    "staff.question_answers": ["?q=pathway"],
 }
 #: Elements that may scroll sideways, and boxes of tables, that are wider than they show; and the page itself.
 SIDEWAYS = """() => {
@@ -59,18 +61,33 @@ def walked_rules(app) -> list[Rule]:
     return sorted(rules, key=lambda r: r.rule)
 
 
-def addresses(app, values: dict[str, list]) -> list[tuple[str, str]]:
+def combinations(names: list[str], values: dict[str, list | dict[int, list]]) -> list[dict]:
+    """Every combination of the values of `names`; a value given by round id (a response belongs to one round) goes
+    only with its own round."""
+    shared = [name for name in names if not isinstance(values[name], dict)]
+    by_round = [name for name in names if isinstance(values[name], dict)]
+    found = []
+    for combination in itertools.product(*(values[name] for name in shared)):
+        chosen = dict(zip(shared, combination))
+        for own in itertools.product(*(values[name].get(chosen.get("round_id"), []) for name in by_round)):
+            found.append({**chosen, **dict(zip(by_round, own))})
+    return found
+
+
+def addresses(app, values: dict[str, list | dict[int, list]]) -> list[tuple[str, str]]:
     """(endpoint, address) of every page to walk: each route with every combination of the program's values."""
     found = []
+    plain = {name: v for name, v in values.items() if not isinstance(v, dict)}
     for rule in walked_rules(app):
         missing = [name for name in rule.arguments if name not in values]
         assert not missing, f"{rule.rule}: add a value for {missing} to tests.program.Program.path_values"
-        names = sorted(rule.arguments)
-        for combination in itertools.product(*(values[name] for name in names)):
-            built = rule.build(dict(zip(names, combination)), append_unknown=False)[1]
+        walked = combinations(sorted(rule.arguments), values)
+        assert walked, f"{rule.rule}: tests.program.Program.path_values gives it no address"
+        for arguments in walked:
+            built = rule.build(arguments, append_unknown=False)[1]
             found.append((rule.endpoint, built))
             for query in WITH_QUERIES.get(rule.endpoint, []):
-                found.append((rule.endpoint, built + query.format(**{n: v[0] for n, v in values.items()})))
+                found.append((rule.endpoint, built + query.format(**{n: v[0] for n, v in plain.items()})))
     return found
 
 

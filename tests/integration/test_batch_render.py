@@ -10,7 +10,14 @@ SHARED = {
     "closes_local": "Mon 2 Nov 2026, 5:00 PM PST", "opens_local": "Mon 5 Oct 2026, 9:00 AM PDT",
     "sender_name": "State Workforce Association", "reply_to": "",
 }
-EXTRA = {"cancelled": {"reason": "Merged into the spring round"}, "forwarded": {"forwarded_by": "Ana <ana@x.org>", "forwarded_by_email": "ana@x.org"}}
+EXTRA = {"cancelled": {"reason": "Merged into the spring round"},
+         "forwarded": {"forwarded_by": "Ana <ana@x.org>", "forwarded_by_email": "ana@x.org"},
+         "designation_alert": {
+             "conflicts": [{"name": "Inland <Empire>", "region": "ie", "explanation": "No strict majority",
+                            "nominations": [{"name": "Ana", "email": "ana@x.org", "organization": "", "count": 2,
+                                             "boards": ["A", "B"]}]}],
+             "unfilled": [{"name": "Los Angeles", "region": "la", "explanation": "No local board answered"}],
+             "designated": 3, "regions": 5}}
 PEOPLE = [
     {"contact_name": "Ana Ruiz", "organization_name": "Inland Empire WDB", "link": "https://s.example.org/r/abc",
      "opt_out_link": "https://s.example.org/r/abc/opt-out"},

@@ -5,6 +5,7 @@ code it drives changes; `make bench` runs the real thing.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -30,14 +31,36 @@ def test_every_benchmark_runs_at_tiny_size(tmp_path):
 
     results = output.read_text()
     assert "could not run" not in results
-    numbers = set(re.findall(r"^\| (\d) \|", results, flags=re.MULTILINE))
-    assert numbers == {"1", "3", "4", "5", "6", "7", "8", "9"}  # 2 is PostgreSQL's submit row
+    numbers = set(re.findall(r"^\| (\d+) \|", results, flags=re.MULTILINE))
+    assert numbers == {"1", "3", "4", "5", "6", "7", "8", "9", "10"}  # 2 is PostgreSQL's submit row
     # Every row has a median and a verdict, and the machine is described.
     for line in results.splitlines():
-        if re.match(r"^\| \d \|", line):
+        if re.match(r"^\| \d+ \|", line):
             cells = [c.strip() for c in line.strip("|").split("|")]
             assert cells[3] not in ("", "–"), line
             assert cells[-1].startswith(("pass", "FAIL")), line
     assert "- Python: " in results and "- SQLite: " in results
     # The load came from the tool RESULTS.md names.
     assert ("load: wrk" in results) == (shutil.which("wrk") is not None)
+
+
+@pytest.mark.slow
+def test_the_export_benchmark_streams_every_response_at_tiny_size(tmp_path):
+    """Row 10 alone: both files of a 100-response round are served whole, in a process far under the target, and the
+    list's pages and search answer, with as many statements as the benchmark's 100-response round."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WFSURVEY_")}
+    env.update(WFSURVEY_BENCH_WORK=str(tmp_path / "work"), PYTHONPATH=str(ROOT))
+    output = tmp_path / "exports.json"
+    done = subprocess.run([sys.executable, "-m", "bench.exports", "--quick", "--json", str(output)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = json.loads(output.read_text())
+    assert [r["name"].split(" of a")[0] for r in rows] == [
+        "raw responses export as CSV", "raw responses export as XLSX", "API responses list, first page",
+        "API responses list, a page from the middle", "API responses list, one region's first page",
+        "HTML responses list, first page", "API responses search in free text (one match)"]
+    for row in rows:
+        assert row["passed"], row
+    for row in rows[:2]:
+        assert row["conditions"] == {"every response exported (100 rows)": True} and 0 < row["median"] < 150
+    assert rows[-1]["conditions"] == {"the one response found": True}

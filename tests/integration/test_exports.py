@@ -48,6 +48,7 @@ def _answer(round_id: int, email: str, now: dt.datetime, **values) -> None:
 @pytest.fixture
 def compared_table(app):
     """A later round whose scale mean fell against the baseline round, with hostile text in names, labels and answers."""
+    app.config["MIN_RESPONSES_FOR_RANKING"] = 1  # its one answer is ranked, so the ranking sheet has a row to read
     builders.stakeholders()
     db.session.scalar(select(Region).where(Region.code == LA)).name = HOSTILE_REGION
     db.session.commit()

@@ -27,6 +27,11 @@ CONTEXT = {
     "opens_local": "Monday, November 16, 2026 at 9:00 AM PST", "link": "https://s.example.org/r/tok",
     "opt_out_link": "https://s.example.org/r/tok/opt-out", "sender_name": "State Workforce Association",
     "forwarded_by": "Bo Chen", "forwarded_by_email": "bo.chen@example.org", "reason": "Merged into the spring round",
+    # The admins' designation alert.
+    "conflicts": [{"name": "Los Angeles", "region": "los-angeles", "explanation": "A tie",
+                   "nominations": [{"name": "Ana Ruiz", "email": "ana@example.org", "count": 1}]}],
+    "unfilled": [{"name": "Orange", "region": "orange", "explanation": "No local board of this region answered"}],
+    "designated": 3, "regions": 5,
 }
 
 

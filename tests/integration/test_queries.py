@@ -111,7 +111,9 @@ def test_a_colleague_who_already_answered_takes_the_organisation_off_the_non_res
     assert status["blocked_regions"] == []
 
 
-def test_baseline_rows_figures_designation_and_ranking(round_with_answers):
+def test_baseline_rows_figures_designation_and_ranking(app, round_with_answers):
+    # Regions of one or two answers are ranked here, to check the score (the threshold has its own tests).
+    app.config["MIN_RESPONSES_FOR_RANKING"] = 1
     table = baseline_table(db.session, round_with_answers.id)
     assert table["unit"] == "organization" and table["compared_with"] is None
     assert [q["key"] for q in table["questions"]] == ["targets_am", "colleges", "occupations", "slots"]

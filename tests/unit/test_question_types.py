@@ -81,3 +81,54 @@ def test_counted_types_and_their_cells():
 
 def test_only_contact_questions_nominate_a_person():
     assert [name for name, t in QUESTION_TYPES.items() if t.nominates_person] == ["contact"]
+
+
+def test_answers_in_words_for_staff():
+    scale = QUESTION_TYPES["scale"]
+    assert scale.answer_words(SCALE, 3) == "3 of 5"
+    assert scale.answer_words(SCALE, 5) == "Fully (5 of 5)"
+    assert scale.answer_words(SCALE, 1) == "Not at all (1 of 5)"
+    assert scale.answer_words({**SCALE, "max_label": "deep, ongoing partnership"}, 5) == "Deep, ongoing partnership (5 of 5)"
+    assert scale.answer_words({"key": "z", "min": 0, "max": 10}, 7) == "7 on 0 to 10"
+    contact = {"name": "Ana Ruiz", "email": "ana@example.org", "organization": "Riverside Board"}
+    assert QUESTION_TYPES["contact"].answer_words({"key": "c"}, contact) == "Ana Ruiz <ana@example.org>, Riverside Board"
+    # Types that say nothing shorter read the answer as the respondent does.
+    assert QUESTION_TYPES["yes_no"].answer_words({"key": "y"}, "yes") == "Yes"
+
+
+def test_only_text_types_are_free_text():
+    assert {name for name, t in QUESTION_TYPES.items() if t.free_text} == {"text", "long_text"}
+
+
+OCCUPATIONS = {"key": "occ", "type": "multi_choice", "label": "Occupations",
+               "options": [{"value": "cnc", "label": "CNC machinist"}, {"value": "weld", "label": "Welder"}]}
+STAGE = {"key": "stage", "type": "single_choice", "label": "Stage",
+         "options": [{"value": "talks", "label": "In talks"}, {"value": "active", "label": "Active"}]}
+
+
+def test_raw_export_columns_per_type():
+    columns = {name: [tuple(c) for c in t.raw_columns({"key": "q", "label": "Q", **extra})]
+               for name, t, extra in [("multi_choice", QUESTION_TYPES["multi_choice"], OCCUPATIONS),
+                                      ("scale", QUESTION_TYPES["scale"], {}), ("contact", QUESTION_TYPES["contact"], {}),
+                                      ("text", QUESTION_TYPES["text"], {})]}
+    assert columns == {
+        "multi_choice": [("occ.cnc", "Occupations: CNC machinist", "flag"), ("occ.weld", "Occupations: Welder", "flag")],
+        "scale": [("q", "Q", "number")],
+        "contact": [("q.name", "Q: Name", "text"), ("q.email", "Q: Email address", "text"),
+                    ("q.organization", "Q: Organization", "text")],
+        "text": [("q", "Q", "text")],
+    }
+
+
+def test_raw_export_cells_in_words_or_codes():
+    multi, single = QUESTION_TYPES["multi_choice"], QUESTION_TYPES["single_choice"]
+    assert multi.raw_cells(OCCUPATIONS, ["weld"]) == [None, 1]
+    assert multi.raw_cells(OCCUPATIONS, None) == [None, None]
+    assert single.raw_cells(STAGE, "talks") == ["In talks"]
+    assert single.raw_cells(STAGE, "talks", codes=True) == ["talks"]
+    assert QUESTION_TYPES["yes_no"].raw_cells({"key": "y"}, "no") == ["No"]
+    assert QUESTION_TYPES["scale"].raw_cells(SCALE, 4) == [4]
+    assert QUESTION_TYPES["number"].raw_cells({"key": "n"}, 2.5) == [2.5]
+    assert QUESTION_TYPES["text"].raw_cells({"key": "t"}, None) == [None]
+    contact = {"name": "Ana Ruiz", "email": "ana@example.org", "organization": ""}
+    assert QUESTION_TYPES["contact"].raw_cells({"key": "c"}, contact) == ["Ana Ruiz", "ana@example.org", None]

@@ -1,12 +1,16 @@
-"""File downloads (CSV, XLSX) from the staff pages and the API: one response with the content type, a safe attachment
-filename, and no caching (the files carry names and answers)."""
+"""File downloads (CSV, XLSX) from the staff pages and the API: one response, whole or streamed, with the content
+type, a safe attachment filename, and no caching (the files carry names and answers)."""
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterable, Iterator
 from urllib.parse import quote
 
 from flask import Response
+from sqlalchemy.orm import Session
+
+from wfsurvey.extensions import db
 
 #: Characters kept as they are in the plain filename; anything else becomes "_".
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ ()-]")
@@ -40,4 +44,32 @@ def download(body: bytes, media_type: str, filename: str) -> Response:
         response.charset = "utf-8"
     response.headers["Content-Disposition"] = content_disposition(filename)
     response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def responses_filename(round_id: int, extension: str, question: str | None = None) -> str:
+    """The name a round's raw responses (or one question's answers) are saved under, from the staff page and the API."""
+    return f"round-{round_id}-{'answers-' + question if question else 'responses'}.{extension}"
+
+
+def stream(make_pieces: Callable[[Session], Iterable[bytes]], media_type: str, filename: str) -> Response:
+    """A file to save, sent as `make_pieces(session)` makes its pieces (a round's 100,000 responses are never held at
+    once).
+
+    The pieces are made after the view has returned, on a database session of their own that the file's end (or
+    the client's leaving) closes: it depends on no Flask context, which a server may have torn down by then.
+    """
+    engine = db.engine
+
+    def pieces() -> Iterator[bytes]:
+        with Session(engine) as session:
+            yield from make_pieces(session)
+
+    response = Response(pieces(), mimetype=media_type.split(";")[0])
+    if "charset" in media_type:
+        response.charset = "utf-8"
+    response.headers["Content-Disposition"] = content_disposition(filename)
+    response.headers["Cache-Control"] = "no-store"
+    # Proxies such as nginx would otherwise hold the whole file before passing it on.
+    response.headers["X-Accel-Buffering"] = "no"
     return response

@@ -55,6 +55,9 @@ class ImportContacts:
     scheme: str | None = None
     #: Called with a number of rows validated, for a progress bar; not part of what the command means.
     progress: Any = field(default=None, compare=False, repr=False)
+    #: (organization name as the file spells it, id of an existing organization): rows naming the first go to the
+    #: second instead of creating it (the preview's "use existing" for a name close to an existing one).
+    use_existing: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from flask import current_app
 from flask_wtf import FlaskForm
@@ -13,6 +15,7 @@ from wtforms import (
     DateTimeLocalField,
     Form,
     IntegerField,
+    RadioField,
     SelectChoice,
     SelectField,
     StringField,
@@ -200,14 +203,53 @@ class CancelForm(FlaskForm):
                            description="Sent to everyone who received an invitation.")
 
 
-class OverrideForm(FlaskForm):
-    """An admin names a region's navigator counterpart; the rule's result stays in the log."""
+#: The override form's choice of "a person none of the boards nominated".
+SOMEONE_ELSE = "other"
 
-    name = StringField("Name", validators=[DataRequired("Enter the counterpart's name."), Length(max=200)])
-    email = StringField("Email address", validators=[DataRequired("Enter the counterpart's email address."), Length(max=320)],
-                        render_kw={"type": "email"})
+
+class OverrideForm(FlaskForm):
+    """An admin names a region's navigator counterpart: one of the boards' nominees, or someone else typed in; the
+    rule's result stays in the log."""
+
+    nominee = RadioField("Counterpart", choices=[], validate_choice=False)
+    name = StringField("Name", validators=[Length(max=200)])
+    email = StringField("Email address", validators=[Length(max=320)], render_kw={"type": "email"})
     organization = StringField("Organization", validators=[Optional(), Length(max=300)])
     reason = TextAreaField("Reason", validators=[DataRequired("Say why the rule's result is overridden."), Length(max=1000)])
+
+    def __init__(self, *args, nominations: Sequence[Mapping[str, Any]] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.nominations = {n["email"]: n for n in nominations}
+        self.nominee.choices = [
+            *(SelectChoice(n["email"], f"{n['name'] or n['email']} <{n['email']}>" + (f", {n['organization']}" if n.get("organization") else "")
+                           + f": named by {n['count']} board{'' if n['count'] == 1 else 's'}") for n in nominations),
+            SelectChoice(SOMEONE_ELSE, "Someone else (enter their details below)"),
+        ]
+
+    @property
+    def someone_else(self) -> bool:
+        return self.nominee.data not in self.nominations
+
+    def validate_nominee(self, field: RadioField) -> None:
+        if field.data and field.data != SOMEONE_ELSE and field.data not in self.nominations:
+            raise ValidationError("Choose one of the nominees listed, or someone else.")
+        if not field.data and self.nominations and not (self.name.data or "").strip() and not (self.email.data or "").strip():
+            raise ValidationError("Choose one of the nominees, or someone else and enter their details.")
+
+    def validate_name(self, field: StringField) -> None:
+        if self.someone_else and not (field.data or "").strip():
+            raise ValidationError("Enter the counterpart's name.")
+
+    def validate_email(self, field: StringField) -> None:
+        if self.someone_else and not (field.data or "").strip():
+            raise ValidationError("Enter the counterpart's email address.")
+
+    def chosen(self) -> tuple[str, str, str]:
+        """(name, email, organization) of the person chosen: a nominee as the boards named them, or as typed."""
+        if not self.someone_else:
+            picked = self.nominations[self.nominee.data]
+            return picked["name"] or picked["email"], picked["email"], picked.get("organization") or ""
+        return self.name.data or "", self.email.data or "", self.organization.data or ""
 
 
 class RoundFilterForm(Form):

@@ -31,6 +31,8 @@ KINDS: dict[str, tuple[str, ...]] = {
     "reminder": (),
     "cancelled": ("reason",),
     "forwarded": ("forwarded_by", "forwarded_by_email"),
+    # To each admin when a round closes with regions in conflict or unfilled (no respondent link: opt_out_link is "").
+    "designation_alert": ("conflicts", "unfilled", "designated", "regions"),
 }
 #: The outbox's subject column holds this many characters.
 SUBJECT_MAX = 300

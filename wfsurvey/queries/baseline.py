@@ -18,6 +18,13 @@ Pilot-area ranking (PILOT_FORMULA says the same to the reader):
 - response_rate: responded / invited in the region (0 when nobody was invited);
 - designated: 1 when the region has a designated navigator counterpart, else 0.
 
+Figures say what they rest on: each row carries `n` per figure (the invited behind the rate, the
+answers behind each question's figures, the responses behind readiness, the baseline round's
+responses behind the change), a region with fewer responses than MIN_RESPONSES_FOR_RANKING (a
+setting, 3 by default) is listed as not rankable rather than ranked, `change` is None where the
+baseline round has no response in the region ("no baseline answers"), and each ranked region lists
+the parts its readiness averages.
+
 Every figure comes from the projections (proj_round_progress or proj_organization_counts,
 proj_baseline_stats, designations): a fixed number of statements whatever the size of the round,
 none of which reads a row per invitation or per organization.
@@ -31,6 +38,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from wfsurvey import settings
 from wfsurvey.domain.designation import contact_question_key
 from wfsurvey.domain.questions import QUESTION_TYPES
 from wfsurvey.domain.questions.base import difference
@@ -48,6 +56,14 @@ PILOT_FORMULA = (
 )
 #: The row of the whole round uses this region code in the projection.
 WHOLE_ROUND = ""
+#: Responses a region needs to be ranked, unless the MIN_RESPONSES_FOR_RANKING setting says otherwise.
+MIN_RESPONSES_FOR_RANKING = 3
+#: What `change` says when the baseline round has nothing to compare with in a region.
+NO_BASELINE_ANSWERS = "no baseline answers"
+
+
+def min_responses_for_ranking() -> int:
+    return int(settings.current().get("MIN_RESPONSES_FOR_RANKING", MIN_RESPONSES_FOR_RANKING))
 
 
 #: (invited, responded, responses) of one organization type in one region.
@@ -78,13 +94,17 @@ def tabulated_questions(template: Template) -> list[dict[str, Any]]:
 
 
 def reference_round(session: Session, round_: Round) -> Round | None:
-    """The latest baseline round of the same template slug (not this round, not cancelled), or None."""
+    """The latest baseline round of the same template slug that has opened (not this round), or None.
+
+    A draft or scheduled baseline round has no answer yet, and a cancelled one never will: comparing with it
+    would only say "no baseline answers" everywhere.
+    """
     if round_.is_baseline:
         return None
     return session.scalars(
         select(Round).join(Template, Template.id == Round.template_id).options(joinedload(Round.template))
         .where(Template.slug == round_.template.slug, Round.is_baseline.is_(True), Round.id != round_.id,
-               Round.state != "cancelled")
+               Round.state.in_(("open", "closed")))
         .order_by(Round.opens_at.desc(), Round.id.desc())
         .limit(1)
     ).first()
@@ -148,13 +168,19 @@ def _designation(figures: _Figures, region: str) -> str | None:
     return figures.designations.get(region, "unfilled")
 
 
-def _row(figures: _Figures, region: str, name: str) -> dict[str, Any]:
+def _row(figures: _Figures, region: str, name: str, minimum: int) -> dict[str, Any]:
     participation = _participation(figures, region)
+    answers = _answers(figures, region, participation["responses"])
     return {
         "region": region, "name": name, **participation,
         "designation": _designation(figures, region),
-        "answers": _answers(figures, region, participation["responses"]),
+        "answers": answers,
+        "n": {"response_rate": participation["invited"], "responses": participation["responses"],
+              "answers": {key: a["n"] for key, a in answers.items()}, "readiness": participation["responses"],
+              "baseline": None},
+        "rankable": participation["responses"] >= minimum,
         "change": None,
+        "change_note": None,
     }
 
 
@@ -169,32 +195,55 @@ def _change(row: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
     return {"response_rate": difference(row["response_rate"], before["response_rate"]), "answers": answers}
 
 
-def readiness(questions: list[dict[str, Any]], answers: dict[str, dict[str, Any]]) -> tuple[float, int]:
-    """The readiness part of the pilot score (see the module docstring) and how many figures it averages."""
-    parts: list[float] = []
+def _compare(row: dict[str, Any], before: dict[str, Any]) -> None:
+    """Set the row's change against the baseline round's row of its region, where that row rests on answers."""
+    row["n"]["baseline"] = before["responses"]
+    if before["responses"]:
+        row["change"] = _change(row, before)
+    else:
+        # A rate against nobody's answers (0 of 26) would read as a rise; say there is nothing to compare.
+        row["change_note"] = NO_BASELINE_ANSWERS
+
+
+def readiness_parts(questions: list[dict[str, Any]], answers: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """What a region's readiness averages: per answered question that speaks to it, the figure (0–1), its n and
+    what it was made from."""
+    parts = []
     for q in questions:
         a = answers.get(q["key"])
         if a is None or not a["n"]:
             continue
-        part = QUESTION_TYPES[q["type"]].readiness(q, a)
-        if part is not None:
-            parts.append(part)
-    return (round(sum(parts) / len(parts), 4) if parts else 0.0), len(parts)
+        question_type = QUESTION_TYPES[q["type"]]
+        figure = question_type.readiness(q, a)
+        if figure is not None:
+            parts.append({"key": q["key"], "label": q["label"], "figure": round(figure, 4), "n": a["n"],
+                          "basis": question_type.readiness_basis(q, a)})
+    return parts
 
 
-def pilot_ranking(questions: list[dict[str, Any]], rows: list[dict[str, Any]]) -> dict[str, Any]:
-    ranked = []
+def pilot_ranking(questions: list[dict[str, Any]], rows: list[dict[str, Any]],
+                  minimum: int = MIN_RESPONSES_FOR_RANKING) -> dict[str, Any]:
+    """Rankable regions by score; the others, with too few responses to rank, apart, fewest answers last."""
+    ranked, unranked = [], []
     for row in rows:
-        ready, figures = readiness(questions, row["answers"])
+        if not row["rankable"]:
+            unranked.append({"region": row["region"], "name": row["name"], "responses": row["responses"],
+                             "invited": row["invited"], "needed": minimum - row["responses"]})
+            continue
+        parts = readiness_parts(questions, row["answers"])
+        ready = round(sum(p["figure"] for p in parts) / len(parts), 4) if parts else 0.0
         rate = row["response_rate"] or 0.0
         designated = 1 if row["designation"] == "designated" else 0
         score = WEIGHTS["readiness"] * ready + WEIGHTS["response_rate"] * rate + WEIGHTS["designated"] * designated
         ranked.append({"region": row["region"], "name": row["name"], "score": round(score, 4), "readiness": ready,
-                       "readiness_figures": figures, "response_rate": rate, "designated": bool(designated)})
+                       "readiness_figures": len(parts), "readiness_parts": parts, "response_rate": rate,
+                       "designated": bool(designated), "responses": row["responses"], "invited": row["invited"]})
     ranked.sort(key=lambda r: (-r["score"], -r["response_rate"], r["region"]))
     for rank, entry in enumerate(ranked, 1):
         entry["rank"] = rank
-    return {"formula": PILOT_FORMULA, "weights": dict(WEIGHTS), "regions": ranked}
+    unranked.sort(key=lambda r: (-r["responses"], r["name"].casefold(), r["region"]))
+    return {"formula": PILOT_FORMULA, "weights": dict(WEIGHTS), "min_responses": minimum, "regions": ranked,
+            "not_ranked": unranked}
 
 
 def _round_summary(round_: Round) -> dict[str, Any]:
@@ -210,14 +259,15 @@ def baseline_table(session: Session, round_id: int) -> dict[str, Any]:
     current = _figures(session, round_)
     reference = reference_round(session, round_)
     previous = _figures(session, reference) if reference is not None else None
+    minimum = min_responses_for_ranking()
     codes = sorted(current.regions())
     names = region_names(session, codes)
-    rows = [_row(current, code, names.get(code, code)) for code in codes]
+    rows = [_row(current, code, names.get(code, code), minimum) for code in codes]
     rows.sort(key=lambda r: (r["name"].casefold(), r["region"]))
-    total = _row(current, WHOLE_ROUND, "All regions")
+    total = _row(current, WHOLE_ROUND, "All regions", minimum)
     if previous is not None:
         for row in [*rows, total]:
-            row["change"] = _change(row, _row(previous, row["region"], row["name"]))
+            _compare(row, _row(previous, row["region"], row["name"], minimum))
     return {
         "round": _round_summary(round_),
         "unit": "organization" if current.by_organization else "contact",
@@ -227,5 +277,5 @@ def baseline_table(session: Session, round_id: int) -> dict[str, Any]:
         ],
         "rows": rows,
         "total": total,
-        "ranking": pilot_ranking(current.questions, rows),
+        "ranking": pilot_ranking(current.questions, rows, minimum),
     }

@@ -26,7 +26,7 @@ from wfsurvey.queries.status import region_names
 
 #: How the kinds of email are called in a sentence ("the reminder to ...").
 EMAIL_KINDS = {"invitation": "invitation", "reminder": "reminder", "forwarded": "passed-on invitation",
-               "cancelled": "cancellation notice"}
+               "cancelled": "cancellation notice", "designation_alert": "alert about navigator counterparts"}
 #: Fields of contacts, organizations and users as a sentence names them.
 FIELD_WORDS = {"name": "name", "email": "email address", "title": "job title", "org_type": "type",
                "regions": "regions", "role": "role", "active": "access"}

@@ -6,7 +6,16 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased, joinedload
 
-from wfsurvey.models import Contact, Invitation, InvitationProgress, Organization, OutboxMessage, Round, Template
+from wfsurvey.models import (
+    Contact,
+    Invitation,
+    InvitationProgress,
+    Organization,
+    OutboxMessage,
+    Response,
+    Round,
+    Template,
+)
 from wfsurvey.queries import Page, iso, paginate
 
 
@@ -40,7 +49,8 @@ def invitation_count(session: Session, round_id: int) -> int:
 
 
 def invitations(session: Session, round_id: int, *, status: str | None = None, page: int = 1, per_page: int = 50) -> Page:
-    """One page of a round's invitations: contact, organization, status, times and the last message (two statements)."""
+    """One page of a round's invitations: contact, organization, status, times, the last message and the response (a
+    draft or submitted), if any (two statements)."""
     last_id = (
         select(OutboxMessage.invitation_id, func.max(OutboxMessage.id).label("message_id"))
         .where(OutboxMessage.round_id == round_id, OutboxMessage.invitation_id.is_not(None))
@@ -49,12 +59,13 @@ def invitations(session: Session, round_id: int, *, status: str | None = None, p
     )
     message = aliased(OutboxMessage)
     query = (
-        select(Invitation, Contact, Organization, InvitationProgress.regions, message)
+        select(Invitation, Contact, Organization, InvitationProgress.regions, message, Response.id, Response.status)
         .join(Contact, Contact.id == Invitation.contact_id)
         .join(Organization, Organization.id == Invitation.organization_id)
         .outerjoin(InvitationProgress, InvitationProgress.invitation_id == Invitation.id)
         .outerjoin(last_id, last_id.c.invitation_id == Invitation.id)
         .outerjoin(message, message.id == last_id.c.message_id)
+        .outerjoin(Response, Response.invitation_id == Invitation.id)
         .where(Invitation.round_id == round_id)
         .order_by(Invitation.id)
     )
@@ -70,11 +81,12 @@ def invitations(session: Session, round_id: int, *, status: str | None = None, p
             "issued_at": iso(inv.issued_at), "sent_at": iso(inv.sent_at), "started_at": iso(inv.started_at),
             "submitted_at": iso(inv.submitted_at), "reminders_sent": inv.reminders_sent,
             "forwarded_from": inv.forwarded_from_id,
+            "response": None if response_id is None else {"id": response_id, "status": response_status},
             "last_message": None if msg is None else {
                 "kind": msg.kind, "status": msg.status, "queued_at": iso(msg.created_at), "sent_at": iso(msg.sent_at),
                 "error": (msg.last_error or "")[:300] or None,
             },
         }
-        for inv, contact, org, regions, msg in result.items
+        for inv, contact, org, regions, msg, response_id, response_status in result.items
     ]
     return Page(items, result.page, result.per_page, result.total)

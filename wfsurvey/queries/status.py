@@ -1,4 +1,5 @@
-"""Completion status of a round (totals, by region, by organization type), its non-respondents and its blocked regions.
+"""Completion status of a round (totals, by region, by organization type), its non-respondents, its blocked regions and
+the regions whose navigator counterpart is in conflict or unfilled.
 
 Counts come from the projections (proj_round_progress, and proj_organization_counts for how many are
 still expected to answer), and non-respondents come a page at a time: the status takes the same seven
@@ -15,7 +16,7 @@ from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, case, ex
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from wfsurvey import settings
-from wfsurvey.domain.designation import NOMINATING_ORG_TYPE
+from wfsurvey.domain.designation import CONFLICT, DESIGNATED, NOMINATING_ORG_TYPE, UNFILLED, contact_question_key
 from wfsurvey.domain.invitations import SETTLED
 from wfsurvey.domain.stakeholders import ORG_TYPES
 from wfsurvey.models import (
@@ -96,11 +97,8 @@ def round_status(session: Session, round_id: int, *, page: int = 1,
         {"region": code, "org_type": t, **_counts(progress[("region_org", f"{code}|{t}")])}
         for code in codes for t in types if ("region_org", f"{code}|{t}") in progress
     ]
-    designated = {
-        region for region, status in session.execute(
-            select(Designation.region, Designation.status).where(Designation.round_id == round_id)
-        ) if status == "designated"
-    }
+    decided = dict(session.execute(select(Designation.region, Designation.status).where(Designation.round_id == round_id)).all())
+    designated = {region for region, status in decided.items() if status == DESIGNATED}
     listed = non_respondents(session, round_, awaiting(session, round_, progress.get(("total", ""))), page, per_page)
     return {
         "round": {"id": round_.id, "title": round_.title, "state": round_.state, "timezone": round_.timezone,
@@ -110,10 +108,27 @@ def round_status(session: Session, round_id: int, *, page: int = 1,
         "by_org_type": by_org_type,
         "by_region_org_type": by_region_org_type,
         "blocked_regions": blocked_regions(codes, names, progress, designated),
+        "designations": designation_problems(round_, codes, names, decided),
         "non_respondents": listed.items,
         "non_respondents_total": listed.total,
         "non_respondents_page": listed,
     }
+
+
+def designation_problems(round_: Round, codes: list[str], names: dict[str, str],
+                         decided: dict[str, str]) -> dict[str, Any] | None:
+    """How many regions have a navigator counterpart, and which are in conflict or unfilled (a region no rule run has
+    reached yet counts as unfilled); None when the round designates nothing (a draft, cancelled, or no contact
+    question)."""
+    if round_.state in ("draft", "cancelled") or contact_question_key(round_.template.questions) is None:
+        return None
+    regions = sorted(set(codes) | set(decided), key=lambda code: (names.get(code, code).casefold(), code))
+
+    def listed(status: str) -> list[dict[str, str]]:
+        return [{"region": code, "name": names.get(code, code)} for code in regions if decided.get(code, UNFILLED) == status]
+
+    return {"designated": sum(1 for code in regions if decided.get(code) == DESIGNATED), "regions": len(regions),
+            "conflict": listed(CONFLICT), "unfilled": listed(UNFILLED)}
 
 
 def blocked_regions(codes: list[str], names: dict[str, str], progress: dict[tuple[str, str], RoundProgress],

@@ -32,7 +32,22 @@ class BaselineRowSchema(Schema):
     designation = fields.String(allow_none=True)
     answers = fields.Dict(metadata={"description": "By question key: scale {n, mean, distribution}; number {n, mean, sum}; "
                                                    "choices and yes/no {n, counts, shares}"})
-    change = fields.Dict(allow_none=True, metadata={"description": "Against the baseline round: {response_rate, answers}"})
+    change = fields.Dict(allow_none=True, metadata={
+        "description": "Against the baseline round: {response_rate, answers}; null without a baseline round, or when "
+                       "the baseline round has no response in the region (then change_note says so)"})
+    change_note = fields.String(allow_none=True, metadata={"description": "\"no baseline answers\" or null"})
+    n = fields.Dict(metadata={
+        "description": "What each figure rests on: {response_rate: invited, responses, answers: {key: answers}, "
+                       "readiness: responses, baseline: the baseline round's responses in the region, or null}"})
+    rankable = fields.Boolean(metadata={"description": "Whether the region has MIN_RESPONSES_FOR_RANKING responses"})
+
+
+class ReadinessPartSchema(Schema):
+    key = fields.String()
+    label = fields.String()
+    figure = fields.Float(metadata={"description": "0–1"})
+    n = fields.Integer(metadata={"description": "Answers it rests on"})
+    basis = fields.String(metadata={"description": "What it was made from, in words"})
 
 
 class RankedRegionSchema(Schema):
@@ -42,14 +57,27 @@ class RankedRegionSchema(Schema):
     score = fields.Float()
     readiness = fields.Float()
     readiness_figures = fields.Integer()
+    readiness_parts = fields.List(fields.Nested(ReadinessPartSchema))
     response_rate = fields.Float()
     designated = fields.Boolean()
+    responses = fields.Integer(metadata={"description": "Responses the region's figures rest on"})
+    invited = fields.Integer()
+
+
+class UnrankedRegionSchema(Schema):
+    region = fields.String()
+    name = fields.String()
+    responses = fields.Integer()
+    invited = fields.Integer()
+    needed = fields.Integer(metadata={"description": "More responses needed to be ranked"})
 
 
 class RankingSchema(Schema):
     formula = fields.String()
     weights = fields.Dict(keys=fields.String(), values=fields.Float())
+    min_responses = fields.Integer(metadata={"description": "Responses a region needs to be ranked (MIN_RESPONSES_FOR_RANKING)"})
     regions = fields.List(fields.Nested(RankedRegionSchema))
+    not_ranked = fields.List(fields.Nested(UnrankedRegionSchema), metadata={"description": "Not enough answers to rank"})
 
 
 class BaselineSchema(Schema):

@@ -287,6 +287,18 @@ class RoundRefSchema(Schema):
     closes_at = IsoTime()
 
 
+class RegionRefSchema(Schema):
+    region = fields.String()
+    name = fields.String()
+
+
+class DesignationProblemsSchema(Schema):
+    designated = fields.Integer(metadata={"description": "Regions with a navigator counterpart"})
+    regions = fields.Integer()
+    conflict = fields.List(fields.Nested(RegionRefSchema), metadata={"description": "No nominee has a strict majority"})
+    unfilled = fields.List(fields.Nested(RegionRefSchema), metadata={"description": "No board has named anyone yet"})
+
+
 class StatusSchema(Schema):
     round = fields.Nested(RoundRefSchema)
     totals = fields.Nested(CountsSchema)
@@ -295,6 +307,9 @@ class StatusSchema(Schema):
     by_region_org_type = fields.List(fields.Nested(RegionOrgTypeCountsSchema))
     blocked_regions = fields.List(fields.Nested(BlockedRegionSchema),
                                   metadata={"description": "Regions where no local board has submitted and none is designated"})
+    designations = fields.Nested(DesignationProblemsSchema, allow_none=True, metadata={
+        "description": "Navigator counterparts: how many regions have one, which are in conflict or unfilled; null when "
+                       "the round designates nothing"})
     non_respondents = fields.List(fields.Nested(NonRespondentSchema), metadata={"description": "The first page, by organization and name"})
     non_respondents_total = fields.Integer()
     non_respondents_next = NextLink()
@@ -305,6 +320,11 @@ class NonRespondentListSchema(Schema):
     total = fields.Integer(metadata={"description": "How many are still expected to answer, in all"})
     limit = fields.Integer()
     next = NextLink()
+
+
+class ResponseRefSchema(Schema):
+    id = fields.Integer(metadata={"description": "GET /rounds/{round_id}/responses/{id} reads it"})
+    status = fields.String(metadata={"description": "submitted or draft"})
 
 
 class InvitationSchema(Schema):
@@ -320,6 +340,8 @@ class InvitationSchema(Schema):
     reminders_sent = fields.Integer()
     forwarded_from = fields.Integer(allow_none=True)
     last_message = fields.Nested(MessageSchema, allow_none=True)
+    response = fields.Nested(ResponseRefSchema, allow_none=True,
+                             metadata={"description": "The invitation's response (a draft or submitted), if any"})
 
 
 RoundPageSchema = page_schema("RoundPageSchema", RoundSchema)

@@ -77,6 +77,21 @@ class ImportRowErrorSchema(Schema):
     message = fields.String()
 
 
+class SimilarOrganizationSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    score = fields.Float(metadata={"description": "How alike the names are, 0–100"})
+
+
+class NewOrganizationSchema(Schema):
+    name = fields.String()
+    org_type = fields.String()
+    regions = fields.List(fields.String())
+    rows = fields.List(fields.Integer(), metadata={"description": "The rows naming it, as a spreadsheet numbers them"})
+    similar = fields.List(fields.Nested(SimilarOrganizationSchema), metadata={
+        "description": "Existing organizations of its type and region with a close name (a typo?); listed by a dry run"})
+
+
 class ImportResultSchema(Schema):
     """POST /contacts/import → 200: counts of contact rows, plus what happened to organizations."""
 
@@ -86,6 +101,10 @@ class ImportResultSchema(Schema):
     organizations_created = fields.Integer()
     organizations_updated = fields.Integer()
     dry_run = fields.Boolean()
+    new_organizations = fields.List(fields.Nested(NewOrganizationSchema),
+                                    metadata={"description": "Those with a similar existing name first"})
+    used_existing = fields.List(fields.Dict(), metadata={
+        "description": "[{name, existing, id}]: organizations of the file imported into an existing one instead"})
 
 
 # --- the API: query strings ---------------------------------------------------------------

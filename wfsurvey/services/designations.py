@@ -10,14 +10,27 @@ import datetime as dt
 from sqlalchemy import distinct, literal, or_, select
 from sqlalchemy.orm import Session
 
+from wfsurvey import settings
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
 from wfsurvey.domain.designation import (
-    NOMINATING_ORG_TYPE, BoardAnswer, Override, Result, contact_question_key, decide_all,
+    CONFLICT,
+    DESIGNATED,
+    NOMINATING_ORG_TYPE,
+    UNFILLED,
+    BoardAnswer,
+    Override,
+    Result,
+    contact_question_key,
+    decide_all,
 )
 from wfsurvey.domain.errors import DomainError
+from wfsurvey.domain.rules import format_local
 from wfsurvey.domain.stakeholders import EmailNotValidError, normalize_email
-from wfsurvey.models import Designation, EventRecord, InvitationProgress, Organization, Response, Round
+from wfsurvey.mail.outbox import enqueue
+from wfsurvey.mail.render import render_email, sender_name
+from wfsurvey.models import Designation, EventRecord, InvitationProgress, Organization, Response, Round, User
+from wfsurvey.queries.status import region_names
 from wfsurvey.services.rounds import NotFound, get_round
 from wfsurvey.services.unit_of_work import AbstractUnitOfWork
 
@@ -219,6 +232,51 @@ def override_designation(command: cmd.OverrideDesignation, uow: AbstractUnitOfWo
     if row is None or row.comparable() != result.comparable():
         uow.record(_changed(round_.id, result, uow.now))
     return result
+
+
+def alert_admins_at_close(uow: AbstractUnitOfWork, round_: Round) -> int:
+    """Queue one email to each active admin listing the regions a round closes with in conflict or unfilled, with a
+    link to resolve them; returns how many were queued.
+
+    Called by the handler that closes the round (the close command and the windows job's close alike), once the
+    round is closed: the results are the final ones the close's policy records. One message per round and admin
+    (its dedupe key), whatever happens after.
+    """
+    results = compute(uow.session, round_)
+    if not results:
+        return 0
+    conflicts = [r for r in results.values() if r.status == CONFLICT]
+    unfilled = [r for r in results.values() if r.status == UNFILLED]
+    if not conflicts and not unfilled:
+        return 0
+    session = uow.session
+    admins = session.execute(select(User.id, User.email, User.name).where(User.role == "admin", User.active.is_(True))
+                             .order_by(User.id)).all()
+    names = region_names(session, [r.region for r in conflicts + unfilled])
+    config = settings.current()
+    # As for every email: the Reply-To header and the copy that invites replies come from the same setting.
+    reply_to = config.get("MAIL_REPLY_TO") or ""
+    headers = {"Reply-To": reply_to} if reply_to else None
+    context = {
+        "round_title": round_.title, "template_title": round_.template.title,
+        "closes_local": format_local(round_.closed_at or round_.closes_at, round_.timezone),
+        "opens_local": format_local(round_.opens_at, round_.timezone),
+        "link": f"{config.get('BASE_URL', '').rstrip('/')}/staff/rounds/{round_.id}/designations",
+        "opt_out_link": "", "organization_name": "",
+        "sender_name": sender_name(config.get("MAIL_FROM", "")), "reply_to": reply_to,
+        "conflicts": [{"name": names.get(r.region, r.region), "region": r.region, "explanation": r.explanation,
+                       "nominations": r.nominations} for r in sorted(conflicts, key=lambda r: names.get(r.region, r.region))],
+        "unfilled": [{"name": names.get(r.region, r.region), "region": r.region, "explanation": r.explanation}
+                     for r in sorted(unfilled, key=lambda r: names.get(r.region, r.region))],
+        "designated": sum(1 for r in results.values() if r.status == DESIGNATED), "regions": len(results),
+    }
+    queued = 0
+    for admin_id, email, name in admins:
+        rendered = render_email("designation_alert", contact_name=name or email, **context)
+        if enqueue(session, dedupe_key=f"designation-alert:{round_.id}:{admin_id}", kind="designation_alert",
+                   to_addr=email, rendered=rendered, now=uow.now, headers=headers, round_id=round_.id) is not None:
+            queued += 1
+    return queued
 
 
 # --- policies -----------------------------------------------------------------------------

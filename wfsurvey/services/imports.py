@@ -1,7 +1,10 @@
 """Importing regions and contacts from CSV files, all or nothing.
 
 An import validates every row before it writes anything: one bad row rejects the whole file, and
-the error names each bad row as a spreadsheet shows it (the header is row 1).
+the error names each bad row as a spreadsheet shows it (the header is row 1). A preview (dry run)
+lists the organizations the file would create, each with the existing organizations of its type and
+region whose names are close to its own (a typo such as "Bakersfeld College"), which the import can
+be told to use instead (ImportContacts.use_existing).
 """
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from email_validator import EmailNotValidError
+from rapidfuzz import fuzz, process, utils
 from sqlalchemy import Integer, String, any_, bindparam, delete, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -44,6 +48,13 @@ COLUMN_ALIASES = {
     "e-mail": "email",
 }
 REGION_SEPARATOR = ";"
+#: How alike (0–100, rapidfuzz's ratio of the names lower-cased, punctuation aside) a new organization's name and an
+#: existing one's must be for the preview to ask whether they are the same: "Bakersfeld College" and "Bakersfield
+#: College" score 97, "College of the Canyons" and "College of Canyons" 90, "Riverside City College" and "Riverside
+#: College" 87 (two colleges).
+SIMILAR_NAME_SCORE = 88
+#: Existing organizations listed per new one, best first.
+SIMILAR_LISTED = 3
 #: IN-lists are sent in chunks of this size (well under every backend's parameter limit).
 CHUNK = 900
 #: Values per array when PostgreSQL looks up the rows an import just wrote.
@@ -78,8 +89,37 @@ class ImportRejected(DomainError):
 
 
 @dataclass(frozen=True)
+class Similar:
+    """An existing organization whose name is close to a new one's, of the same type and in one of its regions."""
+
+    id: int
+    name: str
+    #: rapidfuzz ratio, 0–100.
+    score: float
+
+
+@dataclass(frozen=True)
+class NewOrganization:
+    """An organization the file creates (or would): as the file names it, its type and regions, the rows naming it, and
+    existing organizations it may be a misspelling of (listed by a dry run only)."""
+
+    name: str
+    org_type: str
+    #: Region codes.
+    regions: tuple[str, ...]
+    rows: tuple[int, ...]
+    similar: tuple[Similar, ...] = ()
+    #: The regions' names, for people.
+    region_names: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "org_type": self.org_type, "regions": list(self.regions), "rows": list(self.rows),
+                "similar": [{"id": s.id, "name": s.name, "score": s.score} for s in self.similar]}
+
+
+@dataclass(frozen=True)
 class ImportResult:
-    """What an import did (or, in a dry run, would do), counted per contact row."""
+    """What an import did (or, in a dry run, would do), counted per contact row, and the organizations it creates."""
 
     created: int
     updated: int
@@ -87,6 +127,14 @@ class ImportResult:
     organizations_created: int = 0
     organizations_updated: int = 0
     dry_run: bool = False
+    #: New organizations, those with a similar existing name first, then in the file's order.
+    new_organizations: tuple[NewOrganization, ...] = ()
+    #: (name as the file spells it, the existing organization used instead, its id), from ImportContacts.use_existing.
+    used_existing: tuple[tuple[str, str, int], ...] = ()
+
+    @property
+    def warnings(self) -> list[NewOrganization]:
+        return [o for o in self.new_organizations if o.similar]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -96,6 +144,8 @@ class ImportResult:
             "organizations_created": self.organizations_created,
             "organizations_updated": self.organizations_updated,
             "dry_run": self.dry_run,
+            "new_organizations": [o.as_dict() for o in self.new_organizations],
+            "used_existing": [{"name": name, "existing": existing, "id": org_id} for name, existing, org_id in self.used_existing],
         }
 
 
@@ -237,11 +287,16 @@ class _Row:
     name: str
     email: str | None
     title: str | None  # also None when the file has no title column: keep what is stored
-    #: The organization's name as organizations are matched (computed once: every step of an import needs it).
-    org_key: str = field(init=False)
+    _key: str = field(default="", init=False, repr=False)
+    _key_of: str | None = field(default=None, init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        self.org_key = org_key(self.organization)
+    @property
+    def org_key(self) -> str:
+        """The organization's name as organizations are matched: worked out once per name, since every step of an
+        import asks (and a row pointed at an existing organization, see _use_existing, gets that one's)."""
+        if self._key_of is not self.organization:
+            self._key, self._key_of = org_key(self.organization), self.organization
+        return self._key
 
 
 class _Org(NamedTuple):
@@ -448,6 +503,68 @@ def _load_existing(session: Session, rows: list[_Row]) -> _Plan:
     return plan
 
 
+def _use_existing(session: Session, rows: list[_Row], chosen: Sequence[tuple[str, int]],
+                  errors: list[RowError]) -> list[tuple[str, str, int]]:
+    """Point the rows naming each chosen organization at the existing one (its name, so the import matches it);
+    returns (name in the file, existing name, its id) of each. A chosen organization that is gone, or of another type than
+    the file gives the name, is an error on its rows."""
+    if not chosen:
+        return []
+    wanted = {org_key(name): org_id for name, org_id in chosen}
+    existing = {org.id: org for org in session.scalars(select(Organization).where(Organization.id.in_(set(wanted.values()))))}
+    used: dict[str, tuple[str, str, int]] = {}
+    for row in rows:
+        org_id = wanted.get(row.org_key) if row.organization else None
+        if org_id is None:
+            continue
+        org = existing.get(org_id)
+        if org is None:
+            errors.append({"row": row.number, "column": "organization",
+                           "message": f"the organization chosen for {row.organization!r} no longer exists"})
+            continue
+        if row.org_type and org.org_type != row.org_type:
+            errors.append({"row": row.number, "column": "org_type", "message":
+                           f"{org.name!r}, chosen for {row.organization!r}, is {org.org_type}, not {row.org_type}"})
+            continue
+        used.setdefault(row.org_key, (row.organization, org.name, org.id))
+        row.organization = org.name
+    return list(used.values())
+
+
+def similar_organizations(session: Session, new: Sequence[_Row]) -> dict[str, tuple[Similar, ...]]:
+    """For each new organization (by key), the existing ones of its type sharing a region whose names score at least
+    SIMILAR_NAME_SCORE, best first.
+
+    One statement reads the existing organizations of those types and regions; rapidfuzz compares each new name
+    with those of its own type and regions only.
+    """
+    wanted = [row for row in new if row.org_type and row.region_ids]
+    if not wanted:
+        return {}
+    regions = sorted({region for row in wanted for region in row.region_ids})
+    types = sorted({row.org_type for row in wanted if row.org_type})
+    pools: dict[tuple[str, int], dict[int, str]] = {}
+    for chunk in _chunks(regions):
+        for org_id, name, org_type, region_id in session.execute(
+            select(Organization.id, Organization.name, Organization.org_type, organization_regions.c.region_id)
+            .join(organization_regions, organization_regions.c.organization_id == Organization.id)
+            .where(Organization.org_type.in_(types), organization_regions.c.region_id.in_(chunk))
+        ):
+            pools.setdefault((org_type, region_id), {})[org_id] = name
+    found: dict[str, tuple[Similar, ...]] = {}
+    for row in wanted:
+        choices: dict[int, str] = {}
+        for region in row.region_ids or ():
+            choices.update(pools.get((row.org_type, region), {}))  # type: ignore[arg-type]
+        if not choices:
+            continue
+        matches = process.extract(row.organization, choices, scorer=fuzz.ratio, processor=utils.default_process,
+                                  score_cutoff=SIMILAR_NAME_SCORE, limit=SIMILAR_LISTED)
+        if matches:
+            found[row.org_key] = tuple(Similar(org_id, name, round(score, 1)) for name, score, org_id in matches)
+    return found
+
+
 def _check_against_database(plan: _Plan, errors: list[RowError]) -> None:
     for row in plan.rows:
         org = plan.orgs.get(row.org_key) if row.organization else None
@@ -471,17 +588,21 @@ def import_contacts(
     now: Any = None,
     source: str = "import",
     progress: Progress | None = None,
+    use_existing: Sequence[tuple[str, int]] = (),
 ) -> ImportResult:
     """Validate a whole contacts CSV, then create or update organizations and contacts.
 
     Raises ImportRejected listing every problem (row, column, message) if any row is bad; then,
     and in a dry run, nothing is written. `record` receives the events (the unit of work's record).
-    Organizations and contacts are matched by name (case-insensitive) and by normalized email.
+    Organizations and contacts are matched by name (case-insensitive) and by normalized email;
+    rows naming an organization of `use_existing` go to the existing one it names instead. A dry
+    run lists, for each new organization, the existing ones with a similar name.
     """
     parsed = read_contacts_csv(csv_text)
     regions = RegionIndex.load(session, scheme or default_scheme())
     errors: list[RowError] = []
     rows = _validate_rows(parsed, regions, errors, progress)
+    used_existing = _use_existing(session, rows, use_existing, errors)
     _check_file_consistency(rows, regions, errors)
     plan = _load_existing(session, rows)
     _check_against_database(plan, errors)
@@ -514,9 +635,21 @@ def import_contacts(
             updates.append((contact, row, changes))
         else:
             unchanged += 1
+    similar = similar_organizations(session, list(new_orgs.values())) if dry_run else {}
+    named_on: dict[str, list[int]] = {}
+    for row in rows:
+        if row.org_key in new_orgs:
+            named_on.setdefault(row.org_key, []).append(row.number)
+    listed = []
+    for key, row in new_orgs.items():
+        placed = sorted((regions.by_id[i] for i in row.region_ids or ()), key=lambda r: r.code)
+        listed.append(NewOrganization(row.organization, row.org_type or "", tuple(r.code for r in placed),
+                                      tuple(named_on[key]), similar.get(key, ()), tuple(r.name for r in placed)))
+    listed.sort(key=lambda o: not o.similar)  # stable: warnings first, then the file's order
     result = ImportResult(
         created=len(created_rows), updated=len(updates), unchanged=unchanged,
         organizations_created=len(new_orgs), organizations_updated=len(changed_orgs), dry_run=dry_run,
+        new_organizations=tuple(listed), used_existing=tuple(used_existing),
     )
     if dry_run:
         return result
@@ -595,5 +728,5 @@ def _ids_by(session: Session, id_column: Any, key_column: Any, keys: Sequence[st
 def handle_import_contacts(command: cmd.ImportContacts, uow: AbstractUnitOfWork) -> ImportResult:
     return import_contacts(
         uow.session, command.csv_text, command.dry_run, scheme=command.scheme, record=uow.record,
-        now=uow.now, source=command.source, progress=command.progress,
+        now=uow.now, source=command.source, progress=command.progress, use_existing=command.use_existing,
     )

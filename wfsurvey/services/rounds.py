@@ -81,9 +81,14 @@ def open_round(command: cmd.OpenRound, uow: AbstractUnitOfWork) -> Round:
 
 
 def close_round(command: cmd.CloseRound, uow: AbstractUnitOfWork) -> Round:
+    # Imported here: the designations service imports this module (get_round, NotFound).
+    from wfsurvey.services.designations import alert_admins_at_close
+
     round_ = get_round(uow.session, command.round_id, lock=True)
     round_.close(uow.now)
     cancel_waiting(uow.session, round_id=round_.id, kinds=SURVEY_KINDS, reason="not sent: the round closed")
+    # Admins hear of regions left in conflict or unfilled: the email is this handler's to queue, as every email is.
+    alert_admins_at_close(uow, round_)
     return round_
 
 

@@ -61,4 +61,14 @@ def local_clock(moment: dt.datetime | None, tz_name: str | None = None) -> str:
     return f"{local.hour % 12 or 12}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
 
 
-from wfsurvey.blueprints.staff import dashboard, events, home, jobs, reports, rounds, stakeholders, templates_views  # noqa: E402,F401  (register the routes)
+from wfsurvey.blueprints.staff import (  # noqa: E402,F401  (register the routes)
+    dashboard,
+    events,
+    home,
+    jobs,
+    reports,
+    responses,
+    rounds,
+    stakeholders,
+    templates_views,
+)

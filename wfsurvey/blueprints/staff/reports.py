@@ -17,15 +17,16 @@ from wfsurvey.forms.rounds import OverrideForm
 from wfsurvey.queries import NotFound, exports
 from wfsurvey.queries.baseline import baseline_table
 from wfsurvey.queries.designations import counterpart_summary, round_designations
-from wfsurvey.queries.status import load_round, region_names
+from wfsurvey.queries.responses import submitted_by_organization
+from wfsurvey.queries.status import load_round
 
 #: Designation statuses as the page words them.
 STATUS_LABELS = {"designated": "Designated", "conflict": "Conflict", "unfilled": "Unfilled"}
 
 
-def _override_form(region: str, **kwargs) -> OverrideForm:
+def _override_form(region: str, nominations: list[dict], **kwargs) -> OverrideForm:
     # One form per region on the page: the prefix keeps their field ids apart.
-    return OverrideForm(prefix=f"override-{region}", **kwargs)
+    return OverrideForm(prefix=f"override-{region}", nominations=nominations, **kwargs)
 
 
 def render_designations(round_id: int, *, failed: tuple[str, OverrideForm] | None = None):
@@ -36,10 +37,13 @@ def render_designations(round_id: int, *, failed: tuple[str, OverrideForm] | Non
         abort(404)
     forms = {}
     for item in designations:
-        forms[item["region"]] = failed[1] if failed and failed[0] == item["region"] else _override_form(item["region"], formdata=None)
+        forms[item["region"]] = (failed[1] if failed and failed[0] == item["region"]
+                                 else _override_form(item["region"], item["nominations"], formdata=None))
+    boards = {board for item in designations for n in item["nominations"] for board in n.get("boards") or []}
     return render_template("staff/designations.html", round=round_, designations=designations,
                            summary=counterpart_summary(designations), forms=forms, status_labels=STATUS_LABELS,
-                           can_override=round_.state not in ("draft", "cancelled"))
+                           can_override=round_.state not in ("draft", "cancelled"),
+                           board_responses=submitted_by_organization(db.session, round_id, sorted(boards)))
 
 
 @bp.get("/rounds/<int:round_id>/designations")
@@ -51,19 +55,24 @@ def round_designations_page(round_id: int):
 @bp.post("/rounds/<int:round_id>/designations/<region>/override")
 @admin_required
 def override_designation(round_id: int, region: str):
-    form = _override_form(region)
+    try:
+        designations = round_designations(db.session, round_id)
+    except NotFound:
+        abort(404)
+    nominations = next((d["nominations"] for d in designations if d["region"] == region), [])
+    form = _override_form(region, nominations)
     if form.validate_on_submit():
-        outcome = run(cmd.OverrideDesignation(round_id=round_id, region=region, name=form.name.data,
-                                              email=form.email.data, organization=form.organization.data or "",
-                                              reason=form.reason.data))
+        name, email, organization = form.chosen()
+        outcome = run(cmd.OverrideDesignation(round_id=round_id, region=region, name=name, email=email,
+                                              organization=organization, reason=form.reason.data))
         if outcome.error is not None:
             # No such round or region: the page itself does not exist.
             if outcome.error.code == "not_found" and not outcome.error.fields:
                 abort(404)
             add_domain_errors(form, outcome.error)
         else:
-            name = region_names(db.session, [region]).get(region, region)
-            flash(f"The navigator counterpart of {name} is now {form.name.data.strip()} (override recorded).", "success")
+            region_name = next((d["name"] for d in designations if d["region"] == region), region)
+            flash(f"The navigator counterpart of {region_name} is now {name.strip()} (override recorded).", "success")
             return redirect(url_for("staff.round_designations_page", round_id=round_id, _anchor=f"region-{region}"))
     return render_designations(round_id, failed=(region, form))
 

@@ -27,6 +27,8 @@ from wfsurvey.models import Contact, Organization, Region, organization_regions
 from wfsurvey.services.imports import ImportRejected
 
 PER_PAGE = 50
+#: The import page lists at most this many organizations to create beyond those with a warning.
+MAX_NEW_SHOWN = 100
 #: The import page lists at most this many problems (a wholly wrong file can have thousands).
 MAX_ERRORS_SHOWN = 500
 
@@ -250,6 +252,16 @@ def _uploaded_text(form: ImportForm) -> tuple[str, str]:
     return form.csv_text.data or "", "web:pasted"
 
 
+def _use_existing() -> tuple[tuple[str, int], ...]:
+    """The preview's choices: each use_existing-* field is "<existing id>:<name in the file>" ("" to create it)."""
+    chosen = []
+    for key, value in request.form.items(multi=True):
+        org_id, _, name = value.partition(":")
+        if key.startswith("use_existing-") and org_id.isdigit() and name.strip() and len(org_id) < 10:
+            chosen.append((name, int(org_id)))
+    return tuple(chosen)
+
+
 @bp.route("/contacts/import", methods=["GET", "POST"])
 @staff_required
 def import_contacts():
@@ -264,7 +276,8 @@ def import_contacts():
         else:
             # Whatever happens, the CSV stays in the text box: it can be fixed here and sent again.
             form.csv_text.data = text
-            outcome = run(cmd.ImportContacts(csv_text=text, source=source[:80], dry_run=dry_run))
+            outcome = run(cmd.ImportContacts(csv_text=text, source=source[:80], dry_run=dry_run,
+                                             use_existing=_use_existing()))
             result = outcome.value
             # A rejected file is shown row by row; any other refusal beside the form.
             if isinstance(outcome.error, ImportRejected):
@@ -272,4 +285,4 @@ def import_contacts():
             elif outcome.error is not None:
                 add_domain_errors(form, outcome.error)
     return render_template("staff/import.html", form=form, result=result, rejected=rejected,
-                           max_errors=MAX_ERRORS_SHOWN)
+                           max_errors=MAX_ERRORS_SHOWN, max_new=MAX_NEW_SHOWN, type_labels=ORG_TYPE_LABELS)

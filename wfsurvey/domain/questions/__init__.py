@@ -1,12 +1,12 @@
 """Question types: each in one module with its partial templates/respond/questions/<partial>.html, all listed here.
 
 A type owns everything that depends on it: the definition it takes, skip logic, the respondent form, the
-answer in words, the baseline figures and exports (see QuestionType). Code elsewhere asks the type of a
+answer in words, the baseline figures and exports, its columns in the raw responses export (see QuestionType). Code elsewhere asks the type of a
 question, `QUESTION_TYPES[q["type"]]`, once per question, and never branches on the type's name.
 """
 from __future__ import annotations
 
-from wfsurvey.domain.questions.base import Choice, DefinitionError, InputPart, QuestionType
+from wfsurvey.domain.questions.base import Choice, DefinitionError, InputPart, QuestionType, RawColumn
 from wfsurvey.domain.questions.choice import SingleChoice
 from wfsurvey.domain.questions.contact import Contact
 from wfsurvey.domain.questions.multiple_choice import MultiChoice
@@ -15,7 +15,7 @@ from wfsurvey.domain.questions.scale import Scale
 from wfsurvey.domain.questions.text import LongText, Text
 from wfsurvey.domain.questions.yes_no import YesNo
 
-__all__ = ["QUESTION_TYPES", "Choice", "DefinitionError", "InputPart", "QuestionType", "register", "unregister"]
+__all__ = ["QUESTION_TYPES", "Choice", "DefinitionError", "InputPart", "QuestionType", "RawColumn", "register", "unregister"]
 
 #: Every question type by its name, in the order error messages list them.
 QUESTION_TYPES: dict[str, QuestionType] = {

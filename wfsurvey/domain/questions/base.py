@@ -18,6 +18,16 @@ Found = Mapping[str, tuple[int, float]]
 #: One row of the long-form export of a summary: (value, count, share, mean).
 AnswerRow = tuple[Any, Any, Any, Any]
 
+
+class RawColumn(NamedTuple):
+    """One column of the raw responses export, headed by a key ("occupations.cnc") or in words ("Occupations: CNC")."""
+
+    key: str
+    label: str
+    #: How a spreadsheet should hold its cells: "text", "number" or "flag" (1 or empty).
+    kind: str = "text"
+
+
 #: The definition keys every question takes, whatever its type (the template schema checks them).
 COMMON_FIELDS = ("key", "type", "label", "help", "required", "show_if", "baseline")
 
@@ -102,6 +112,8 @@ class QuestionType:
     nominates_person: ClassVar[bool] = False
     #: Whether an answer keeps tabs and line breaks (a long text); elsewhere they become spaces.
     multiline: ClassVar[bool] = False
+    #: Whether answers are free text that staff read one by one and search in (text, long text).
+    free_text: ClassVar[bool] = False
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
@@ -176,6 +188,27 @@ class QuestionType:
         """A stored answer read back to the respondent."""
         return str(value)
 
+    def answer_words(self, q: Mapping[str, Any], value: Any) -> str:
+        """A stored answer as staff read it on a response's page; the respondent's wording unless a type says it shorter."""
+        return self.answer_text(q, value)
+
+    # --- the raw responses export -------------------------------------------------------------
+
+    def raw_columns(self, q: Mapping[str, Any]) -> list[RawColumn]:
+        """The question's columns in the raw export: one, headed by its key and its label, for most types."""
+        return [RawColumn(q["key"], q["label"])]
+
+    def raw_cells(self, q: Mapping[str, Any], value: Any, *, codes: bool = False) -> list[Any]:
+        """One cell per raw column: the answer in words, or as stored with `codes` (None when unanswered or not asked).
+
+        Numbers stay numbers, so that a spreadsheet can add them up.
+        """
+        if value is None:
+            return [None]
+        if codes or isinstance(value, (int, float)):
+            return [value]
+        return [self.answer_text(q, value)]
+
     # --- the baseline table (counted types only) -----------------------------------------------
 
     def baseline_cells(self, key: str, value: Any) -> list[Cell]:
@@ -193,6 +226,10 @@ class QuestionType:
     def readiness(self, q: Mapping[str, Any], summary: Mapping[str, Any]) -> float | None:
         """The figure (0–1) this question adds to a region's readiness for the pilot, or None."""
         return None
+
+    def readiness_basis(self, q: Mapping[str, Any], summary: Mapping[str, Any]) -> str:
+        """What the readiness figure was made from, in words ("mean 3.50 on 1 to 5")."""
+        return ""
 
     def export_columns(self, key: str, shape: Mapping[str, Any]) -> list[str]:
         """Column names in the baseline export; `shape` is the whole round's summary, which lists every value."""

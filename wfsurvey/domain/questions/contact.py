@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from wfsurvey.domain.questions.base import Form, InputPart, Parsed, QuestionType, first_value
+from wfsurvey.domain.questions.base import Form, InputPart, Parsed, QuestionType, RawColumn, first_value
 from wfsurvey.domain.stakeholders import EmailNotValidError, normalize_email
 
 #: The parts of an answer, each a form field named <key>.<part>.
@@ -58,3 +58,18 @@ class Contact(QuestionType):
         if isinstance(value, Mapping):
             return "\n".join(str(value.get(part) or "") for part in CONTACT_PARTS if value.get(part))
         return str(value)
+
+    def answer_words(self, q: Mapping[str, Any], value: Any) -> str:
+        """"Nina North <nina@riverside.example>, Riverside Board"."""
+        if not isinstance(value, Mapping):
+            return str(value)
+        person = " ".join(p for p in (value.get("name") or "", f"<{value['email']}>" if value.get("email") else "") if p)
+        return ", ".join(p for p in (person, value.get("organization") or "") if p)
+
+    def raw_columns(self, q: Mapping[str, Any]) -> list[RawColumn]:
+        return [RawColumn(f"{q['key']}.{part}", f"{q['label']}: {CONTACT_LABELS[part]}") for part in CONTACT_PARTS]
+
+    def raw_cells(self, q: Mapping[str, Any], value: Any, *, codes: bool = False) -> list[Any]:
+        if not isinstance(value, Mapping):
+            return [None] * len(CONTACT_PARTS)
+        return [value.get(part) or None for part in CONTACT_PARTS]

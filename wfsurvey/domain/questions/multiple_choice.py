@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from wfsurvey.domain.questions.base import Cell, Form, Parsed
+from wfsurvey.domain.questions.base import Cell, Form, Parsed, RawColumn
 from wfsurvey.domain.questions.shared import CountsSummary, Options
 
 
@@ -26,6 +26,14 @@ class MultiChoice(Options, CountsSummary):
 
     def answer_text(self, q: Mapping[str, Any], value: Any) -> str:
         return "; ".join(self.value_label(q, v) for v in value)
+
+    def raw_columns(self, q: Mapping[str, Any]) -> list[RawColumn]:
+        # One column per option, so that a spreadsheet counts each with a plain sum.
+        return [RawColumn(f"{q['key']}.{o['value']}", f"{q['label']}: {o['label']}", "flag") for o in q.get("options") or []]
+
+    def raw_cells(self, q: Mapping[str, Any], value: Any, *, codes: bool = False) -> list[Any]:
+        chosen = set(value or [])
+        return [1 if v in chosen else None for v in self.option_values(q)]
 
     def baseline_cells(self, key: str, value: Any) -> list[Cell]:
         return [(key, str(v), 0.0) for v in value]

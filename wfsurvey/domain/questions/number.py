@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from wfsurvey.domain.questions.base import AnswerRow, Cell, DefinitionError, Found, Parsed, plain_number
+from wfsurvey.domain.questions.base import AnswerRow, Cell, DefinitionError, Found, Parsed, RawColumn, plain_number
 from wfsurvey.domain.questions.shared import MeanChange
 
 _NOT_A_NUMBER = "Enter a number, like 12."
@@ -44,6 +44,9 @@ class Number(MeanChange):
 
     def answer_text(self, q: Mapping[str, Any], value: Any) -> str:
         return plain_number(value)
+
+    def raw_columns(self, q: Mapping[str, Any]) -> list[RawColumn]:
+        return [RawColumn(q["key"], q["label"], "number")]
 
     def baseline_cells(self, key: str, value: Any) -> list[Cell]:
         # One cell per question (value ""): its count and total make the mean.

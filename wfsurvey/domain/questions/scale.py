@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from wfsurvey.domain.questions.base import AnswerRow, Cell, Choice, DefinitionError, Found, Parsed
+from wfsurvey.domain.questions.base import AnswerRow, Cell, Choice, DefinitionError, Found, Parsed, RawColumn
 from wfsurvey.domain.questions.shared import MeanChange
 
 
@@ -65,6 +65,16 @@ class Scale(MeanChange):
         ends = [e for e in ends if e]
         return text + (f" ({', '.join(ends)})" if ends else "")
 
+    def answer_words(self, q: Mapping[str, Any], value: Any) -> str:
+        """"3 of 5", or "Fully (5 of 5)" at an end with a label; a scale not starting at 1 names both ends."""
+        lo, hi = bounds(q)
+        where = f"{value} of {hi}" if lo == 1 else f"{value} on {lo} to {hi}"
+        label = q.get("min_label") if value == lo else q.get("max_label") if value == hi else None
+        return f"{label[0].upper()}{label[1:]} ({where})" if label else where
+
+    def raw_columns(self, q: Mapping[str, Any]) -> list[RawColumn]:
+        return [RawColumn(q["key"], q["label"], "number")]
+
     def baseline_cells(self, key: str, value: Any) -> list[Cell]:
         # Counted under its point, like a choice, and added to the total that makes the mean.
         return [(key, str(int(value)), float(value))]
@@ -81,6 +91,10 @@ class Scale(MeanChange):
             return None
         lo, hi = bounds(q)
         return min(1.0, max(0.0, (summary["mean"] - lo) / (hi - lo)))
+
+    def readiness_basis(self, q: Mapping[str, Any], summary: Mapping[str, Any]) -> str:
+        lo, hi = bounds(q)
+        return f"mean {summary['mean']:.2f} on {lo} to {hi}, as (mean − {lo}) / {hi - lo}" if summary["mean"] is not None else ""
 
     def export_columns(self, key: str, shape: Mapping[str, Any]) -> list[str]:
         return [f"{key} n", f"{key} mean"] + [f"{key} {p}" for p in shape["distribution"]]

@@ -110,6 +110,10 @@ class PickOne(CountsSummary):
         # A "yes" (targeting Advanced Manufacturing, interest in being a pilot) is a sign of readiness.
         return (summary["shares"].get("yes") or 0.0) if "yes" in summary["counts"] else None
 
+    def readiness_basis(self, q: Mapping[str, Any], summary: Mapping[str, Any]) -> str:
+        yes = summary["counts"].get("yes", 0)
+        return f"{yes} of {summary['n']} answered “{self.value_label(q, 'yes')}”" if "yes" in summary["counts"] else ""
+
 
 class MeanChange(QuestionType):
     """A change in the mean against the baseline round (scale and number)."""

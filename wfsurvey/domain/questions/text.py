@@ -11,6 +11,7 @@ class Text(QuestionType):
     name = "text"
     label = "Short text"
     partial = "text"
+    free_text = True
     #: The most characters an answer may have.
     max_length = 1000
 
