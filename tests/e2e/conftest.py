@@ -130,7 +130,8 @@ def watch() -> BrowserWatch:
 
 @pytest.fixture
 def new_page(browser, live_server, watch):
-    """A callable: a page in a fresh browser context (own cookies, optional viewport) on the live server.
+    """A callable: a page in a fresh browser context (own cookies, optional viewport, JavaScript on unless told) on the
+    live server.
 
     Every request to a host other than 127.0.0.1 is aborted and counted, dialogs are dismissed and
     counted; the contexts close before the server stops, and the watch must end clean.
@@ -149,9 +150,9 @@ def new_page(browser, live_server, watch):
         if message.type == "error" and "Content Security Policy" in message.text:
             watch.csp_violations.append(message.text)
 
-    def make(viewport: dict | None = None):
+    def make(viewport: dict | None = None, javascript: bool = True):
         context = browser.new_context(base_url=live_server.url, viewport=viewport or {"width": 1280, "height": 900},
-                                      accept_downloads=True)
+                                      accept_downloads=True, java_script_enabled=javascript)
         context.set_default_timeout(ACTION_TIMEOUT_MS)
         contexts.append(context)
         context.route(lambda url: urlsplit(url).hostname != LOOPBACK, block_off_loopback)

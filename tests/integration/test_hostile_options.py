@@ -47,7 +47,7 @@ def test_option_values_are_trimmed_when_saved_and_can_then_be_chosen(app):
 def test_values_that_only_differ_by_spaces_are_duplicates(app):
     spaced = definition()
     spaced["questions"][0]["options"] = [{"value": "yes", "label": "Yes"}, {"value": " yes", "label": "Also yes"}]
-    with pytest.raises(DomainError, match="option values must be unique"):
+    with pytest.raises(DomainError, match="Two options have the value “yes”"):
         handle(cmd.CreateTemplate(spaced), actor="test", now=NOW)
     blank = definition()
     blank["questions"][0]["options"][1]["value"] = "   "

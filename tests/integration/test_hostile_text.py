@@ -142,24 +142,24 @@ def test_a_control_character_in_a_template_is_refused_naming_where_on_the_page_a
     assert answer.status_code == 422
     assert answer.get_json()["error"]["fields"] == {"questions.2.label": [message]}
 
-    upload = post_form(staff, "/staff/templates/new", {"json_text": json.dumps(definition)},
-                       token_from="/staff/templates/new")
+    upload = post_form(staff, "/staff/templates/upload", {"json_text": json.dumps(definition)},
+                       token_from="/staff/templates/upload")
     assert upload.status_code == 200
-    assert f"question 3 ('colleges'): label: {message}" in page_text(upload)
+    assert f"Question 3, “Collaboration with colleges”: {message[0].upper()}{message[1:]}." in page_text(upload)
     assert count(Template) == 0
 
 
 def test_a_control_character_in_a_skip_rule_or_a_key_is_refused_too(staff):
     definition = json.loads(json.dumps(builders.TEMPLATE))
     definition["questions"][1]["show_if"]["equals"] = "yes\x00"
-    page = page_text(post_form(staff, "/staff/templates/new", {"json_text": json.dumps(definition)},
-                               token_from="/staff/templates/new"))
-    assert "question 2 ('initiatives'): show_if: equals: text must not contain NUL characters" in page
+    page = page_text(post_form(staff, "/staff/templates/upload", {"json_text": json.dumps(definition)},
+                               token_from="/staff/templates/upload"))
+    assert "Question 2, “Regional initiatives”: Text must not contain NUL characters." in page
     definition = json.loads(json.dumps(builders.TEMPLATE))
     definition["questions"][0]["x\x00"] = 1
-    page = page_text(post_form(staff, "/staff/templates/new", {"json_text": json.dumps(definition)},
-                               token_from="/staff/templates/new"))
-    assert "question 1 ('targets_am'): a key: text must not contain NUL characters" in page
+    page = page_text(post_form(staff, "/staff/templates/upload", {"json_text": json.dumps(definition)},
+                               token_from="/staff/templates/upload"))
+    assert "Question 1, “Does the board target Advanced…”: A key: text must not contain NUL characters." in page
     assert count(Template) == 0
 
 

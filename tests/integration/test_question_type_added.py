@@ -122,8 +122,9 @@ def _post(client, url: str, answers: dict, action: str = "submit"):
 def test_a_template_names_only_registered_types(app):
     with pytest.raises(TemplateInvalid) as refused:
         validate_definition(TEMPLATE)
-    assert refused.value.message == ("template invalid: question 1 ('share'): type: Must be one of: single_choice, "
-                                     "multi_choice, scale, yes_no, number, text, long_text, contact.")
+    assert refused.value.message == ("Question 1, “Share of placements in manufacturing”: “percentage” is not a question "
+                                     "type: use one of single_choice, multi_choice, scale, yes_no, number, text, "
+                                     "long_text, contact, section.")
     with pytest.raises(ValueError, match="registered already"):
         register(type(QUESTION_TYPES["scale"])())
 
@@ -148,7 +149,8 @@ def test_an_added_type_goes_from_template_to_form_to_baseline_and_csv(app, clien
     refused = _post(client, first, {"share": "150", "why_all": "never sent"})
     text = html.unescape(refused.get_data(as_text=True))
     assert refused.status_code == 422
-    assert '<a href="#q-share">Share of placements in manufacturing: Enter a whole percentage from 0 to 100.</a>' in text
+    assert ('<a href="#q-share" data-key="share">Question <span data-number-of="share">1</span>, “Share of placements in '
+            'manufacturing”: Enter a whole percentage from 0 to 100.</a>') in text
     assert re.search(r'name="share" value="150"[^>]*aria-invalid="true" aria-describedby="q-share-error"', text)
     assert db.session.scalars(select(Response)).all() == []
 

@@ -197,9 +197,14 @@ def test_submit_missing_required_answers_is_refused_with_an_error_summary(client
     assert response.status_code == 422
     assert count(Response) == 0 and len(events()) == before
     summary = re.search(r'<div class="error-summary" id="error-summary" role="alert" tabindex="-1" autofocus.*?</div>', page, re.S).group(0)
-    assert '<a href="#q-role-0">Your role: This question needs an answer.</a>' in summary
-    assert '<a href="#q-collab-0">How closely do you work with colleges? This question needs an answer.</a>' in summary
-    assert '<a href="#q-staff_count">Staff on sector work: Enter a number no more than 500.</a>' in summary
+    # Each problem names its question by number and a short label (the number kept in step by respond.js).
+    assert ('<a href="#q-role-0" data-key="role">Question <span data-number-of="role">1</span>, “Your role”: '
+            'This question needs an answer.</a>') in summary
+    assert ('<a href="#q-collab-0" data-key="collab">Question <span data-number-of="collab">3</span>, '
+            '“How closely do you work with colleges?”: This question needs an answer.</a>') in summary
+    assert ('<a href="#q-staff_count" data-key="staff_count">Question <span data-number-of="staff_count">6</span>, '
+            '“Staff on sector work”: Enter a number no more than 500.</a>') in summary
+    assert "Nothing was saved." in summary
     # Inline messages beside the fields, tied to them for screen readers; the input is kept.
     assert 'id="q-role-error"' in page and re.search(r'<fieldset id="q-role" aria-describedby="q-role-error"', page)
     assert re.search(r'name="staff_count" value="900"[^>]*aria-invalid="true" aria-describedby="q-staff_count-help q-staff_count-error"', page)

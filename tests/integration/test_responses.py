@@ -55,7 +55,7 @@ def invitation_of(round_id: int, email: str) -> Invitation:
 def answer(round_id: int, email: str, form: dict, *, now: dt.datetime = FIRST, submit: bool = True) -> int:
     invitation = invitation_of(round_id, email)
     return handle(cmd.SaveAnswers(invitation.id, {k: v if isinstance(v, list) else [str(v)] for k, v in form.items()},
-                                  submit), actor=f"token:{invitation.id}", now=now)
+                                  submit), actor=f"token:{invitation.id}", now=now).response_id
 
 
 BOARD = f"lwib1.{IE}@example.org"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 import json
 import re
@@ -294,7 +295,7 @@ def test_import_needs_a_file_or_text(staff):
 
 def _upload(client, definition):
     body = definition if isinstance(definition, str) else json.dumps(definition)
-    return post_form(client, "/staff/templates/new", {"json_text": body}, token_from="/staff/templates/new")
+    return post_form(client, "/staff/templates/upload", {"json_text": body}, token_from="/staff/templates/upload")
 
 
 def test_upload_a_template_and_see_it_as_a_respondent_would(staff):
@@ -318,7 +319,7 @@ def test_template_upload_errors_name_the_question_and_keep_the_text(staff):
     definition = json.loads(json.dumps(builders.TEMPLATE))
     definition["questions"][2]["type"] = "color"
     page = text(_upload(staff, definition))
-    assert "question 3 (&#39;colleges&#39;): type: Must be one of" in page
+    assert "Question 3, “Collaboration with colleges”: “color” is not a question type: use one of" in html.unescape(page)
     assert "&#34;color&#34;" in page or "&quot;color&quot;" in page  # the JSON is still in the box
     broken = text(_upload(staff, '{"slug": "x", "title": "y",\n "questions": [}'))
     assert "This is not valid JSON" in broken and "line 2" in broken

@@ -2,6 +2,7 @@
 import pytest
 from sqlalchemy import func, select
 
+from tests.integration.test_api import Api, token_for
 from wfsurvey.domain import commands as cmd
 from wfsurvey.models import EventRecord, Template
 from wfsurvey.services import handle
@@ -46,14 +47,21 @@ def test_an_edit_is_a_new_version(app):
     "change, message",
     [
         (lambda d: d["questions"][1].update(show_if={"question": "navigator", "equals": "x"}),
-         "question 2 ('initiatives'): show_if: refers to 'navigator', which is not an earlier question"),
+         "Question 2, “Initiatives”: It depends on question 4, “Navigator”, which comes after it: a question can only "
+         "depend on an earlier one. Move it below that question, or choose another."),
         (lambda d: d["questions"][1].update(show_if={"question": "targets_am", "equals": "perhaps"}),
-         "question 2 ('initiatives'): show_if: 'perhaps' is not a value of 'targets_am'"),
-        (lambda d: d["questions"][2].update(key="targets_am"), "question 3 ('targets_am'): key: duplicate key 'targets_am'"),
+         "Question 2, “Initiatives”: It depends on question 1, “Does the board target Advanced…”, but “perhaps” is not "
+         "one of its answers: choose “Yes” or “No”."),
+        (lambda d: d["questions"][2].update(key="targets_am"),
+         "Question 3, “Collaboration with colleges”: Its key “targets_am” is the key of question 1, “Does the board "
+         "target Advanced…” too: give each its own key."),
         (lambda d: d["questions"].append({"key": "pick", "type": "single_choice", "label": "Pick", "options": [{"value": "a", "label": "A"}]}),
-         "question 5 ('pick'): options: a choice question needs at least two options"),
-        (lambda d: d["questions"][0].update(type="essay"), "question 1 ('targets_am'): type:"),
-        (lambda d: d["questions"][2].update(max=50), "question 3 ('colleges'): max: a scale runs between"),
+         "Question 5, “Pick”: Give it at least two options."),
+        (lambda d: d["questions"][0].update(type="essay"),
+         "Question 1, “Does the board target Advanced…”: “essay” is not a question type: use one of single_choice, "),
+        (lambda d: d["questions"][2].update(max=50),
+         "Question 3, “Collaboration with colleges”: A scale runs between two whole numbers, the first smaller than the "
+         "second, with at most 11 points (like 1 to 5)."),
     ],
 )
 def test_bad_template_names_the_question_and_the_problem(app, change, message):
@@ -65,3 +73,28 @@ def test_bad_template_names_the_question_and_the_problem(app, change, message):
     db = app.extensions["sqlalchemy"]
     assert db.session.scalar(select(func.count()).select_from(Template)) == 0
     assert db.session.scalar(select(func.count()).select_from(EventRecord)) == 0
+
+
+def test_sections_and_every_rule_round_trip_through_the_api(app, client):
+    api = Api(client, token_for("staff", "script@example.org"))
+    sent = definition(questions=[
+        {"key": "start", "type": "section", "label": "About you", "help": "Two questions."},
+        {"key": "role", "type": "single_choice", "label": "Role",
+         "options": [{"value": "director", "label": "Director"}, {"value": "staff", "label": "Staff"}]},
+        {"key": "team", "type": "text", "label": "Team", "show_if": {"question": "role", "not_equals": "director"}},
+        {"key": "work", "type": "section", "label": "Your work"},
+        {"key": "trades", "type": "multi_choice", "label": "Trades",
+         "options": [{"value": "weld", "label": "Welding"}, {"value": "none", "label": "None", "exclusive": True}]},
+        {"key": "welders", "type": "number", "label": "Welders", "show_if": {"question": "trades", "includes": "weld"}},
+        {"key": "colleges", "type": "scale", "label": "Colleges"},
+        {"key": "why", "type": "text", "label": "Why?", "show_if": {"question": "colleges", "equals": "1"}},
+    ])
+    assert api.post("/templates", sent).status_code == 201
+    first = api.get("/templates/collab").get_json()["versions"][0]["questions"]
+    assert first[0] == {"key": "start", "type": "section", "label": "About you", "help": "Two questions."}
+    assert first[7]["show_if"] == {"question": "colleges", "equals": 1}  # stored as the scale's answers are
+    assert first[4]["options"][1] == {"value": "none", "label": "None", "exclusive": True}
+    again = api.post("/templates", {**sent, "questions": first})  # what the API returns goes back as it is
+    assert again.status_code == 201 and again.get_json()["version"] == 2
+    second = api.get("/templates/collab").get_json()["versions"][0]["questions"]
+    assert second == first

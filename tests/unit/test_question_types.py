@@ -14,7 +14,8 @@ SCALE = {"key": "collab", "type": "scale", "label": "Collaboration", "min": 1, "
 
 
 def test_the_registry_lists_every_type_in_schema_order():
-    assert list(QUESTION_TYPES) == ["single_choice", "multi_choice", "scale", "yes_no", "number", "text", "long_text", "contact"]
+    assert list(QUESTION_TYPES) == ["single_choice", "multi_choice", "scale", "yes_no", "number", "text", "long_text", "contact",
+                                    "section"]
     assert all(name == question_type.name for name, question_type in QUESTION_TYPES.items())
 
 
@@ -39,17 +40,26 @@ def test_labels_and_definition_fields_for_a_builder():
         "text": ("Short text", ()),
         "long_text": ("Long text", ()),
         "contact": ("Contact person", ()),
+        "section": ("Section", ()),
     }
 
 
 @pytest.mark.parametrize("question, message, field", [
-    ({"type": "single_choice", "options": [{"value": "a", "label": "A"}]}, "a choice question needs at least two options", "options"),
+    ({"type": "single_choice", "options": [{"value": "a", "label": "A"}]}, "Give it at least two options.", "options"),
     ({"type": "multi_choice", "options": [{"value": "a", "label": "A"}, {"value": "a", "label": "B"}]},
-     "option values must be unique", "options"),
-    ({"type": "yes_no", "options": [{"value": "a", "label": "A"}]}, "a yes_no question has no options", "options"),
-    ({"type": "text", "max": 3}, "a text question has no min or max", "min"),
-    ({"type": "scale", "min": 0, "max": 11}, "a scale runs between two whole numbers, min < max, at most 11 points", "max"),
-    ({"type": "number", "min": 2, "max": 1}, "min must not exceed max", "min"),
+     "Two options have the value “a”: give each option its own value.", "options"),
+    ({"type": "single_choice", "options": [{"value": "a", "label": "A"}, {"value": "n", "label": "None", "exclusive": True}]},
+     "Only an option of a multiple choice question can be exclusive (picked alone, like “None of these”): a single "
+     "choice takes one answer anyway.", "options"),
+    ({"type": "yes_no", "options": [{"value": "a", "label": "A"}]},
+     "A yes/no question's answers are always Yes and No: remove its options.", "options"),
+    ({"type": "text", "max": 3}, "A short text question has no smallest or largest value; remove min and max.", "max"),
+    ({"type": "scale", "min": 0, "max": 11}, "A scale runs between two whole numbers, the first smaller than the second, "
+     "with at most 11 points (like 1 to 5).", "max"),
+    ({"type": "number", "min": 2, "max": 1}, "The smallest number allowed is more than the largest.", "min"),
+    ({"type": "section", "required": True}, "A section is not a question: it cannot be required.", "required"),
+    ({"type": "section", "show_if": {"org_type": ["lwib"]}},
+     "A section cannot have skip logic: give each of its questions its own rule.", "show_if"),
 ])
 def test_each_type_checks_its_own_definition(question, message, field):
     with pytest.raises(DefinitionError) as refused:
@@ -57,10 +67,44 @@ def test_each_type_checks_its_own_definition(question, message, field):
     assert (refused.value.message, refused.value.field) == (message, field)
 
 
-def test_only_types_with_one_comparable_answer_are_show_if_targets():
-    assert {name for name, t in QUESTION_TYPES.items() if t.show_if_target} == {"single_choice", "scale", "yes_no", "number"}
+def test_only_types_with_comparable_answers_are_show_if_targets_each_with_its_operators():
+    targets = {name: t.show_if_operators for name, t in QUESTION_TYPES.items() if t.show_if_target}
+    assert targets == {"single_choice": ("equals", "not_equals"), "multi_choice": ("includes",),
+                       "scale": ("equals", "not_equals"), "yes_no": ("equals", "not_equals"),
+                       "number": ("equals", "not_equals")}
     assert QUESTION_TYPES["yes_no"].show_if_values({"key": "q", "type": "yes_no"}) == ["yes", "no"]
-    assert QUESTION_TYPES["scale"].show_if_values(SCALE) is None
+    assert QUESTION_TYPES["scale"].show_if_values(SCALE) == ["1", "2", "3", "4", "5"]
+    assert QUESTION_TYPES["number"].show_if_values({"key": "n", "type": "number"}) is None
+
+
+def test_a_rule_value_is_stored_as_its_target_answers_are():
+    assert QUESTION_TYPES["scale"].show_if_value(SCALE, "4") == 4
+    assert QUESTION_TYPES["number"].show_if_value({"key": "n"}, "1,000.0") == 1000
+    assert QUESTION_TYPES["number"].show_if_value({"key": "n"}, 2.5) == 2.5
+    assert QUESTION_TYPES["yes_no"].show_if_value({"key": "y"}, "no") == "no"
+    with pytest.raises(ValueError, match="“7” is not a point of its scale: choose a whole number from 1 to 5."):
+        QUESTION_TYPES["scale"].show_if_value(SCALE, 7)
+    with pytest.raises(ValueError, match="“maybe” is not one of its answers: choose “Yes” or “No”."):
+        QUESTION_TYPES["yes_no"].show_if_value({"key": "y"}, "maybe")
+
+
+def test_a_yes_no_question_takes_back_its_own_normalized_options():
+    stored = QUESTION_TYPES["yes_no"].normalize({"key": "y", "type": "yes_no", "label": "Y"})
+    QUESTION_TYPES["yes_no"].check_definition(stored)  # not refused: what the API returns can be posted again
+
+
+def test_an_exclusive_option_is_picked_alone():
+    q = {"key": "why", "type": "multi_choice", "label": "Why",
+         "options": [{"value": "cost", "label": "Cost"}, {"value": "time", "label": "Time"},
+                     {"value": "none", "label": "None of these", "exclusive": True}]}
+    multi = QUESTION_TYPES["multi_choice"]
+    assert multi.parse(q, {"why": ["none"]}) == (["none"], {})
+    assert multi.parse(q, {"why": ["time", "cost"]}) == (["cost", "time"], {})
+    assert multi.parse(q, {"why": ["cost", "none"]}) == (
+        None, {"why": "“None of these” cannot be chosen with other options: untick it or untick the others."})
+    assert [c.exclusive for c in multi.choices(q)] == [False, False, True]
+    assert multi.normalize({**q, "options": [{"value": "a", "label": "A", "exclusive": False}]})["options"] == [
+        {"value": "a", "label": "A"}]
 
 
 def test_answers_in_words():

@@ -260,6 +260,11 @@ class SaveAnswers:
     submit: bool
     #: The revision the form was rendered from, to refuse a stale overwrite (None: do not check).
     revision: int | None = None
+    #: The page of a template with sections that the form showed (wfsurvey.domain.pages): its fields replace that
+    #: page's answers and the other answers are kept from the draft. None: the form carries every question.
+    page: int | None = None
+    #: With a page and submit=False ("Next"): the page's required questions must be answered too.
+    complete_page: bool = False
 
 
 @dataclass(frozen=True)

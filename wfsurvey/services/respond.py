@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -10,14 +12,17 @@ from sqlalchemy.orm import Session, aliased, joinedload
 
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
-from wfsurvey.domain.answers import clean_answers
+from wfsurvey.domain.answers import answers_to_form, clean_answers
 from wfsurvey.domain.errors import DomainError
 from wfsurvey.domain.invitations import CLOSED, FORWARDABLE, NOT_STARTED
+from wfsurvey.domain.pages import has_sections, pages
+from wfsurvey.domain.questions import QUESTION_TYPES
 from wfsurvey.domain.stakeholders import EmailNotValidError, normalize_email
 from wfsurvey.domain.text import without_controls
 from wfsurvey.mail.outbox import cancel_waiting
 from wfsurvey.models import Contact, Invitation, InvitationProgress, Response, Round
 from wfsurvey.queries.audience import Eligible
+from wfsurvey.queries.respond import previous_answers
 from wfsurvey.services import invitations
 from wfsurvey.services.stakeholder_edits import record_opt_out
 from wfsurvey.services.unit_of_work import AbstractUnitOfWork
@@ -41,6 +46,17 @@ class AnswersInvalid(DomainError):
         super().__init__("some answers need attention", fields=errors)
         self.errors = errors
         self.answers = answers
+
+
+@dataclass(frozen=True)
+class SavedAnswers:
+    """What saving answers came to: the response, and whether it is submitted."""
+
+    response_id: int
+    submitted: bool
+    #: A submit from a page of a sectioned form that found answers missing on other pages: the page was saved as a
+    #: draft instead, and these are the problems left (by field name).
+    missing: dict[str, str] = field(default_factory=dict)
 
 
 class StaleForm(DomainError):
@@ -120,8 +136,8 @@ def _load_for_answers(session: Session, invitation_id: int) -> tuple[Invitation,
     return row[0], row[1], row[2]
 
 
-def save_answers(command: cmd.SaveAnswers, uow: AbstractUnitOfWork) -> int:
-    """Save a draft, submit, or amend a submitted response; returns the response's id.
+def save_answers(command: cmd.SaveAnswers, uow: AbstractUnitOfWork) -> SavedAnswers:
+    """Save a draft, submit, or amend a submitted response.
 
     The invitation and its response are read as objects, in one statement (_load_for_answers),
     and written with one Core statement each (_write_response, _write_invitation).
@@ -139,24 +155,68 @@ def save_answers(command: cmd.SaveAnswers, uow: AbstractUnitOfWork) -> int:
     response = invitation.response
     if command.revision is not None and (response.revision if response else 0) != command.revision:
         raise StaleForm("your answers changed since this page was opened (perhaps in another tab, or the form was sent twice)")
-    org = invitation.organization
-    answers, errors = clean_answers(round_.template.questions, command.form, org.org_type, complete=command.submit)
-    if errors:
-        raise AnswersInvalid(errors, answers)
     amending = response is not None and response.status == "submitted"
     if amending and not command.submit:
         raise StaleForm("your response is already submitted; change it with “Submit changes”")
-    first_submit = command.submit and not amending
-    response_id = _write_response(session, invitation, answers, uow.now, submit=command.submit, first_submit=first_submit)
-    _write_invitation(session, invitation, uow.now, submit=command.submit, first_submit=first_submit)
-    if not command.submit:
+    org = invitation.organization
+    questions = round_.template.questions
+    missing: dict[str, str] = {}
+    if command.page is None or not has_sections(questions):
+        answers, errors = clean_answers(questions, command.form, org.org_type, complete=command.submit)
+        if errors:
+            raise AnswersInvalid(errors, answers)
+    else:
+        answers, missing = _page_answers(session, invitation, command)
+        if missing and amending:
+            raise AnswersInvalid(missing, answers)
+    submit = command.submit and not missing
+    first_submit = submit and not amending
+    response_id = _write_response(session, invitation, answers, uow.now, submit=submit, first_submit=first_submit)
+    _write_invitation(session, invitation, uow.now, submit=submit, first_submit=first_submit)
+    if not submit:
         invitation.record(ev.ResponseDraftSaved(invitation_id=invitation.id, round_id=round_.id, response_id=response_id))
-        return response_id
+        return SavedAnswers(response_id, submitted=False, missing=missing)
     payload = dict(invitation_id=invitation.id, round_id=round_.id, response_id=response_id,
                    organization_id=invitation.organization_id, org_type=org.org_type,
                    regions=_as_issued(issued_regions, invitation), answers=answers)
     invitation.record(ev.ResponseSubmitted(**payload) if first_submit else ev.ResponseAmended(**payload))
-    return response_id
+    return SavedAnswers(response_id, submitted=True)
+
+
+def _page_answers(session: Session, invitation: Invitation, command: cmd.SaveAnswers) -> tuple[dict[str, Any], dict[str, str]]:
+    """The answers after one page of a sectioned form, and what a submit still misses on the other pages.
+
+    The page's fields replace its questions' answers; the others come from the draft (or, before the first save,
+    from the answers carried over from an earlier round, which the form showed). Problems on the page refuse the
+    command; elsewhere only a submit's missing answers count: an answer kept that no longer parses (carried from a
+    version whose options differ) is dropped, as the form would have dropped it.
+    """
+    questions = invitation.round.template.questions
+    page = next((p for p in pages(questions) if p.number == command.page), None)
+    if page is None:  # the template never changes, so only a tampered form names another page
+        raise StaleForm("this form names a page the survey does not have; open your link again")
+    response = invitation.response
+    if response is not None:
+        kept = response.answers or {}
+    else:
+        carried = previous_answers(session, invitation)
+        kept = carried.answers if carried else {}
+    names = {name for q in page.questions for name in QUESTION_TYPES[q["type"]].field_names(q)}
+    form = {**answers_to_form([q for q in questions if q["key"] not in page.keys], kept),
+            **{name: values for name, values in command.form.items() if name in names}}
+    complete_keys: Collection[str] | None = page.keys if command.complete_page and not command.submit else None
+    answers, errors = clean_answers(questions, form, invitation.organization.org_type,
+                                    complete=command.submit or command.complete_page, complete_keys=complete_keys)
+    on_page = {name: message for name, message in errors.items() if name in names}
+    if on_page:
+        raise AnswersInvalid(on_page, answers)
+    return answers, _missing(errors, questions) if command.submit else {}
+
+
+def _missing(errors: Mapping[str, str], questions: list[dict[str, Any]]) -> dict[str, str]:
+    """Of the errors off the page, the required answers not given (the rest are kept answers dropped)."""
+    required = {QUESTION_TYPES[q["type"]].required_error(q) for q in questions if q.get("required")}
+    return {name: message for name, message in errors.items() if (name, message) in required}
 
 
 _responses = Response.__table__

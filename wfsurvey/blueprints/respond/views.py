@@ -10,12 +10,14 @@ from sqlalchemy import select
 
 from wfsurvey.blueprints.outcomes import run
 from wfsurvey.blueprints.respond import bp, guard
-from wfsurvey.blueprints.respond.display import answer_rows, error_links, question_views
+from wfsurvey.blueprints.respond.display import answer_rows, error_links, form_view
 from wfsurvey.clock import now
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain.answers import answers_to_form
 from wfsurvey.domain.errors import DomainError
 from wfsurvey.domain.invitations import FORWARDABLE
+from wfsurvey.domain.pages import HIDDEN, has_sections, pages, plan, resume_page
+from wfsurvey.domain.questions import QUESTION_TYPES, answerable
 from wfsurvey.domain.rules import format_local
 from wfsurvey.extensions import csrf, db
 from wfsurvey.mail.render import sender_name
@@ -23,7 +25,7 @@ from wfsurvey.models import Contact, Invitation, Response
 from wfsurvey.queries.respond import organization_response, previous_answers
 from wfsurvey.queries.tokens import invitation_for_token, link_target
 from wfsurvey.security import public
-from wfsurvey.services.outcomes import Contention
+from wfsurvey.services.outcomes import Contention, Outcome
 from wfsurvey.services.respond import (
     AnswersInvalid,
     InvitationClosed,
@@ -33,7 +35,9 @@ from wfsurvey.services.respond import (
 )
 
 #: Form fields that are about the request, not answers.
-CONTROL_FIELDS = ("csrf_token", "action", "revision")
+CONTROL_FIELDS = ("csrf_token", "action", "revision", "section")
+#: The buttons of the form: save a draft, submit, and on a page of a sectioned form, Back and Next.
+ACTIONS = ("save", "submit", "back", "next")
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -59,15 +63,15 @@ def _target(token: str) -> int:
     return target.invitation_id
 
 
-def _run(command: Any, invitation_id: int) -> DomainError | None:
-    """Run a respondent's command; the refusal, if any.
+def _run(command: Any, invitation_id: int) -> Outcome[Any]:
+    """Run a respondent's command: what it returned, or its refusal.
 
     A clash with a concurrent request (a double click, two tabs) is retried once, reading the rows
     afresh: it usually ends in a clear refusal (the form is stale, the organization has answered)
     rather than a second copy. A connection that dies under the command is survived: stored answers
     are never reported as lost.
     """
-    return run(command, actor=f"token:{invitation_id}", retry_on_contention=True, survive_lost_connection=True).error
+    return run(command, actor=f"token:{invitation_id}", retry_on_contention=True, survive_lost_connection=True)
 
 
 def _local(invitation: Invitation):
@@ -138,30 +142,58 @@ def _form_page(
     errors: Mapping[str, str] | None = None,
     revision: int | None = None,
     status: int = 200,
+    page: int | None = None,
+    kept: str = "",
 ):
-    page = _state_page(invitation, token, 409 if status == 422 else status)
-    if page is not None:
-        return page
+    """The form, or the page that stands in its place. A template with sections shows one page (`page`, or where a
+    saved draft left off) until the response is submitted; then every page at once, to change any answer.
+
+    `kept` says what became of the answers when the form comes back with errors: "draft" (the page was saved in the
+    draft, the rest still needs answers), else the summary says whether a draft or submitted answers are still there.
+    """
+    page_ = _state_page(invitation, token, 409 if status == 422 else status)
+    if page_ is not None:
+        return page_
     other = organization_response(db.session, invitation)
     if other is not None:
         return _org_answered_page(invitation, token, other, 409 if status == 422 else status)
     questions = invitation.round.template.questions
     response = invitation.response
+    submitted = response is not None and response.status == "submitted"
+    paged = has_sections(questions) and not submitted
+    fresh = values is None
+    saved = (response.answers or {}) if response is not None else {}
     carried = None
+    if response is None and (fresh or paged):
+        # Answers of an earlier round start a new form; on a page, they settle what depends on other pages.
+        carried = previous_answers(db.session, invitation)
+        saved = carried.answers if carried else {}
     if values is None:
-        if response is not None:
-            values = answers_to_form(questions, response.answers or {})
-        else:
-            carried = previous_answers(db.session, invitation)
-            values = answers_to_form(questions, carried.answers) if carried else {}
+        values = answers_to_form(questions, saved)
         revision = response.revision if response is not None else 0
     errors = errors or {}
-    views = question_views(questions, invitation.organization.org_type, values, errors)
+    org_type = invitation.organization.org_type
+    if paged and page is None:
+        page = resume_page(pages(questions), saved, org_type) if response is not None else 1
+    form = form_view(questions, org_type, values, errors, page=page if paged else None, saved=saved)
     return _render(
-        "respond/form.html", invitation, token, status, questions=views, errors=error_links(views, errors),
-        revision=revision, response=response, submitted=response is not None and response.status == "submitted",
-        carried=carried, can_forward=invitation.status in FORWARDABLE,
+        "respond/form.html", invitation, token, status, form=form, questions=form.questions,
+        errors=error_links(form, errors, questions), error_intro=_error_intro(response, kept),
+        revision=revision, response=response, submitted=submitted, carried=carried if fresh else None,
+        can_forward=invitation.status in FORWARDABLE,
     )
+
+
+def _error_intro(response: Response | None, kept: str) -> str:
+    """What the error summary says became of the answers: people who saved a draft must not think it lost."""
+    if kept == "draft":
+        return "Your answers on this page are saved in your draft. These questions still need an answer before you submit:"
+    if response is not None and response.status == "submitted":
+        return "Your submitted answers are unchanged. Correct the answers below and send the form again."
+    if response is not None:
+        return ("Your draft is still saved, but the answers on this page were not saved yet. "
+                "Correct them below and send the form again.")
+    return "Nothing was saved. Correct the answers below and send the form again."
 
 
 def _conflict(invitation: Invitation, token: str, message: str):
@@ -198,7 +230,7 @@ def _refusal(exc: DomainError, invitation_id: int, token: str):
 @bp.get("/<token>")
 @public
 def form(token: str):
-    return _form_page(_invitation(token), token)
+    return _form_page(_invitation(token), token, page=request.args.get("section", type=int))
 
 
 @bp.post("/<token>")
@@ -206,25 +238,63 @@ def form(token: str):
 def answer(token: str):
     invitation_id = _target(token)
     action = request.form.get("action")
-    if action not in ("save", "submit"):
+    if action not in ACTIONS:
         abort(400, "Use the “Save draft” or “Submit” button to send the form.")
     try:
         revision = int(request.form.get("revision", ""))
+        page = int(request.form["section"]) if request.form.get("section") else None
     except ValueError:
         abort(400, "The form is incomplete; reload the page and try again.")
+    if page is None and action in ("back", "next"):
+        abort(400, "The form is incomplete; reload the page and try again.")
     form_values = {k: v for k, v in request.form.to_dict(flat=False).items() if k not in CONTROL_FIELDS}
-    command = cmd.SaveAnswers(invitation_id, form=form_values, submit=action == "submit", revision=revision)
-    refused = _run(command, invitation_id)
+    command = cmd.SaveAnswers(invitation_id, form=form_values, submit=action == "submit", revision=revision, page=page,
+                              complete_page=action == "next")
+    outcome = _run(command, invitation_id)
+    refused = outcome.error
     if isinstance(refused, AnswersInvalid):
         invitation = db.session.get(Invitation, invitation_id)
-        return _form_page(invitation, token, values=form_values, errors=refused.errors, revision=revision, status=422)
+        return _form_page(invitation, token, values=form_values, errors=refused.errors, revision=revision, status=422,
+                          page=page)
     if refused is not None:
         return _refusal(refused, invitation_id, token)
-    if action == "submit":
+    saved = outcome.value
+    if saved is None:
+        # Stored, although its connection was lost on the way (services.lost_connections): a submit only counts
+        # as stored once submitted, so it is done; anything else shows the page it was on.
+        return redirect(url_for("respond.done", token=token) if action == "submit"
+                        else url_for("respond.form", token=token, section=page), 303)
+    if action == "submit" and saved.submitted:
         return redirect(url_for("respond.done", token=token), 303)
     invitation = db.session.get(Invitation, invitation_id)
+    if saved.missing:
+        # The page is saved in the draft; show the first page that still misses an answer.
+        questions = invitation.round.template.questions
+        first = min(p.number for p in pages(questions) if p.keys & _keys_of(questions, saved.missing))
+        return _form_page(invitation, token, errors=saved.missing, status=422, page=first, kept="draft")
+    if action == "next":
+        return redirect(url_for("respond.form", token=token, section=page + 1), 303)
+    if action == "back":
+        return redirect(url_for("respond.form", token=token, section=_page_before(invitation, page)), 303)
     flash(f"Draft saved {format_local(now(), invitation.round.timezone)}. Come back to this link to finish it.", "success")
-    return redirect(url_for("respond.form", token=token), 303)
+    return redirect(url_for("respond.form", token=token, section=page), 303)
+
+
+def _keys_of(questions: Sequence[Mapping[str, Any]], errors: Mapping[str, str]) -> set[str]:
+    """The keys of the questions whose fields the errors name."""
+    return {q["key"] for q in answerable(questions) if set(QUESTION_TYPES[q["type"]].field_names(q)) & set(errors)}
+
+
+def _page_before(invitation: Invitation, page: int) -> int:
+    """The page Back leads to: the nearest earlier page with a question this respondent is shown (else the first)."""
+    questions = invitation.round.template.questions
+    all_pages = pages(questions)
+    saved = (invitation.response.answers if invitation.response is not None else None) or {}
+    for p in reversed([p for p in all_pages if p.number < page]):
+        states = plan(all_pages, saved, invitation.organization.org_type, p.number)
+        if any(states[q["key"]] != HIDDEN for q in p.questions):
+            return p.number
+    return all_pages[0].number
 
 
 @bp.get("/<token>/done")
@@ -259,7 +329,7 @@ def opt_out(token: str):
     if request.form.get("List-Unsubscribe") != "One-Click" and current_app.config.get("WTF_CSRF_ENABLED", True):
         csrf.protect()
     invitation_id = invitation.id
-    refused = _run(cmd.OptOut(invitation_id), invitation_id)
+    refused = _run(cmd.OptOut(invitation_id), invitation_id).error
     # A Contention is a simultaneous opt-out of the same person that won: the outcome is the same.
     if refused is not None and not isinstance(refused, Contention):
         return _refusal(refused, invitation_id, token)
@@ -284,7 +354,7 @@ def forward(token: str):
         return _render("respond/forward.html", invitation, token, values=values, errors={})
     invitation_id = invitation.id
     refused = _run(cmd.ForwardInvitation(invitation_id, name=values["name"], email=values["email"], title=values["title"]),
-                   invitation_id)
+                   invitation_id).error
     if isinstance(refused, AnswersInvalid):
         invitation = db.session.get(Invitation, invitation_id)
         return _render("respond/forward.html", invitation, token, 422, values=values, errors=refused.errors)

@@ -10,8 +10,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from wfsurvey.authz import staff_required
+from wfsurvey.blueprints.downloads import download
 from wfsurvey.blueprints.outcomes import run_on_form
-from wfsurvey.blueprints.respond.display import question_views
+from wfsurvey.blueprints.respond.display import form_view
 from wfsurvey.blueprints.staff import bp
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain.errors import DomainError
@@ -22,6 +23,7 @@ from wfsurvey.forms import add_domain_errors
 from wfsurvey.forms.templates import TemplateUploadForm
 from wfsurvey.models import Round, Template
 from wfsurvey.queries.actors import describe_actors
+from wfsurvey.queries.templates import find_template
 from wfsurvey.services.templates import TemplateInvalid
 
 
@@ -63,7 +65,7 @@ def template_version(slug: str, version: int):
                     else (template.version, versions[1]) if len(versions) > 1 else None)
     used_by = db.session.scalars(select(Round).where(Round.template_id == template.id).order_by(Round.id)).all()
     return render_template(
-        "staff/template.html", template=template, questions=question_views(template.questions, org_type, {}, {}),
+        "staff/template.html", template=template, form=form_view(template.questions, org_type, {}, {}),
         org_type=org_type, org_types=ORG_TYPES, type_labels=ORG_TYPE_LABELS, versions=versions, used_by=used_by,
         compare_with=compare_with, created_by=describe_actors(db.session, [template.created_by])[template.created_by],
         definition=json.dumps(definition_of(template), indent=2, ensure_ascii=False),
@@ -90,21 +92,21 @@ def _uploaded_json(form: TemplateUploadForm) -> tuple[str, Any]:
 
 
 def _place_template_errors(form: TemplateUploadForm, exc: DomainError) -> None:
-    # An invalid template names the question at fault in its message: the JSON box is one field.
+    # An invalid template names the question at fault in each problem: the JSON box is one field.
     if isinstance(exc, TemplateInvalid):
-        form.form_errors.append(exc.message)
+        form.form_errors.extend(problem.sentence for problem in exc.problems)
     else:
         add_domain_errors(form, exc)
 
 
-@bp.route("/templates/new", methods=["GET", "POST"])
+@bp.route("/templates/upload", methods=["GET", "POST"])
 @staff_required
-def new_template():
+def upload_template():
+    """A version as JSON, for power users: checked as the API and the builder check it."""
     form = TemplateUploadForm()
     if request.method == "GET" and request.args.get("from"):
-        # "Edit as a new version": start from the latest version of that template.
-        latest = db.session.scalar(select(Template).where(Template.slug == request.args["from"])
-                                   .order_by(Template.version.desc()).limit(1))
+        # Start from a version of that template (its latest by default), as the API returns it.
+        latest = find_template(db.session, request.args["from"], request.args.get("version", type=int))
         if latest is not None:
             form.json_text.data = json.dumps(definition_of(latest), indent=2, ensure_ascii=False)
     if form.validate_on_submit():
@@ -120,6 +122,15 @@ def new_template():
                 flash(f"Saved {template.slug} version {template.version}.", "success")
                 return redirect(url_for("staff.template_version", slug=template.slug, version=template.version))
     return render_template("staff/template_upload.html", form=form, question_types=QUESTION_TYPES)
+
+
+@bp.get("/templates/<slug>/v<int:version>.json")
+@staff_required
+def template_json(slug: str, version: int):
+    """A version's definition as a file: what an upload or POST /api/v1/templates takes back."""
+    template = _version_or_404(slug, version)
+    body = json.dumps(definition_of(template), indent=2, ensure_ascii=False).encode("utf-8")
+    return download(body, "application/json; charset=utf-8", f"{slug}-v{version}.json")
 
 
 # --- comparing two versions ---------------------------------------------------------------

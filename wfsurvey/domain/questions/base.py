@@ -46,6 +46,8 @@ class Choice(NamedTuple):
 
     value: str
     label: str
+    #: Cannot be picked with any other (a multiple choice's "None of these").
+    exclusive: bool = False
 
 
 class InputPart(NamedTuple):
@@ -102,8 +104,15 @@ class QuestionType:
     is_group: ClassVar[bool] = False
     #: The class of that fieldset, for styling.
     group_class: ClassVar[str] = ""
+    #: Whether the respondent answers it; False for a layout entry in the question list (a section).
+    answerable: ClassVar[bool] = True
+    #: Whether the entry starts a page of the respondent form (a section): see wfsurvey.domain.pages.
+    starts_page: ClassVar[bool] = False
     #: Whether another question's show_if may depend on this one's answer.
     show_if_target: ClassVar[bool] = False
+    #: The operators such a show_if may use (wfsurvey.domain.skip_logic.OPERATORS): "is" and "is not" for one
+    #: value, "includes" for several.
+    show_if_operators: ClassVar[tuple[str, ...]] = ("equals", "not_equals")
     #: Whether answers feed the baseline table.
     counted: ClassVar[bool] = False
     #: templates/staff/baseline/<summary_partial>.html shows a counted type's figures on the staff baseline page.
@@ -127,9 +136,10 @@ class QuestionType:
         been accepted, and ignored, on every type: stored templates carry them, so they stay accepted.
         """
         if "options" not in self.definition_fields and q.get("options"):
-            raise DefinitionError(f"a {self.name} question has no options", "options")
+            raise DefinitionError(f"A {self.label.lower()} question has no options; remove them.", "options")
         if "min" not in self.definition_fields and ("min" in q or "max" in q):
-            raise DefinitionError(f"a {self.name} question has no min or max", "min")
+            raise DefinitionError(f"A {self.label.lower()} question has no smallest or largest value; remove min and max.",
+                                  "min" if "min" in q else "max")
 
     def normalize(self, q: dict[str, Any]) -> dict[str, Any]:
         """Fill in what renderers need, so that stored questions are complete and uniform (`q` is a copy to change)."""
@@ -140,6 +150,16 @@ class QuestionType:
     def show_if_values(self, q: Mapping[str, Any]) -> list[str] | None:
         """The values a show_if on this question may name, or None when any value may be named."""
         return None
+
+    def show_if_value(self, q: Mapping[str, Any], value: Any) -> Any:
+        """The value a show_if on this question names, as stored (a scale's point as a number, a choice's value as
+        text); ValueError, in words for staff, when it is not an answer this question can have."""
+        values = self.show_if_values(q)
+        if values is not None and str(value) not in values:
+            words = [f"“{self.value_label(q, v)}”" for v in values]
+            choices = ", ".join(words[:-1]) + f" or {words[-1]}" if len(words) > 1 else "".join(words)
+            raise ValueError(f"“{value}” is not one of its answers: choose {choices}.")
+        return str(value)
 
     # --- the respondent form -------------------------------------------------------------------
 

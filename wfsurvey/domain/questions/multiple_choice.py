@@ -1,4 +1,5 @@
-"""Multiple choice: any of the options the definition lists, as checkboxes; shares are out of the responses."""
+"""Multiple choice: any of the options the definition lists, as checkboxes, except that an option marked exclusive
+("None of these") is picked alone; shares are out of the responses."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -14,6 +15,9 @@ class MultiChoice(Options, CountsSummary):
     partial = "multiple_choice"
     is_group = True
     shares_of_responses = True
+    allows_exclusive = True
+    show_if_target = True
+    show_if_operators = ("includes",)
 
     def parse(self, q: Mapping[str, Any], form: Form) -> Parsed:
         key = q["key"]
@@ -22,7 +26,11 @@ class MultiChoice(Options, CountsSummary):
         if any(v not in allowed for v in chosen):
             return None, {key: "Choose only from the options listed."}
         # Stored in the order of the options, whatever the order the browser sent.
-        return ([v for v in allowed if v in chosen] or None), {}
+        picked = [v for v in allowed if v in chosen]
+        alone = [o for o in q.get("options") or [] if o.get("exclusive") and o["value"] in picked]
+        if alone and len(picked) > 1:
+            return None, {key: f"“{alone[0]['label']}” cannot be chosen with other options: untick it or untick the others."}
+        return (picked or None), {}
 
     def answer_text(self, q: Mapping[str, Any], value: Any) -> str:
         return "; ".join(self.value_label(q, v) for v in value)

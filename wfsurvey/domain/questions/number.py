@@ -22,7 +22,17 @@ class Number(MeanChange):
     def check_definition(self, q: Mapping[str, Any]) -> None:
         super().check_definition(q)
         if "min" in q and "max" in q and q["min"] > q["max"]:
-            raise DefinitionError("min must not exceed max", "min")
+            raise DefinitionError("The smallest number allowed is more than the largest.", "min")
+
+    def show_if_value(self, q: Mapping[str, Any], value: Any) -> Any:
+        try:
+            number = float(str(value).replace(",", ""))
+        except ValueError:
+            number = float("nan")
+        if number != number or number in (float("inf"), float("-inf")):
+            raise ValueError(f"“{value}” is not a number: enter a number, like 12.") from None
+        # Stored as the answer is (1000, not 1000.0), so that the two compare equal.
+        return int(number) if number.is_integer() else number
 
     def view_data(self, q: Mapping[str, Any]) -> dict[str, Any]:
         return {"min": plain_number(q["min"]) if "min" in q else None,

@@ -28,11 +28,25 @@ class Scale(MeanChange):
         super().check_definition(q)
         lo, hi = q.get("min", 1), q.get("max", 5)
         if lo != int(lo) or hi != int(hi) or not lo < hi or hi - lo > 10:
-            raise DefinitionError("a scale runs between two whole numbers, min < max, at most 11 points", "max")
+            raise DefinitionError("A scale runs between two whole numbers, the first smaller than the second, "
+                                  "with at most 11 points (like 1 to 5).", "max")
 
     def normalize(self, q: dict[str, Any]) -> dict[str, Any]:
         q["min"], q["max"] = bounds(q)
         return q
+
+    def show_if_values(self, q: Mapping[str, Any]) -> list[str] | None:
+        lo, hi = bounds(q)
+        return [str(point) for point in range(lo, hi + 1)]
+
+    def show_if_value(self, q: Mapping[str, Any], value: Any) -> Any:
+        lo, hi = bounds(q)
+        point = str(value).strip()
+        if point.endswith(".0"):
+            point = point[:-2]
+        if point not in self.show_if_values(q):
+            raise ValueError(f"“{value}” is not a point of its scale: choose a whole number from {lo} to {hi}.")
+        return int(point)
 
     def choices(self, q: Mapping[str, Any]) -> list[Choice]:
         lo, hi = bounds(q)

@@ -3,7 +3,7 @@ counts and shares per value, and changes in a mean."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from wfsurvey.domain.questions.base import (
     AnswerRow,
@@ -23,21 +23,35 @@ class Options(QuestionType):
     """Options listed in the definition (single and multiple choice): at least two, each value once."""
 
     definition_fields = ("options",)
+    #: Whether an option may be marked exclusive: picked alone or not at all ("None of these").
+    allows_exclusive: ClassVar[bool] = False
 
     def check_definition(self, q: Mapping[str, Any]) -> None:
         options = q.get("options")
         if not options or len(options) < 2:
-            raise DefinitionError("a choice question needs at least two options", "options")
+            raise DefinitionError("Give it at least two options.", "options")
         values = [o["value"] for o in options]
-        if len(set(values)) != len(values):
-            raise DefinitionError("option values must be unique", "options")
+        twice = next((v for i, v in enumerate(values) if v in values[:i]), None)
+        if twice is not None:
+            raise DefinitionError(f"Two options have the value “{twice}”: give each option its own value.", "options")
+        if not self.allows_exclusive and any(o.get("exclusive") for o in options):
+            raise DefinitionError("Only an option of a multiple choice question can be exclusive (picked alone, like "
+                                  "“None of these”): a single choice takes one answer anyway.", "options")
         super().check_definition(q)
+
+    def normalize(self, q: dict[str, Any]) -> dict[str, Any]:
+        # "exclusive" is stored only where it is true, so that a version saved again compares equal.
+        q["options"] = [{k: v for k, v in o.items() if k != "exclusive" or v} for o in q.get("options") or []]
+        return super().normalize(q)
 
     def option_values(self, q: Mapping[str, Any]) -> list[str]:
         return [o["value"] for o in q.get("options") or []]
 
     def choices(self, q: Mapping[str, Any]) -> list[Choice]:
-        return [Choice(o["value"], o["label"]) for o in q.get("options") or []]
+        return [Choice(o["value"], o["label"], bool(o.get("exclusive"))) for o in q.get("options") or []]
+
+    def show_if_values(self, q: Mapping[str, Any]) -> list[str] | None:
+        return self.option_values(q)
 
     def value_label(self, q: Mapping[str, Any], value: Any) -> str:
         for option in q.get("options") or []:
