@@ -42,7 +42,7 @@ BENCH_CONFIG: dict[str, Any] = {
     "MAIL_FROM": "State Workforce Association <survey@example.org>",
     "TIMEZONE": "America/Los_Angeles",
     "RATELIMIT_STORAGE_URI": "memory://",
-    "RESPOND_RATE_LIMIT": "1000000 per minute",
+    "RESPOND_LINK_RATE_LIMIT": "1000000 per minute",
     "RESPOND_NOT_FOUND_RATE_LIMIT": "1000000 per minute",
 }
 

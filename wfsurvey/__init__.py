@@ -43,6 +43,9 @@ def create_app(config: dict[str, Any] | str | os.PathLike | None = None) -> Flas
     login_manager.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
+        from wfsurvey import dblimits
+
+        dblimits.install(app, db.engine)
     _bind_layers()
 
     from wfsurvey.blueprints import register_blueprints

@@ -4,8 +4,9 @@ On PostgreSQL an executemany still sends and executes one INSERT per row (and an
 of many rows is slower yet); for narrow rows, one INSERT ... SELECT FROM unnest(one array per column)
 does the same work in a single statement, several times faster. Long values (message bodies, JSON
 documents) are the exception: as text arrays they cost more to send and parse than the executemany,
-so such tables keep it. SQLite runs an executemany in process, which is as fast as it gets there.
-Values go through their columns' types either way (JSON, UTC timestamps).
+so such tables keep it. From a thousand rows on, COPY beats both, wide rows included: an import of
+100,000 contacts appends 200,000 events. SQLite runs an executemany in process, which is as fast as it
+gets there. Values go through their columns' types every way (JSON, UTC timestamps).
 """
 from __future__ import annotations
 
@@ -15,12 +16,16 @@ from typing import Any
 
 from sqlalchemy import JSON, Table, Text, bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import ARRAY
 
 #: The position of each row in the arrays (WITH ORDINALITY).
 ORDINAL = "bulk_row_number"
+#: From this many rows on (and when no conflict is to be skipped), PostgreSQL gets them by COPY, its fastest way
+#: in for narrow and wide rows alike: no statement per row, no arrays to build and parse.
+COPY_FROM = 1000
 #: Column types whose values make a table's rows too wide for arrays (see above).
 LONG_VALUES = (Text, JSON)
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
@@ -39,10 +44,33 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     names = tuple(rows[0])
     if dialect not in _INSERTS:
         raise NotImplementedError(f"bulk inserts support PostgreSQL and SQLite, not {dialect}")
+    if dialect == "postgresql" and skip_conflicts_on is None and len(rows) >= COPY_FROM:
+        return _copy(session, table, names, rows)
     if dialect == "postgresql" and not any(isinstance(table.c[name].type, LONG_VALUES) for name in names):
         columns = {name: [row[name] for row in rows] for name in names}
         return session.execute(_unnest_statement(table, names, skip_conflicts_on), columns).rowcount
     return session.execute(_statement(dialect, table, skip_conflicts_on), rows).rowcount
+
+
+def _copy(session: Session, table: Table, names: tuple[str, ...], rows: Sequence[Mapping[str, Any]]) -> int:
+    """COPY `rows` into `table` on the session's connection, inside its transaction, in the rows' order (so that
+    serial ids follow it). Values go through their columns' bind processing, as a statement's would."""
+    connection = session.connection()
+    dialect = connection.dialect
+    processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
+    quote = dialect.identifier_preparer
+    statement = (f"COPY {quote.format_table(table)} ({', '.join(quote.quote(name) for name in names)}) "
+                 "FROM STDIN")
+    try:
+        with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row([process(row[name]) if process else row[name] for name, process in zip(names, processors)])
+    except dialect.loaded_dbapi.Error as exc:
+        # As SQLAlchemy raises the driver's errors everywhere else (IntegrityError for a lost race, OperationalError
+        # for a lost connection), so that callers' retries and 503s work the same for COPY.
+        raise DBAPIError.instance(statement, None, exc, dialect.loaded_dbapi.Error,
+                                  dialect=dialect, connection_invalidated=dialect.is_disconnect(exc, None, None)) from exc
+    return len(rows)
 
 
 # The statements are built once per table and reused: the collector is paused while a command runs

@@ -241,6 +241,58 @@ def tokens_create(email: str, name: str) -> None:
     click.echo("store it now: it is not shown again (send it as 'Authorization: Bearer <token>')", err=True)
 
 
+def _plain_time(moment, tz: str) -> str:
+    from wfsurvey.domain.rules import format_local
+
+    return format_local(moment, tz) if moment is not None else "never"
+
+
+@tokens_cli.command("list")
+@click.argument("email", required=False)
+@click.option("--revoked", is_flag=True, help="List the revoked tokens instead of the live ones.")
+@with_appcontext
+def tokens_list(email: str | None, revoked: bool) -> None:
+    """List API tokens (all users', or EMAIL's): id, owner, name, created, last used. Never the token itself."""
+    from sqlalchemy import select
+
+    from wfsurvey.domain.stakeholders import normalize_email
+    from wfsurvey.models import User
+    from wfsurvey.queries.tokens import api_tokens
+
+    user_id = None
+    if email:
+        try:
+            email = normalize_email(email)
+        except ValueError:
+            email = email.strip().lower()
+        user_id = db.session.scalar(select(User.id).where(User.email == email))
+        if user_id is None:
+            raise click.ClickException(f"no user {email}")
+    tz = current_app.config.get("TIMEZONE", "America/Los_Angeles")
+    tokens = api_tokens(db.session, user_id=user_id, revoked=revoked)
+    db.session.rollback()
+    if not tokens:
+        click.echo(f"no {'revoked' if revoked else 'live'} API tokens" + (f" for {email}" if email else ""))
+        return
+    for token in tokens:
+        owner = f"{token.user.name} <{token.user.email}>" if token.user.name else token.user.email
+        click.echo(f"{token.id}\t{owner}\t{token.name}")
+        click.echo(f"\tcreated {_plain_time(token.created_at, tz)}; last used {_plain_time(token.last_used_at, tz)}")
+        if token.revoked_at is not None:
+            click.echo(f"\trevoked {_plain_time(token.revoked_at, tz)} by {token.revoked_by or 'unknown'}")
+
+
+@tokens_cli.command("revoke")
+@click.argument("token_id", type=int)
+@with_appcontext
+def tokens_revoke(token_id: int) -> None:
+    """Revoke the API token with this id (see `tokens list`): the API refuses it from the next request on."""
+    from wfsurvey.domain.commands import RevokeApiToken
+
+    token = run_or_exit(RevokeApiToken(token_id))
+    click.echo(f"revoked API token {token.id} ({token.name}) of {token.user.email}")
+
+
 @click.command("demo")
 @with_appcontext
 def demo_cli() -> None:

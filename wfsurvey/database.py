@@ -1,4 +1,5 @@
-"""The declarative base, portable column types, and the SQLite connection rules (WAL, foreign keys, immediate writes)."""
+"""The declarative base, portable column types, the SQLite connection rules (WAL, foreign keys, immediate writes),
+and what a lost connection looks like."""
 from __future__ import annotations
 
 import contextlib
@@ -10,6 +11,8 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, MetaData, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -89,3 +92,13 @@ def configure_engine(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """Whether a database error means the connection is gone (killed, timed out, server down), not a refusal."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    # Connection exceptions (class 08) and the server shutting the session down (57P01-57P03).
+    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None) or ""
+    return isinstance(exc, (InterfaceError, PoolTimeout)) or (
+        isinstance(exc, OperationalError) and (sqlstate.startswith("08") or sqlstate in ("57P01", "57P02", "57P03")))

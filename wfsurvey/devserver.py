@@ -68,7 +68,7 @@ def banner(base_url: str, healthy: bool, scheduler: bool) -> str:
         "=" * 64,
         f"  wfsurvey is running at {base_url}" + ("" if healthy else "  (not answering /healthz yet)"),
         f"  log in:       {base_url}/login  (staff and admin credentials: printed by `wfsurvey demo` above)",
-        f"  dev mailbox:  {base_url}/dev/mailbox  (every email the app sends lands here)",
+        f"  dev mailbox:  {base_url}/dev/mailbox  (every email the app sends lands here; sign in first)",
         f"  health:       {base_url}/healthz",
         "  scheduler:    " + ("running (`wfsurvey scheduler`)" if scheduler else "not started: this version has no `wfsurvey scheduler` command"),
         "  Ctrl-C stops everything.",

@@ -6,10 +6,13 @@ Services, projections and mail never import Flask: create_app binds `current()` 
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.engine import make_url
 
 from wfsurvey.domain.stakeholders import DEFAULT_REGION_SCHEME
 from wfsurvey.paths import CONFIG_DIR
@@ -72,6 +75,18 @@ def load_config(app: Flask, config: dict[str, Any] | str | os.PathLike | None) -
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
     app.config["RATELIMIT_STORAGE_URI"] = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
+    if not app.config.get("RATELIMIT_KEY_PREFIX"):
+        app.config["RATELIMIT_KEY_PREFIX"] = default_key_prefix(url)
+
+
+def default_key_prefix(database_url: str) -> str:
+    """Rate-limit keys of a deployment start with this: its database (URL hashed, password left out) names it,
+    so two deployments sharing one Redis never share a counter."""
+    try:
+        shown = make_url(database_url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy reads: hash it as it is
+        shown = database_url
+    return "wfsurvey:" + hashlib.sha256(shown.encode("utf-8")).hexdigest()[:12]
 
 
 def normalise_database_url(url: str) -> str:

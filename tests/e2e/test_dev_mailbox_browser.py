@@ -3,9 +3,11 @@ hidden in the HTML of the email itself."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from playwright.sync_api import expect
 
+from tests.factories import DEFAULT_PASSWORD
 from wfsurvey.extensions import db
 from wfsurvey.models import MailboxMessage
 
@@ -18,13 +20,24 @@ HOSTILE_HTML = """<!doctype html><html><body style="font-family:sans-serif">
 </body></html>"""
 
 
-def test_the_html_part_is_shown_beside_the_text_and_runs_no_script(app, page, live_server, watch):
+def sign_in(page, make_user) -> None:
+    """The mailbox, its HTML parts included, is for signed-in staff."""
+    user = make_user()
+    page.goto("/login")
+    page.get_by_label("Email address").fill(user.email)
+    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/staff/$"))
+
+
+def test_the_html_part_is_shown_beside_the_text_and_runs_no_script(app, page, live_server, watch, make_user):
     msg = MailboxMessage(from_addr="wfsurvey <no-reply@example.org>", to_addr="grace@example.org", subject="Survey for you",
                          body_text="Dear Grace Ramirez,\n\nYour link: http://127.0.0.1/r/abc\n", body_html=HOSTILE_HTML,
                          headers={"Reply-To": "team@example.org"}, received_at=dt.datetime.now(dt.timezone.utc))
     db.session.add(msg)
     db.session.commit()
 
+    sign_in(page, make_user)
     page.goto(f"/dev/mailbox/{msg.id}")
     expect(page.get_by_role("heading", name="Text part")).to_be_visible()
     expect(page.locator("pre.mail-text")).to_contain_text("Dear Grace Ramirez,")
@@ -42,11 +55,12 @@ def test_the_html_part_is_shown_beside_the_text_and_runs_no_script(app, page, li
     watch.csp_violations.clear()
 
 
-def test_the_html_part_opened_on_its_own_runs_no_script_either(app, page, watch):
+def test_the_html_part_opened_on_its_own_runs_no_script_either(app, page, watch, make_user):
     msg = MailboxMessage(from_addr="a@example.org", to_addr="grace@example.org", subject="s", body_text="t",
                          body_html=HOSTILE_HTML, headers={}, received_at=dt.datetime.now(dt.timezone.utc))
     db.session.add(msg)
     db.session.commit()
+    sign_in(page, make_user)
     response = page.goto(f"/dev/mailbox/{msg.id}/html")
     assert "sandbox" in response.headers["content-security-policy"]
     expect(page.locator("#greeting")).to_have_text("The survey is open until Friday.")

@@ -123,6 +123,7 @@ def test_staff_run_a_round_from_import_to_baseline_download(app, live_server, pr
     # Delivery is the job's work, not the web process's: run it, then read the dev mailbox as the respondents.
     assert deliver_outbox(now=NOW).sent == 4
     respondent = new_page()
+    sign_in(respondent, program["staff"])  # the dev mailbox is for signed-in staff
     answer_from_mailbox(respondent, live_server.url, "ana@riverside.example", NINA)
     answer_from_mailbox(respondent, live_server.url, "ben@desert.example", OMAR)
     assert count(Response) == 2

@@ -55,10 +55,14 @@ def compared_table(app):
     definition = copy.deepcopy(builders.TEMPLATE)
     for q in definition["questions"]:
         if q["key"] == "colleges":
-            q["label"] = HOSTILE_LABEL.replace("with", "with\u0007")  # a control character no workbook may hold
+            q["label"] = HOSTILE_LABEL
         if q["key"] == "occupations":
             q["options"].append({"value": HOSTILE_OPTION, "label": "Other"})
-    builders.template(definition)
+    template = builders.template(definition)
+    # A control character no workbook may hold, as a template stored before templates refused them would have it.
+    template.questions = [dict(q, label=HOSTILE_LABEL.replace("with", "with\u0007")) if q["key"] == "colleges" else q
+                          for q in template.questions]
+    db.session.commit()
     first_at = dt.datetime(2026, 10, 7, 17, 0, tzinfo=UTC)
     base = builders.launched_round(baseline=True)
     _answer(base.id, f"college1.{LA}@example.org", first_at, colleges=5, occupations=[HOSTILE_OPTION])

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 
+from tests.web import signed_in  # noqa: F401  (a fixture)
 from wfsurvey.extensions import db
 from wfsurvey.jobs import delivery
 from wfsurvey.jobs.delivery import deliver_outbox
@@ -435,8 +436,9 @@ def test_a_message_to_someone_who_opted_out_since_it_was_queued_is_not_sent(smtp
 
 # --- dev mailbox and configuration ---------------------------------------------------------
 
-def test_the_dev_mailbox_stores_messages_and_lists_them(app, client):
+def test_the_dev_mailbox_stores_messages_and_lists_them(app, signed_in):
     assert app.config["SMTP_URL"] is None
+    client, _staff = signed_in()  # the mailbox is for signed-in staff
     queue_invitations(make_invitations(2))
 
     report = deliver_outbox(now=NOW)
@@ -543,7 +545,8 @@ def test_two_senders_share_the_outbox_and_send_each_message_once(smtp_app, smtp_
     assert len(events("EmailDelivered")) == 40
 
 
-def test_the_dev_mailbox_serves_the_html_part_under_a_policy_that_runs_no_script(app, client):
+def test_the_dev_mailbox_serves_the_html_part_under_a_policy_that_runs_no_script(app, signed_in):
+    client, _staff = signed_in()  # the mailbox, its HTML parts included, is for signed-in staff
     queue_invitations(make_invitations(1))
     deliver_outbox(now=NOW)
     stored = db.session.scalars(select(MailboxMessage)).one()

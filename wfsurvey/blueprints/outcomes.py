@@ -14,9 +14,14 @@ from wfsurvey.forms import add_domain_errors
 from wfsurvey.services.outcomes import Outcome, run_command
 
 
-def run(command: Any, *, actor: str | None = None, retry_on_contention: bool = False) -> Outcome[Any]:
-    """Run `command` as `actor` (default: the signed-in user); the refusal, if any, is the outcome's error."""
-    return run_command(command, actor=actor or authz.actor(), retry_on_contention=retry_on_contention)
+def run(command: Any, *, actor: str | None = None, retry_on_contention: bool = False,
+        survive_lost_connection: bool = False) -> Outcome[Any]:
+    """Run `command` as `actor` (default: the signed-in user); the refusal, if any, is the outcome's error.
+
+    The options are run_command's (wfsurvey.services.outcomes).
+    """
+    return run_command(command, actor=actor or authz.actor(), retry_on_contention=retry_on_contention,
+                       survive_lost_connection=survive_lost_connection)
 
 
 def run_or_flash(command: Any, *, wording: str = "{message}", actor: str | None = None) -> Outcome[Any]:

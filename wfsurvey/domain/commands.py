@@ -116,6 +116,13 @@ class CreateApiToken:
 
 
 @dataclass(frozen=True)
+class RevokeApiToken:
+    """Revoke an API token at once; with owner_id, only if it is that user's (a user revoking their own)."""
+    token_id: int
+    owner_id: int | None = None
+
+
+@dataclass(frozen=True)
 class SetUserActive:
     """Disable (active=False) or enable an account; disabling ends every session of the user."""
     user_id: int
@@ -136,7 +143,9 @@ class EndUserSessions:
 
 @dataclass(frozen=True)
 class RecordLogin:
+    """Note a successful sign-in; with the password just checked, a hash made with older parameters is redone."""
     user_id: int
+    password: str | None = field(default=None, repr=False)
 
 
 # --- templates and rounds -----------------------------------------------------------------

@@ -317,6 +317,14 @@ class ApiTokenCreated(Event):
     name: str
 
 
+@_event("user", "user_id")
+class ApiTokenRevoked(Event):
+    """A token was revoked (by its owner, an admin, or the command line): it is refused from now on."""
+    user_id: int
+    token_id: int
+    name: str
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
     for cls in list(globals().values())

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from email_validator import EmailNotValidError
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileSize
+from flask_wtf.file import FileField
 from sqlalchemy import select
 from wtforms import (
     Form,
@@ -23,8 +23,6 @@ from wfsurvey.models import Contact, Organization, Region
 from wfsurvey.services.stakeholders import MAX_LENGTHS, SLUG_RE, org_key
 
 ORG_TYPE_CHOICES = [SelectChoice(t, ORG_TYPE_LABELS[t]) for t in ORG_TYPES]
-#: Largest CSV the import page accepts (a file of a few thousand contacts is well under 1 MB).
-MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
 
 def region_choices(scheme: str) -> list[SelectChoice]:
@@ -106,7 +104,8 @@ class OptInForm(FlaskForm):
 
 
 class ImportForm(FlaskForm):
-    csv_file = FileField("CSV file", validators=[FileSize(MAX_IMPORT_BYTES, message="The file is larger than 5 MB.")])
+    # As large as any request may be (MAX_CONTENT_LENGTH, 10 MB): a larger one is refused before it is read, with 413.
+    csv_file = FileField("CSV file")
     csv_text = TextAreaField("…or paste the CSV here",
                              description="Columns: organization,org_type,region,name,email,title "
                                          "(several regions joined by “;”, a region by code or name).")

@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from wfsurvey.domain.commands import DeliveryOutcome, RecordDeliveryOutcomes
 from wfsurvey.extensions import db
+from wfsurvey.jobs import leadership
 from wfsurvey.mail import sender
 from wfsurvey.mail.transports import Transport, transport_from_config
 from wfsurvey.services import handle
@@ -37,7 +38,8 @@ def deliver_outbox(
 
     Runs in `app`'s context (default: the current one). `now` is the logical time; `transport`
     defaults to the configured one (SMTP_URL, or the dev mailbox); batches of `batch_size`
-    (OUTBOX_BATCH_SIZE) messages share a connection.
+    (OUTBOX_BATCH_SIZE) messages share a connection. Run by a scheduler that loses its lock, it stops before
+    the next batch (wfsurvey.jobs.leadership).
     """
     with app.app_context() if app is not None else contextlib.nullcontext():
         the_app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -46,6 +48,7 @@ def deliver_outbox(
             db.session(), now=now, record=recorder(the_app, actor=actor, now=now),
             transport=transport or transport_from_config(config), mail_from=config["MAIL_FROM"],
             batch_size=batch_size or int(config.get("OUTBOX_BATCH_SIZE", 200)), max_batches=max_batches,
+            keep_claiming=leadership.still_held,
         )
 
 

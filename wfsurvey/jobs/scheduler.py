@@ -17,7 +17,7 @@ from typing import Protocol
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
-from sqlalchemy import create_engine, delete, or_, text, update
+from sqlalchemy import create_engine, delete, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -25,6 +25,7 @@ from sqlalchemy.pool import NullPool
 
 from wfsurvey import clock
 from wfsurvey.database import configure_engine, immediate_transactions
+from wfsurvey.jobs import leadership
 from wfsurvey.models import SchedulerLease
 
 log = logging.getLogger(__name__)
@@ -52,8 +53,19 @@ class Leadership(Protocol):
     def hold(self) -> bool:
         """Take or keep the right to be active; False when another process has it (or it was lost)."""
 
+    def still_held(self) -> bool:
+        """Whether the right is still this process's, without renewing it; callable from a job's thread."""
+
     def dispose(self) -> None:
         """Give the right up (if held) and close what holding it needed."""
+
+
+#: Whether the session asking holds the advisory lock whose 64-bit key is split in two 32-bit halves (as pg_locks
+#: shows a bigint key).
+_HELD = text(
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid() "
+    "AND objsubid = 1 AND classid::bigint = :high AND objid::bigint = :low)"
+)
 
 
 class AdvisoryLock:
@@ -64,8 +76,26 @@ class AdvisoryLock:
         self.engine: Engine = create_engine(url, poolclass=NullPool)
         self.key = key
         self.connection: Connection | None = None
+        # The main loop holds and the jobs' thread checks: one connection, used by one thread at a time.
+        self._using = threading.RLock()
 
     def hold(self) -> bool:
+        with self._using:
+            return self._hold()
+
+    def still_held(self) -> bool:
+        """Whether this connection's session still holds the lock, as the server's pg_locks says."""
+        with self._using:
+            if self.connection is None:
+                return False
+            try:
+                return bool(self.connection.execute(_HELD, {"high": self.key >> 32, "low": self.key & 0xFFFFFFFF}).scalar())
+            except DBAPIError:
+                log.warning("the connection holding the scheduler lock is gone: the lock may be someone else's now")
+                self._drop()
+                return False
+
+    def _hold(self) -> bool:
         if self.connection is not None:
             try:
                 self.connection.execute(text("SELECT 1"))
@@ -87,6 +117,10 @@ class AdvisoryLock:
         return False
 
     def release(self) -> None:
+        with self._using:
+            self._release()
+
+    def _release(self) -> None:
         if self.connection is None:
             return
         try:
@@ -139,6 +173,15 @@ class Lease:
                 insert(table).values(name=self.name, **values).on_conflict_do_nothing(index_elements=["name"])
                 .returning(table.c.name)
             ).first() is not None
+
+    def still_held(self, now: dt.datetime | None = None) -> bool:
+        """Whether the lease is this holder's and not yet expired (a read: it renews nothing)."""
+        now = now or clock.wall_now()
+        table = SchedulerLease.__table__
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(table.c.holder, table.c.expires_at).where(table.c.name == self.name)).first()
+        return row is not None and row.holder == self.holder and row.expires_at > now
 
     def release(self) -> None:
         table = SchedulerLease.__table__
@@ -218,7 +261,7 @@ class SchedulerProcess:
         from wfsurvey.jobs import run_due_jobs
 
         try:
-            with self.app.app_context():
+            with self.app.app_context(), leadership.held_while(self.leadership.still_held):
                 # The app's clock, so that a demo that pins FIXED_NOW has its jobs agree with its pages.
                 report = run_due_jobs(self.app, now=clock.now())
         except Exception:  # noqa: BLE001  (the database may be away; the next tick tries again)

@@ -281,18 +281,21 @@ def _send_batch(
 
 def send_due(
     session: Session, *, now: dt.datetime, record: Record, transport: Transport, mail_from: str, batch_size: int = 200,
-    max_batches: int | None = None,
+    max_batches: int | None = None, keep_claiming: Callable[[], bool] = lambda: True,
 ) -> DeliveryReport:
     """Send every due outbox message once, in batches of `batch_size` over one connection each.
 
     `session` claims and starts (each batch starts its groups on a connection of the session's
     engine); `record` records outcomes (see Record); `now` is the logical time (jobs run with
     --now). Stale claims are recovered first. Stops early when a batch makes no progress (the
-    mail server is down); what is left stays due for the next run.
+    mail server is down), or when `keep_claiming()` says no before a batch (a scheduler that lost its lock);
+    what is left stays due for the next run.
     """
     report = recover_stale(session, now=now, record=record)
     batches = 0
     while max_batches is None or batches < max_batches:
+        if not keep_claiming():
+            break
         skipped = report.skipped
         batch = _claim(session, now=now, limit=batch_size, report=report)
         if not batch:

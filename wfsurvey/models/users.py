@@ -78,8 +78,15 @@ class ApiToken(Base):
     last_used_at: Mapped[dt.datetime | None]
     #: When it was revoked; None while valid.
     revoked_at: Mapped[dt.datetime | None]
+    #: Who revoked it, as the event log names actors ("user:3", "cli"); None while valid.
+    revoked_by: Mapped[str | None] = mapped_column(String(80))
 
     user: Mapped[User] = relationship(back_populates="tokens")
 
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None
+
     def __repr__(self) -> str:
-        return f"<ApiToken {self.id} user={self.user_id} {self.name!r}>"
+        state = "" if self.revoked_at is None else " revoked"
+        return f"<ApiToken {self.id} user={self.user_id} {self.name!r}{state}>"

@@ -267,6 +267,8 @@ EVENT_WORDS: dict[str, tuple[str, Sentence]] = {
     "UserCreated": ("User added", lambda p, n: f"Account for {p['email']} created, as {p['role']}."),
     "UserUpdated": ("User changed", lambda p, n: f"{n.user(p['user_id'])}: {_changes(p.get('changes'), n)}."),
     "ApiTokenCreated": ("API token created", lambda p, n: f"API token “{p['name']}” created for {n.user(p['user_id'])}."),
+    "ApiTokenRevoked": ("API token revoked", lambda p, n: f"API token “{p['name']}” of {n.user(p['user_id'])} revoked: "
+                                                          "scripts using it are refused."),
 }
 
 

@@ -2,14 +2,16 @@
 streamed a chunk at a time (wfsurvey.queries.xlsx), each safe to open in any spreadsheet.
 
 Every text cell that a spreadsheet would read as a formula (starting with =, +, -, @, tab, CR or
-LF) is neutralized with a leading single quote; numbers stay numbers, rates are percentage cells and
-times date cells in a workbook.
+LF; or with =, +, - or @ in full width, or after whitespace, NBSP or invisible characters) is neutralized
+with a leading single quote, in the CSV and the workbook alike; numbers stay numbers, rates are percentage
+cells and times date cells in a workbook.
 """
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +32,8 @@ from wfsurvey.queries.status import load_round, region_names
 from wfsurvey.queries.xlsx import Column
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+#: The formula characters as NFKC reads them: full-width ＝＋－＠ and the small forms become these.
+FORMULA_CHARACTERS = frozenset("=+-@")
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 #: Number format of a rate or share in the baseline workbook: 0.0833 shows as 8.3%.
 PERCENT_FORMAT = "0.0%"
@@ -45,7 +49,17 @@ def neutralise(value: Any) -> Any:
     if isinstance(value, (int, float)):
         return value
     text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return "'" + text if text.startswith(FORMULA_STARTS) or _formula_after_padding(text) else text
+
+
+def _formula_after_padding(text: str) -> bool:
+    """Whether the first character that shows, past whitespace (NBSP, ideographic space) and invisible characters
+    (controls, which the workbook drops, zero-width spaces), starts a formula in any width."""
+    for char in text:
+        if char.isspace() or unicodedata.category(char) in ("Cc", "Cf"):
+            continue
+        return unicodedata.normalize("NFKC", char)[:1] in FORMULA_CHARACTERS
+    return False
 
 
 # --- the table as rows ----------------------------------------------------------------------
@@ -136,8 +150,9 @@ def baseline_csv(table: dict[str, Any]) -> bytes:
 
 
 def _xlsx_value(value: Any) -> Any:
+    # Control characters make an invalid workbook; they carry nothing a reader needs. Dropped after neutralizing,
+    # which looks past them: the quote then still comes first.
     value = neutralise(value)
-    # Control characters make an invalid workbook; they carry nothing a reader needs.
     return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 

@@ -1,4 +1,5 @@
-"""The links respondents follow: from a raw token to the invitation it opens (only the token's hash is stored)."""
+"""Token lookups: the links respondents follow, from a raw token to the invitation it opens (only the token's hash is
+stored), and the API tokens staff see listed."""
 from __future__ import annotations
 
 from functools import cache
@@ -8,7 +9,7 @@ from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from wfsurvey.domain.tokens import hash_token, tokens_match
-from wfsurvey.models import AccessToken, Invitation, Round
+from wfsurvey.models import AccessToken, ApiToken, Invitation, Round
 
 
 class LinkTarget(NamedTuple):
@@ -68,3 +69,12 @@ def link_target(session: Session, token: str) -> LinkTarget | None:
     """The invitation a link opens, as its id and its round's state, or None: one statement, and no objects."""
     row = _opened(session, _target_statement(), token)
     return LinkTarget(row.id, row.state) if row is not None else None
+
+
+def api_tokens(session: Session, *, user_id: int | None = None, revoked: bool = False) -> list[ApiToken]:
+    """Tokens with their owners loaded, newest first: the live ones, or (revoked=True) the revoked ones."""
+    query = select(ApiToken).options(joinedload(ApiToken.user)).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    query = query.where(ApiToken.revoked_at.is_not(None) if revoked else ApiToken.revoked_at.is_(None))
+    if user_id is not None:
+        query = query.where(ApiToken.user_id == user_id)
+    return list(session.scalars(query))

@@ -15,6 +15,7 @@ from wfsurvey.models.surveys import ROUND_STATES
 from wfsurvey.queries import DEFAULT_PER_PAGE, MAX_PER_PAGE
 from wfsurvey.schemas.common import MAX_ID, NO_NUL, Id, IsoTime, LocalTime, NextLink, PageQuerySchema, Text, page_schema
 from wfsurvey.schemas.template_api import TemplateRefSchema
+from wfsurvey.schemas.templates import SLUG
 
 DEFAULT_TIMEZONE = "America/Los_Angeles"
 #: How many responses a round takes: one per organization (the first to submit), or one per person.
@@ -92,7 +93,11 @@ class RoundCreateSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    template = fields.String(required=True, validate=validate.Length(1, 80))
+    #: What JSON Schema cannot say, said in words (wfsurvey.blueprints.api.openapi adds it to the document).
+    openapi_extra = {"description": "closes_at must be after opens_at; both are read in `timezone` when naive."}
+
+    template = fields.String(required=True, validate=[validate.Length(1, 80), SLUG],
+                             metadata={"description": "The template's slug"})
     version = fields.Integer(validate=validate.Range(1, MAX_ID))
     title = fields.String(required=True, validate=validate.Length(1, 300))
     timezone = fields.String(load_default=DEFAULT_TIMEZONE, validate=[validate.Length(1, 64), NO_NUL])

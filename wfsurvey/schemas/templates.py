@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from wfsurvey.domain import skip_logic
 from wfsurvey.domain.questions import QUESTION_TYPES, DefinitionError, QuestionType
@@ -55,6 +55,13 @@ def _question_key(key: str) -> None:
     KEY(key)
 
 
+def _stripped(data: Any, *names: str) -> Any:
+    """`data` with the named text values stripped of surrounding whitespace (NBSP included)."""
+    if not isinstance(data, dict):
+        return data
+    return {**data, **{name: data[name].strip() for name in names if isinstance(data.get(name), str)}}
+
+
 class OptionSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -66,10 +73,25 @@ class OptionSchema(Schema):
     #: Picked alone or not at all ("None of these"); multiple choice only.
     exclusive = fields.Boolean(error_messages={"invalid": "“exclusive” is true or false."})
 
+    @pre_load
+    def _trim(self, data: Any, **_: Any) -> Any:
+        # The form sends a choice's value trimmed: a value stored with a space around it could never be chosen.
+        return _stripped(data, "value", "label")
+
 
 class ShowIfSchema(Schema):
     class Meta:
         unknown = RAISE
+
+    #: The rule below, as JSON Schema says it (wfsurvey.blueprints.api.openapi adds it to the document): a question
+    #: and one way to compare its answer, or organization types.
+    openapi_extra = {"oneOf": [
+        {"required": ["question"], "oneOf": [{"required": ["equals"]}, {"required": ["not_equals"]},
+                                             {"required": ["includes"]}],
+         "not": {"required": ["org_type"]}},
+        {"required": ["org_type"], "not": {"anyOf": [{"required": ["question"]}, {"required": ["equals"]},
+                                                     {"required": ["not_equals"]}, {"required": ["includes"]}]}},
+    ]}
 
     question = fields.String(validate=_question_key, error_messages={"invalid": "Choose the question it depends on."})
     #: The answer that shows the question ("is").
@@ -83,6 +105,11 @@ class ShowIfSchema(Schema):
                                                                 + ", ".join(ORG_TYPES) + ".")),
         validate=validate.Length(min=1, error="Tick at least one organization type."),
         error_messages={"invalid": "List the organization types."})
+
+    @pre_load
+    def _trim(self, data: Any, **_: Any) -> Any:
+        # Trimmed as option values are, so that a rule names the value as stored.
+        return _stripped(data, "question", "equals", "not_equals", "includes")
 
     @validates_schema
     def _one_rule(self, data: dict[str, Any], **_: Any) -> None:
@@ -347,6 +374,15 @@ def cross_check(items: Sequence[Any], loaded: Sequence[Mapping[str, Any] | None]
         if isinstance(key, str) and key:
             seen.setdefault(key, i)
     return errors
+
+
+def nested_messages(path: str, message: str) -> dict[str, Any]:
+    """A problem at a JSON path ("questions.2.label") in the shape marshmallow reports it:
+    {"questions": {"2": {"label": [message]}}}."""
+    messages: Any = [message]
+    for part in reversed(path.split(".") if path else ["_schema"]):
+        messages = {part: messages}
+    return messages
 
 
 def _judged(rule: Any) -> bool:

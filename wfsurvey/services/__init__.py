@@ -31,13 +31,18 @@ def bind_session(source: Callable[[], Session]) -> None:
     _session_source = source
 
 
+def session() -> Session:
+    """The session commands run on (the app's, once create_app has bound it)."""
+    return _session_source()
+
+
 def bus() -> MessageBus:
     """The bus of the current app: commands run in a unit of work on the app's session."""
     from wfsurvey.projections import PROJECTIONS
     from wfsurvey.services.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
 
     return MessageBus(
-        uow_factory=lambda **kw: SqlAlchemyUnitOfWork(_session_source(), **kw),
+        uow_factory=lambda **kw: SqlAlchemyUnitOfWork(session(), **kw),
         command_handlers=COMMAND_HANDLERS,
         projections=PROJECTIONS,
         event_handlers=EVENT_HANDLERS,

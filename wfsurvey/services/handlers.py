@@ -27,6 +27,7 @@ COMMAND_HANDLERS: dict[type, object] = {
     cmd.CreateUser: users.create_user,
     cmd.SetPassword: users.set_password,
     cmd.CreateApiToken: users.create_api_token,
+    cmd.RevokeApiToken: users.revoke_api_token,
     cmd.SetUserActive: accounts.set_user_active,
     cmd.SetUserRole: accounts.set_user_role,
     cmd.EndUserSessions: accounts.end_user_sessions,

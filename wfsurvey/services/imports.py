@@ -12,19 +12,21 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from email_validator import EmailNotValidError
 from rapidfuzz import fuzz, process, utils
-from sqlalchemy import Integer, String, any_, bindparam, select
+from sqlalchemy import Integer, String, any_, bindparam, delete, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
+from wfsurvey.bulk import insert_rows
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
 from wfsurvey.domain.errors import DomainError
-from wfsurvey.domain.stakeholders import ORG_TYPES, clean_text, normalize_email, slugify
+from wfsurvey.domain.stakeholders import ORG_TYPES, EmailNormalizer, clean_text, slugify
+from wfsurvey.domain.text import text_problem
 from wfsurvey.models.stakeholders import Contact, Organization, Region, organization_regions
 from wfsurvey.services.stakeholders import MAX_LENGTHS, RegionIndex, default_scheme, org_key, region_problems
 from wfsurvey.services.unit_of_work import AbstractUnitOfWork
@@ -55,6 +57,17 @@ SIMILAR_NAME_SCORE = 88
 SIMILAR_LISTED = 3
 #: IN-lists are sent in chunks of this size (well under every backend's parameter limit).
 CHUNK = 900
+#: Values per array when PostgreSQL looks up the rows an import just wrote.
+ARRAY_CHUNK = 20000
+#: Rows per INSERT of an import (wfsurvey.bulk.insert_rows: one statement each).
+WRITE_CHUNK = 5000
+_ORG_REGIONS = organization_regions
+_CONTACTS = Contact.__table__
+#: A changed contact, by id: its name and title as the file has them (one executemany for all).
+_UPDATE_CONTACT = (
+    update(_CONTACTS).where(_CONTACTS.c.id == bindparam("contact_id"))
+    .values(name=bindparam("new_name"), title=bindparam("new_title"), updated_at=bindparam("now"))
+)
 
 RowError = dict[str, Any]
 Progress = Callable[[int], Any]
@@ -145,6 +158,26 @@ class RegionsImportResult:
 
 # --- small helpers ------------------------------------------------------------------------------
 
+def _csv_rows(text: str) -> Iterable[list[str]]:
+    """The rows of a CSV text; ImportRejected naming the row when the CSV cannot be read, in words people know."""
+    reader = csv.reader(io.StringIO(text))
+    number = 0  # the last row read whole; a csv.Error is about the next one
+    try:
+        for number, cells in enumerate(reader, start=1):
+            yield cells
+    except csv.Error as exc:
+        if "new-line character" in str(exc) and "\n" not in text:
+            message = ("the lines of this file end with a carriage return only (old Mac line endings): open it in "
+                       "a spreadsheet, save it as “CSV UTF-8” and try again")
+        elif "new-line character" in str(exc):
+            message = ("a line break inside a cell is a lone carriage return: put the cell in double quotes, or save "
+                       "the file again as “CSV UTF-8”")
+        else:
+            message = f"unreadable CSV: {exc}"
+        raise ImportRejected([{"row": number + 1, "column": "", "message": message}],
+                             message="the file could not be read as CSV; nothing was imported") from None
+
+
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
@@ -224,14 +257,20 @@ def import_regions(command: cmd.ImportRegions, uow: AbstractUnitOfWork) -> Regio
 
 def read_regions_csv(text: str) -> list[dict[str, str]]:
     """Rows of a regions CSV (columns `name` and optionally `code`); ImportRejected if the header is wrong."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    reader = iter(_csv_rows(text.lstrip("\ufeff")))
     header = [h.strip().lower() for h in next(reader, [])]
     if "name" not in header:
         raise ImportRejected([{"row": 1, "column": "name", "message": "the header must have a name column (and optionally code)"}])
-    rows = []
-    for cells in reader:
+    rows, errors = [], []
+    for number, cells in enumerate(reader, start=2):
         values = dict(zip(header, cells))
+        for column in ("code", "name"):
+            problem = text_problem(values.get(column, ""))
+            if problem:
+                errors.append({"row": number, "column": column, "message": problem})
         rows.append({"code": values.get("code", ""), "name": values.get("name", "")})
+    if errors:
+        raise ImportRejected(errors)
     return rows
 
 # --- contacts import ----------------------------------------------------------------------------
@@ -248,10 +287,35 @@ class _Row:
     name: str
     email: str | None
     title: str | None  # also None when the file has no title column: keep what is stored
+    _key: str = field(default="", init=False, repr=False)
+    _key_of: str | None = field(default=None, init=False, repr=False)
 
     @property
     def org_key(self) -> str:
-        return org_key(self.organization)
+        """The organization's name as organizations are matched: worked out once per name, since every step of an
+        import asks (and a row pointed at an existing organization, see _use_existing, gets that one's)."""
+        if self._key_of is not self.organization:
+            self._key, self._key_of = org_key(self.organization), self.organization
+        return self._key
+
+
+class _Org(NamedTuple):
+    """An organization the file names that the database has: what the checks and the changes need."""
+
+    id: int
+    name: str
+    org_type: str
+    region_ids: frozenset[int]
+
+
+class _Contact(NamedTuple):
+    """A contact the file names (by email) that the database has."""
+
+    id: int
+    name: str
+    title: str
+    organization_id: int
+    organization_name: str
 
 
 @dataclass
@@ -260,9 +324,9 @@ class _Plan:
 
     rows: list[_Row] = field(default_factory=list)
     #: org key -> the existing organization, for those the file names.
-    orgs: dict[str, Organization] = field(default_factory=dict)
+    orgs: dict[str, _Org] = field(default_factory=dict)
     #: email -> the existing contact, for the emails in the file.
-    contacts: dict[str, Contact] = field(default_factory=dict)
+    contacts: dict[str, _Contact] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -281,16 +345,9 @@ def read_contacts_csv(csv_text: str) -> ParsedFile:
     if not text.strip():
         raise ImportRejected([{"row": 1, "column": "", "message":
                                "the file is empty: expected the header " + ",".join(CONTACT_COLUMNS)}])
-    reader = csv.reader(io.StringIO(text))
-    rows: list[tuple[int, list[str]]] = []
-    number = 0  # the last row read whole; a csv.Error is about the next one
-    try:
-        header_cells = next(reader)
-        number = 1
-        for number, cells in enumerate(reader, start=2):
-            rows.append((number, cells))
-    except csv.Error as exc:
-        raise ImportRejected([{"row": number + 1, "column": "", "message": f"unreadable CSV: {exc}"}]) from None
+    reader = iter(_csv_rows(text))
+    header_cells = next(reader)
+    rows = list(enumerate(reader, start=2))
 
     header: dict[str, int] = {}
     errors: list[RowError] = []
@@ -315,29 +372,37 @@ def _validate_rows(
 ) -> list[_Row]:
     rows: list[_Row] = []
     step = 250
+    normalize_email = EmailNormalizer()
     for done, (number, cells) in enumerate(parsed.rows, start=1):
         if progress is not None and done % step == 0:
             progress(step)
         if any(c.strip() for c in cells):  # a blank line is a spreadsheet's empty row: skipped
-            rows.append(_check_row(number, cells, parsed, regions, errors))
+            rows.append(_check_row(number, cells, parsed, regions, errors, normalize_email))
     if progress is not None and len(parsed.rows) % step:
         progress(len(parsed.rows) % step)
     return rows
 
 
-def _check_row(number: int, cells: list[str], parsed: ParsedFile, regions: RegionIndex, errors: list[RowError]) -> _Row:
+def _check_row(number: int, cells: list[str], parsed: ParsedFile, regions: RegionIndex, errors: list[RowError],
+               normalize_email: Callable[[str], str]) -> _Row:
     """The checks one row needs on its own; problems go to `errors`, failed cells become None."""
 
     def error(column: str, message: str) -> None:
         errors.append({"row": number, "column": column, "message": message})
 
     columns = parsed.columns
-    values = {
-        column: clean_text(cells[columns[column]]) if column in columns and columns[column] < len(cells) else ""
-        for column in CONTACT_COLUMNS
-    }
+    raw = {column: cells[columns[column]] if column in columns and columns[column] < len(cells) else ""
+           for column in CONTACT_COLUMNS}
+    refused = set()
+    for column, cell in raw.items():
+        problem = text_problem(cell)
+        if problem:
+            error(column, problem)
+            refused.add(column)
+    # A refused cell is reported once; the other checks go on without it.
+    values = {column: "" if column in refused else clean_text(cell) for column, cell in raw.items()}
     for column in REQUIRED_COLUMNS:
-        if not values[column]:
+        if not values[column] and column not in refused:
             error(column, f"{column} is required")
     for column, limit in MAX_LENGTHS.items():
         if len(values[column]) > limit:
@@ -403,7 +468,7 @@ def _codes(region_ids: Iterable[int], regions: RegionIndex) -> str:
 
 
 def _load_existing(session: Session, rows: list[_Row]) -> _Plan:
-    """The organizations and contacts the file names, in a few queries whatever the file's size."""
+    """The organizations and contacts the file names, as plain rows, in a few queries whatever the file's size."""
     plan = _Plan(rows=rows)
     if session.get_bind().dialect.name == "postgresql":
         # psycopg prepares a statement run 5 times on a connection, and PostgreSQL may then keep a
@@ -411,21 +476,30 @@ def _load_existing(session: Session, rows: list[_Row]) -> _Plan:
         # values per row). Custom plans see the actual values and use the unique index or hashing.
         session.execute(sql_text("SET LOCAL plan_cache_mode = force_custom_plan"))
     wanted_orgs = {row.org_key for row in rows if row.organization}
-    matching_ids = [
-        org_id for org_id, name in session.execute(select(Organization.id, Organization.name))
+    matching = {
+        org_id: (name, org_type)
+        for org_id, name, org_type in session.execute(select(Organization.id, Organization.name, Organization.org_type))
         if org_key(name) in wanted_orgs
-    ]
-    for chunk in _chunks(matching_ids):
-        for org in session.scalars(
-            select(Organization).where(_one_of(session, Organization.id, chunk)).options(selectinload(Organization.regions))
+    }
+    links = _ORG_REGIONS.c
+    region_ids: dict[int, set[int]] = {org_id: set() for org_id in matching}
+    for chunk in _chunks(list(matching)):
+        for org_id, region_id in session.execute(
+            select(links.organization_id, links.region_id).where(_one_of(session, links.organization_id, chunk))
         ):
-            plan.orgs[org_key(org.name)] = org
+            region_ids[org_id].add(region_id)
+    for org_id, (name, org_type) in matching.items():
+        plan.orgs[org_key(name)] = _Org(org_id, name, org_type, frozenset(region_ids[org_id]))
     emails = sorted({row.email for row in rows if row.email})
     for chunk in _chunks(emails):
-        for contact in session.scalars(
-            select(Contact).where(_one_of(session, Contact.email, chunk)).options(selectinload(Contact.organization))
+        for found in session.execute(
+            select(Contact.id, Contact.email, Contact.name, Contact.title, Contact.organization_id,
+                   Organization.name.label("organization_name"))
+            .join(Organization, Organization.id == Contact.organization_id)
+            .where(_one_of(session, Contact.email, chunk))
         ):
-            plan.contacts[contact.email] = contact
+            plan.contacts[found.email] = _Contact(found.id, found.name, found.title, found.organization_id,
+                                                  found.organization_name)
     return plan
 
 
@@ -500,7 +574,7 @@ def _check_against_database(plan: _Plan, errors: list[RowError]) -> None:
         contact = plan.contacts.get(row.email) if row.email else None
         if contact is not None and row.organization and (org is None or contact.organization_id != org.id):
             errors.append({"row": row.number, "column": "email", "message":
-                           f"{row.email} already belongs to a contact of {contact.organization.name!r}; "
+                           f"{row.email} already belongs to a contact of {contact.organization_name!r}; "
                            "an import cannot move a contact to another organization"})
 
 
@@ -537,15 +611,15 @@ def import_contacts(
 
     # Work out every change first: a dry run stops after counting.
     new_orgs: dict[str, _Row] = {}
-    changed_orgs: dict[str, tuple[Organization, frozenset[int]]] = {}
+    changed_orgs: dict[str, tuple[_Org, frozenset[int]]] = {}
     for row in rows:
         org = plan.orgs.get(row.org_key)
         if org is None:
             new_orgs.setdefault(row.org_key, row)
-        elif {r.id for r in org.regions} != row.region_ids:
+        elif org.region_ids != row.region_ids:
             changed_orgs.setdefault(row.org_key, (org, row.region_ids))
     created_rows: list[_Row] = []
-    updates: list[tuple[Contact, dict[str, Any]]] = []
+    updates: list[tuple[_Contact, _Row, dict[str, Any]]] = []
     unchanged = 0
     for row in rows:
         contact = plan.contacts.get(row.email)
@@ -558,7 +632,7 @@ def import_contacts(
         if row.title is not None and contact.title != row.title:
             changes["title"] = {"from": contact.title, "to": row.title}
         if changes:
-            updates.append((contact, changes))
+            updates.append((contact, row, changes))
         else:
             unchanged += 1
     similar = similar_organizations(session, list(new_orgs.values())) if dry_run else {}
@@ -581,44 +655,74 @@ def import_contacts(
         return result
     if record is None or now is None:
         raise TypeError("import_contacts needs record= and now= unless dry_run")
-
-    by_id = regions.by_id
-    fresh_orgs = []
-    for key, row in new_orgs.items():
-        org = Organization(name=row.organization, org_type=row.org_type, created_at=now,
-                           regions=[by_id[i] for i in sorted(row.region_ids)])
-        plan.orgs[key] = org
-        fresh_orgs.append(org)
-    session.add_all(fresh_orgs)
-    session.flush()
-    for org in fresh_orgs:
-        record(ev.OrganizationCreated(organization_id=org.id, name=org.name, org_type=org.org_type,
-                                      regions=sorted(r.code for r in org.regions)))
-    for org, region_ids in changed_orgs.values():
-        before = sorted(r.code for r in org.regions)
-        org.regions = sorted((by_id[i] for i in region_ids), key=lambda r: r.code)
-        after = [r.code for r in org.regions]
-        record(ev.OrganizationUpdated(organization_id=org.id, changes={"regions": {"from": before, "to": after}}))
-
-    fresh_contacts = [
-        Contact(organization_id=plan.orgs[row.org_key].id, name=row.name, email=row.email,
-                title=row.title or "", created_at=now, updated_at=now)
-        for row in created_rows
-    ]
-    session.add_all(fresh_contacts)
-    for contact, changes in updates:
-        for column, change in changes.items():
-            setattr(contact, column, change["to"])
-        contact.updated_at = now
-    session.flush()
-    for contact in fresh_contacts:
-        record(ev.ContactCreated(contact_id=contact.id, organization_id=contact.organization_id,
-                                 name=contact.name, email=contact.email, title=contact.title))
-    for contact, changes in updates:
-        record(ev.ContactUpdated(contact_id=contact.id, changes=changes))
+    _write(session, plan, regions, new_orgs, changed_orgs, created_rows, updates, record=record, now=now)
     record(ev.ContactsImported(source=source[:80], created=result.created, updated=result.updated,
                                unchanged=result.unchanged))
     return result
+
+
+def _write(session: Session, plan: _Plan, regions: RegionIndex, new_orgs: dict[str, _Row],
+           changed_orgs: dict[str, tuple[_Org, frozenset[int]]], created_rows: list[_Row],
+           updates: list[tuple[_Contact, _Row, dict[str, Any]]], *, record: Callable[[ev.Event], None], now: Any) -> None:
+    """Write a checked import with set-based statements (a few per thousand rows, no ORM object per row), and
+    record its events in the order the changes were made."""
+    codes = {region_id: region.code for region_id, region in regions.by_id.items()}
+
+    def code_list(region_ids: Iterable[int]) -> list[str]:
+        return sorted(codes[i] for i in region_ids)
+
+    # New organizations, then their ids by name (names are unique), then their regions.
+    fresh = list(new_orgs.values())
+    for chunk in _chunks(fresh, WRITE_CHUNK):
+        insert_rows(session, Organization.__table__,
+                    [{"name": row.organization, "org_type": row.org_type, "created_at": now} for row in chunk])
+    org_ids = _ids_by(session, Organization.id, Organization.name, [row.organization for row in fresh])
+    org_id_of = {key: org.id for key, org in plan.orgs.items()}
+    org_id_of.update((row.org_key, org_ids[row.organization]) for row in fresh)
+    links = [{"organization_id": org_id_of[row.org_key], "region_id": region_id}
+             for row in fresh for region_id in sorted(row.region_ids or ())]
+    for org, region_ids in changed_orgs.values():
+        links += [{"organization_id": org.id, "region_id": region_id} for region_id in sorted(region_ids)]
+    for chunk in _chunks([org.id for org, _ in changed_orgs.values()]):
+        session.execute(delete(_ORG_REGIONS).where(_one_of(session, _ORG_REGIONS.c.organization_id, chunk)))
+    for chunk in _chunks(links, WRITE_CHUNK):
+        insert_rows(session, _ORG_REGIONS, chunk)
+    for row in fresh:
+        record(ev.OrganizationCreated(organization_id=org_id_of[row.org_key], name=row.organization,
+                                      org_type=row.org_type, regions=code_list(row.region_ids or ())))
+    for org, region_ids in changed_orgs.values():
+        record(ev.OrganizationUpdated(organization_id=org.id, changes={
+            "regions": {"from": code_list(org.region_ids), "to": code_list(region_ids)}}))
+
+    # New contacts, then their ids by email (emails are unique); changed ones in one executemany.
+    for chunk in _chunks(created_rows, WRITE_CHUNK):
+        insert_rows(session, Contact.__table__, [
+            {"organization_id": org_id_of[row.org_key], "name": row.name, "email": row.email,
+             "title": row.title or "", "created_at": now, "updated_at": now}
+            for row in chunk
+        ])
+    contact_ids = _ids_by(session, Contact.id, Contact.email, [row.email for row in created_rows])
+    if updates:
+        session.execute(_UPDATE_CONTACT, [
+            {"contact_id": contact.id, "new_name": row.name,
+             "new_title": row.title if row.title is not None else contact.title, "now": now}
+            for contact, row, _changes in updates
+        ])
+    for row in created_rows:
+        record(ev.ContactCreated(contact_id=contact_ids[row.email], organization_id=org_id_of[row.org_key],
+                                 name=row.name, email=row.email, title=row.title or ""))
+    for contact, _row, changes in updates:
+        record(ev.ContactUpdated(contact_id=contact.id, changes=changes))
+
+
+def _ids_by(session: Session, id_column: Any, key_column: Any, keys: Sequence[str]) -> dict[str, int]:
+    """Ids of the rows just written, by a unique column's value."""
+    found: dict[str, int] = {}
+    # PostgreSQL takes each chunk as one array (see _one_of), so there a chunk can be much larger.
+    for chunk in _chunks(keys, ARRAY_CHUNK if session.get_bind().dialect.name == "postgresql" else CHUNK):
+        found.update((key, row_id) for row_id, key in session.execute(
+            select(id_column, key_column).where(_one_of(session, key_column, chunk))))
+    return found
 
 
 def handle_import_contacts(command: cmd.ImportContacts, uow: AbstractUnitOfWork) -> ImportResult:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from wfsurvey import clock, services
 from wfsurvey.domain.errors import DomainError
+from wfsurvey.services.lost_connections import surviving_lost_connection
 
 T = TypeVar("T")
 
@@ -58,18 +59,26 @@ def is_contention(exc: Exception) -> bool:
 
 
 def run_command(command: Any, *, actor: str, now: dt.datetime | None = None,
-                retry_on_contention: bool = False) -> Outcome[Any]:
+                retry_on_contention: bool = False, survive_lost_connection: bool = False) -> Outcome[Any]:
     """Run one command as `actor` at `now` (default: the app's clock) and commit; a refusal is the outcome's error.
 
     With retry_on_contention, a clash with a concurrent request is run once more: the retry reads the
     rows afresh, so it usually ends in a clear refusal (the form is stale, the organization has
-    answered) rather than a second copy; a clash that happens again is a Contention refusal. Other
-    errors (a database that is down, a bug) are raised as they are.
+    answered) rather than a second copy; a clash that happens again is a Contention refusal.
+    With survive_lost_connection (for what respondents do: wfsurvey.services.lost_connections), a
+    connection that dies under the command is asked about on a new one: stored, the command is done
+    (the outcome's value is None); not stored, it runs once more. Other errors (a database that is
+    down, a bug) are raised as they are.
     """
     moment = now if now is not None else clock.now()
 
-    def once() -> Any:
+    def handled() -> Any:
         return services.handle(command, actor=actor, now=moment)
+
+    def once() -> Any:
+        if survive_lost_connection:
+            return surviving_lost_connection(handled, command, moment, services.session())
+        return handled()
 
     if not retry_on_contention:
         return attempt(once)

@@ -18,6 +18,7 @@ from wfsurvey.domain.invitations import CLOSED, FORWARDABLE, NOT_STARTED
 from wfsurvey.domain.pages import has_sections, pages
 from wfsurvey.domain.questions import QUESTION_TYPES
 from wfsurvey.domain.stakeholders import EmailNotValidError, normalize_email
+from wfsurvey.domain.text import without_controls
 from wfsurvey.mail.outbox import cancel_waiting
 from wfsurvey.models import Contact, Invitation, InvitationProgress, Response, Round
 from wfsurvey.queries.audience import Eligible
@@ -293,7 +294,8 @@ def forward(command: cmd.ForwardInvitation, uow: AbstractUnitOfWork) -> Invitati
     if invitation.status not in FORWARDABLE:
         raise InvitationClosed(f"an invitation that is {invitation.status.replace('_', ' ')} cannot be forwarded")
     errors = {}
-    name = command.name.strip()
+    # What a respondent types: control characters dropped, as in their answers (wfsurvey.domain.text).
+    name = without_controls(command.name).strip()
     if not name:
         errors["name"] = "Enter your colleague's name."
     try:
@@ -305,7 +307,7 @@ def forward(command: cmd.ForwardInvitation, uow: AbstractUnitOfWork) -> Invitati
         raise AnswersInvalid(errors, {})
     contact = session.scalar(select(Contact).where(func.lower(Contact.email) == email))
     if contact is None:
-        contact = Contact(organization_id=invitation.organization_id, name=name, email=email, title=command.title.strip(),
+        contact = Contact(organization_id=invitation.organization_id, name=name, email=email, title=without_controls(command.title).strip()[:200],
                           created_at=uow.now, updated_at=uow.now)
         session.add(contact)
         session.flush()

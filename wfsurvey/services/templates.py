@@ -1,6 +1,7 @@
 """Templates: validate a definition and store it as the next version of its slug."""
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from marshmallow import ValidationError
@@ -9,6 +10,7 @@ from sqlalchemy import func, select
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
 from wfsurvey.domain.errors import DomainError
+from wfsurvey.domain.text import first_problem, without_controls
 from wfsurvey.models import Template
 from wfsurvey.schemas.templates import (
     Problem,
@@ -17,6 +19,7 @@ from wfsurvey.schemas.templates import (
     as_fields,
     cross_check,
     describe,
+    nested_messages,
     normalise_question,
     normalise_rules,
     problems_of,
@@ -39,6 +42,14 @@ def check_definition(definition: Any) -> tuple[dict[str, Any] | None, list[Probl
     question, and the rules across questions (judged on the questions whose own shape is right)."""
     if not isinstance(definition, dict):
         return None, [Problem(None, "", "A template is a JSON object with slug, title and questions.", "The template")]
+    found = first_problem(definition)
+    if found is not None:
+        # Before the schema, whose messages would quote the text back; the question's label, quoted to say where,
+        # without them.
+        path, problem = found
+        sentence = f"{problem[0].upper()}{problem[1:]}."  # as every other problem is said
+        return None, [dataclasses.replace(p, where=without_controls(p.where))
+                      for p in problems_of(definition, nested_messages(path, sentence))]
     messages: dict[str, Any] = {}
     data = None
     try:

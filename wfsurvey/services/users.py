@@ -1,4 +1,5 @@
-"""Staff and admin accounts: creating them with a password policy, checking passwords, and issuing API tokens."""
+"""Staff and admin accounts: creating them with a password policy, checking passwords, and issuing and revoking
+API tokens (listing them is wfsurvey.queries.tokens)."""
 from __future__ import annotations
 
 import functools
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from wfsurvey import settings
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
 from wfsurvey.domain.errors import DomainError
@@ -21,8 +23,9 @@ from wfsurvey.services.unit_of_work import AbstractUnitOfWork
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 200
-#: werkzeug's scrypt (N=2^15, r=8, p=1): a slow, memory-hard KDF from the standard library.
-PASSWORD_METHOD = "scrypt"
+#: werkzeug's scrypt at N=2^17, r=8, p=1 (OWASP ASVS): memory-hard, 128 MiB and a few tenths of a second a
+#: hash. PASSWORD_HASH_METHOD overrides it; hashes made otherwise are redone at the next sign-in.
+PASSWORD_METHOD = "scrypt:131072:8:1"
 COMMON_PASSWORDS_FILE = DATA_DIR / "common-passwords.txt"
 
 
@@ -60,8 +63,18 @@ def password_problem(password: str, email: str = "") -> str | None:
     return None
 
 
+def password_method() -> str:
+    """The KDF and parameters new hashes use, as werkzeug names them (e.g. "scrypt:131072:8:1")."""
+    return settings.current().get("PASSWORD_HASH_METHOD") or PASSWORD_METHOD
+
+
 def hash_password(password: str) -> str:
-    return generate_password_hash(password, method=PASSWORD_METHOD)
+    return generate_password_hash(password, method=password_method())
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """Whether a stored hash was made with other parameters than new hashes get (older, weaker ones)."""
+    return password_hash.split("$", 1)[0] != password_method()
 
 
 def verify_password(user: User, password: str) -> bool:
@@ -69,19 +82,24 @@ def verify_password(user: User, password: str) -> bool:
 
 
 @functools.cache
-def _dummy_hash() -> str:
-    return hash_password(secrets.token_hex(16))
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash(secrets.token_hex(16), method=method)
+
+
+def login_name(email: str) -> str:
+    """The account an email typed at sign-in names: normalized as stored, or lower-cased when it is no address."""
+    try:
+        return normalize_email(email)
+    except EmailNotValidError:
+        return email.strip().lower()[:320]
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
     """The active user with this email and password, or None; as slow for an unknown email as for a known one."""
-    try:
-        email = normalize_email(email)
-    except EmailNotValidError:
-        email = email.strip().lower()
+    email = login_name(email)
     user = session.scalars(select(User).where(User.email == email)).first()
     if user is None:
-        check_password_hash(_dummy_hash(), password)  # same time either way: no user enumeration by timing
+        check_password_hash(_dummy_hash(password_method()), password)  # same time either way: no user enumeration by timing
         return None
     if not verify_password(user, password) or not user.active:
         return None
@@ -148,4 +166,17 @@ def create_api_token(command: cmd.CreateApiToken, uow: AbstractUnitOfWork) -> st
     uow.session.add(record)
     uow.session.flush()
     uow.record(ev.ApiTokenCreated(user_id=user.id, token_id=record.id, name=record.name))
+    return token
+
+
+def revoke_api_token(command: cmd.RevokeApiToken, uow: AbstractUnitOfWork) -> ApiToken:
+    """Revoke a token; the API refuses it from the next request on. Revoking a revoked token changes nothing."""
+    token = uow.session.get(ApiToken, command.token_id, with_for_update=True)
+    # Someone else's token reads as no token at all: a user learns nothing of others' tokens.
+    if token is None or (command.owner_id is not None and token.user_id != command.owner_id):
+        raise DomainError(f"no API token {command.token_id}", code="not_found", fields={"token_id": ["no such token"]})
+    if token.revoked_at is not None:
+        return token
+    token.revoked_at, token.revoked_by = uow.now, uow.actor[:80]
+    uow.record(ev.ApiTokenRevoked(user_id=token.user_id, token_id=token.id, name=token.name))
     return token

@@ -1,4 +1,4 @@
-"""Admin pages under /admin: managing staff and admin accounts. Every view carries @admin_required."""
+"""Admin pages under /admin: managing staff and admin accounts and their API tokens. Every view carries @admin_required."""
 from __future__ import annotations
 
 from flask import Blueprint, Response
@@ -13,3 +13,4 @@ def _private(response: Response) -> Response:
 
 
 from wfsurvey.blueprints.admin import users  # noqa: E402,F401  (registers the routes)
+from wfsurvey.blueprints.admin import tokens  # noqa: E402,F401  (registers the routes)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from wfsurvey.clock import now
 from wfsurvey.domain.errors import DomainError
+from wfsurvey.domain.text import first_problem, text_problem
 from wfsurvey.domain.tokens import hash_token
 from wfsurvey.extensions import db
 from wfsurvey.models import ApiToken, User
@@ -52,6 +53,8 @@ class Operation:
     query: type[Schema] | None
     body: type[Schema] | None
     body_type: str
+    #: False where an empty body reads as {} (load_body(..., optional=True)).
+    body_required: bool
     #: status -> (description, media type, schema class / instance / raw JSON schema, or None for no body).
     responses: dict[int, tuple[str, str, Any]] = field(default_factory=dict)
 
@@ -163,29 +166,12 @@ def run(command: Any) -> Any:
 
 # --- reading the request ---------------------------------------------------------------------------
 
-def _text_problem(value: Any) -> str | None:
-    """Why a text cannot be stored (a NUL, or a lone surrogate that is no UTF-8), or None."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            return "text must not contain NUL characters"
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return "text must be valid Unicode"
-    return None
-
-
-def _check_texts(value: Any, path: str = "") -> None:
-    problem = _text_problem(value)
-    if problem:
-        raise ApiError(422, "invalid", problem, {path or "_schema": [problem]})
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _check_texts(key, path)
-            _check_texts(item, f"{path}.{key}" if path else str(key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _check_texts(item, f"{path}.{index}" if path else str(index))
+def _check_texts(data: Any) -> None:
+    """A 422 naming the JSON path of the first text that cannot be stored (wfsurvey.domain.text: the web's rule too)."""
+    found = first_problem(data)
+    if found is not None:
+        path, problem = found
+        raise ApiError(422, "invalid", f"{path}: {problem}" if path else problem, {path or "_schema": [problem]})
 
 
 def json_body(*, optional: bool = False) -> Any:
@@ -223,6 +209,20 @@ def dump(schema: Schema | type[Schema], data: Any, status: int = 200, headers: d
     return response
 
 
+def _check_parameters(path_values: dict[str, Any]) -> None:
+    """Text in the path or the query string that no database stores: a path names nothing (404), a query
+    parameter is invalid (422, naming it), as the OpenAPI document says."""
+    for value in path_values.values():
+        if isinstance(value, str) and text_problem(value):
+            raise ApiError(404, "not_found", "no such thing: the path has characters no name has")
+    for name, value in request.args.items(multi=True):
+        if text_problem(name):
+            raise ApiError(422, "invalid", f"a parameter name: {text_problem(name)}", {"_schema": [text_problem(name)]})
+        problem = text_problem(value)
+        if problem:
+            raise ApiError(422, "invalid", f"{name}: {problem}", {name: [problem]})
+
+
 # --- declaring a route -----------------------------------------------------------------------------
 
 _CONVERTER = re.compile(r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-z_]+)>")
@@ -230,7 +230,8 @@ _CONVERTER = re.compile(r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-z_]+)>")
 
 def endpoint(rule: str, method: str = "GET", *, summary: str, tag: str, role: str | None = "staff",
              query: type[Schema] | None = None, body: type[Schema] | None = None, body_type: str = "application/json",
-             responses: dict[int, tuple[str, str, Any]] | None = None, description: str = "") -> Callable:
+             body_required: bool = True, responses: dict[int, tuple[str, str, Any]] | None = None,
+             description: str = "") -> Callable:
     """Register a view on the blueprint with its token and role check, and describe it for the OpenAPI document.
 
     role=None makes the route public (only the OpenAPI document is).
@@ -243,10 +244,7 @@ def endpoint(rule: str, method: str = "GET", *, summary: str, tag: str, role: st
                 if ROLE_RANK.get(user.role, 0) < ROLE_RANK[role]:
                     raise ApiError(403, "forbidden", f"this needs the {role} role")
                 g.api_user, g.api_token = user, token
-            for value in [*kwargs.values(), *request.args.values()]:
-                problem = _text_problem(value)
-                if problem:
-                    raise ApiError(400, "bad_request", problem)
+            _check_parameters(kwargs)
             return view(**kwargs)
 
         if role is None:
@@ -256,7 +254,8 @@ def endpoint(rule: str, method: str = "GET", *, summary: str, tag: str, role: st
         bp.add_url_rule(rule, endpoint=view.__name__, view_func=guarded, methods=[method])
         OPERATIONS.append(Operation(
             rule=rule, method=method, endpoint=view.__name__, summary=summary, description=description or (view.__doc__ or "").strip(),
-            tag=tag, role=role, query=query, body=body, body_type=body_type, responses=responses or {},
+            tag=tag, role=role, query=query, body=body, body_type=body_type, body_required=body_required,
+            responses=responses or {},
         ))
         return guarded
 

@@ -10,8 +10,14 @@ from flask import current_app, jsonify
 from wfsurvey import __version__
 from wfsurvey.blueprints.api.core import OPERATIONS, Operation, endpoint, openapi_path, path_parameters
 from wfsurvey.schemas.common import MAX_ID, ErrorSchema
+from wfsurvey.schemas.templates import SLUG
 
 JSON = "application/json"
+#: Path variables that are not ids, as the routes read them: a template's slug and a region's code.
+PATH_TEXT = {
+    "slug": {"type": "string", "pattern": SLUG.regex.pattern, "maxLength": 80},
+    "region": {"type": "string", "pattern": SLUG.regex.pattern, "maxLength": 80},
+}
 #: Errors every operation of a kind can answer with.
 AUTH_ERRORS = {401: "No token, or an unknown or revoked one", 403: "The token's user lacks the role"}
 BODY_ERRORS = {400: "The body is not valid JSON", 422: "Invalid fields: error.fields names each"}
@@ -25,7 +31,7 @@ def _content(media_type: str, schema: Any) -> dict[str, Any]:
 def _operation(op: Operation) -> dict[str, Any]:
     parameters: list[dict[str, Any]] = [
         {"in": "path", "name": name, "required": True,
-         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID} if is_int else {"type": "string"}}
+         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID} if is_int else PATH_TEXT.get(name, {"type": "string"})}
         for name, is_int in path_parameters(op.rule)
     ]
     if op.query is not None:
@@ -42,6 +48,8 @@ def _operation(op: Operation) -> dict[str, Any]:
         errors.update(COMMAND_ERRORS)
     if op.body is not None and op.body_type == JSON:
         errors.update(BODY_ERRORS)
+    if op.body is not None or op.body_type != JSON:
+        errors[413] = "The body is larger than the service accepts (MAX_CONTENT_LENGTH, 10 MB by default)"
     if op.query is not None:
         errors[422] = "Invalid fields: error.fields names each"
     for status, description in errors.items():
@@ -54,7 +62,7 @@ def _operation(op: Operation) -> dict[str, Any]:
     if parameters:
         operation["parameters"] = parameters
     if op.body is not None:
-        operation["requestBody"] = {"required": True, "content": _content(op.body_type, op.body)}
+        operation["requestBody"] = {"required": op.body_required, "content": _content(op.body_type, op.body)}
     elif op.body_type != JSON:
         operation["requestBody"] = {"required": True, "content": _content(op.body_type, {"type": "string"})}
     if op.role is None:
@@ -63,8 +71,9 @@ def _operation(op: Operation) -> dict[str, Any]:
 
 
 def build_spec() -> dict[str, Any]:
+    plugin = MarshmallowPlugin()
     spec = APISpec(
-        title="wfsurvey API", version=__version__, openapi_version="3.0.3", plugins=[MarshmallowPlugin()],
+        title="wfsurvey API", version=__version__, openapi_version="3.0.3", plugins=[plugin],
         info={"description": "Survey rounds, stakeholders, completion, baseline and designations. Send "
                              "`Authorization: Bearer <token>` (from `wfsurvey tokens create`). Errors are "
                              '{"error": {"code", "message", "fields"}} with a 4xx status.'},
@@ -76,7 +85,18 @@ def build_spec() -> dict[str, Any]:
         by_path.setdefault(openapi_path(op.rule), {})[op.method.lower()] = _operation(op)
     for path, operations in sorted(by_path.items()):
         spec.path(path=path, operations=operations)
-    return spec.to_dict()
+    document = spec.to_dict()
+    _add_schema_rules(document, plugin)
+    return document
+
+
+def _add_schema_rules(document: dict[str, Any], plugin: MarshmallowPlugin) -> None:
+    """What a marshmallow schema says in its `openapi_extra` (rules across fields) goes into its component."""
+    components = document.get("components", {}).get("schemas", {})
+    for key, name in plugin.converter.refs.items():
+        extra = getattr(key[0], "openapi_extra", None)  # the key starts with the schema class (apispec make_schema_key)
+        if extra and name in components:
+            components[name].update(extra)
 
 
 def openapi_document() -> dict[str, Any]:

@@ -83,8 +83,8 @@ def close_round(round_id: int):
 
 
 @endpoint(f"/rounds/<{ID}:round_id>/cancel", "POST", summary="Cancel a round", tag=TAG, body=CancelSchema,
-          responses={200: ("The round", JSON, RoundSchema)},
-          description="People who received a link are told, with the reason.")
+          body_required=False, responses={200: ("The round", JSON, RoundSchema)},
+          description="People who received a link are told, with the reason (the body may be left out).")
 def cancel_round(round_id: int):
     data = load_body(CancelSchema, optional=True)
     run(cmd.CancelRound(round_id, data["reason"]))

@@ -14,6 +14,7 @@ from flask_wtf.csrf import CSRFError
 
 from wfsurvey import clock
 from wfsurvey.authz import staff_required
+from wfsurvey.blueprints.auth import devices
 from wfsurvey.blueprints.errors import render_error
 from wfsurvey.blueprints.outcomes import run_on_form, run_or_flash
 from wfsurvey.domain import commands as cmd
@@ -108,19 +109,9 @@ def _ip_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT_PER_IP"]
 
 
-def _account_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT"]
-
-
-def _account_key() -> str:
-    return "login-account:" + (request.form.get("email") or "").strip().lower()[:320]
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_ip_limit, methods=["POST"], scope="login-ip")
-# Per account only failed attempts count (the form shown again with 200), so its owner can still sign in.
-@limiter.limit(_account_limit, methods=["POST"], key_func=_account_key, scope="login-account",
-               deduct_when=lambda response: response.status_code == 200)
+# Per account, failed attempts are counted by device (wfsurvey.blueprints.auth.devices): see the view.
 @public
 def login():
     if current_user.is_authenticated and request.method == "GET":
@@ -130,19 +121,22 @@ def login():
         form.next.data = _safe_next(request.args.get("next")) or ""
     failed = False
     if form.validate_on_submit():
+        attempt = devices.attempt(form.email.data)
+        attempt.check()
         user = authenticate(db.session, form.email.data, form.password.data)
         if user is None:
             failed = True
-            log.info("failed sign-in from %s", request.remote_addr)
+            attempt.failed()
+            log.info("failed sign-in from %s (%s device)", request.remote_addr, "known" if attempt.trusted else "unknown")
         else:
             destination = _safe_next(form.next.data) or url_for("staff.home")
-            run_or_flash(cmd.RecordLogin(user.id), actor=f"user:{user.id}")
+            run_or_flash(cmd.RecordLogin(user.id, password=form.password.data), actor=f"user:{user.id}")
             # A new session: nothing from before sign-in (a planted session id, an old CSRF token) survives.
             _fresh_session()
             login_user(user)
             now = int(clock.now().timestamp())
             session[LOGIN_AT] = session[SEEN_AT] = now
-            return redirect(destination)
+            return devices.remember(redirect(destination), user.email)
     return render_template("auth/login.html", form=form, failed=failed, bad_login=BAD_LOGIN)
 
 
@@ -174,3 +168,6 @@ def change_password():
             flash("Your password is changed. Any other session of yours has ended.", "success")
             return redirect(url_for("staff.home"))
     return render_template("auth/change_password.html", form=form)
+
+
+from wfsurvey.blueprints.auth import account  # noqa: E402,F401  (registers the account page's routes)

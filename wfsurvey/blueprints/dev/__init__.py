@@ -1,13 +1,17 @@
 """The dev mailbox: messages the dev transport 'delivered', with clickable links, and each message's HTML part as a
-mail client would show it. Never registered in production."""
+mail client would show it. Never registered in production.
+
+Behind a staff sign-in even in development, the HTML part included: the messages carry live respondent links,
+and a development server is often reachable by others on the same network.
+"""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template
 from sqlalchemy import select
 
+from wfsurvey.authz import staff_required
 from wfsurvey.extensions import db
 from wfsurvey.models import MailboxMessage
-from wfsurvey.security import public
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
 
@@ -26,20 +30,20 @@ def _message_or_404(message_id: int) -> MailboxMessage:
 
 
 @bp.get("/mailbox")
-@public
+@staff_required
 def mailbox():
     messages = db.session.scalars(select(MailboxMessage).order_by(MailboxMessage.id.desc()).limit(500)).all()
     return render_template("dev/mailbox.html", messages=messages)
 
 
 @bp.get("/mailbox/<int:message_id>")
-@public
+@staff_required
 def message(message_id: int):
     return render_template("dev/message.html", msg=_message_or_404(message_id))
 
 
 @bp.get("/mailbox/<int:message_id>/html")
-@public
+@staff_required
 def message_html(message_id: int):
     """The HTML part as it was sent, under a policy that lets no script run (see HTML_PART_POLICY)."""
     response = Response(_message_or_404(message_id).body_html, mimetype="text/html")

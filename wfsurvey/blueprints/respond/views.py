@@ -9,7 +9,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from sqlalchemy import select
 
 from wfsurvey.blueprints.outcomes import run
-from wfsurvey.blueprints.respond import bp
+from wfsurvey.blueprints.respond import bp, guard
 from wfsurvey.blueprints.respond.display import answer_rows, error_links, form_view
 from wfsurvey.clock import now
 from wfsurvey.domain import commands as cmd
@@ -25,7 +25,7 @@ from wfsurvey.models import Contact, Invitation, Response
 from wfsurvey.queries.respond import organization_response, previous_answers
 from wfsurvey.queries.tokens import invitation_for_token, link_target
 from wfsurvey.security import public
-from wfsurvey.services.outcomes import Contention
+from wfsurvey.services.outcomes import Contention, Outcome
 from wfsurvey.services.respond import (
     AnswersInvalid,
     InvitationClosed,
@@ -46,7 +46,8 @@ def _invitation(token: str, *, allow_cancelled: bool = False) -> Invitation:
     """The invitation a link opens; unknown, revoked and (unless allowed) cancelled links all get the same 404."""
     invitation = invitation_for_token(db.session, token)
     if invitation is None or (invitation.round.state == "cancelled" and not allow_cancelled):
-        abort(404)
+        guard.refuse_unknown()
+    guard.admit(invitation.id)
     return invitation
 
 
@@ -57,8 +58,20 @@ def _target(token: str) -> int:
     """
     target = link_target(db.session, token)
     if target is None or target.round_state == "cancelled":
-        abort(404)
+        guard.refuse_unknown()
+    guard.admit(target.invitation_id)
     return target.invitation_id
+
+
+def _run(command: Any, invitation_id: int) -> Outcome[Any]:
+    """Run a respondent's command: what it returned, or its refusal.
+
+    A clash with a concurrent request (a double click, two tabs) is retried once, reading the rows
+    afresh: it usually ends in a clear refusal (the form is stale, the organization has answered)
+    rather than a second copy. A connection that dies under the command is survived: stored answers
+    are never reported as lost.
+    """
+    return run(command, actor=f"token:{invitation_id}", retry_on_contention=True, survive_lost_connection=True)
 
 
 def _local(invitation: Invitation):
@@ -237,9 +250,7 @@ def answer(token: str):
     form_values = {k: v for k, v in request.form.to_dict(flat=False).items() if k not in CONTROL_FIELDS}
     command = cmd.SaveAnswers(invitation_id, form=form_values, submit=action == "submit", revision=revision, page=page,
                               complete_page=action == "next")
-    # A clash with a concurrent request (a double click, two tabs) is retried once, reading the rows afresh: it
-    # usually ends in a clear refusal (the form is stale, the organization has answered) rather than a second copy.
-    outcome = run(command, actor=f"token:{invitation_id}", retry_on_contention=True)
+    outcome = _run(command, invitation_id)
     refused = outcome.error
     if isinstance(refused, AnswersInvalid):
         invitation = db.session.get(Invitation, invitation_id)
@@ -248,6 +259,11 @@ def answer(token: str):
     if refused is not None:
         return _refusal(refused, invitation_id, token)
     saved = outcome.value
+    if saved is None:
+        # Stored, although its connection was lost on the way (services.lost_connections): a submit only counts
+        # as stored once submitted, so it is done; anything else shows the page it was on.
+        return redirect(url_for("respond.done", token=token) if action == "submit"
+                        else url_for("respond.form", token=token, section=page), 303)
     if action == "submit" and saved.submitted:
         return redirect(url_for("respond.done", token=token), 303)
     invitation = db.session.get(Invitation, invitation_id)
@@ -313,7 +329,7 @@ def opt_out(token: str):
     if request.form.get("List-Unsubscribe") != "One-Click" and current_app.config.get("WTF_CSRF_ENABLED", True):
         csrf.protect()
     invitation_id = invitation.id
-    refused = run(cmd.OptOut(invitation_id), actor=f"token:{invitation_id}", retry_on_contention=True).error
+    refused = _run(cmd.OptOut(invitation_id), invitation_id).error
     # A Contention is a simultaneous opt-out of the same person that won: the outcome is the same.
     if refused is not None and not isinstance(refused, Contention):
         return _refusal(refused, invitation_id, token)
@@ -337,8 +353,8 @@ def forward(token: str):
     if request.method == "GET":
         return _render("respond/forward.html", invitation, token, values=values, errors={})
     invitation_id = invitation.id
-    refused = run(cmd.ForwardInvitation(invitation_id, name=values["name"], email=values["email"], title=values["title"]),
-                  actor=f"token:{invitation_id}", retry_on_contention=True).error
+    refused = _run(cmd.ForwardInvitation(invitation_id, name=values["name"], email=values["email"], title=values["title"]),
+                   invitation_id).error
     if isinstance(refused, AnswersInvalid):
         invitation = db.session.get(Invitation, invitation_id)
         return _render("respond/forward.html", invitation, token, 422, values=values, errors=refused.errors)

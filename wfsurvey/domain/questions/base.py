@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, NamedTuple
 
+from wfsurvey.domain.text import without_controls
+
 #: A form as the browser sent it: every value of each field name.
 Form = Mapping[str, Sequence[str]]
 #: An answer read from a form: the typed value (None when unanswered) and errors by field name.
@@ -75,9 +77,11 @@ def difference(now: float | None, then: float | None) -> float | None:
     return round(now - then, 4) if now is not None and then is not None else None
 
 
-def first_value(form: Form, name: str) -> str:
+def first_value(form: Form, name: str, *, multiline: bool = False) -> str:
+    """The field's first value, trimmed, without control characters (wfsurvey.domain.text): respondents cannot see
+    them, so they are dropped rather than refused; a long text keeps its tabs and line breaks."""
     values = form.get(name) or []
-    return values[0].strip() if values else ""
+    return without_controls(values[0], multiline=multiline).strip() if values else ""
 
 
 class QuestionType:
@@ -115,6 +119,8 @@ class QuestionType:
     summary_partial: ClassVar[str] = ""
     #: Whether an answer names a person (a nominee in a designation).
     nominates_person: ClassVar[bool] = False
+    #: Whether an answer keeps tabs and line breaks (a long text); elsewhere they become spaces.
+    multiline: ClassVar[bool] = False
     #: Whether answers are free text that staff read one by one and search in (text, long text).
     free_text: ClassVar[bool] = False
 
@@ -173,7 +179,7 @@ class QuestionType:
         return {}
 
     def parse(self, q: Mapping[str, Any], form: Form) -> Parsed:
-        raw = first_value(form, q["key"])
+        raw = first_value(form, q["key"], multiline=self.multiline)
         if raw == "":
             return None, {}
         return self.parse_text(q, raw)

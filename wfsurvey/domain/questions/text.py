@@ -29,3 +29,4 @@ class LongText(Text):
     label = "Long text"
     partial = "long_text"
     max_length = 10000
+    multiline = True
