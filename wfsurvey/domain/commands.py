@@ -202,6 +202,8 @@ class CreateRound:
     baseline: bool = False
     #: "organization": one response per organization (the first to submit); "contact": one per person.
     response_rule: str = "organization"
+    #: The window starts when the round is launched (opens_at is then only the draft's estimate).
+    opens_on_launch: bool = False
 
     def __post_init__(self) -> None:
         for name in ("opens_at", "closes_at"):
@@ -218,6 +220,25 @@ class LaunchRound:
 
 @dataclass(frozen=True)
 class OpenRound:
+    round_id: int
+
+
+@dataclass(frozen=True)
+class EditRound:
+    """Change every field of a draft round: `definition` says the whole round as CreateRound does."""
+    round_id: int
+    definition: CreateRound
+
+
+@dataclass(frozen=True)
+class OpenRoundNow:
+    """Open a scheduled round before its planned time: its invitations go out at once."""
+    round_id: int
+
+
+@dataclass(frozen=True)
+class ScheduleRound:
+    """Put a round opened ahead of its planned time back to waiting for that time."""
     round_id: int
 
 

@@ -136,6 +136,8 @@ class RoundCreated(Event):
     closes_at: str
     timezone: str
     is_baseline: bool
+    #: The window starts when the round is launched (opens_at is the draft's estimate).
+    opens_on_launch: bool = False
 
 
 @_event("round", "round_id")
@@ -155,6 +157,31 @@ class LatecomersInvited(Event):
 @_event("round", "round_id")
 class RoundOpened(Event):
     round_id: int
+
+
+@_event("round", "round_id")
+class RoundEdited(Event):
+    """A draft's definition changed: each changed field (as DEFINITION_FIELDS of wfsurvey.domain.rounds names it)
+    with its new value."""
+    round_id: int
+    changes: dict[str, Any]
+
+
+@_event("round", "round_id")
+class RoundOpenedEarly(Event):
+    """"Open now": a scheduled round opened before its planned time (kept, so that it can be scheduled back)."""
+    round_id: int
+    planned_opens_at: str
+    opens_at: str
+
+
+@_event("round", "round_id")
+class RoundRescheduled(Event):
+    """"Schedule": a round opened ahead of its time waits for its planned opening again."""
+    round_id: int
+    opens_at: str
+    #: Invitation emails still waiting that were held back (they go out when the round opens).
+    held_back: int
 
 
 @_event("round", "round_id")

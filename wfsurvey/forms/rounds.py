@@ -23,12 +23,13 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from wfsurvey import clock
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain.reminders import ReminderPolicy
-from wfsurvey.domain.rules import parse_durations, parse_local, zone
+from wfsurvey.domain.rules import duration_words, parse_durations, parse_local, to_local, zone
 from wfsurvey.extensions import db
 from wfsurvey.forms.stakeholders import ORG_TYPE_CHOICES, CheckboxesField, region_choices
-from wfsurvey.models import Contact, Template
+from wfsurvey.models import Contact, Round, Template
 from wfsurvey.models.surveys import ROUND_STATES
 
 #: Time zones offered first (the program is Californian); the configured one is added when missing.
@@ -40,6 +41,9 @@ COMMON_TIMEZONES = (
 OFFSET_CHOICES = [SelectChoice("P14D", "14 days before close"), SelectChoice("P7D", "7 days before close"),
                   SelectChoice("P3D", "3 days before close"), SelectChoice("P2D", "2 days before close"),
                   SelectChoice("P1D", "1 day before close")]
+#: A round opens at a set time, or as soon as it is launched.
+OPENS_WHEN_CHOICES = [SelectChoice("launch", "When I launch the round: the invitations go out at once"),
+                      SelectChoice("time", "At a set time")]
 RESPONSE_RULE_CHOICES = [
     SelectChoice("organization", "One response per organization (the first to submit answers for it)"),
     SelectChoice("contact", "One response per person"),
@@ -69,6 +73,13 @@ def timezone_choices() -> list[SelectChoice]:
     return [SelectChoice(name, name.replace("_", " ")) for name in names]
 
 
+def contact_emails(refs: Sequence[int | str]) -> list[str]:
+    """Contacts as a round's audience stores them (ids from the API, or addresses) as the addresses staff type."""
+    ids = [ref for ref in refs if isinstance(ref, int)]
+    found = dict(db.session.execute(select(Contact.id, Contact.email).where(Contact.id.in_(ids))).all()) if ids else {}
+    return [found.get(ref, str(ref)) if isinstance(ref, int) else ref for ref in refs]
+
+
 def _unknown_emails(emails: list[str]) -> list[str]:
     if not emails:
         return []
@@ -92,8 +103,9 @@ class RoundForm(FlaskForm):
                                      description="Email addresses, separated by commas or new lines.")
     timezone = SelectField("Time zone", choices=[], validate_choice=True,
                            description="The window and the sending hours are read in this zone (daylight saving included).")
-    opens_at = DateTimeLocalField("Opens", format=DATETIME_FORMAT,
-                                  validators=[InputRequired("Enter when the round opens.")])
+    opens_when = RadioField("When it opens", choices=OPENS_WHEN_CHOICES, default="time", validate_choice=True)
+    opens_at = DateTimeLocalField("Opens", format=DATETIME_FORMAT, validators=[Optional()],
+                                  description="Only when it opens at a set time.")
     closes_at = DateTimeLocalField("Closes", format=DATETIME_FORMAT,
                                    validators=[InputRequired("Enter when the round closes.")])
     offsets = CheckboxesField("Reminders", choices=OFFSET_CHOICES, validate_choice=True,
@@ -124,8 +136,25 @@ class RoundForm(FlaskForm):
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
 
+    @property
+    def opens_on_launch(self) -> bool:
+        return self.opens_when.data == "launch"
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        # Optional() stops the field's own checks when it is empty, so "required at a set time" is checked here.
+        if not self.opens_on_launch and self.opens_at.data is None and not self.opens_at.errors:
+            self.opens_at.errors = [*self.opens_at.errors, "Enter when the round opens, or choose “When I launch the round”."]
+            valid = False
+        return valid
+
     def validate_closes_at(self, field: DateTimeLocalField) -> None:
-        if field.data and self.opens_at.data and field.data <= self.opens_at.data:
+        if not field.data:
+            return
+        if self.opens_on_launch:
+            if not self.timezone.errors and self.timezone.data and parse_local(field.data, self.timezone.data) <= clock.now():
+                raise ValidationError("The round opens when you launch it, so it must close in the future.")
+        elif self.opens_at.data and field.data <= self.opens_at.data:
             raise ValidationError("The round must close after it opens.")
 
     def validate_send_until(self, field: IntegerField) -> None:
@@ -160,10 +189,14 @@ class RoundForm(FlaskForm):
                               send_hours=(self.send_from.data, self.send_until.data))
 
     def window(self) -> tuple[dt.datetime, dt.datetime] | None:
-        """(opens, closes) as aware UTC times read in the chosen zone; None while either is missing or wrong."""
-        if not (self.opens_at.data and self.closes_at.data) or self.timezone.errors or self.opens_at.errors or self.closes_at.errors:
+        """(opens, closes) as aware UTC times read in the chosen zone (opens is now for a round that opens when
+        launched: the best guess until then); None while either is missing or wrong."""
+        opens = clock.now() if self.opens_on_launch else self.opens_at.data
+        if not (opens and self.closes_at.data) or self.timezone.errors or self.opens_at.errors or self.closes_at.errors:
             return None
-        return parse_local(self.opens_at.data, self.timezone.data), parse_local(self.closes_at.data, self.timezone.data)
+        if not self.opens_on_launch:
+            opens = parse_local(opens, self.timezone.data)
+        return opens, parse_local(self.closes_at.data, self.timezone.data)
 
     def template_key(self) -> tuple[str, int] | None:
         slug, _, version = (self.template.data or "").rpartition(":")
@@ -179,13 +212,43 @@ class RoundForm(FlaskForm):
             template_slug=slug, template_version=version, title=(self.title.data or "").strip(),
             timezone=self.timezone.data, opens_at=window[0], closes_at=window[1], audience=self.audience(),
             reminders=self.reminder_policy(), baseline=bool(self.baseline.data), response_rule=self.response_rule.data,
+            opens_on_launch=self.opens_on_launch,
         )
+
+    def fill_from(self, round_: Round, *, new_window: bool = False) -> None:
+        """Show a round's definition in the wizard: every field to edit a draft; for a new round from this one,
+        everything but the window (and the baseline mark, which belongs to one round)."""
+        chosen = cmd.Audience.from_stored(round_.audience)
+        policy = ReminderPolicy.from_stored(round_.reminders)
+        offered = {choice.value for choice in OFFSET_CHOICES}
+        names = policy.offset_names()
+        self.template.data = f"{round_.template.slug}:{round_.template.version}"
+        self.title.data = round_.title
+        self.response_rule.data = round_.response_rule
+        self.regions.data = list(chosen.regions)
+        self.org_types.data = list(chosen.org_types)
+        self.include_contacts.data = "\n".join(contact_emails(chosen.include_contacts))
+        self.exclude_contacts.data = "\n".join(contact_emails(chosen.exclude_contacts))
+        self.timezone.data = round_.timezone
+        self.offsets.data = [name for name in names if name in offered]
+        self.other_offsets.data = ", ".join(duration_words(name) for name in names if name not in offered)
+        self.min_gap_hours.data = policy.min_gap_hours
+        self.send_from.data, self.send_until.data = policy.send_hours
+        if new_window:
+            self.opens_when.data = "time"
+            self.opens_at.data = self.closes_at.data = None
+            self.baseline.data = False
+            return
+        self.baseline.data = round_.is_baseline
+        self.opens_when.data = "launch" if round_.opens_on_launch else "time"
+        self.opens_at.data = None if round_.opens_on_launch else to_local(round_.opens_at, round_.timezone).replace(tzinfo=None)
+        self.closes_at.data = to_local(round_.closes_at, round_.timezone).replace(tzinfo=None)
 
 
 #: Where each field of a refused round (flattened "audience.regions") is shown on the wizard.
 DEFINITION_FIELDS = {
     "template": "template", "version": "template", "title": "title", "timezone": "timezone",
-    "opens_at": "opens_at", "closes_at": "closes_at", "audience.regions": "regions", "audience.org_types": "org_types",
+    "opens_at": "opens_at", "closes_at": "closes_at", "opens_on_launch": "opens_when", "audience.regions": "regions", "audience.org_types": "org_types",
     "audience.include_contacts": "include_contacts", "audience.exclude_contacts": "exclude_contacts",
     "audience": "regions", "reminders.offsets": "offsets", "reminders.min_gap_hours": "min_gap_hours",
     "reminders.send_hours": "send_from", "baseline": "baseline", "response_rule": "response_rule",

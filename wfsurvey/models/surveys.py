@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wfsurvey.database import Base
 from wfsurvey.domain import events
+from wfsurvey.domain import rounds as rules
 from wfsurvey.domain.errors import DomainError
 from wfsurvey.domain.questions import answerable
 from wfsurvey.models.base import Aggregate
@@ -67,6 +69,10 @@ class Round(Aggregate, Base):
     opens_at: Mapped[dt.datetime]
     #: When answers stop being accepted (UTC).
     closes_at: Mapped[dt.datetime]
+    #: True: the window starts when the round is launched (a draft's opens_at is only an estimate until then).
+    opens_on_launch: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: Set while a round opened by "Open now" ahead of its planned time: that time (UTC), to schedule it back to.
+    planned_opens_at: Mapped[dt.datetime | None]
     #: {"regions": [codes], "org_types": [...], "include_contacts": [ids], "exclude_contacts": [ids]}.
     audience: Mapped[dict[str, Any]]
     #: {"offsets": ["P7D", ...] before close, "min_gap_hours": n, "send_hours": [from, to]}.
@@ -120,6 +126,8 @@ class Round(Aggregate, Base):
         if invitations == 0:
             raise DomainError("the audience is empty: nobody would be invited", code="invalid", fields={"audience": ["no eligible contact"]})
         self.launched_at = now
+        if self.opens_on_launch:
+            self.opens_at = now
         self.state = "open" if self.opens_at <= now else "scheduled"
         self.record(events.RoundLaunched(round_id=self.id, state=self.state, invitations=invitations))
 
@@ -129,7 +137,38 @@ class Round(Aggregate, Base):
         if now < self.opens_at:
             raise DomainError("the round's window has not started")
         self.state = "open"
+        self.planned_opens_at = None
         self.record(events.RoundOpened(round_id=self.id))
+
+    def edit(self, definition: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+        """Change a draft's definition (every field of rules.DEFINITION_FIELDS, as stored); returns what changed."""
+        rules.check_editable(self.id, self.state)
+        opens_at = now if definition["opens_on_launch"] else definition["opens_at"]
+        rules.check_window(opens_at, definition["closes_at"])
+        changes: dict[str, Any] = {}
+        for name in rules.DEFINITION_FIELDS:
+            value = opens_at if name == "opens_at" else definition[name]
+            if getattr(self, name) != value:
+                setattr(self, name, value)
+                if not (name == "opens_at" and definition["opens_on_launch"]):  # an estimate moving with the clock is no change
+                    changes[name] = value.isoformat() if isinstance(value, dt.datetime) else value
+        if changes:
+            self.record(events.RoundEdited(round_id=self.id, changes=changes))
+        return changes
+
+    def open_now(self, now: dt.datetime) -> None:
+        rules.check_open_now(self.id, self.state, self.closes_at, now)
+        self.planned_opens_at, self.opens_at = self.opens_at, now
+        self.state = "open"
+        self.record(events.RoundOpenedEarly(round_id=self.id, planned_opens_at=self.planned_opens_at.isoformat(),
+                                            opens_at=now.isoformat()))
+
+    def schedule_back(self, now: dt.datetime, answered: int, hold_back: Callable[[], int]) -> None:
+        """Wait for the planned opening again; `hold_back` stops the invitation emails still waiting (how many)."""
+        rules.check_schedule_back(self.id, self.state, self.planned_opens_at, now, answered)
+        self.opens_at, self.planned_opens_at = self.planned_opens_at, None
+        self.state = "scheduled"
+        self.record(events.RoundRescheduled(round_id=self.id, opens_at=self.opens_at.isoformat(), held_back=hold_back()))
 
     def extend(self, closes_at: dt.datetime, now: dt.datetime) -> None:
         if self.state not in ("draft", "scheduled", "open"):

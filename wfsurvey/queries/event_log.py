@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from wfsurvey import settings
 from wfsurvey.domain.reminders import slot_words
+from wfsurvey.domain.rounds import FIELD_WORDS as ROUND_FIELDS
 from wfsurvey.domain.rules import format_local
 from wfsurvey.domain.stakeholders import ORG_TYPE_LABELS
 from wfsurvey.models import Contact, EventRecord, Invitation, Organization, OutboxMessage, Round, User
@@ -157,6 +158,24 @@ def _when(value: str | None, tz_name: str) -> str:
     return format_local(moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc), tz_name)
 
 
+def _round_changes(changes: dict[str, Any] | None, n: Names, round_id: Any) -> str:
+    """"title now “Winter wave”; closing time now Friday, March 13, 2026 at 5:00 PM PDT; audience changed"."""
+    said = []
+    for name, value in (changes or {}).items():
+        words = ROUND_FIELDS.get(name, name.replace("_", " "))
+        if name == "title":
+            said.append(f"title now “{value}”")
+        elif name in ("opens_at", "closes_at"):
+            said.append(f"{words} now {_when(value, n.round_zone(round_id))}")
+        elif name == "opens_on_launch":
+            said.append("now opens when it is launched" if value else "now opens at a set time")
+        elif name == "is_baseline":
+            said.append("now the baseline round" if value else "no longer the baseline round")
+        else:
+            said.append(f"{words} changed")
+    return "; ".join(said) or "nothing changed"
+
+
 def _type_label(org_type: Any) -> str:
     return ORG_TYPE_LABELS.get(org_type, str(org_type)).lower()
 
@@ -217,8 +236,16 @@ EVENT_WORDS: dict[str, tuple[str, Sentence]] = {
     # templates and rounds
     "TemplateCreated": ("Template added", lambda p, n: f"“{p['title']}”, version {p['version']}, added."),
     "RoundCreated": ("Round created", lambda p, n: (
-        f"Draft round “{p['title']}” created, open from {_when(p.get('opens_at'), p.get('timezone') or 'UTC')} "
-        f"until {_when(p.get('closes_at'), p.get('timezone') or 'UTC')}" + (", as the baseline round." if p.get("is_baseline") else "."))),
+        f"Draft round “{p['title']}” created, open from "
+        + ("when it is launched" if p.get("opens_on_launch") else _when(p.get('opens_at'), p.get('timezone') or 'UTC'))
+        + f" until {_when(p.get('closes_at'), p.get('timezone') or 'UTC')}" + (", as the baseline round." if p.get("is_baseline") else "."))),
+    "RoundEdited": ("Draft round changed", lambda p, n: f"{n.round(p['round_id'])}: {_round_changes(p.get('changes'), n, p['round_id'])}."),
+    "RoundOpenedEarly": ("Round opened now", lambda p, n: (
+        f"{n.round(p['round_id'])} opened {_when(p.get('opens_at'), n.round_zone(p['round_id']))}, ahead of its planned "
+        f"opening {_when(p.get('planned_opens_at'), n.round_zone(p['round_id']))}; its invitations go out.")),
+    "RoundRescheduled": ("Round scheduled back", lambda p, n: (
+        f"{n.round(p['round_id'])} waits again for its planned opening, {_when(p.get('opens_at'), n.round_zone(p['round_id']))}"
+        + (f"; {_plural(p.get('held_back') or 0, 'invitation email')} held back until then." if p.get("held_back") else "."))),
     "RoundLaunched": ("Round launched", lambda p, n: (
         f"{n.round(p['round_id'])} launched: {_plural(p['invitations'], 'invitation')} issued; "
         + ("it is open." if p.get("state") == "open" else f"it is {p.get('state')}, waiting for its window to open."))),

@@ -30,9 +30,23 @@ def round_dict(round_: Round, invitations: int | None = None) -> dict[str, Any]:
         "response_rule": round_.response_rule, "created_at": iso(round_.created_at), "created_by": round_.created_by,
         "launched_at": iso(round_.launched_at), "closed_at": iso(round_.closed_at), "cancelled_at": iso(round_.cancelled_at),
     }
+    out["opens_on_launch"] = round_.opens_on_launch
+    out["planned_opens_at"] = iso(round_.planned_opens_at, tz)
     if invitations is not None:
         out["invitations"] = invitations
     return out
+
+
+def round_definition(round_: Round) -> dict[str, Any]:
+    """A round's definition in the shape POST /rounds takes (times in the round's zone, with their offset): what a
+    PATCH changes, field by field."""
+    tz = round_.timezone
+    return {
+        "template": round_.template.slug, "version": round_.template.version, "title": round_.title, "timezone": tz,
+        "opens_at": iso(round_.opens_at, tz), "closes_at": iso(round_.closes_at, tz),
+        "opens_on_launch": round_.opens_on_launch, "audience": dict(round_.audience),
+        "reminders": dict(round_.reminders), "baseline": round_.is_baseline, "response_rule": round_.response_rule,
+    }
 
 
 def round_list(session: Session, *, state: str | None = None, template: str | None = None, page: int = 1, per_page: int = 50) -> Page:

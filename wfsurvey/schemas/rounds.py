@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from wfsurvey.clock import now
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain.invitations import INVITATION_STATUSES
 from wfsurvey.domain.reminders import ReminderPolicy
@@ -94,15 +95,19 @@ class RoundCreateSchema(Schema):
         unknown = RAISE
 
     #: What JSON Schema cannot say, said in words (wfsurvey.blueprints.api.openapi adds it to the document).
-    openapi_extra = {"description": "closes_at must be after opens_at; both are read in `timezone` when naive."}
+    openapi_extra = {"description": "closes_at must be after opens_at; both are read in `timezone` when naive. "
+                                    "opens_at is required unless opens_on_launch is true (the window then starts "
+                                    "when the round is launched)."}
 
     template = fields.String(required=True, validate=[validate.Length(1, 80), SLUG],
                              metadata={"description": "The template's slug"})
     version = fields.Integer(validate=validate.Range(1, MAX_ID))
     title = fields.String(required=True, validate=validate.Length(1, 300))
     timezone = fields.String(load_default=DEFAULT_TIMEZONE, validate=[validate.Length(1, 64), NO_NUL])
-    opens_at = LocalTime(required=True)
+    opens_at = LocalTime()
     closes_at = LocalTime(required=True)
+    opens_on_launch = fields.Boolean(load_default=False, metadata={
+        "description": "The window starts when the round is launched; opens_at is then ignored"})
     audience = fields.Nested(AudienceInputSchema, load_default=cmd.Audience)
     reminders = fields.Nested(RemindersSchema, load_default=ReminderPolicy)
     baseline = fields.Boolean(load_default=False)
@@ -116,6 +121,10 @@ class RoundCreateSchema(Schema):
             zone(tz)
         except ValueError as exc:
             raise ValidationError(str(exc), "timezone") from exc
+        if data.get("opens_on_launch"):
+            data["opens_at"] = now().isoformat()
+        elif data.get("opens_at") is None:
+            raise ValidationError("Missing data for required field.", "opens_at")
         parsed = {}
         for name in ("opens_at", "closes_at"):
             try:
@@ -123,7 +132,8 @@ class RoundCreateSchema(Schema):
             except (TypeError, ValueError, OverflowError) as exc:
                 raise ValidationError(f"not an ISO 8601 time ({exc})", name) from exc
         if parsed["closes_at"] <= parsed["opens_at"]:
-            raise ValidationError("must be after opens_at", "closes_at")
+            raise ValidationError("must be after opens_at" + (" (now, as the round opens when launched)"
+                                                             if data.get("opens_on_launch") else ""), "closes_at")
 
     @post_load
     def _command(self, data: dict[str, Any], **_: Any) -> cmd.CreateRound:
@@ -132,13 +142,39 @@ class RoundCreateSchema(Schema):
             template_slug=data["template"], template_version=data.get("version"), title=data["title"], timezone=tz,
             opens_at=parse_local(data["opens_at"], tz), closes_at=parse_local(data["closes_at"], tz),
             audience=data["audience"], reminders=data["reminders"], baseline=data["baseline"],
-            response_rule=data["response_rule"],
+            response_rule=data["response_rule"], opens_on_launch=data["opens_on_launch"],
         )
 
 
 def round_command(definition: Any) -> cmd.CreateRound:
     """The CreateRound command a POST /rounds body means; ValidationError naming each field at fault."""
     return RoundCreateSchema().load(definition)
+
+
+class RoundEditSchema(RoundCreateSchema):
+    """PATCH /rounds/<id> of a draft: any field of POST /rounds; those left out keep their value. The result is
+    checked as a whole, exactly as POST /rounds checks a new round."""
+
+    openapi_extra = {"description": "Only a draft round can be changed. Fields left out keep their value; the round "
+                                    "that results is checked as POST /rounds checks a new one."}
+
+    template = fields.String(validate=[validate.Length(1, 80), SLUG], metadata={"description": "The template's slug"})
+    title = fields.String(validate=validate.Length(1, 300))
+    closes_at = LocalTime()
+
+
+def round_edit_command(round_id: int, current: dict[str, Any], changes: Any) -> cmd.EditRound:
+    """The EditRound command a PATCH body means: `current` is the round's definition in POST /rounds' shape. A
+    changed template without a version means its latest version, as in POST /rounds."""
+    if not isinstance(changes, dict):
+        raise ValidationError("a JSON object of the fields to change", "_schema")
+    merged = {**current, **changes}
+    if "template" in changes and "version" not in changes:
+        merged.pop("version", None)
+    if changes.get("opens_at") is not None and "opens_on_launch" not in changes:
+        merged["opens_on_launch"] = False
+    return cmd.EditRound(round_id, RoundCreateSchema().load(merged))
+
 
 
 # --- the API: query strings ---------------------------------------------------------------
@@ -198,6 +234,9 @@ class RoundSchema(Schema):
     timezone = fields.String()
     opens_at = IsoTime()
     closes_at = IsoTime()
+    opens_on_launch = fields.Boolean(metadata={"description": "The window starts when the round is launched"})
+    planned_opens_at = IsoTime(allow_none=True, metadata={
+        "description": "Set while a round opened by open-now ahead of its planned time: that time (schedule returns to it)"})
     audience = fields.Dict()
     reminders = fields.Dict()
     baseline = fields.Boolean()

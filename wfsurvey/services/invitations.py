@@ -68,8 +68,9 @@ def issue(uow: AbstractUnitOfWork, round_: Round, people: Sequence[Eligible], *,
 
 
 def pending_recipients(session: Session, round_id: int) -> list[Recipient]:
-    """Invitations of a round whose invitation message has not been queued yet."""
-    queued = select(OutboxMessage.invitation_id).where(OutboxMessage.round_id == round_id, OutboxMessage.kind == "invitation")
+    """Invitations of a round whose invitation message has not been queued yet (or was held back: cancelled)."""
+    queued = select(OutboxMessage.invitation_id).where(OutboxMessage.round_id == round_id, OutboxMessage.kind == "invitation",
+                                                       OutboxMessage.status != "cancelled")
     rows = session.execute(
         select(Invitation.id, Contact.email, Contact.name, Organization.name)
         .join(Contact, Contact.id == Invitation.contact_id)

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
+from wfsurvey.domain import rounds as rules
 from wfsurvey.domain.errors import DomainError
 from wfsurvey.domain.invitations import NOT_RESENDABLE
 from wfsurvey.mail.outbox import cancel_waiting
@@ -32,9 +34,9 @@ def get_round(session: Session, round_id: int, *, lock: bool = False) -> Round:
     return round_
 
 
-def create_round(command: cmd.CreateRound, uow: AbstractUnitOfWork) -> Round:
-    """The edges checked the values (see cmd.CreateRound); here only what needs the database: template, regions."""
-    session = uow.session
+def definition(session: Session, command: cmd.CreateRound, now) -> dict[str, Any]:
+    """A round's definition as stored (the columns of rounds.DEFINITION_FIELDS), from what the edges checked: here
+    only what needs the database, the template and the regions."""
     template = find_template(session, command.template_slug, command.template_version)
     if template is None:
         version = f" version {command.template_version}" if command.template_version else ""
@@ -42,17 +44,28 @@ def create_round(command: cmd.CreateRound, uow: AbstractUnitOfWork) -> Round:
                           fields={"template": ["unknown template"]})
     # Resolve region names to codes now so that the stored audience is unambiguous.
     chosen = replace(command.audience, regions=tuple(audience.region_codes(session, command.audience.regions)))
-    round_ = Round(
-        template_id=template.id, title=command.title, timezone=command.timezone, opens_at=command.opens_at,
-        closes_at=command.closes_at, audience=chosen.to_stored(), reminders=command.reminders.to_stored(),
-        is_baseline=command.baseline, response_rule=command.response_rule, state="draft", created_at=uow.now,
-        created_by=uow.actor,
-    )
+    return {
+        "template_id": template.id, "title": command.title, "timezone": command.timezone,
+        # A round that opens when launched has no opening time yet: until then its estimate is "now".
+        "opens_at": now if command.opens_on_launch else command.opens_at, "closes_at": command.closes_at,
+        "opens_on_launch": command.opens_on_launch, "audience": chosen.to_stored(),
+        "reminders": command.reminders.to_stored(), "is_baseline": command.baseline,
+        "response_rule": command.response_rule,
+    }
+
+
+def create_round(command: cmd.CreateRound, uow: AbstractUnitOfWork) -> Round:
+    """The edges checked the values (see cmd.CreateRound); `definition` checks what needs the database."""
+    session = uow.session
+    values = definition(session, command, uow.now)
+    rules.check_window(values["opens_at"], values["closes_at"])
+    round_ = Round(**values, state="draft", created_at=uow.now, created_by=uow.actor)
     session.add(round_)
     session.flush()
     round_.record(ev.RoundCreated(
-        round_id=round_.id, template_id=template.id, title=round_.title, opens_at=round_.opens_at.isoformat(),
+        round_id=round_.id, template_id=round_.template_id, title=round_.title, opens_at=round_.opens_at.isoformat(),
         closes_at=round_.closes_at.isoformat(), timezone=round_.timezone, is_baseline=round_.is_baseline,
+        opens_on_launch=round_.opens_on_launch,
     ))
     return round_
 
@@ -71,12 +84,49 @@ def launch_round(command: cmd.LaunchRound, uow: AbstractUnitOfWork) -> Round:
     return round_
 
 
+def edit_round(command: cmd.EditRound, uow: AbstractUnitOfWork) -> Round:
+    round_ = get_round(uow.session, command.round_id, lock=True)
+    rules.check_editable(round_.id, round_.state)
+    round_.edit(definition(uow.session, command.definition, uow.now), uow.now)
+    return round_
+
+
+def _queue_invitations(uow: AbstractUnitOfWork, round_: Round) -> None:
+    """Email every invitation of an opening round whose email is not out or on its way. An invitation email held
+    back by "Schedule" is queued again under a key of this opening, so that the held-back one does not block it."""
+    session = uow.session
+    recipients = invitations.pending_recipients(session, round_.id)
+    held_back = set(session.scalars(select(OutboxMessage.invitation_id).where(
+        OutboxMessage.round_id == round_.id, OutboxMessage.kind == "invitation", OutboxMessage.status == "cancelled")))
+    first = [r for r in recipients if r.invitation_id not in held_back]
+    again = [r for r in recipients if r.invitation_id in held_back]
+    invitations.queue_messages(uow, round_, first, kind="invitation", dedupe="invitation:{invitation_id}")
+    if again:
+        invitations.queue_messages(uow, round_, again, kind="invitation",
+                                   dedupe="invitation:{invitation_id}:" + uow.now.strftime("%Y%m%dT%H%M%S"))
+
+
 def open_round(command: cmd.OpenRound, uow: AbstractUnitOfWork) -> Round:
+    round_ = get_round(uow.session, command.round_id, lock=True)
+    round_.open(uow.now)
+    _queue_invitations(uow, round_)
+    return round_
+
+
+def open_round_now(command: cmd.OpenRoundNow, uow: AbstractUnitOfWork) -> Round:
+    round_ = get_round(uow.session, command.round_id, lock=True)
+    round_.open_now(uow.now)
+    _queue_invitations(uow, round_)
+    return round_
+
+
+def schedule_round(command: cmd.ScheduleRound, uow: AbstractUnitOfWork) -> Round:
     session = uow.session
     round_ = get_round(session, command.round_id, lock=True)
-    round_.open(uow.now)
-    invitations.queue_messages(uow, round_, invitations.pending_recipients(session, round_.id),
-                               kind="invitation", dedupe="invitation:{invitation_id}")
+    answered = session.scalar(select(func.count(Invitation.id)).where(
+        Invitation.round_id == round_.id, Invitation.status.in_(("started", "submitted")))) or 0
+    round_.schedule_back(uow.now, answered, hold_back=lambda: cancel_waiting(
+        session, round_id=round_.id, kinds=("invitation",), reason="held back: the round was scheduled back to its time"))
     return round_
 
 

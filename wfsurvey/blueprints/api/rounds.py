@@ -1,4 +1,5 @@
-"""API routes for rounds: create, list, get, and the moves launch, extend, close and cancel."""
+"""API routes for rounds: create, list, get, edit a draft, and the moves launch, open now, schedule, extend, close
+and cancel."""
 from __future__ import annotations
 
 from flask import url_for
@@ -15,10 +16,12 @@ from wfsurvey.schemas.rounds import (
     ExtendSchema,
     LaunchResultSchema,
     RoundCreateSchema,
+    RoundEditSchema,
     RoundPageSchema,
     RoundQuerySchema,
     RoundSchema,
     round_command,
+    round_edit_command,
 )
 
 JSON = "application/json"
@@ -88,4 +91,31 @@ def close_round(round_id: int):
 def cancel_round(round_id: int):
     data = load_body(CancelSchema, optional=True)
     run(cmd.CancelRound(round_id, data["reason"]))
+    return dump(RoundSchema, _round(round_id))
+
+
+@endpoint(f"/rounds/<{ID}:round_id>", "PATCH", summary="Change a draft round", tag=TAG, body=RoundEditSchema,
+          responses={200: ("The draft round", JSON, RoundSchema)},
+          description="Any field of POST /rounds; those left out keep their value. Only a draft can be changed (409).")
+def edit_round(round_id: int):
+    body = json_body()
+    current = queries.round_definition(load_round(db.session, round_id))
+    run(round_edit_command(round_id, current, body))
+    return dump(RoundSchema, _round(round_id))
+
+
+@endpoint(f"/rounds/<{ID}:round_id>/open-now", "POST", summary="Open a scheduled round now", tag=TAG,
+          responses={200: ("The round, open; its invitations are queued", JSON, RoundSchema)},
+          description="The planned opening is kept as planned_opens_at, so that POST .../schedule can return to it.")
+def open_round_now(round_id: int):
+    run(cmd.OpenRoundNow(round_id))
+    return dump(RoundSchema, _round(round_id))
+
+
+@endpoint(f"/rounds/<{ID}:round_id>/schedule", "POST", summary="Schedule a round opened early back to its time", tag=TAG,
+          responses={200: ("The round, scheduled for its planned opening", JSON, RoundSchema)},
+          description="Only a round opened by open-now, while its planned opening is ahead and nobody has started "
+                      "answering (409 otherwise). Invitation emails not yet handed to the mail server wait until then.")
+def schedule_round(round_id: int):
+    run(cmd.ScheduleRound(round_id))
     return dump(RoundSchema, _round(round_id))

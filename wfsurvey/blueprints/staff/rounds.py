@@ -25,6 +25,7 @@ from wfsurvey.domain import commands as cmd
 from wfsurvey.domain.errors import DomainError
 from wfsurvey.domain.invitations import INVITATION_STATUSES
 from wfsurvey.domain.reminders import ReminderPolicy
+from wfsurvey.domain.rounds import next_steps
 from wfsurvey.domain.rules import format_local, parse_local, to_local
 from wfsurvey.domain.stakeholders import ORG_TYPE_LABELS, ORG_TYPES
 from wfsurvey.extensions import db
@@ -186,25 +187,68 @@ def add_definition_errors(form: RoundForm, exc: DomainError) -> None:
             form.form_errors.append(f"{name}: {' '.join(messages)}")
 
 
-@bp.route("/rounds/new", methods=["GET", "POST"])
-@staff_required
-def new_round():
-    form = RoundForm(scheme=scheme())
+def _wizard(form: RoundForm, *, mode: str, heading: str, action_url: str, source: Round | None,
+            submit) -> Any:
+    """The wizard's page for a new round, a copy of one ("New round from this one") or a draft's edit: Preview shows
+    what would happen; the last button runs `submit(form)`, which answers a redirect or None (refused: shown)."""
     preview = None
     if form.is_submitted():
         valid = form.validate()
         if form.csrf_token.errors:
-            pass  # an expired page: the error summary says so, nothing is previewed or created
+            pass  # an expired page: the error summary says so, nothing is previewed or saved
         elif request.form.get("action") == "preview":
             preview = wizard_preview(form)
         elif valid:
-            created = run_on_form(form.command(), form, place=add_definition_errors)
-            if created.ok:
-                flash(f"Draft round {created.value.id} created. Check it, then launch it.", "success")
-                return redirect(url_for("staff.round_detail", round_id=created.value.id))
+            done = submit(form)
+            if done is not None:
+                return done
     return render_template("staff/round_new.html", form=form, preview=preview, type_labels=ORG_TYPE_LABELS,
                            org_types=ORG_TYPES, has_templates=bool(form.template.choices),
-                           has_regions=bool(form.regions.choices))
+                           has_regions=bool(form.regions.choices), mode=mode, heading=heading,
+                           action_url=action_url, source=source)
+
+
+def _create(form: RoundForm):
+    created = run_on_form(form.command(), form, place=add_definition_errors)
+    if not created.ok:
+        return None
+    flash(f"Draft round {created.value.id} created. Check it, then launch it.", "success")
+    return redirect(url_for("staff.round_detail", round_id=created.value.id))
+
+
+@bp.route("/rounds/new", methods=["GET", "POST"])
+@staff_required
+def new_round():
+    form = RoundForm(scheme=scheme())
+    # "New round from this one": the template version, audience and reminders of ?from=<round>, a new window.
+    source = round_or_404(request.args["from"]) if request.args.get("from", "").isdigit() else None
+    if source is not None and not form.is_submitted():
+        form.fill_from(source, new_window=True)
+    action = url_for("staff.new_round", **({"from": source.id} if source else {}))
+    return _wizard(form, mode="copy" if source else "new", heading="New round", action_url=action, source=source,
+                   submit=_create)
+
+
+@bp.route("/rounds/<int:round_id>/edit", methods=["GET", "POST"])
+@staff_required
+def edit_round(round_id: int):
+    round_ = round_or_404(round_id)
+    if round_.state != "draft":
+        flash(f"Not done: the round is {round_.state}; only a draft can be changed. Start a new round from this one "
+              "instead.", "error")
+        return redirect(url_for("staff.round_detail", round_id=round_id))
+    form = RoundForm(scheme=scheme())
+    if not form.is_submitted():
+        form.fill_from(round_)
+
+    def save(form: RoundForm):
+        if not run_on_form(cmd.EditRound(round_.id, form.command()), form, place=add_definition_errors).ok:
+            return None
+        flash("The changes are saved. The round is still a draft: launch it when it is ready.", "success")
+        return redirect(url_for("staff.round_detail", round_id=round_id))
+
+    return _wizard(form, mode="edit", heading=f"Change the draft “{round_.title}”",
+                   action_url=url_for("staff.edit_round", round_id=round_id), source=round_, submit=save)
 
 
 # --- one round ----------------------------------------------------------------------------
@@ -233,6 +277,14 @@ def render_round(round_: Round, *, extend_form: ExtendForm | None = None, cancel
     cancel_form = cancel_form or CancelForm()
     if not extend_form.is_submitted():
         extend_form.closes_at.data = to_local(round_.closes_at, round_.timezone).replace(tzinfo=None)
+    now = clock.now()
+    policy = ReminderPolicy.from_stored(round_.reminders)
+    # A draft that opens when launched would open now: its reminders are reckoned from now.
+    opens_at = now if round_.state == "draft" and round_.opens_on_launch else round_.opens_at
+    steps = next_steps(
+        state=round_.state, opens_at=opens_at, closes_at=round_.closes_at, opens_on_launch=round_.opens_on_launch,
+        reminder_slots=[(slot.name, slot.due_at) for slot in policy.slots(round_.closes_at, round_.timezone, opens_at=opens_at)],
+        send_hours=policy.send_hours, tz_name=round_.timezone, now=now)
     return render_template(
         "staff/round_detail.html", round=round_, names=names, type_labels=ORG_TYPE_LABELS,
         opens=local_and_utc(round_.opens_at, round_.timezone), closes=local_and_utc(round_.closes_at, round_.timezone),
@@ -240,7 +292,8 @@ def render_round(round_: Round, *, extend_form: ExtendForm | None = None, cancel
                                  round_.opens_at),
         invitations=round_queries.invitation_count(db.session, round_.id), would_invite=would_invite,
         latecomers=latecomers, audience_error=audience_error, extend_form=extend_form, cancel_form=cancel_form,
-        action_form=ActionForm(), now_utc=clock.now(),
+        action_form=ActionForm(), now_utc=now, steps=steps,
+        planned=local_and_utc(round_.planned_opens_at, round_.timezone) if round_.planned_opens_at else None,
         created_by=describe_actors(db.session, [round_.created_by])[round_.created_by],
     )
 
@@ -261,6 +314,26 @@ def launch_round(round_id: int):
         flash(f"Round launched: {count} invitation{'s' if count != 1 else ''} issued; the round is {round_.state}"
               + (" and the invitations are on their way." if round_.state == "open"
                  else f" and opens {format_local(round_.opens_at, round_.timezone)}."), "success")
+    return redirect(url_for("staff.round_detail", round_id=round_id))
+
+
+@bp.post("/rounds/<int:round_id>/open-now")
+@staff_required
+def open_round_now(round_id: int):
+    round_ = round_or_404(round_id)
+    if run_or_flash(cmd.OpenRoundNow(round_.id), wording=NOT_DONE).ok:
+        flash("The round is open: its invitations go out within a minute.", "success")
+    return redirect(url_for("staff.round_detail", round_id=round_id))
+
+
+@bp.post("/rounds/<int:round_id>/schedule")
+@staff_required
+def schedule_round(round_id: int):
+    round_ = round_or_404(round_id)
+    if run_or_flash(cmd.ScheduleRound(round_.id), wording=NOT_DONE).ok:
+        round_ = round_or_404(round_id)
+        flash(f"The round waits again for its planned opening, {format_local(round_.opens_at, round_.timezone)}; "
+              "invitation emails not yet sent go out then.", "success")
     return redirect(url_for("staff.round_detail", round_id=round_id))
 
 
