@@ -21,10 +21,10 @@ from sqlalchemy import func, select
 
 from wfsurvey.clock import now as clock_now
 from wfsurvey.domain import commands as cmd
-from wfsurvey.domain.rules import parse_local
+from wfsurvey.domain.rules import format_local, parse_local
 from wfsurvey.domain.stakeholders import DEFAULT_REGION_SCHEME, slugify
 from wfsurvey.extensions import db
-from wfsurvey.models import Contact, Organization, Region, Round, Template, User
+from wfsurvey.models import Contact, Invitation, Organization, Region, Round, Template, User
 from wfsurvey.paths import DATA_DIR
 from wfsurvey.services import handle
 from wfsurvey.services.handlers import COMMAND_HANDLERS
@@ -58,8 +58,8 @@ class DemoReport:
     new_passwords: dict[str, str] = field(default_factory=dict)
     existing_users: list[str] = field(default_factory=list)
     template: str = ""
-    #: The sample draft round: (id, title, created by this run).
-    round: tuple[int, str, bool] | None = None
+    #: The sample round: (id, title, created by this run, what it is now in words).
+    round: tuple[int, str, bool, str] | None = None
     counts: dict[str, Any] = field(default_factory=dict)
 
 
@@ -157,32 +157,53 @@ def _ensure_template(report: DemoReport, now: dt.datetime | None) -> None:
     report.template = f"{slug} (created)"
 
 
-#: The sample round: a draft to review and launch (nothing is sent until staff launch it).
-DEMO_ROUND_TITLE = "Advanced Manufacturing baseline (demo draft)"
+#: The sample round: a draft to review and launch (nothing is sent until staff launch it); it opens when launched.
+DEMO_ROUND_TITLE = "Advanced Manufacturing baseline"
 DEMO_ROUND_TIMEZONE = "America/Los_Angeles"
+#: The sample round closes at 5 PM on the local day this many days after the demo is loaded (three weeks after a
+#: launch the next day).
+DEMO_ROUND_DAYS = 22
+
+
+def describe_round(round_: Round, invitations: int, now: dt.datetime) -> str:
+    """The sample round as it is now, in words: a re-run of `demo` tells what became of it."""
+    closes = format_local(round_.closes_at, round_.timezone)
+    if round_.state == "draft":
+        opens = "opens when you launch it" if round_.opens_on_launch else f"opens {format_local(round_.opens_at, round_.timezone)}"
+        return f"a draft that {opens} and closes {closes}: review its audience and launch it"
+    invited = f"{invitations} invitation{'' if invitations == 1 else 's'}"
+    if round_.state == "scheduled":
+        return f"launched, {invited}; it opens {format_local(round_.opens_at, round_.timezone)} and closes {closes}"
+    if round_.state == "open":
+        return f"open since {format_local(round_.opens_at, round_.timezone)}, {invited}; it closes {closes}"
+    if round_.state == "closed":
+        return f"closed {format_local(round_.closed_at or round_.closes_at, round_.timezone)}, {invited}"
+    return f"cancelled {format_local(round_.cancelled_at or now, round_.timezone)}"
 
 
 def _ensure_draft_round(report: DemoReport, now: dt.datetime | None) -> None:
-    """A draft round over the target regions' boards and colleges, opening tomorrow for three weeks."""
-    existing = db.session.scalars(select(Round.id).where(Round.title == DEMO_ROUND_TITLE)).first()
-    if existing is not None:
-        report.round = (existing, DEMO_ROUND_TITLE, False)
-        return
-    definition = json.loads(TEMPLATE_FILE.read_text(encoding="utf-8"))
-    if db.session.scalars(select(Template.id).where(Template.slug == definition["slug"])).first() is None:
-        return
-    from zoneinfo import ZoneInfo
+    """A draft round over the target regions' boards and colleges that opens when launched, for three weeks."""
+    moment = now or clock_now()
+    # The demo's own round, whatever became of it since (launched, renamed, closed): the first one it made.
+    existing = db.session.scalars(select(Round).where(Round.created_by == ACTOR).order_by(Round.id)).first()
+    created = existing is None
+    if created:
+        definition = json.loads(TEMPLATE_FILE.read_text(encoding="utf-8"))
+        if db.session.scalars(select(Template.id).where(Template.slug == definition["slug"])).first() is None:
+            return
+        from zoneinfo import ZoneInfo
 
-    today = (now or clock_now()).astimezone(ZoneInfo(DEMO_ROUND_TIMEZONE)).date()
-    opens, closes = today + dt.timedelta(days=1), today + dt.timedelta(days=22)
-    round_ = handle(cmd.CreateRound(
-        template_slug=definition["slug"], title=DEMO_ROUND_TITLE, timezone=DEMO_ROUND_TIMEZONE,
-        opens_at=parse_local(dt.datetime.combine(opens, dt.time(9)), DEMO_ROUND_TIMEZONE),
-        closes_at=parse_local(dt.datetime.combine(closes, dt.time(17)), DEMO_ROUND_TIMEZONE),
-        audience=cmd.Audience(regions=tuple(slugify(name) for name in TARGET_REGIONS), org_types=("lwib", "college")),
-        baseline=True,
-    ), actor=ACTOR, now=now)
-    report.round = (round_.id, DEMO_ROUND_TITLE, True)
+        today = moment.astimezone(ZoneInfo(DEMO_ROUND_TIMEZONE)).date()
+        closes = today + dt.timedelta(days=DEMO_ROUND_DAYS)
+        existing = handle(cmd.CreateRound(
+            template_slug=definition["slug"], title=DEMO_ROUND_TITLE, timezone=DEMO_ROUND_TIMEZONE,
+            opens_at=moment, opens_on_launch=True,
+            closes_at=parse_local(dt.datetime.combine(closes, dt.time(17)), DEMO_ROUND_TIMEZONE),
+            audience=cmd.Audience(regions=tuple(slugify(name) for name in TARGET_REGIONS), org_types=("lwib", "college")),
+            baseline=True,
+        ), actor=ACTOR, now=now)
+    invitations = db.session.scalar(select(func.count(Invitation.id)).where(Invitation.round_id == existing.id)) or 0
+    report.round = (existing.id, existing.title, created, describe_round(existing, invitations, moment))
 
 
 def _counts() -> dict[str, Any]:
@@ -224,9 +245,8 @@ def print_report(report: DemoReport, echo: Callable[[str], Any], login_url: str,
              f"{imported.unchanged} unchanged)")
     echo(f"template: {report.template}")
     if report.round is not None:
-        round_id, title, created = report.round
-        echo(f"round: {title!r} (draft{', created' if created else ''}): review its audience and launch it "
-             f"at {round_url or f'/staff/rounds/{round_id}'}")
+        round_id, title, created, words = report.round
+        echo(f"round: “{title}”{' (created)' if created else ''}, {words}: {round_url or f'/staff/rounds/{round_id}'}")
     echo(f"users: {counts['users']}")
     for email, password in report.new_passwords.items():
         echo(f"  created {email}  password: {password}   (shown once: note it now)")

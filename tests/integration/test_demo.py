@@ -74,12 +74,14 @@ def test_demo_loads_regions_boards_colleges_contacts_users_and_template(runner):
     assert "45 lwib" in result.output and f"{colleges} college" in result.output
     assert "regional-collaboration-am (created)" in result.output
 
-    # A draft round to review and launch: nothing invited or sent until staff launch it.
+    # A draft round to review and launch: nothing invited or sent until staff launch it, and it opens then.
     round_ = db.session.scalars(select(Round)).one()
-    assert (round_.title, round_.state, round_.is_baseline) == (demo.DEMO_ROUND_TITLE, "draft", True)
-    assert round_.opens_at < round_.closes_at
+    assert (round_.title, round_.state, round_.is_baseline) == ("Advanced Manufacturing baseline", "draft", True)
+    assert round_.opens_on_launch and round_.opens_at < round_.closes_at
     assert db.session.scalar(select(func.count()).select_from(Invitation)) == 0
-    assert f"launch it at http://localhost/staff/rounds/{round_.id}" in result.output  # BASE_URL of the tests
+    assert re.search(r"round: “Advanced Manufacturing baseline” \(created\), a draft that opens when you launch it and "
+                     r"closes \w+day, \w+ \d+, \d{4} at 5:00 PM P[SD]T: review its audience and launch it: "
+                     rf"http://localhost/staff/rounds/{round_.id}\n", result.output)  # BASE_URL of the tests
 
 
 def test_demo_twice_adds_nothing_but_the_import_summary(runner):
@@ -96,6 +98,31 @@ def test_demo_twice_adds_nothing_but_the_import_summary(runner):
     assert "shown once" not in result.output  # no password printed again
     assert "staff@example.org exists" in result.output and "users set-password" in result.output
     assert "0 created, 0 updated, 91 unchanged" in result.output
+    assert "round: “Advanced Manufacturing baseline”, a draft that opens when you launch it" in result.output
+
+
+def test_a_rerun_describes_the_demo_round_as_it_is_now(runner, app):
+    import datetime as dt
+
+    from wfsurvey.domain import commands as cmd
+    from wfsurvey.services import handle
+
+    loaded = dt.datetime(2026, 10, 1, 16, 0, tzinfo=dt.timezone.utc)
+    app.config["FIXED_NOW"] = loaded
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    round_ = db.session.scalars(select(Round)).one()
+    launched = loaded + dt.timedelta(hours=1)
+    handle(cmd.LaunchRound(round_.id), actor="user:1", now=launched)
+
+    app.config["FIXED_NOW"] = launched + dt.timedelta(hours=1)
+    again = runner.invoke(args=["demo"])
+    assert again.exit_code == 0, again.output
+    invited = db.session.scalar(select(func.count()).select_from(Invitation))
+    assert (f"round: “Advanced Manufacturing baseline”, open since Thursday, October 1, 2026 at 10:00 AM PDT, "
+            f"{invited} invitations; it closes Friday, October 23, 2026 at 5:00 PM PDT: "
+            f"http://localhost/staff/rounds/{round_.id}") in again.output
+    assert "launch it" not in again.output
+    assert db.session.scalar(select(func.count()).select_from(Round)) == 1  # no second draft
 
 
 def test_board_without_cc_region_takes_the_one_of_its_rpu(tmp_path, monkeypatch):

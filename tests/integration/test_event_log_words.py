@@ -128,7 +128,7 @@ def test_the_event_log_of_a_program_in_progress_reads_in_words(staff_client):
         everything += _visible(client.get(f"/staff/events?page={number}").get_data(as_text=True))
     assert not IDS.search(everything), IDS.search(everything)
     for said in ("Designation set by an admin",
-                 "Inland Empire/Desert, “Advanced Manufacturing baseline (demo draft)”: Nina North named navigator counterpart.",
+                 "Inland Empire/Desert, “Advanced Manufacturing baseline”: Nina North named navigator counterpart.",
                  "Reason: Both boards agreed on a call that Nina leads.", "Demo Admin (admin)", "Demo Staff (staff)",
                  "Round cancelled", "Made by mistake: the follow-up round already covers these colleges.",
                  "Contact opted back in", "How they asked: Asked by phone on October 19 to be added back.",
@@ -138,7 +138,7 @@ def test_the_event_log_of_a_program_in_progress_reads_in_words(staff_client):
         assert said in everything, said
 
     reminders = _visible(client.get(f"/staff/events?round_id={baseline}&type=ReminderQueued").get_data(as_text=True))
-    assert re.search(r"Reminder about “Advanced Manufacturing baseline \(demo draft\)” for [^()]+ \([^()]+\) "
+    assert re.search(r"Reminder about “Advanced Manufacturing baseline” for [^()]+ \([^()]+\) "
                      r"\(7 days before close\)\.", reminders)
     assert "Scheduler: reminders" in reminders
     # The payload is still there for power users, under each event's details.

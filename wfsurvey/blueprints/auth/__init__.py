@@ -109,6 +109,13 @@ def _ip_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT_PER_IP"]
 
 
+@bp.get("/")
+@public  # the site's front door: it only says where to go
+def front_door():
+    """`/`: the staff home when signed in, else the sign-in page."""
+    return redirect(url_for("staff.home") if current_user.is_authenticated else url_for("auth.login"))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_ip_limit, methods=["POST"], scope="login-ip")
 # Per account, failed attempts are counted by device (wfsurvey.blueprints.auth.devices): see the view.
