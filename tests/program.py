@@ -18,6 +18,7 @@ from sqlalchemy import select
 from tests.factories import DEFAULT_PASSWORD
 from wfsurvey.demo import DEMO_ROUND_TITLE, TEMPLATE_FILE, load_demo
 from wfsurvey.domain import commands as cmd
+from wfsurvey.domain.reminders import ReminderPolicy
 from wfsurvey.domain.rules import parse_local
 from wfsurvey.extensions import db
 from wfsurvey.jobs import run_due_jobs
@@ -195,6 +196,19 @@ def build(app) -> Program:
     handle(cmd.CancelRound(cancelled.id, reason="Made by mistake: the follow-up round already covers these colleges."),
            actor=as_staff, now=NOW - dt.timedelta(minutes=10))
     program.rounds["cancelled"] = cancelled.id
+    # A round launched ahead of its window (scheduled), and one opened ahead of its planned time ("Open now"), which
+    # can still be scheduled back to it: the round page's other states.
+    for key, title in (("scheduled", "Central Valley boards, winter 2027"),
+                       ("opened_early", "Central Valley boards, pilot check-in")):
+        made = handle(cmd.CreateRound(
+            template_slug=program.template_slug, template_version=2, title=title, timezone=LA,
+            opens_at=parse_local("2027-01-12T09:00", LA), closes_at=parse_local("2027-02-05T17:00", LA),
+            audience=cmd.Audience(regions=(CENTRAL,), org_types=("lwib",)),
+            reminders=ReminderPolicy(offsets=(dt.timedelta(days=7), dt.timedelta(hours=12))),
+        ), actor=as_staff, now=NOW - dt.timedelta(minutes=9))
+        handle(cmd.LaunchRound(made.id), actor=as_staff, now=NOW - dt.timedelta(minutes=8))
+        program.rounds[key] = made.id
+    handle(cmd.OpenRoundNow(program.rounds["opened_early"]), actor=as_staff, now=NOW - dt.timedelta(minutes=7))
 
     program.invitation_id = boards[0].id
     response_of = {invitation_id: (round_id, response_id) for invitation_id, round_id, response_id in db.session.execute(

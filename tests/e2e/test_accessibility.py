@@ -65,9 +65,19 @@ def test_round_completion_and_baseline_pages_meet_wcag_21_aa(new_page, program_i
                         f"/staff/rounds/{round_id}/baseline", f"/staff/rounds/{round_id}/designations"):
             assert page.goto(address).status == 200, address
             failures += _failures(axe_check, page, address)
-    for address in ("/staff/dashboard", "/staff/rounds"):
+    rounds = program_in_progress.rounds
+    # The round's wizard in each of its uses: a new round, a draft's edit, a new round from a closed one; and the
+    # page an edit of a launched round gets.
+    for address in ("/staff/dashboard", "/staff/rounds", "/staff/rounds/new", f"/staff/rounds/{rounds['draft']}/edit",
+                    f"/staff/rounds/new?from={rounds['baseline']}", f"/staff/rounds/{rounds['scheduled']}/edit"):
         assert page.goto(address).status == 200, address
         failures += _failures(axe_check, page, address)
+    # The wizard after a refused save: its error summary and the fields it names.
+    page.goto(f"/staff/rounds/{rounds['draft']}/edit")
+    page.get_by_label("Title").fill("")
+    page.get_by_role("button", name="Save the changes").click()
+    expect(page.locator(".error-summary")).to_contain_text("Enter the round's title.")
+    failures += _failures(axe_check, page, "the draft's edit with its errors")
     # The override form, opened and sent empty: its fields and its error summary are checked too.
     page.goto(f"/staff/rounds/{program_in_progress.rounds['baseline']}/designations")
     region = page.locator(".region-card").first

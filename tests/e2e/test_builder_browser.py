@@ -1,6 +1,6 @@
 """Issue 12 in a real browser: a staff member builds a ten-question template with a section, two skip rules and an
 exclusive option in the survey builder alone (clicking and typing, no JSON), previews it and saves it; respondents
-answer a round of it at 1280 and at 390 pixels wide, page by page; and the builder works with JavaScript off."""
+create a round of it in the wizard, launch it and open it now; respondents answer it at 1280 and at 390 pixels wide, page by page; and the builder works with JavaScript off."""
 from __future__ import annotations
 
 import datetime as dt
@@ -13,7 +13,7 @@ from tests import builders
 from tests.e2e.test_staff_browser import sign_in
 from wfsurvey.domain.tokens import hash_token, new_token
 from wfsurvey.extensions import db
-from wfsurvey.models import AccessToken, Contact, Invitation, Response, Template
+from wfsurvey.models import AccessToken, Contact, Invitation, OutboxMessage, Response, Round, Template
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2026, 10, 6, 17, 0, tzinfo=UTC)
@@ -166,9 +166,31 @@ def test_a_staff_member_builds_previews_and_saves_a_sectioned_template_then_resp
     assert questions["trades_train"]["options"][2] == {"value": "none_of_these", "label": "None of these", "exclusive": True}
     assert questions["role"]["required"] and questions["closely_work_colleges"]["required"]
 
-    # A round of it, made and opened by the test's builders (round operations are another page's).
+    # A round of it, made in the wizard for next week, launched (so scheduled), then opened now.
     builders.stakeholders(regions=("los-angeles",), boards=2, colleges=0)
-    builders.launched_round(now=NOW, template=SLUG)
+    page.goto("/staff/rounds/new")
+    page.get_by_label("Template and version").select_option(label="Apprenticeship partnerships (apprenticeship-partnerships, version 1)")
+    page.get_by_label("Title", exact=True).fill("Apprenticeship partnerships, fall 2026")
+    page.locator("#regions").get_by_label("Los Angeles").check()
+    page.get_by_label("At a set time").check()
+    page.get_by_label("Opens", exact=True).fill("2026-10-13T09:00")
+    page.get_by_label("Closes", exact=True).fill("2026-11-06T17:00")
+    page.get_by_role("button", name="Preview", exact=True).click()
+    expect(page.locator("#audience-preview")).to_contain_text("2 people would be invited")
+    expect(page.get_by_role("heading", name="The form, as a local workforce board sees it")).to_be_visible()
+    expect(page.locator("#previews legend").filter(has_text="Which trades do you train for?")).to_be_visible()
+    page.get_by_role("button", name="Create the draft").click()
+    expect(page).to_have_url(re.compile(r"/staff/rounds/\d+$"))
+    round_id = int(page.url.rsplit("/", 1)[1])
+    page.get_by_role("button", name=f"Launch round {round_id}").click()
+    expect(page.locator(".next-steps")).to_contain_text(
+        "Invitations go out when the round opens, Tuesday, October 13, 2026 at 9:00 AM PDT.")
+    page.get_by_role("button", name=f"Open round {round_id} now").click()
+    expect(page.locator(".flash")).to_contain_text("The round is open: its invitations go out within a minute.")
+    expect(page.locator("h1 .badge").first).to_have_text("open")
+    db.session.rollback()
+    assert db.session.get(Round, round_id).state == "open"
+    assert len(db.session.scalars(select(OutboxMessage).where(OutboxMessage.round_id == round_id)).all()) == 2
     for width, email in ((1280, "lwib1.los-angeles@example.org"), (390, "lwib2.los-angeles@example.org")):
         answer_round(new_page({"width": width, "height": 860}), link_for(email))
     watch.assert_clean()

@@ -32,6 +32,8 @@ WITH_QUERIES = {
     "staff.template_version": ["?org_type=college"],
     "staff.round_responses": ["?status=all", "?q=machining"],
     "staff.question_answers": ["?q=pathway"],
+    # "New round from this one": the wizard filled from a round.
+    "staff.new_round": ["?from={round_id}"],
 }
 #: Elements that may scroll sideways, and boxes of tables, that are wider than they show; and the page itself.
 SIDEWAYS = """() => {

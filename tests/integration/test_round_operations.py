@@ -117,9 +117,12 @@ def test_the_edit_refuses_bad_input_on_its_field_and_changes_nothing(staff):
 
 def test_only_a_draft_is_edited(staff):
     round_ = builders.launched_round(now=BEFORE)  # opens Oct 5: scheduled
-    response = staff.get(f"/staff/rounds/{round_.id}/edit")
-    assert response.status_code == 302 and response.headers["Location"] == f"/staff/rounds/{round_.id}"
-    assert "only a draft can be changed" in text(staff.get(f"/staff/rounds/{round_.id}"))
+    page = text(staff.get(f"/staff/rounds/{round_.id}/edit"))
+    assert "The round is <strong>scheduled</strong>. Only a draft can be changed" in page
+    assert f'href="/staff/rounds/new?from={round_.id}"' in page and 'id="round-wizard"' not in page
+    posted = staff.post(f"/staff/rounds/{round_.id}/edit", data={"title": "Changed", "action": "create",
+                                                                  "csrf_token": page_token(staff, "/staff/rounds/new")})
+    assert posted.status_code == 409
     refused = handle_refusal(cmd.EditRound(round_.id, round_command(builders.round_definition(title="Changed"))))
     assert "only a draft round can be edited" in refused
     db.session.expire_all()

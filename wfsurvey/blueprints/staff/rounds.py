@@ -234,9 +234,8 @@ def new_round():
 def edit_round(round_id: int):
     round_ = round_or_404(round_id)
     if round_.state != "draft":
-        flash(f"Not done: the round is {round_.state}; only a draft can be changed. Start a new round from this one "
-              "instead.", "error")
-        return redirect(url_for("staff.round_detail", round_id=round_id))
+        # Launched, its invitations answer this definition: say so, and offer the next wave instead.
+        return render_template("staff/round_not_editable.html", round=round_), 409 if request.method == "POST" else 200
     form = RoundForm(scheme=scheme())
     if not form.is_submitted():
         form.fill_from(round_)
