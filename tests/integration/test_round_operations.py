@@ -273,7 +273,8 @@ def test_the_round_page_says_what_happens_next_in_each_state(staff, app):
     assert "Nothing is sent until you launch the round. Invitations go out when the round opens, Monday, October 5, " \
            "2026 at 9:00 AM PDT." in page
     assert "A reminder goes to everyone who has not answered 2 days before close (Saturday, October 31, 2026 at " \
-           "5:00 PM PDT, or the next sending hour between 8:00 and 18:00 after it)." in page
+           "5:00 PM PDT, or the next sending hour between 8 AM and 6 PM after it)." in page
+    assert "sent between\n8 AM and 6 PM (America/Los_Angeles)" in page
     assert "The round closes Monday, November 2, 2026 at 5:00 PM PST: answers stop and the designations become final." in page
 
     handle(cmd.LaunchRound(draft.id), actor="test", now=BEFORE)

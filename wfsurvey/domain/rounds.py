@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from wfsurvey.domain.errors import DomainError
 from wfsurvey.domain.reminders import slot_words
-from wfsurvey.domain.rules import format_local
+from wfsurvey.domain.rules import format_local, hour_words
 
 #: Only a draft is edited in place: once launched, invitations exist and the round's definition is what they answer.
 EDITABLE_STATES = ("draft",)
@@ -94,12 +94,12 @@ def next_steps(*, state: str, opens_at: dt.datetime, closes_at: dt.datetime, ope
     elif state == "open":
         steps.append(Step(f"The round opened {when(opens_at)}; its invitations have gone out (a few may still be "
                           "on their way).", opens_at))
-    hours = f"between {send_hours[0]}:00 and {send_hours[1]}:00" if len(send_hours) == 2 else ""
+    hours = f"between {hour_words(send_hours[0])} and {hour_words(send_hours[1])} " if len(send_hours) == 2 else ""
     # A draft that opens when launched has no opening time yet: its reminders are said by their distance to the close.
     upcoming = [(name, due) for name, due in reminder_slots if due > now and (state != "draft" or due > opens_at)]
     for name, due in upcoming:
         steps.append(Step(f"A reminder goes to everyone who has not answered {slot_words(name)} "
-                          f"({when(due)}, or the next sending hour {hours} after it).", due))
+                          f"({when(due)}, or the next sending hour {hours}after it).", due))
     if state in ("draft", "scheduled") and not upcoming and reminder_slots:
         steps.append(Step("No reminder falls inside the window."))
     if not reminder_slots:

@@ -87,6 +87,15 @@ def duration_words(value: dt.timedelta | str) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
+def hour_words(hour: int) -> str:
+    """An hour of the day as US readers say it: 8 -> "8 AM", 18 -> "6 PM", 12 -> "noon", 0 or 24 -> "midnight"."""
+    if hour % 24 == 0:
+        return "midnight"
+    if hour == 12:
+        return "noon"
+    return f"{hour % 12 or 12} {'AM' if hour < 12 else 'PM'}"
+
+
 def to_local(moment: dt.datetime, tz_name: str) -> dt.datetime:
     return moment.astimezone(zone(tz_name))
 

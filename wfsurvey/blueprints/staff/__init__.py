@@ -9,11 +9,12 @@ import datetime as dt
 from flask import Blueprint, Response, current_app
 
 from wfsurvey.domain.reminders import slot_words
-from wfsurvey.domain.rules import to_local
+from wfsurvey.domain.rules import hour_words, to_local
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 #: "P7D" -> "7 days before close" in every template.
 bp.add_app_template_filter(slot_words, "slot_words")
+bp.add_app_template_filter(hour_words, "hour_words")
 
 
 @bp.after_request

@@ -205,7 +205,7 @@ def _wizard(form: RoundForm, *, mode: str, heading: str, action_url: str, source
     return render_template("staff/round_new.html", form=form, preview=preview, type_labels=ORG_TYPE_LABELS,
                            org_types=ORG_TYPES, has_templates=bool(form.template.choices),
                            has_regions=bool(form.regions.choices), mode=mode, heading=heading,
-                           action_url=action_url, source=source)
+                           action_url=action_url, source=source, round=source if mode == "edit" else None)
 
 
 def _create(form: RoundForm):
