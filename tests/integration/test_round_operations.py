@@ -337,6 +337,11 @@ def test_api_patches_a_draft_and_opens_and_schedules_a_round(api):
     assert back["planned_opens_at"] is None
     assert api("POST", f"/rounds/{other}/schedule").status_code == 409
 
+    # An id no round can have is a 404 for every method, never "method not allowed"; a method no route has stays 405.
+    assert api("PATCH", "/rounds/0", {"title": "x"}).status_code == 404
+    assert api("GET", "/rounds/0").status_code == 404
+    assert api("DELETE", f"/rounds/{other}").status_code == 405
+
     paths = api("GET", "/openapi.json").get_json()["paths"]
     assert "patch" in paths["/api/v1/rounds/{round_id}"]
     assert "post" in paths["/api/v1/rounds/{round_id}/open-now"] and "post" in paths["/api/v1/rounds/{round_id}/schedule"]

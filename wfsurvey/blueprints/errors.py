@@ -9,7 +9,7 @@ import time
 
 from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask_limiter.errors import RateLimitExceeded
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 
 from wfsurvey import dblimits
 from wfsurvey.extensions import db, limiter
@@ -76,11 +76,31 @@ def _unavailable(exc: Exception):
     return response
 
 
+def _names_nothing(allowed: list[str]) -> bool:
+    """A 405 whose path no route of another method accepts either: werkzeug says "method not allowed" when a rule of
+    another method has the same shape (PATCH /rounds/0 beside GET /rounds/<id>), though the path's value fits neither
+    (ids start at 1). That is a 404."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    for method in allowed:
+        if method in ("HEAD", "OPTIONS"):
+            continue
+        try:
+            adapter.match(method=method)
+        except NotFound:
+            continue
+        except HTTPException:
+            return False
+        return False
+    return True
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         if isinstance(exc, InternalServerError):
             return _unexpected(exc)
+        if exc.code == 405 and _names_nothing(exc.valid_methods or []):
+            exc = NotFound()
         message, retry_after = exc.description if exc.code not in (404, 405) else None, None
         if exc.code == 429:
             message, retry_after = _too_many(exc)
