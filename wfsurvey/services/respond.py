@@ -23,6 +23,7 @@ from wfsurvey.mail.outbox import cancel_waiting
 from wfsurvey.models import Contact, Invitation, InvitationProgress, Response, Round
 from wfsurvey.queries.audience import Eligible
 from wfsurvey.queries.respond import previous_answers
+from wfsurvey.queries.tokens import invitation_locked
 from wfsurvey.services import invitations
 from wfsurvey.services.stakeholder_edits import record_opt_out
 from wfsurvey.services.unit_of_work import AbstractUnitOfWork
@@ -128,7 +129,7 @@ def _load_for_answers(session: Session, invitation_id: int) -> tuple[Invitation,
     that the transaction it waited for committed. SQLite's BEGIN IMMEDIATE has serialized the
     writers already, so there it is not needed.
     """
-    if session.get_bind().dialect.name != "sqlite":
+    if session.get_bind().dialect.name != "sqlite" and not invitation_locked(session, invitation_id):
         session.execute(_LOCK_INVITATION, {"invitation_id": invitation_id})
     row = session.execute(_answers_load_statement(), {"invitation_id": invitation_id}).first()
     if row is None:
