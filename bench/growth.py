@@ -248,13 +248,13 @@ def run_backend(backend: str, size: Size) -> list[Metric]:
             check=lambda m, r=ratio: r <= 1.15, floor=cpu0, floor_name="the same submit at 0 stored answers",
             higher_is_better=False, scaled=not size.full,
             notes=[
-                f"at {stored:,} / at 0: {ratio:.2f} (CPU); wall {statistics.median(v[1] for v in atn):.2f} ms vs "
-                f"{statistics.median(v[1] for v in at0):.2f} ms",
-                f"statements a submit: {statistics.median(v[2] for v in atn):.1f} at {stored:,}, "
-                f"{statistics.median(v[2] for v in at0):.1f} at 0",
+                (f"at {stored:,} / at 0: {ratio:.2f} (CPU); wall {statistics.median(v[1] for v in atn):.2f} ms vs "
+                 f"{statistics.median(v[1] for v in at0):.2f} ms"),
+                (f"statements a submit: {statistics.median(v[2] for v in atn):.1f} at {stored:,}, "
+                 f"{statistics.median(v[2] for v in at0):.1f} at 0"),
                 f"each value: the median of {per_rep} first submits through the Flask test client, one process",
-                f"round of {len(rest) + sum(len(v) for v in timed.values()):,} invitations launched in {built:.0f} s "
-                f"(setup); {len(rest):,} answers stored with Core inserts in {seconds:.0f} s",
+                (f"round of {len(rest) + sum(len(v) for v in timed.values()):,} invitations launched in {built:.0f} s "
+                 f"(setup); {len(rest):,} answers stored with Core inserts in {seconds:.0f} s"),
             ],
         ))
     return metrics

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from typing import NoReturn
+from typing import ClassVar, NoReturn
 
 from flask import current_app
 from limits import parse
@@ -32,7 +32,7 @@ class InlineExpiryMemoryStorage(MemoryStorage):
     the sweep only frees memory. Registered under the same scheme, it replaces the original for this app.
     """
 
-    STORAGE_SCHEME = ["memory"]
+    STORAGE_SCHEME: ClassVar[list[str]] = ["memory"]
     #: Seconds between two sweeps of expired entries.
     SWEEP_SECONDS = 1.0
 

@@ -17,7 +17,16 @@ from sqlalchemy import func, insert, select
 from tests import builders
 from wfsurvey.domain import commands as cmd
 from wfsurvey.extensions import db
-from wfsurvey.models import Contact, Designation, EventRecord, Invitation, Organization, Region, Response, organization_regions
+from wfsurvey.models import (
+    Contact,
+    Designation,
+    EventRecord,
+    Invitation,
+    Organization,
+    Region,
+    Response,
+    organization_regions,
+)
 from wfsurvey.projections import TABLES
 from wfsurvey.services import bus
 from wfsurvey.services.respond import save_answers

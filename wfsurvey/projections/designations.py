@@ -8,8 +8,8 @@ import datetime as dt
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from wfsurvey.domain import events as ev
 from wfsurvey.bulk import insert_rows
+from wfsurvey.domain import events as ev
 from wfsurvey.domain.designation import NOMINATING_ORG_TYPE
 from wfsurvey.models.projections import BoardRegion, Designation
 from wfsurvey.projections.context import ProjectionContext

@@ -29,7 +29,16 @@ from wfsurvey.domain.rules import format_local
 from wfsurvey.domain.stakeholders import EmailNotValidError, normalize_email
 from wfsurvey.mail.outbox import enqueue
 from wfsurvey.mail.render import render_email, sender_name
-from wfsurvey.models import BoardRegion, Designation, EventRecord, InvitationProgress, Organization, Response, Round, User
+from wfsurvey.models import (
+    BoardRegion,
+    Designation,
+    EventRecord,
+    InvitationProgress,
+    Organization,
+    Response,
+    Round,
+    User,
+)
 from wfsurvey.queries.status import region_names
 from wfsurvey.services.rounds import NotFound, get_round
 from wfsurvey.services.unit_of_work import AbstractUnitOfWork

@@ -26,7 +26,6 @@ from wfsurvey.queries.respond import organization_response, previous_answers
 from wfsurvey.queries.tokens import invitation_for_token, link_target
 from wfsurvey.security import public
 from wfsurvey.services.outcomes import Contention, Outcome
-from wfsurvey.services.unit_of_work import writing
 from wfsurvey.services.respond import (
     AnswersInvalid,
     InvitationClosed,
@@ -34,6 +33,7 @@ from wfsurvey.services.respond import (
     RoundNotAccepting,
     StaleForm,
 )
+from wfsurvey.services.unit_of_work import writing
 
 #: Form fields that are about the request, not answers.
 CONTROL_FIELDS = ("csrf_token", "action", "revision", "section")
@@ -257,7 +257,7 @@ def _answer(token: str) -> tuple[int, cmd.SaveAnswers, Outcome[Any]]:
 @bp.post("/<token>")
 @public
 def answer(token: str):
-    request.form  # parsed before the write lock is taken (SQLite)
+    _ = request.form  # parsed before the write lock is taken (SQLite)
     # The link's lookup, the rate limit's count and the command: one transaction on one connection.
     with writing(db.session):
         invitation_id, command, outcome = _answer(token)
