@@ -19,6 +19,7 @@ from wfsurvey.database import began_immediate, immediate_transactions
 from wfsurvey.domain.events import Event, runs_of_one_type
 from wfsurvey.models.base import Aggregate, current_unit_of_work
 from wfsurvey.models.eventlog import EventRecord
+from wfsurvey.projections.upsert import insert_later
 
 #: Events appended per INSERT statement.
 APPEND_CHUNK = 5000
@@ -217,7 +218,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         # In chunks: a launch appends 100,000 events, and their rows need not all exist at once.
         for start in range(0, len(events), APPEND_CHUNK):
             # The table, not the mapped class: a bulk insert skips the ORM's per-row work.
-            insert_rows(self.session, EventRecord.__table__, [
+            rows = [
                 {
                     "type": e.type,
                     "aggregate_type": e.aggregate,
@@ -229,7 +230,11 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
                     "payload": e.payload(),
                 }
                 for e in events[start:start + APPEND_CHUNK]
-            ])
+            ]
+            # A few events go with the projections' writes, in one statement on PostgreSQL (projections.upsert):
+            # nothing reads them before the next statement that names the table or the commit.
+            if not insert_later(self.session, EventRecord.__table__, rows):
+                insert_rows(self.session, EventRecord.__table__, rows)
 
     def _commit(self) -> None:
         self.session.commit()
