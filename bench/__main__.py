@@ -1,4 +1,4 @@
-"""`python -m bench` (or `make bench`): run every benchmark (issues 6 and 13) and write bench/RESULTS.md.
+"""`python -m bench` (or `make bench`): run every benchmark (issues 6, 13 and 15) and write bench/RESULTS.md.
 
 Options: --quick (tiny sizes, one repetition, written to bench/_work/RESULTS.md), --size, --reps,
 --seconds, --only NAME[,NAME]. A benchmark that fails is reported under "could not run" and the
@@ -15,7 +15,7 @@ from pathlib import Path
 from bench import common, report
 from bench.common import Metric, Size
 
-ORDER = ("designations", "submit", "launch", "reminders", "dashboard", "exports", "rebuild", "delivery")
+ORDER = ("designations", "submit", "growth", "launch", "reminders", "dashboard", "exports", "rebuild", "delivery")
 
 
 def log(message: str) -> None:
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     output = args.output or (common.BENCH_DIR / "RESULTS.md" if size.full and size.reps >= 3 and not args.only
                              else common.work_dir() / "RESULTS.md")
 
-    from bench import dashboard, delivery, designations, exports, national, rebuild, reminders, submit
+    from bench import dashboard, delivery, designations, exports, growth, national, rebuild, reminders, submit
 
     speed_before = common.reference_loop_ms()
     started = time.perf_counter()
@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     steps = {
         "designations": lambda: designations.run(size),
         "submit": lambda: submit.run(size),
+        "growth": lambda: growth.run(size),
         "launch": lambda: run_launch(size, state, any(name in chosen for name in ("reminders", "dashboard", "exports", "rebuild"))),
         "reminders": lambda: reminders.run(size, national_round()),
         "dashboard": lambda: dashboard.run(size, national_round()),

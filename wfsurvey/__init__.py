@@ -32,7 +32,10 @@ def create_app(config: dict[str, Any] | str | os.PathLike | None = None) -> Flas
     check_config(app)
     _trust_proxies(app)
 
-    from wfsurvey import models  # noqa: F401  (registers every table on the metadata)
+    from wfsurvey import (
+        models,  # noqa: F401  (registers every table on the metadata)
+        ratelimits,  # noqa: F401  (its memory:// storage replaces limits' before the limiter starts)
+    )
     from wfsurvey.database import configure_engine
     from wfsurvey.extensions import csrf, db, limiter, login_manager, migrate
 

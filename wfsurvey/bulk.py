@@ -55,7 +55,10 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
 def _copy(session: Session, table: Table, names: tuple[str, ...], rows: Sequence[Mapping[str, Any]]) -> int:
     """COPY `rows` into `table` on the session's connection, inside its transaction, in the rows' order (so that
     serial ids follow it). Values go through their columns' bind processing, as a statement's would."""
+    from wfsurvey.projections.upsert import flush_pending  # (bulk lies beneath the projections)
+
     connection = session.connection()
+    flush_pending(connection)  # COPY goes around SQLAlchemy's execution, which sends waiting writes first
     dialect = connection.dialect
     processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
     quote = dialect.identifier_preparer

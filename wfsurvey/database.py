@@ -54,6 +54,8 @@ class Base(DeclarativeBase):
 
 
 _immediate: contextvars.ContextVar[bool] = contextvars.ContextVar("wfsurvey_begin_immediate", default=False)
+#: Where a SQLite connection notes whether its transaction began with BEGIN IMMEDIATE (holding the write lock).
+IMMEDIATE_KEY = "wfsurvey_began_immediate"
 
 
 @contextlib.contextmanager
@@ -91,7 +93,14 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+        immediate = _immediate.get()
+        connection.info[IMMEDIATE_KEY] = immediate
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def began_immediate(connection: Any) -> bool:
+    """Whether the SQLite transaction in progress on `connection` holds the write lock since its BEGIN."""
+    return bool(connection.info.get(IMMEDIATE_KEY))
 
 
 def connection_lost(exc: BaseException) -> bool:

@@ -32,7 +32,7 @@ def test_every_benchmark_runs_at_tiny_size(tmp_path):
     results = output.read_text()
     assert "could not run" not in results
     numbers = set(re.findall(r"^\| (\d+) \|", results, flags=re.MULTILINE))
-    assert numbers == {"1", "3", "4", "5", "6", "7", "8", "9", "10"}  # 2 is PostgreSQL's submit row
+    assert numbers == {"1", "3", "4", "5", "6", "7", "8", "9", "10", "11"}  # 2 is PostgreSQL's submit row
     # Every row has a median and a verdict, and the machine is described.
     for line in results.splitlines():
         if re.match(r"^\| \d+ \|", line):
@@ -42,6 +42,22 @@ def test_every_benchmark_runs_at_tiny_size(tmp_path):
     assert "- Python: " in results and "- SQLite: " in results
     # The load came from the tool RESULTS.md names.
     assert ("load: wrk" in results) == (shutil.which("wrk") is not None)
+
+
+@pytest.mark.slow
+def test_the_growth_benchmark_times_both_kinds_of_submit_before_and_after_the_stored_answers(tmp_path):
+    """Row 11 alone, SQLite: a board's and a college's submit, each at 0 and at the (tiny) number of stored answers."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WFSURVEY_")}
+    env.update(WFSURVEY_BENCH_BACKENDS="sqlite", WFSURVEY_BENCH_WORK=str(tmp_path / "work"), PYTHONPATH=str(ROOT))
+    output = tmp_path / "growth.json"
+    done = subprocess.run([sys.executable, "-m", "bench.growth", "--quick", "--json", str(output)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = json.loads(output.read_text())
+    assert [r["name"].split(" first submit")[0] for r in rows] == ["a local board's", "a college's"]
+    for row in rows:
+        assert row["values"] and row["floor"] and all(v > 0 for v in row["values"] + row["floor"])
+        assert any(note.startswith("statements a submit: ") for note in row["notes"])
 
 
 @pytest.mark.slow

@@ -181,3 +181,34 @@ def test_two_deployments_sharing_one_redis_count_apart(limited, database_url, re
     second = limited(RATELIMIT_STORAGE_URI=redis_url, DATABASE_URL=other_url)
     assert second.config["RATELIMIT_KEY_PREFIX"] != first.config["RATELIMIT_KEY_PREFIX"]
     assert client_at(second, OFFICE).get(f"/r/{new_token()}").status_code == 404
+
+
+def test_memory_counting_starts_no_thread_and_still_forgets_a_window_that_passed(limited, monkeypatch):
+    """memory:// is wfsurvey.ratelimits.InlineExpiryMemoryStorage: limits' counting, without a timer thread per hit."""
+    import threading
+    import time as time_module
+
+    from limits import parse
+    from limits.strategies import FixedWindowRateLimiter
+
+    from wfsurvey.extensions import limiter
+    from wfsurvey.ratelimits import InlineExpiryMemoryStorage
+
+    app = limited(RESPOND_LINK_RATE_LIMIT="5 per minute")
+    assert isinstance(limiter.limiter.storage, InlineExpiryMemoryStorage)
+    [url] = links(1)
+    office = client_at(app, OFFICE)
+    office.get(url)
+    threads = threading.active_count()
+    assert [office.get(url).status_code for _ in range(5)] == [200] * 4 + [429]
+    assert threading.active_count() == threads
+    # A window that has passed is forgotten: the key's expiry is read at each hit, the sweep only frees memory.
+    storage = InlineExpiryMemoryStorage()
+    strategy = FixedWindowRateLimiter(storage)
+    item = parse("2 per second")
+    assert [strategy.hit(item, "k") for _ in range(3)] == [True, True, False]
+    later = time_module.time() + 5
+    monkeypatch.setattr(time_module, "time", lambda: later)
+    monkeypatch.setattr(time_module, "monotonic", lambda: later)
+    assert strategy.hit(item, "k")
+    assert "k" not in storage.expirations or storage.expirations["k"] > later - 1

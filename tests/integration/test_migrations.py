@@ -191,3 +191,41 @@ def test_job_runs_of_the_last_thirty_days_are_marked_idle_by_what_they_did(empty
         finally:
             db.session.remove()
             db.engine.dispose()
+
+
+def test_board_region_membership_is_filled_from_the_invitation_projection_as_the_projection_fills_it(app):
+    """d15regm0102 makes proj_board_regions from proj_invitation_progress: the rows a launch made live, again."""
+    from flask_migrate import downgrade, upgrade
+
+    from tests import builders
+    from wfsurvey.models import BoardRegion, Contact, Organization, Region
+
+    builders.stakeholders(regions=("inland-empire-desert", "los-angeles"), boards=2, colleges=1)
+    both = db.session.query(Region).order_by(Region.code).all()
+    straddling = Organization(name="Two-region board", org_type="lwib", created_at=builders.T0, regions=both)
+    db.session.add_all([straddling, Contact(organization=straddling, name="Pat Two", email="pat@example.org",
+                                            title="Director", created_at=builders.T0, updated_at=builders.T0)])
+    db.session.commit()
+    straddling_id = straddling.id
+    builders.template()
+    round_ = builders.launched_round()
+    round_id = round_.id
+    db.session.remove()
+
+    def members() -> set[tuple]:
+        with db.engine.connect() as conn:
+            return set(conn.execute(text(
+                "SELECT round_id, region, invitation_id, organization_id FROM proj_board_regions")).all())
+
+    live = members()
+    # 2 boards in each region, and the straddling board in both; no college.
+    assert len(live) == 6 and {r[1] for r in live if r[3] == straddling_id} == {"inland-empire-desert", "los-angeles"}
+    assert {r[0] for r in live} == {round_id}
+    try:
+        downgrade(directory=str(MIGRATIONS_DIR), revision="c7a1tokr0101")
+        with db.engine.connect() as conn:
+            assert "proj_board_regions" not in inspect(conn).get_table_names()
+    finally:
+        upgrade(directory=str(MIGRATIONS_DIR))
+    assert members() == live
+    assert BoardRegion.__tablename__ == "proj_board_regions"

@@ -38,6 +38,7 @@ def test_rebuild_equals_live_projections(app):
     answer(invs[1], colleges=5, occupations=["cnc", "welder"], slots=4)
     answer(invs[2], targets_am="yes", initiatives="IE consortium", colleges=4, slots=10)
     answer(invs[2], targets_am="yes", initiatives="IE consortium", colleges=2, slots=12)  # an amendment
+    answer(invs[5], submit=False)  # a draft first: its submit raises `submitted` but counts `started` no more
     answer(invs[5], colleges=1, occupations=["welder"])
     handle(cmd.OptOut(invs[3].id), actor=f"token:{invs[3].id}", now=NOW)
     colleague_org = db.session.get(Invitation, invs[4].id).organization_id
@@ -54,6 +55,7 @@ def test_rebuild_equals_live_projections(app):
     rebuild(db.session)
     assert snapshot() == live
     assert live["proj_round_progress"] and live["proj_baseline_stats"] and live["proj_invitation_progress"]
+    assert len(live["proj_board_regions"]) == 6  # 3 boards in each of the 2 regions
 
 
 def test_rebuild_cli_reports_the_events_replayed(app, runner):

@@ -5,6 +5,7 @@ from wfsurvey.models.jobs import JobRun, SchedulerLease
 from wfsurvey.models.outbox import MailboxMessage, OutboxMessage
 from wfsurvey.models.projections import (
     BaselineStat,
+    BoardRegion,
     Designation,
     InvitationProgress,
     OrganizationCounts,
@@ -17,7 +18,7 @@ from wfsurvey.models.surveys import Round, Template
 from wfsurvey.models.users import ApiToken, User
 
 __all__ = [
-    "AccessToken", "ApiToken", "BaselineStat", "Contact", "Designation", "EventRecord", "Invitation",
+    "AccessToken", "ApiToken", "BaselineStat", "BoardRegion", "Contact", "Designation", "EventRecord", "Invitation",
     "InvitationProgress", "JobRun", "MailboxMessage", "Organization", "OrganizationCounts",
     "OrganizationProgress", "OutboxMessage", "Region",
     "Response", "Round", "RoundProgress", "SchedulerLease", "SubmittedAnswers", "Template", "User",

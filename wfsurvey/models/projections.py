@@ -42,6 +42,27 @@ class InvitationProgress(Base):
     forwarded: Mapped[bool] = mapped_column(default=False)
 
 
+class BoardRegion(Base):
+    """Region membership of a round's local boards, as their invitations were issued: one row per region of each.
+
+    A board's answer may change the designations of its own regions only, decided from the answers
+    of the boards of those regions: this finds them by (round, region), through the primary key,
+    instead of matching every board's comma-joined region list. Only the invitations of nominating
+    organizations (local boards) are listed: no other answer designates anyone.
+    """
+
+    __tablename__ = "proj_board_regions"
+
+    #: The round.
+    round_id: Mapped[int] = mapped_column(primary_key=True)
+    #: A region code the invitation was issued in.
+    region: Mapped[str] = mapped_column(String(80), primary_key=True)
+    #: The board's invitation.
+    invitation_id: Mapped[int] = mapped_column(primary_key=True)
+    #: The board.
+    organization_id: Mapped[int]
+
+
 class RoundProgress(Base):
     """Completion counters of a round: in total, by region, by organization type, and by both."""
 

@@ -14,7 +14,8 @@ from wfsurvey.projections import baseline, completion, designations, organizatio
 #: Every read model's event handlers, in one place. Projections only read the event and their
 #: own tables (and immutable template versions), so replaying the log gives the same result.
 PROJECTIONS: dict[type[ev.Event], list] = {
-    ev.InvitationIssued: [completion.on_invitations_issued, organizations.on_invitations_issued],
+    ev.InvitationIssued: [completion.on_invitations_issued, organizations.on_invitations_issued,
+                         designations.on_invitations_issued],
     ev.EmailDelivered: [completion.on_email_delivered],
     ev.EmailBounced: [completion.on_email_bounced],
     ev.ResponseDraftSaved: [completion.on_draft_saved],

@@ -12,7 +12,7 @@ from wfsurvey.domain.questions import QUESTION_TYPES, QuestionType
 from wfsurvey.models.projections import BaselineStat, SubmittedAnswers
 from wfsurvey.models.surveys import Round, Template
 from wfsurvey.projections.context import ProjectionContext
-from wfsurvey.projections.upsert import add_counts
+from wfsurvey.projections.upsert import add_counts, insert_later
 
 TABLES = (SubmittedAnswers, BaselineStat)
 
@@ -118,7 +118,7 @@ def on_answers(events: list[ev.ResponseSubmitted | ev.ResponseAmended], uow: Pro
         _add(deltas, types, e.round_id, e.regions, e.answers, +1)
     new = [{"invitation_id": i, "round_id": e.round_id, "org_type": e.org_type, "regions": ",".join(e.regions),
             "answers": e.answers} for i, e in latest.items() if i not in before]
-    if new:
+    if new and not insert_later(session, _submitted, new):
         session.execute(_INSERT_PREVIOUS, new)
     amended = [{"b_invitation_id": i, "b_org_type": e.org_type, "b_regions": ",".join(e.regions), "b_answers": e.answers}
                for i, e in latest.items() if i in before]

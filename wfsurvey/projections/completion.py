@@ -5,7 +5,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from functools import cache
 
-from sqlalchemy import bindparam, delete, update
+from sqlalchemy import Integer, any_, bindparam, delete, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Update
 
@@ -13,7 +14,7 @@ from wfsurvey.bulk import insert_rows
 from wfsurvey.domain import events as ev
 from wfsurvey.models.projections import InvitationProgress, RoundProgress
 from wfsurvey.projections.context import ProjectionContext
-from wfsurvey.projections.upsert import add_counts
+from wfsurvey.projections.upsert import add_counts, dialect_name
 
 FLAGS = ("sent", "started", "submitted", "bounced", "opted_out", "forwarded")
 COUNTERS = ("invited",) + FLAGS
@@ -75,27 +76,68 @@ def _raise_statement(flag: str) -> Update:
     )
 
 
+@cache
+def _raise_together_statement(flags: tuple[str, ...]) -> Update:
+    """PostgreSQL: several flags raised in one UPDATE that also returns what each was before.
+
+    The rows are read and locked by a subquery (FOR UPDATE), whose values are the flags as they were:
+    RETURNING of the updated table gives only the new ones.
+    """
+    table = InvitationProgress.__table__
+    old = (select(table.c.invitation_id, *(table.c[f] for f in flags))
+           .where(table.c.invitation_id == any_(bindparam("ids", type_=ARRAY(Integer))))
+           .with_for_update().subquery("old"))
+    return (
+        update(table)
+        .where(table.c.invitation_id == old.c.invitation_id, or_(*(old.c[f].is_(False) for f in flags)))
+        .values(dict.fromkeys(flags, True))
+        .returning(table.c.round_id, table.c.org_type, table.c.regions, *(old.c[f] for f in flags))
+    )
+
+
 def _raise_flags(uow: ProjectionContext, pairs: list[tuple[int, str]]) -> None:
     """Set each (invitation, flag) once; a flag already set does not count again.
 
     One UPDATE ... WHERE NOT flag RETURNING per flag: the rows it returns are exactly those whose
     flag was raised now, so the counters follow without reading the rows first, and two transactions
     raising one flag at once (PostgreSQL) count it once, since the second finds it set. (UPDATE ...
-    RETURNING needs SQLite 3.35 or later.)
+    RETURNING needs SQLite 3.35 or later.) On PostgreSQL, invitations that raise the same flags (a
+    submit raises started and submitted) are raised in one statement (_raise_together_statement).
     """
-    wanted: dict[str, set[int]] = {}
+    wanted: dict[int, set[str]] = {}
     for invitation_id, flag in pairs:
         if invitation_id is not None:
-            wanted.setdefault(flag, set()).add(invitation_id)
+            wanted.setdefault(invitation_id, set()).add(flag)
     deltas: dict[Key, Counter] = defaultdict(Counter)
-    for flag, invitation_ids in wanted.items():
-        ids = sorted(invitation_ids)
+    session = uow.session
+    if dialect_name(session) == "postgresql":
+        by_flags: dict[tuple[str, ...], list[int]] = {}
+        for invitation_id, flags in wanted.items():
+            by_flags.setdefault(tuple(f for f in FLAGS if f in flags), []).append(invitation_id)
+        for flags, ids in sorted(by_flags.items()):
+            statement = _raise_statement(flags[0]) if len(flags) == 1 else _raise_together_statement(flags)
+            ids.sort()
+            for chunk in range(0, len(ids), 5000):
+                part = ids[chunk:chunk + 5000]
+                for row in session.execute(statement, {"ids": part}):
+                    raised = flags if len(flags) == 1 else [f for f, was in zip(flags, row[3:], strict=True) if not was]
+                    for scope, key in scopes(row.org_type, row.regions.split(",") if row.regions else []):
+                        for flag in raised:
+                            deltas[(row.round_id, scope, key)][flag] += 1
+        _bump(session, deltas)
+        return
+    by_flag: dict[str, list[int]] = {}
+    for invitation_id, flags in wanted.items():
+        for flag in flags:
+            by_flag.setdefault(flag, []).append(invitation_id)
+    for flag in FLAGS:
+        ids = sorted(by_flag.get(flag, ()))
         for chunk in range(0, len(ids), 5000):
-            raised = uow.session.execute(_raise_statement(flag), {"ids": ids[chunk:chunk + 5000]})
+            raised = session.execute(_raise_statement(flag), {"ids": ids[chunk:chunk + 5000]})
             for round_id, org_type, regions in raised:
                 for scope, key in scopes(org_type, regions.split(",") if regions else []):
                     deltas[(round_id, scope, key)][flag] += 1
-    _bump(uow.session, deltas)
+    _bump(session, deltas)
 
 
 def on_email_delivered(events: list[ev.EmailDelivered], uow: ProjectionContext) -> None:

@@ -4,16 +4,28 @@ A projection that read its rows, changed them in Python and wrote them back woul
 ORM bookkeeping and an UPDATE per row, and on PostgreSQL two transactions adding to one row at the
 same moment could both read the old value. INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n
 does it in the database, atomically, on SQLite (3.24+) and PostgreSQL alike.
+
+On PostgreSQL these writes wait (`_Pending`): every write of a transaction that nobody reads back is
+sent with the others in one statement, a WITH of one INSERT ... SELECT FROM unnest(arrays) [ON CONFLICT
+...] per table, just before the first statement that names one of their tables, or before the commit.
+So a respondent's submit sends its counters, its answers' cells and the event in one round trip, and
+anything that reads those tables in the same transaction (a policy, the rebuild, an amendment taking
+back its old cells) reads them written. Rows for one key are merged first (counters summed, the last of
+an overwrite kept), as two statements in a row would leave them. SQLite writes at once: it has no
+round trips to save.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, TextClause, bindparam, text
+from sqlalchemy import JSON, Select, Table, Text, TextClause, bindparam, cast, event, func, literal_column, select, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.types import ARRAY
 
 #: The INSERT construct with an ON CONFLICT clause, per dialect name.
 _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
@@ -51,12 +63,146 @@ def add_counts(session: Session, table: Table, keys: Sequence[str], counters: Se
     Give the rows sorted by key: two PostgreSQL transactions then lock shared rows in the same
     order and cannot deadlock on them.
     """
-    if rows:
-        session.execute(_upsert(dialect_name(session), table, tuple(keys), tuple(counters), True), rows)
+    if not rows:
+        return
+    if dialect_name(session) == "postgresql" and len(rows) <= PENDING_ROWS:
+        _pending(session).add(table, "add", tuple(keys), tuple(counters), rows)
+        return
+    session.execute(_upsert(dialect_name(session), table, tuple(keys), tuple(counters), True), rows)
 
 
 def put_rows(session: Session, table: Table, keys: Sequence[str], columns: Sequence[str],
              rows: list[dict[str, Any]]) -> None:
     """Insert each row, or overwrite `columns` of the row with the same key; one row per key, sorted by key."""
-    if rows:
-        session.execute(_upsert(dialect_name(session), table, tuple(keys), tuple(columns), False), rows)
+    if not rows:
+        return
+    if dialect_name(session) == "postgresql" and len(rows) <= PENDING_ROWS:
+        _pending(session).add(table, "put", tuple(keys), tuple(columns), rows)
+        return
+    session.execute(_upsert(dialect_name(session), table, tuple(keys), tuple(columns), False), rows)
+
+
+def insert_later(session: Session, table: Table, rows: list[dict[str, Any]]) -> bool:
+    """On PostgreSQL, insert a few rows with the transaction's other waiting writes (see the module docstring).
+
+    True when they wait; False when the caller is to insert them now (SQLite, or many rows).
+    """
+    if not rows or dialect_name(session) != "postgresql" or len(rows) > PENDING_ROWS:
+        return False
+    _pending(session).add(table, "insert", (), tuple(rows[0]), rows)
+    return True
+
+
+# --- PostgreSQL: writes that wait for the transaction's next statement on their tables ------------------------
+
+#: Rows up to which a write waits (a launch's hundreds of counter rows do; bulk inserts go their own way).
+PENDING_ROWS = 2000
+#: Where a connection keeps its transaction's waiting writes.
+_KEY = "wfsurvey_pending_writes"
+
+
+class _Pending:
+    """The waiting writes of one transaction on one connection: per (table, kind, keys, columns), rows by key."""
+
+    def __init__(self, transaction: Any):
+        self.transaction = transaction
+        self.writes: dict[tuple[Table, str, tuple[str, ...], tuple[str, ...]], Any] = {}
+        #: Table names, as statements name them.
+        self.tables: set[str] = set()
+        self.flushing = False
+
+    def add(self, table: Table, kind: str, keys: tuple[str, ...], columns: tuple[str, ...],
+            rows: list[dict[str, Any]]) -> None:
+        self.tables.add(table.name)
+        if kind == "insert":
+            self.writes.setdefault((table, kind, keys, columns), []).extend(rows)
+            return
+        merged = self.writes.setdefault((table, kind, keys, columns), {})
+        for row in rows:
+            key = tuple(row[k] for k in keys)
+            old = merged.get(key)
+            if old is None or kind == "put":
+                merged[key] = dict(row)
+            else:
+                for column in columns:
+                    old[column] += row[column]
+
+    def flush(self, connection: Connection) -> None:
+        """Send every waiting write in one statement, on the connection they wait on."""
+        if not self.writes or self.flushing:
+            return
+        writes = sorted(self.writes.items(), key=lambda item: (item[0][0].name, item[0][1]))
+        self.writes, self.tables = {}, set()
+        shape, params = [], {}
+        for n, ((table, kind, keys, columns), rows) in enumerate(writes):
+            rows = list(rows) if kind == "insert" else [rows[key] for key in sorted(rows)]
+            names = keys + columns if kind != "insert" else columns
+            shape.append((table, kind, keys, columns))
+            for name in names:
+                values = [row[name] for row in rows]
+                # JSON goes as text, cast by the statement: an array of JSON documents holding lists would be
+                # taken for a deeper array.
+                params[f"w{n}_{name}"] = [json.dumps(v) for v in values] if _is_json(table, name) else values
+        self.flushing = True
+        try:
+            connection.execute(_combined(tuple(shape)), params)
+        finally:
+            self.flushing = False
+
+
+@cache
+def _combined(shape: tuple[tuple[Table, str, tuple[str, ...], tuple[str, ...]], ...]) -> Select:
+    """One statement for the writes of `shape`: a WITH of one INSERT ... SELECT FROM unnest(arrays) per write."""
+    parts = []
+    for n, (table, kind, keys, columns) in enumerate(shape):
+        names = keys + columns if kind != "insert" else columns
+        arrays = [bindparam(f"w{n}_{name}", type_=ARRAY(Text if _is_json(table, name) else table.c[name].type))
+                  for name in names]
+        source = func.unnest(*arrays).table_valued(*names).render_derived(name=f"w{n}_rows")
+        stmt = postgresql.insert(table).from_select(list(names), select(*(
+            cast(source.c[name], postgresql.JSONB) if _is_json(table, name) else source.c[name] for name in names)))
+        if kind != "insert":
+            stmt = stmt.on_conflict_do_update(
+                index_elements=[table.c[k] for k in keys],
+                set_={c: table.c[c] + stmt.excluded[c] if kind == "add" else stmt.excluded[c] for c in columns})
+        parts.append(stmt.cte(f"w{n}"))
+    return select(literal_column("1")).add_cte(*parts)
+
+
+def _is_json(table: Table, name: str) -> bool:
+    return isinstance(table.c[name].type, JSON)
+
+
+def _pending(session: Session) -> _Pending:
+    connection = session.connection()
+    transaction = connection.get_transaction()
+    pending = connection.info.get(_KEY)
+    if pending is None or pending.transaction is not transaction:
+        pending = connection.info[_KEY] = _Pending(transaction)
+        session.info[_KEY] = connection
+    engine = connection.engine
+    if not event.contains(engine, "before_cursor_execute", _before_statement):
+        event.listen(engine, "before_cursor_execute", _before_statement)
+    return pending
+
+
+def flush_pending(connection: Connection) -> None:
+    """Send the transaction's waiting writes now (before a statement that bypasses SQLAlchemy's execution, a COPY)."""
+    pending = connection.info.get(_KEY)
+    if pending is not None and pending.writes and pending.transaction is connection.get_transaction():
+        pending.flush(connection)
+
+
+def _before_statement(connection: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+    pending = connection.info.get(_KEY)
+    if (pending is not None and pending.writes and not pending.flushing
+            and pending.transaction is connection.get_transaction()
+            and any(name in statement for name in pending.tables)):
+        pending.flush(connection)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    connection = session.info.pop(_KEY, None)
+    if connection is not None and not connection.closed:
+        flush_pending(connection)

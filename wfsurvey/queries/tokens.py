@@ -6,7 +6,7 @@ from functools import cache
 from typing import NamedTuple
 
 from sqlalchemy import Row, Select, bindparam, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, scoped_session
 
 from wfsurvey.domain.tokens import hash_token, tokens_match
 from wfsurvey.models import AccessToken, ApiToken, Invitation, Round
@@ -35,15 +35,17 @@ def _token_statement() -> Select:
 
 
 @cache
-def _target_statement() -> Select:
+def _target_statement(lock: bool = False) -> Select:
     # Columns of the tables, not entities: no objects are made, and the session does not autoflush.
     tokens, invitations, rounds = AccessToken.__table__, Invitation.__table__, Round.__table__
-    return (
+    statement = (
         select(tokens.c.token_hash, tokens.c.revoked_at, invitations.c.id, rounds.c.state)
         .join(invitations, invitations.c.id == tokens.c.invitation_id)
         .join(rounds, rounds.c.id == invitations.c.round_id)
         .where(tokens.c.token_hash == bindparam("token_hash"))
     )
+    # The invitation's row only (PostgreSQL; SQLite has no row locks and renders none).
+    return statement.with_for_update(of=invitations) if lock else statement
 
 
 def _opened(session: Session, statement: Select, token: str) -> Row | None:
@@ -65,10 +67,31 @@ def invitation_for_token(session: Session, token: str) -> Invitation | None:
     return row[0] if row is not None else None
 
 
-def link_target(session: Session, token: str) -> LinkTarget | None:
-    """The invitation a link opens, as its id and its round's state, or None: one statement, and no objects."""
-    row = _opened(session, _target_statement(), token)
-    return LinkTarget(row.id, row.state) if row is not None else None
+#: Where a session notes the invitation rows its transaction has locked: {"transaction": ..., "ids": {...}}.
+LOCKED_KEY = "wfsurvey_locked_invitations"
+
+
+def link_target(session: Session, token: str, *, lock: bool = False) -> LinkTarget | None:
+    """The invitation a link opens, as its id and its round's state, or None: one statement, and no objects.
+
+    With `lock`, the same statement locks the invitation's row until the transaction ends (what a
+    command on it does first; see invitation_locked), and the session notes it.
+    """
+    row = _opened(session, _target_statement(lock), token)
+    if row is None:
+        return None
+    if lock:
+        session = session() if isinstance(session, scoped_session) else session
+        session.info[LOCKED_KEY] = {"transaction": session.get_transaction(), "ids": {row.id}}
+    return LinkTarget(row.id, row.state)
+
+
+def invitation_locked(session: Session, invitation_id: int) -> bool:
+    """Whether the session's transaction in progress locked the invitation's row already (through link_target)."""
+    noted = session.info.get(LOCKED_KEY)
+    transaction = session.get_transaction()
+    return (noted is not None and transaction is not None and noted["transaction"] is transaction
+            and invitation_id in noted["ids"])
 
 
 def api_tokens(session: Session, *, user_id: int | None = None, revoked: bool = False) -> list[ApiToken]:

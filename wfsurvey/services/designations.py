@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import distinct, literal, or_, select
+from sqlalchemy import distinct, select
 from sqlalchemy.orm import Session
 
 from wfsurvey import settings
@@ -29,7 +29,16 @@ from wfsurvey.domain.rules import format_local
 from wfsurvey.domain.stakeholders import EmailNotValidError, normalize_email
 from wfsurvey.mail.outbox import enqueue
 from wfsurvey.mail.render import render_email, sender_name
-from wfsurvey.models import Designation, EventRecord, InvitationProgress, Organization, Response, Round, User
+from wfsurvey.models import (
+    BoardRegion,
+    Designation,
+    EventRecord,
+    InvitationProgress,
+    Organization,
+    Response,
+    Round,
+    User,
+)
 from wfsurvey.queries.status import region_names
 from wfsurvey.services.rounds import NotFound, get_round
 from wfsurvey.services.unit_of_work import AbstractUnitOfWork
@@ -53,10 +62,10 @@ def round_regions(session: Session, round_: Round) -> list[str]:
     return sorted(found)
 
 
-def _counts_in(regions: list[str]):
-    """SQL: the invitation was issued in one of `regions` (its regions are stored comma-separated)."""
-    listed = literal(",") + InvitationProgress.regions + literal(",")
-    return or_(*(listed.contains(f",{code},", autoescape=True) for code in regions))
+def _boards_in(round_id: int, regions: list[str]):
+    """SQL: the round's board invitations issued in one of `regions`, from the membership rows (their primary key)."""
+    return (select(BoardRegion.invitation_id)
+            .where(BoardRegion.round_id == round_id, BoardRegion.region.in_(regions)))
 
 
 def board_answers(session: Session, round_id: int, key: str, regions: list[str] | None = None) -> list[BoardAnswer]:
@@ -75,13 +84,14 @@ def board_answers(session: Session, round_id: int, key: str, regions: list[str] 
         .where(Response.status == "submitted", InvitationProgress.org_type == NOMINATING_ORG_TYPE)
         .order_by(Response.updated_at, Response.id)
     )
-    # A whole round is read from its responses, by their round index. Given regions, the round is
-    # named on the progress table instead, whose (round, type) index leads to the round's boards:
-    # their answers are then looked up one by one, not sought among every answer of the round.
+    # A whole round is read from its responses, by their round index. Given regions, their boards'
+    # invitations come from the membership rows (proj_board_regions, found by round and region), and
+    # only their answers are looked up, one by one: the cost follows the boards of those regions,
+    # not the answers of the round.
     if regions is None:
         query = query.where(Response.round_id == round_id)
     else:
-        query = query.where(InvitationProgress.round_id == round_id, _counts_in(regions))
+        query = query.where(Response.invitation_id.in_(_boards_in(round_id, regions)))
     rows = session.connection().execute(query).all()  # fetchall: iterating a result fetches row by row, several times slower
     # Thousands of boards share a few region lists: split each distinct one once (the rule only reads them).
     split: dict[str, tuple[str, ...]] = {}
@@ -175,11 +185,15 @@ def recompute(uow: AbstractUnitOfWork, round_id: int, regions: list[str] | None 
     # FOR NO KEY UPDATE: it does not conflict with the key-share locks that new responses' foreign
     # keys take on the round row, so two colleagues submitting at once cannot deadlock here.
     # A bare statement takes it: the round itself is usually loaded in this unit of work already.
-    rounds = Round.__table__
-    locked = session.execute(select(rounds.c.id).where(rounds.c.id == round_id).with_for_update(key_share=True))
-    if locked.first() is None:
-        raise NotFound(f"no round {round_id}")
+    # SQLite renders no row lock (its writers are serialized already): there the round is only loaded.
+    if session.get_bind().dialect.name != "sqlite":
+        rounds = Round.__table__
+        locked = session.execute(select(rounds.c.id).where(rounds.c.id == round_id).with_for_update(key_share=True))
+        if locked.first() is None:
+            raise NotFound(f"no round {round_id}")
     round_ = session.get(Round, round_id)
+    if round_ is None:
+        raise NotFound(f"no round {round_id}")
     results = compute(session, round_, regions=regions)
     if results is None:
         return 0

@@ -23,6 +23,7 @@ from wfsurvey.mail.outbox import cancel_waiting
 from wfsurvey.models import Contact, Invitation, InvitationProgress, Response, Round
 from wfsurvey.queries.audience import Eligible
 from wfsurvey.queries.respond import previous_answers
+from wfsurvey.queries.tokens import invitation_locked
 from wfsurvey.services import invitations
 from wfsurvey.services.stakeholder_edits import record_opt_out
 from wfsurvey.services.unit_of_work import AbstractUnitOfWork
@@ -128,7 +129,7 @@ def _load_for_answers(session: Session, invitation_id: int) -> tuple[Invitation,
     that the transaction it waited for committed. SQLite's BEGIN IMMEDIATE has serialized the
     writers already, so there it is not needed.
     """
-    if session.get_bind().dialect.name != "sqlite":
+    if session.get_bind().dialect.name != "sqlite" and not invitation_locked(session, invitation_id):
         session.execute(_LOCK_INVITATION, {"invitation_id": invitation_id})
     row = session.execute(_answers_load_statement(), {"invitation_id": invitation_id}).first()
     if row is None:
@@ -140,7 +141,7 @@ def save_answers(command: cmd.SaveAnswers, uow: AbstractUnitOfWork) -> SavedAnsw
     """Save a draft, submit, or amend a submitted response.
 
     The invitation and its response are read as objects, in one statement (_load_for_answers),
-    and written with one Core statement each (_write_response, _write_invitation).
+    and written with Core statements (_write).
     """
     session = uow.session
     invitation, issued_regions, colleague_response_id = _load_for_answers(session, command.invitation_id)
@@ -171,8 +172,7 @@ def save_answers(command: cmd.SaveAnswers, uow: AbstractUnitOfWork) -> SavedAnsw
             raise AnswersInvalid(missing, answers)
     submit = command.submit and not missing
     first_submit = submit and not amending
-    response_id = _write_response(session, invitation, answers, uow.now, submit=submit, first_submit=first_submit)
-    _write_invitation(session, invitation, uow.now, submit=submit, first_submit=first_submit)
+    response_id = _write(session, invitation, answers, uow.now, submit=submit, first_submit=first_submit)
     if not submit:
         invitation.record(ev.ResponseDraftSaved(invitation_id=invitation.id, round_id=round_.id, response_id=response_id))
         return SavedAnswers(response_id, submitted=False, missing=missing)
@@ -227,12 +227,24 @@ _UPDATE_RESPONSE = update(_responses).where(_responses.c.id == bindparam("b_id")
 _UPDATE_INVITATION = update(_invitations).where(_invitations.c.id == bindparam("b_id"))
 
 
-def _write_response(session: Session, invitation: Invitation, answers: dict[str, Any], now: dt.datetime, *,
-                    submit: bool, first_submit: bool) -> int:
-    """Store the answers in the invitation's response (made at the first save); returns its id.
+@cache
+def _insert_response_updating_invitation(columns: tuple[str, ...], changed: tuple[str, ...]) -> Select:
+    """PostgreSQL: a first response inserted and its invitation updated in one statement (two DML parts of a WITH)."""
+    # Parameters named apart from the columns: a parameter named like a column of the updated table would be set too.
+    inserted = insert(_responses).values({c: bindparam(f"r_{c}", type_=_responses.c[c].type) for c in columns})
+    marked = (update(_invitations).where(_invitations.c.id == bindparam("b_id"))
+              .values({c: bindparam(f"i_{c}", type_=_invitations.c[c].type) for c in changed}))
+    new = inserted.returning(_responses.c.id).cte("new_response")
+    return select(new.c.id).add_cte(marked.cte("marked_invitation"))
 
-    A Core statement rather than the ORM's flush, which cost more than the rest of the command: the
-    objects then forget the attributes written, so that they read them back if anyone asks.
+
+def _write(session: Session, invitation: Invitation, answers: dict[str, Any], now: dt.datetime, *,
+           submit: bool, first_submit: bool) -> int:
+    """Store the answers in the invitation's response (made at the first save) and mark the invitation; the response's id.
+
+    Core statements rather than the ORM's flush, which cost more than the rest of the command: the
+    objects then forget the attributes written, so that they read them back if anyone asks. On
+    PostgreSQL a first save writes both rows in one statement.
     """
     response = invitation.response
     values: dict[str, Any] = {"answers": answers, "status": "submitted" if submit else "draft", "updated_at": now}
@@ -240,20 +252,32 @@ def _write_response(session: Session, invitation: Invitation, answers: dict[str,
         # Under the one-response-per-organization rule, the first submission takes the organization's slot.
         slot = invitation.organization_id if invitation.round.response_rule == "organization" else None
         values.update(submitted_at=now, organization_slot=slot)
+    changes = _invitation_changes(invitation, now, submit=submit, first_submit=first_submit)
     if response is None:
         row = {**values, "invitation_id": invitation.id, "round_id": invitation.round_id,
                "organization_id": invitation.organization_id, "revision": 1, "created_at": now}
         session.expire(invitation, ["response"])
-        return session.execute(_INSERT_RESPONSE, row).inserted_primary_key[0]
-    values["revision"] = response.revision + 1
-    session.execute(_UPDATE_RESPONSE, {**values, "b_id": response.id})
-    session.expire(response, list(values))
-    return response.id
+        if changes and session.get_bind().dialect.name == "postgresql":
+            statement = _insert_response_updating_invitation(tuple(row), tuple(changes))
+            response_id = session.execute(
+                statement, {**{f"r_{c}": v for c, v in row.items()}, **{f"i_{c}": v for c, v in changes.items()},
+                            "b_id": invitation.id}).scalar_one()
+            session.expire(invitation, list(changes))
+            return response_id
+        response_id = session.execute(_INSERT_RESPONSE, row).inserted_primary_key[0]
+    else:
+        values["revision"] = response.revision + 1
+        session.execute(_UPDATE_RESPONSE, {**values, "b_id": response.id})
+        session.expire(response, list(values))
+        response_id = response.id
+    if changes:
+        session.execute(_UPDATE_INVITATION, {**changes, "b_id": invitation.id})
+        session.expire(invitation, list(changes))
+    return response_id
 
 
-def _write_invitation(session: Session, invitation: Invitation, now: dt.datetime, *, submit: bool,
-                      first_submit: bool) -> None:
-    """Mark the invitation started (first save) and submitted (first submit), as _write_response writes."""
+def _invitation_changes(invitation: Invitation, now: dt.datetime, *, submit: bool, first_submit: bool) -> dict[str, Any]:
+    """The invitation started (first save) and submitted (first submit), as the response is written."""
     changes: dict[str, Any] = {}
     if invitation.started_at is None:
         changes["started_at"] = now
@@ -261,9 +285,7 @@ def _write_invitation(session: Session, invitation: Invitation, now: dt.datetime
         changes.update(status="submitted", submitted_at=now)
     elif not submit and invitation.status in NOT_STARTED:
         changes["status"] = "started"
-    if changes:
-        session.execute(_UPDATE_INVITATION, {**changes, "b_id": invitation.id})
-        session.expire(invitation, list(changes))
+    return changes
 
 
 def _regions(session: Session, invitation: Invitation) -> list[str]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime as dt
 import fcntl
 import os
@@ -14,10 +15,11 @@ from sqlalchemy.orm import Session, scoped_session
 
 from wfsurvey import clock
 from wfsurvey.bulk import insert_rows
-from wfsurvey.database import immediate_transactions
+from wfsurvey.database import began_immediate, immediate_transactions
 from wfsurvey.domain.events import Event, runs_of_one_type
 from wfsurvey.models.base import Aggregate, current_unit_of_work
 from wfsurvey.models.eventlog import EventRecord
+from wfsurvey.projections.upsert import insert_later
 
 #: Events appended per INSERT statement.
 APPEND_CHUNK = 5000
@@ -26,6 +28,8 @@ Dispatch = Callable[[list[Event], "AbstractUnitOfWork"], None]
 #: Seconds a SQLite writer waits for its turn before leaving the wait to SQLite's own busy timeout
 #: (the same 15 s, see database.configure_engine).
 WRITER_TURN_TIMEOUT = 15.0
+#: The SQLite file whose writer turn this thread (or task) holds already: a turn taken again inside it is the same turn.
+_turn_held: contextvars.ContextVar[str | None] = contextvars.ContextVar("wfsurvey_writer_turn", default=None)
 
 
 @contextlib.contextmanager
@@ -40,10 +44,12 @@ def sqlite_writer_turn(engine: Engine) -> Iterator[None]:
     not use a unit of work keep SQLite's waiting). A memory database has one connection and no file.
     """
     database = engine.url.database if engine.dialect.name == "sqlite" else None
-    fd = _open_lock_file(f"{database}.writer-lock") if database not in (None, "", ":memory:") else None
+    fd = (_open_lock_file(f"{database}.writer-lock")
+          if database not in (None, "", ":memory:") and _turn_held.get() != database else None)
     if fd is None:
         yield
         return
+    held = _turn_held.set(database)
     try:
         deadline = time.monotonic() + WRITER_TURN_TIMEOUT
         pause = 0.00005
@@ -58,7 +64,29 @@ def sqlite_writer_turn(engine: Engine) -> Iterator[None]:
                 pause = min(pause * 2, 0.00025)
         yield
     finally:
+        _turn_held.reset(held)
         os.close(fd)  # which releases the lock
+
+
+@contextlib.contextmanager
+def writing(session: Session | scoped_session) -> Iterator[None]:
+    """A block that reads and then runs a command, all in the command's transaction: one connection, one transaction.
+
+    A view that looks something up before its command (a respondent link's token) would otherwise read
+    in a transaction of its own on SQLite, which the unit of work ends so that its own takes the write
+    lock at BEGIN. Inside this block the view's first statement begins the transaction with the write
+    lock already (after the writer's turn), and the unit of work carries on in it. PostgreSQL carries
+    on in the view's transaction anyway (see SqlAlchemyUnitOfWork.__enter__).
+    """
+    session = session() if isinstance(session, scoped_session) else session
+    with sqlite_writer_turn(session.get_bind()), immediate_transactions():
+        try:
+            yield
+        finally:
+            # What is still open holds SQLite's write lock (a 404 before any command, say): it ends with the turn.
+            if (session.in_transaction() and session.get_bind().dialect.name == "sqlite"
+                    and began_immediate(session.connection())):
+                session.rollback()
 
 
 def _open_lock_file(path: str) -> int | None:
@@ -155,7 +183,9 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         # transaction starts afresh and takes the write lock at BEGIN. PostgreSQL reads afresh at
         # every statement (READ COMMITTED) and locks rows as the command reads them for update:
         # its transaction goes on, which saves a ROLLBACK, a pool check-out and a BEGIN.
-        if self.session.in_transaction() and self.session.get_bind().dialect.name == "sqlite":
+        # A transaction that took the write lock at BEGIN (see `writing`) goes on too.
+        if (self.session.in_transaction() and self.session.get_bind().dialect.name == "sqlite"
+                and not began_immediate(self.session.connection())):
             self.session.rollback()
         # Objects kept from earlier requests or commands (expire_on_commit is off) may be stale:
         # a command decides on what the database holds now.
@@ -188,7 +218,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         # In chunks: a launch appends 100,000 events, and their rows need not all exist at once.
         for start in range(0, len(events), APPEND_CHUNK):
             # The table, not the mapped class: a bulk insert skips the ORM's per-row work.
-            insert_rows(self.session, EventRecord.__table__, [
+            rows = [
                 {
                     "type": e.type,
                     "aggregate_type": e.aggregate,
@@ -200,7 +230,11 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
                     "payload": e.payload(),
                 }
                 for e in events[start:start + APPEND_CHUNK]
-            ])
+            ]
+            # A few events go with the projections' writes, in one statement on PostgreSQL (projections.upsert):
+            # nothing reads them before the next statement that names the table or the commit.
+            if not insert_later(self.session, EventRecord.__table__, rows):
+                insert_rows(self.session, EventRecord.__table__, rows)
 
     def _commit(self) -> None:
         self.session.commit()

@@ -33,6 +33,7 @@ from wfsurvey.services.respond import (
     RoundNotAccepting,
     StaleForm,
 )
+from wfsurvey.services.unit_of_work import writing
 
 #: Form fields that are about the request, not answers.
 CONTROL_FIELDS = ("csrf_token", "action", "revision", "section")
@@ -54,9 +55,10 @@ def _invitation(token: str, *, allow_cancelled: bool = False) -> Invitation:
 def _target(token: str) -> int:
     """The id of the invitation a POST's link opens, with the same 404s as _invitation.
 
-    No object is loaded: the command loads the invitation itself, locked, in its own transaction.
+    No object is loaded: the command loads the invitation itself. The lookup locks its row already
+    (PostgreSQL), for the command that follows in the same transaction (see `answer`).
     """
-    target = link_target(db.session, token)
+    target = link_target(db.session, token, lock=True)
     if target is None or target.round_state == "cancelled":
         guard.refuse_unknown()
     guard.admit(target.invitation_id)
@@ -233,9 +235,8 @@ def form(token: str):
     return _form_page(_invitation(token), token, page=request.args.get("section", type=int))
 
 
-@bp.post("/<token>")
-@public
-def answer(token: str):
+def _answer(token: str) -> tuple[int, cmd.SaveAnswers, Outcome[Any]]:
+    """The invitation a POST's link opens, the SaveAnswers command its form makes, and what running it came to."""
     invitation_id = _target(token)
     action = request.form.get("action")
     if action not in ACTIONS:
@@ -250,14 +251,24 @@ def answer(token: str):
     form_values = {k: v for k, v in request.form.to_dict(flat=False).items() if k not in CONTROL_FIELDS}
     command = cmd.SaveAnswers(invitation_id, form=form_values, submit=action == "submit", revision=revision, page=page,
                               complete_page=action == "next")
-    outcome = _run(command, invitation_id)
+    return invitation_id, command, _run(command, invitation_id)
+
+
+@bp.post("/<token>")
+@public
+def answer(token: str):
+    _ = request.form  # parsed before the write lock is taken (SQLite)
+    # The link's lookup, the rate limit's count and the command: one transaction on one connection.
+    with writing(db.session):
+        invitation_id, command, outcome = _answer(token)
     refused = outcome.error
     if isinstance(refused, AnswersInvalid):
         invitation = db.session.get(Invitation, invitation_id)
-        return _form_page(invitation, token, values=form_values, errors=refused.errors, revision=revision, status=422,
-                          page=page)
+        return _form_page(invitation, token, values=command.form, errors=refused.errors, revision=command.revision,
+                          status=422, page=command.page)
     if refused is not None:
         return _refusal(refused, invitation_id, token)
+    action, page = request.form.get("action"), command.page
     saved = outcome.value
     if saved is None:
         # Stored, although its connection was lost on the way (services.lost_connections): a submit only counts

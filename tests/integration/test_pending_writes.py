@@ -1,0 +1,74 @@
+"""Projection writes that wait (projections.upsert, PostgreSQL): read back in their transaction as if sent at once,
+merged per key as two statements would leave them, sent in one statement at the commit, and gone with a rollback."""
+from __future__ import annotations
+
+from sqlalchemy import event, select
+
+from wfsurvey.extensions import db
+from wfsurvey.models import BaselineStat, EventRecord
+from wfsurvey.projections.upsert import add_counts, insert_later
+
+STATS = BaselineStat.__table__
+KEY = ("round_id", "region", "question", "value")
+
+
+def cell(region: str, count: int, total: float) -> dict:
+    return {"round_id": 1, "region": region, "question": "colleges", "value": "3", "count": count, "total": total}
+
+
+def statements_during(action) -> list[str]:
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        action()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return seen
+
+
+def test_waiting_writes_are_read_back_merged_and_sent_together_at_the_commit(app):
+    session = db.session
+    postgres = db.engine.dialect.name == "postgresql"
+    event_row = {"type": "Noted", "aggregate_type": "test", "aggregate_id": "1", "actor": "test",
+                 "occurred_at": _now(), "recorded_at": _now(), "schema_version": 1, "payload": {"listed": [1, [2]]}}
+
+    def write() -> None:
+        add_counts(session, STATS, KEY, ("count", "total"), [cell("", 1, 3.0), cell("la", 1, 3.0)])
+        add_counts(session, STATS, KEY, ("count", "total"), [cell("", 2, 6.0)])
+        waited = insert_later(session, EventRecord.__table__, [event_row])
+        assert waited == postgres
+        if not waited:
+            session.execute(EventRecord.__table__.insert(), [event_row])
+
+    sent = [s for s in statements_during(write) if s != "BEGIN"]
+    assert len(sent) == (0 if postgres else 3)  # PostgreSQL: nothing sent yet (SQLite: one statement each)
+    # A statement that names a waiting table sends every waiting write first, in one statement.
+    read = statements_during(lambda: session.execute(select(STATS.c.region, STATS.c.count, STATS.c.total)
+                                                     .order_by(STATS.c.region)).all())
+    assert len(read) == (2 if postgres else 1)
+    assert session.execute(select(STATS.c.region, STATS.c.count, STATS.c.total).order_by(STATS.c.region)).all() == [
+        ("", 3, 9.0), ("la", 1, 3.0)]
+    assert session.scalar(select(EventRecord.payload).where(EventRecord.type == "Noted")) == {"listed": [1, [2]]}
+    # Written later in the transaction, sent at the commit.
+    add_counts(session, STATS, KEY, ("count", "total"), [cell("la", 1, 3.0)])
+    committed = statements_during(session.commit)
+    assert len(committed) == (1 if postgres else 0)
+    assert session.scalar(select(STATS.c.count).where(STATS.c.region == "la")) == 2
+
+
+def test_waiting_writes_go_with_a_rollback(app):
+    session = db.session
+    add_counts(session, STATS, KEY, ("count", "total"), [cell("", 5, 1.0)])
+    session.rollback()
+    assert statements_during(session.commit) == []
+    assert session.scalar(select(STATS.c.count)) is None
+
+
+def _now():
+    import datetime as dt
+
+    return dt.datetime(2026, 10, 7, 17, 0, tzinfo=dt.timezone.utc)
