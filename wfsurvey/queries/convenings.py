@@ -70,7 +70,7 @@ def rsvps(session: Session, convening_id: int, *, search: str = "") -> list[Rsvp
         pattern = f"%{cleaned}%"
         query = query.where(func.lower(Contact.name).like(pattern) | func.lower(Organization.name).like(pattern))
     rows = session.execute(query).all()
-    positions = rules.waitlist_positions([(row[0], row[8]) for row in session.execute(
+    positions = rules.waitlist_positions([(row[0], row[1]) for row in session.execute(
         select(ConveningInvitation.id, ConveningInvitation.waitlist_seq)
         .where(ConveningInvitation.convening_id == convening_id, ConveningInvitation.waitlist_seq.is_not(None)))])
     return [RsvpRow(invitation_id=r[0], contact_id=r[1], name=r[2], email=r[3], organization_id=r[4], organization=r[5],

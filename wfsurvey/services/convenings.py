@@ -79,6 +79,14 @@ def get_convening(session: Session, convening_id: int, *, lock: bool = False) ->
     return convening
 
 
+def _region_codes(session: Session, values) -> list[str]:
+    try:
+        return audience.region_codes(session, values)
+    except DomainError as exc:
+        # The resolver names the audience's field; here the convening's (or the note's) own regions were at fault.
+        raise DomainError(exc.message, code="invalid", fields={"regions": [exc.message]}) from None
+
+
 def _invitation(session: Session, invitation_id: int, *, lock: bool = False) -> ConveningInvitation:
     invitation = session.get(ConveningInvitation, invitation_id, with_for_update=lock or None)
     if invitation is None:
@@ -94,7 +102,7 @@ def create_convening(command: cmd.CreateConvening, uow: AbstractUnitOfWork) -> C
     problem = rules.times_problem(command.starts_at, command.ends_at, uow.now)
     if problem:
         raise DomainError(problem[1], code="invalid", fields={problem[0]: [problem[1]]})
-    regions = audience.region_codes(session, command.regions)
+    regions = _region_codes(session, command.regions)
     # The audience's regions default to the convening's own: "the boards and colleges of these regions".
     chosen = command.audience
     chosen = replace(chosen, regions=tuple(audience.region_codes(session, chosen.regions)) if chosen.regions else tuple(regions))
@@ -444,7 +452,7 @@ def record_outcome_note(command: cmd.RecordOutcomeNote, uow: AbstractUnitOfWork)
         problems["text"] = f"at most {rules.LONGEST_NOTE:,} characters"
     if command.convening_id is not None:
         get_convening(session, command.convening_id)
-    regions = audience.region_codes(session, command.regions)
+    regions = _region_codes(session, command.regions)
     organization_ids = sorted(set(command.organization_ids))
     found = set(session.scalars(select(Organization.id).where(Organization.id.in_(organization_ids))))
     unknown = [str(i) for i in organization_ids if i not in found]
