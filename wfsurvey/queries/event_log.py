@@ -17,7 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from wfsurvey import settings
-from wfsurvey.domain.convenings import ANSWER_WORDS
 from wfsurvey.domain.reminders import slot_words
 from wfsurvey.domain.rules import format_local
 from wfsurvey.domain.stakeholders import ORG_TYPE_LABELS
@@ -184,9 +183,9 @@ def look_up(session: Session, payloads: Sequence[dict[str, Any]]) -> Names:
 
 
 def _rsvp(p: dict[str, Any], n: Names) -> str:
-    said = ANSWER_WORDS.get(p.get("answer"), str(p.get("answer"))).lower()
+    said = {"yes": "yes", "no": "no", "maybe": "maybe"}.get(p.get("answer"), str(p.get("answer")))
     waiting = " (the convening is full: on the waitlist)" if p.get("waitlisted") else ""
-    return f"{n.convening_invitee(p['convening_invitation_id'])} answered {n.convening(p['convening_id'])}: “{said}”{waiting}."
+    return f"{n.convening_invitee(p['convening_invitation_id'])} said {said} to {n.convening(p['convening_id'])}{waiting}."
 
 
 # --- each event type in words ----------------------------------------------------------------------
