@@ -118,3 +118,16 @@ def test_invitee_answers_on_a_phone_staff_check_in_and_the_timeline_reads_in_ord
     _fits(desk, 1280)
     axe_check(desk, what="the organization's timeline")
     desk.screenshot(path=SCREENSHOTS.format("timeline"), full_page=True)
+
+    # The convening's page and the region's engagement summary read well and pass axe too.
+    desk.goto(f"/staff/convenings/{convening.id}")
+    expect(desk.locator("p.big")).to_contain_text("1 coming of 20 seats")
+    expect(desk.get_by_role("row").filter(has_text="Step-free access, please")).to_be_visible()
+    _fits(desk, 1280)
+    axe_check(desk, what="the convening's page")
+    desk.screenshot(path=SCREENSHOTS.format("convening"), full_page=True)
+    desk.goto("/staff/regions/inland-empire-desert/engagement")
+    expect(desk.get_by_role("row").filter(has_text="Inland Empire Desert lwib 1")).to_contain_text("Yes")
+    _fits(desk, 1280)
+    axe_check(desk, what="the region's engagement summary")
+    desk.screenshot(path=SCREENSHOTS.format("engagement"), full_page=True)
