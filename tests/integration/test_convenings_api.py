@@ -60,6 +60,24 @@ def test_create_invite_rsvps_attendance_reschedule_cancel(app, client, make_user
                            json={"email": "nobody@example.org"})
     assert stranger.status_code == 404 and "email" in stranger.get_json()["error"]["fields"]
 
+    # The organization's timeline and the region's engagement, as scripts read them.
+    orgs = client.get("/api/v1/organizations?q=Los Angeles lwib", headers=headers).get_json()["items"]
+    slug = next(o["slug"] for o in orgs if o["name"] == "Los Angeles lwib 1")
+    assert slug == "los-angeles-lwib-1"
+    timeline = client.get(f"/api/v1/organizations/{slug}/timeline", headers=headers).get_json()
+    types = [item["type"] for item in timeline["items"]]
+    assert types == ["ConveningInvitationIssued", "RsvpGiven", "AttendanceRecorded"]
+    assert timeline["items"][1]["sentence"].endswith("said yes to “Los Angeles convening”.")
+    assert client.get("/api/v1/organizations/no-such-board/timeline", headers=headers).status_code == 404
+    app.config["FIXED_NOW"] = dt.datetime(2027, 3, 2, 18, 0, tzinfo=UTC)  # the convening has started
+    engagement = client.get("/api/v1/regions/los-angeles/engagement", headers=headers).get_json()
+    assert engagement["last_convening"]["title"] == "Los Angeles convening"
+    rows = {row["organization"]: row for row in engagement["items"]}
+    assert rows["Los Angeles lwib 1"]["attended_last_convening"] is True
+    assert rows["Los Angeles college 1"]["attended_last_convening"] is False
+    assert client.get("/api/v1/regions/atlantis/engagement", headers=headers).status_code == 404
+    app.config["FIXED_NOW"] = NOW
+
     bad = client.post(f"/api/v1/convenings/{convening_id}/reschedule", headers=headers,
                       json={"starts_at": "2027-03-09T12:00", "ends_at": "2027-03-09T09:00"})
     assert bad.status_code == 422 and "ends_at" in bad.get_json()["error"]["fields"]
