@@ -22,10 +22,20 @@ from wfsurvey.domain.reminders import ReminderPolicy
 from wfsurvey.domain.rules import parse_local
 from wfsurvey.extensions import db
 from wfsurvey.jobs import run_due_jobs
-from wfsurvey.models import ApiToken, Contact, Invitation, MailboxMessage, Organization, Response, Round, User
+from wfsurvey.models import (
+    ApiToken,
+    Contact,
+    ConveningInvitation,
+    Invitation,
+    MailboxMessage,
+    Organization,
+    Response,
+    Round,
+    User,
+)
 from wfsurvey.services import handle
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 LA = "America/Los_Angeles"
 STAFF, ADMIN = "staff@example.org", "admin@example.org"
 IE, LOS_ANGELES, CENTRAL = "inland-empire-desert", "los-angeles", "central-valley-mother-lode"
@@ -67,6 +77,8 @@ class Program:
     responses: dict[int, list[int]] = field(default_factory=dict)
     #: Raw links of respondents of the open follow-up round, by what they show: "form", "done", "opted_out".
     links: dict[str, str] = field(default_factory=dict)
+    #: Convenings: "held" (Inland Empire, November 4, attendance taken) and "upcoming" (invitations out, answers in).
+    convenings: dict[str, int] = field(default_factory=dict)
 
     def path_values(self) -> dict[str, list | dict[int, list]]:
         """Values for each URL parameter name; a page with a round is looked at for every round. A value that belongs
@@ -76,6 +88,7 @@ class Program:
             "round_id": list(self.rounds.values()), "invitation_id": [self.invitation_id], "contact_id": [self.contact_id],
             "organization_id": [self.organization_id], "user_id": [self.staff_id], "slug": [self.template_slug],
             "version": [1], "region": [IE], "code": [IE], "message_id": [self.message_id],
+            "convening_id": list(self.convenings.values()),
         }
 
 
@@ -110,7 +123,7 @@ def _links_to(email: str) -> list[str]:
     """The respondent links emailed to `email` (from the dev mailbox), oldest first."""
     bodies = db.session.scalars(select(MailboxMessage.body_text).where(MailboxMessage.to_addr == email)
                                 .order_by(MailboxMessage.id)).all()
-    return [link for body in bodies for link in re.findall(r"/r/[A-Za-z0-9_-]{20,}(?=\s|$)", body, re.M)]
+    return [link for body in bodies for link in re.findall(r"/r/[A-Za-z0-9_-]{20,}(?=\s|$)", body, re.MULTILINE)]
 
 
 def build(app) -> Program:
@@ -228,5 +241,42 @@ def build(app) -> Program:
         "forwarded": _links_to(la_boards[3].contact.email)[0],
         "opted_out": _links_to(colleges[9].contact.email)[0],
     }
+    _convenings(program, as_staff)
     db.session.commit()
     return program
+
+
+def _convenings(program: Program, actor: str) -> None:
+    """A convening held on November 4 in the Inland Empire (answers, attendance, a walk-in, an outcome), and one
+    coming in December with a full house and a waitlist. Their mail stays queued (no job runs after)."""
+    def convening(title: str, starts: str, ends: str, capacity: int | None, created: dt.datetime):
+        return handle(cmd.CreateConvening(
+            title=title, purpose="Agree on shared objectives for the advanced manufacturing pilot.", regions=(IE,),
+            timezone=LA, starts_at=parse_local(starts, LA), ends_at=parse_local(ends, LA),
+            location="Riverside City College, Digital Library, Room 101", capacity=capacity,
+            audience=cmd.Audience(org_types=("lwib", "college"))), actor=actor, now=created)
+
+    held = convening("Inland Empire advanced manufacturing convening", "2026-11-04T09:00", "2026-11-04T12:30", None,
+                     FOLLOW_UP - dt.timedelta(days=10))
+    handle(cmd.SendConveningInvitations(held.id), actor=actor, now=FOLLOW_UP - dt.timedelta(days=10))
+    invited = db.session.scalars(select(ConveningInvitation).where(ConveningInvitation.convening_id == held.id)
+                                 .order_by(ConveningInvitation.id)).all()
+    for n, invitation in enumerate(invited[:4]):
+        handle(cmd.AnswerRsvp(invitation.id, ("yes", "yes", "maybe", "no")[n], needs="Vegetarian lunch" if n == 1 else ""),
+               actor=f"rsvp:{invitation.id}", now=FOLLOW_UP - dt.timedelta(days=5))
+    during = parse_local("2026-11-04T09:30", LA)
+    for invitation in invited[:2]:
+        handle(cmd.RecordAttendance(invitation.id), actor=actor, now=during)
+    handle(cmd.AddWalkIn(held.id, name="Dana Cruz", email="dana.cruz@example.org",
+                         organization_name="Inland Precision Machining", org_type="employer"), actor=actor, now=during)
+    handle(cmd.MarkConveningHeld(held.id), actor=actor, now=NOW - dt.timedelta(days=1))
+    handle(cmd.RecordOutcomeNote("Pilot area agreed: the Coachella Valley", held.id, regions=(IE,),
+                                 organization_ids=(invited[0].organization_id,)), actor=actor, now=NOW - dt.timedelta(days=1))
+    upcoming = convening("Inland Empire convening, winter 2026", "2026-12-08T09:00", "2026-12-08T15:00", 2,
+                         NOW - dt.timedelta(hours=3))
+    handle(cmd.SendConveningInvitations(upcoming.id), actor=actor, now=NOW - dt.timedelta(hours=3))
+    invited = db.session.scalars(select(ConveningInvitation).where(ConveningInvitation.convening_id == upcoming.id)
+                                 .order_by(ConveningInvitation.id)).all()
+    for invitation in invited[:3]:
+        handle(cmd.AnswerRsvp(invitation.id, "yes"), actor=f"rsvp:{invitation.id}", now=NOW - dt.timedelta(hours=2))
+    program.convenings = {"held": held.id, "upcoming": upcoming.id}

@@ -54,10 +54,10 @@ def _refuse_unstorable_text() -> None:
     """Text no database should keep (wfsurvey.domain.text) in a page's query string or form is refused at the door,
     naming the field, rather than failing deep inside (PostgreSQL cannot store NUL at all).
 
-    Not under /api/, whose routes answer 422 naming the parameter, nor /r/, where respondents' answers drop
+    Not under /api/, whose routes answer 422 naming the parameter, nor /r/ and /c/, where respondents' answers drop
     such characters rather than refuse them (they cannot see them).
     """
-    if request.path.startswith(("/api/", "/r/")):
+    if request.path.startswith(("/api/", "/r/", "/c/")):
         return
     for values in (request.args, request.form):
         for key, value in values.items(multi=True):

@@ -212,3 +212,43 @@ def test_memory_counting_starts_no_thread_and_still_forgets_a_window_that_passed
     monkeypatch.setattr(time_module, "monotonic", lambda: later)
     assert strategy.hit(item, "k")
     assert "k" not in storage.expirations or storage.expirations["k"] > later - 1
+
+
+def _convening_link() -> str:
+    """A working /c/ link to an invitation of a convening whose invitations went out (to the people links() made)."""
+    from wfsurvey.domain import commands as cmd
+    from wfsurvey.models import ConveningInvitation
+    from wfsurvey.services import handle
+
+    convening = handle(cmd.CreateConvening(
+        title="LA convening", regions=("los-angeles",), location="LA Trade Tech",
+        starts_at=NOW + dt.timedelta(days=10), ends_at=NOW + dt.timedelta(days=10, hours=2)), actor="test", now=NOW)
+    handle(cmd.SendConveningInvitations(convening.id), actor="test", now=NOW)
+    token = new_token()
+    db.session.add(AccessToken(convening_invitation_id=db.session.scalar(select(ConveningInvitation.id)),
+                               token_hash=hash_token(token), purpose="test", created_at=NOW))
+    db.session.commit()
+    return f"/c/{token}"
+
+
+def test_convening_links_answer_unknown_tokens_as_survey_links_do_under_the_same_limits(limited):
+    """Issue 16: /c/ follows /r/'s rules: an unknown token's 404 is the same page, a survey token opens no convening
+    (nor a convening token a survey), unknown links count against the address's one allowance, working ones not."""
+    app = limited()
+    [survey] = links(1)
+    url = _convening_link()
+    elsewhere = client_at(app, "203.0.113.20")
+    unknown_c, unknown_r = elsewhere.get(f"/c/{new_token()}"), elsewhere.get(f"/r/{new_token()}")
+    assert unknown_c.status_code == unknown_r.status_code == 404 and unknown_c.data == unknown_r.data
+    assert elsewhere.get(survey.replace("/r/", "/c/")).status_code == 404
+    assert elsewhere.get(url.replace("/c/", "/r/")).status_code == 404
+
+    office = client_at(app, OFFICE)
+    statuses = [office.get(f"/c/{new_token()}" if n % 2 else f"/r/{new_token()}").status_code for n in range(25)]
+    assert statuses == [404] * 20 + [429] * 5
+    # The invitee in that office still answers.
+    page = office.get(url)
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    answered = office.post(url, data={"csrf_token": csrf_token(page.data), "action": "rsvp", "answer": "maybe"})
+    assert answered.status_code == 303
+    assert office.post(url, data={"csrf_token": csrf_token(page.data), "action": "save"}).status_code == 400

@@ -1,5 +1,6 @@
 """Issue 14, item 8: a scheduler that loses its lock (its lease stolen on SQLite, its lock connection killed on
-PostgreSQL) stops claiming mail before its next batch; the scheduler that took over sends the rest, once."""
+PostgreSQL) stops claiming mail before its next batch; the scheduler that took over sends the rest, once. Issue 16:
+the same with a convening's invitations (each with its .ics) in the outbox beside the round's."""
 from __future__ import annotations
 
 import contextlib
@@ -11,18 +12,22 @@ from sqlalchemy import func, select, text
 
 from tests import builders
 from wfsurvey import clock
+from wfsurvey.domain import commands as cmd
 from wfsurvey.extensions import db
 from wfsurvey.jobs import delivery
 from wfsurvey.jobs.scheduler import AdvisoryLock, Lease, SchedulerProcess
 from wfsurvey.mail.transports import DevMailboxTransport
 from wfsurvey.models import MailboxMessage, OutboxMessage
+from wfsurvey.services import handle
 
 pytestmark = pytest.mark.hostile
 
 UTC = dt.timezone.utc
 LAUNCH = dt.datetime(2026, 10, 6, 17, 0, tzinfo=UTC)
-#: Messages per batch: the round's 8 invitations go out in 4 batches.
+#: Messages per batch: the round's 8 invitations and the convening's 4 go out in 6 batches.
 BATCH = 2
+#: The round's invitations and the convening's.
+QUEUED = 12
 
 
 class StealingTransport(DevMailboxTransport):
@@ -47,9 +52,10 @@ class StealingTransport(DevMailboxTransport):
             yield connection
 
 
-def mailbox() -> list[str]:
+def mailbox() -> list[tuple[str, str]]:
+    """(recipient, subject) of every message delivered: each person gets a survey invitation and maybe a convening's."""
     db.session.rollback()
-    return db.session.scalars(select(MailboxMessage.to_addr)).all()
+    return db.session.execute(select(MailboxMessage.to_addr, MailboxMessage.subject)).tuples().all()
 
 
 def queued() -> int:
@@ -63,7 +69,11 @@ def round_to_deliver(app):
     builders.stakeholders()
     builders.template()
     builders.launched_round(now=LAUNCH)
-    assert queued() == 8
+    convening = handle(cmd.CreateConvening(
+        title="Inland Empire convening", regions=("inland-empire-desert",), location="Riverside, Room 101",
+        starts_at=LAUNCH + dt.timedelta(days=14), ends_at=LAUNCH + dt.timedelta(days=14, hours=3)), actor="test", now=LAUNCH)
+    handle(cmd.SendConveningInvitations(convening.id), actor="test", now=LAUNCH)
+    assert queued() == QUEUED
 
 
 def run_as_active(scheduler: SchedulerProcess) -> None:
@@ -86,13 +96,14 @@ def test_a_scheduler_whose_lease_is_stolen_stops_before_its_next_batch(app, roun
     monkeypatch.setattr(delivery, "transport_from_config", lambda config: StealingTransport(db.engine, steal))
     run_as_active(first)
     assert len(mailbox()) == BATCH  # its batch in hand went out; it claimed no other
-    assert queued() == 8 - BATCH
+    assert queued() == QUEUED - BATCH
 
     monkeypatch.setattr(delivery, "transport_from_config", lambda config: StealingTransport(db.engine, None))
     second.active.set()
     second.tick()
     sent = mailbox()
-    assert len(sent) == 8 and len(set(sent)) == 8 and queued() == 0
+    assert len(sent) == QUEUED and len(set(sent)) == QUEUED and queued() == 0
+    assert sum(subject.startswith("You are invited") for _, subject in sent) == 4
 
 
 @pytest.mark.postgres_only
@@ -108,13 +119,14 @@ def test_a_scheduler_whose_lock_connection_is_killed_stops_before_its_next_batch
 
         monkeypatch.setattr(delivery, "transport_from_config", lambda config: StealingTransport(db.engine, steal))
         run_as_active(first)
-        assert len(mailbox()) == BATCH and queued() == 8 - BATCH
+        assert len(mailbox()) == BATCH and queued() == QUEUED - BATCH
 
         monkeypatch.setattr(delivery, "transport_from_config", lambda config: StealingTransport(db.engine, None))
         second.active.set()
         second.tick()
         sent = mailbox()
-        assert len(sent) == 8 and len(set(sent)) == 8 and queued() == 0
+        assert len(sent) == QUEUED and len(set(sent)) == QUEUED and queued() == 0
+        assert sum(subject.startswith("You are invited") for _, subject in sent) == 4
     finally:
         first.leadership.dispose()
         second.leadership.dispose()

@@ -18,6 +18,8 @@ CSRF_EXEMPT = {
     # RFC 8058 one-click unsubscribe comes from a mail client, which has no token; the view checks
     # the token for every other POST, and opting out only ever stops mail.
     "respond.opt_out",
+    # The same for a convening's link (/c/<token>/opt-out).
+    "rsvp.opt_out",
 }
 
 

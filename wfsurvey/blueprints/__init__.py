@@ -10,6 +10,7 @@ def register_blueprints(app: Flask) -> None:
     from wfsurvey.blueprints.dev import bp as dev_bp
     from wfsurvey.blueprints.health import bp as health_bp
     from wfsurvey.blueprints.respond import bp as respond_bp
+    from wfsurvey.blueprints.rsvp import bp as rsvp_bp
     from wfsurvey.blueprints.staff import bp as staff_bp
     from wfsurvey.blueprints.admin import bp as admin_bp
     from wfsurvey.blueprints.api import bp as api_bp
@@ -19,6 +20,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(respond_bp)
+    app.register_blueprint(rsvp_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(admin_bp)
     # Bearer-token API: no cookie authenticates it, so there is no cross-site request to forge.

@@ -353,3 +353,109 @@ class OverrideDesignation:
     email: str
     organization: str
     reason: str
+
+
+# --- convenings ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CreateConvening:
+    """Create a draft convening. The edges check the values (the API's ConveningCreateSchema, the staff wizard's
+    form); the handler checks only what needs the database: the regions and the audience's people."""
+
+    title: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    timezone: str = "America/Los_Angeles"
+    purpose: str = ""
+    #: Region codes or names the convening is for; the audience's regions default to them.
+    regions: tuple[str, ...] = ()
+    location: str = ""
+    online_url: str = ""
+    #: Seats; None for no limit.
+    capacity: int | None = None
+    audience: Audience = field(default_factory=Audience)
+    #: Offsets count before the start (a round's count before its close).
+    reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
+
+    def __post_init__(self) -> None:
+        for name in ("starts_at", "ends_at"):
+            moment = getattr(self, name)
+            if moment.tzinfo is None:
+                raise ValueError(f"CreateConvening.{name} must be an aware datetime, not {moment!r}")
+            object.__setattr__(self, name, moment.astimezone(UTC))
+
+
+@dataclass(frozen=True)
+class SendConveningInvitations:
+    """Invite the audience: one invitation and one email (with its calendar entry) per person."""
+    convening_id: int
+
+
+@dataclass(frozen=True)
+class RescheduleConvening:
+    """Move the convening; everyone invited is told, and their calendars move the entry (same UID, SEQUENCE + 1)."""
+    convening_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class CancelConvening:
+    """Call the convening off; everyone invited is told, and their calendars drop the entry (METHOD:CANCEL)."""
+    convening_id: int
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class MarkConveningHeld:
+    convening_id: int
+
+
+@dataclass(frozen=True)
+class AnswerRsvp:
+    """An invitee answers yes, no or maybe (again, to change it) through their link, until the start."""
+    convening_invitation_id: int
+    answer: str
+    note: str = ""
+    needs: str = ""
+
+
+@dataclass(frozen=True)
+class RecordAttendance:
+    """Staff tick (or untick) someone on the check-in list."""
+    convening_invitation_id: int
+    attended: bool = True
+
+
+@dataclass(frozen=True)
+class AddWalkIn:
+    """Someone came who was not invited: added as a contact of their organization (if new) and ticked as attended."""
+    convening_id: int
+    name: str
+    email: str
+    #: An existing organization's id, or the name of a new one (of `org_type`, in the convening's first region).
+    organization_id: int | None = None
+    organization_name: str = ""
+    org_type: str = "partner"
+
+
+@dataclass(frozen=True)
+class RecordOutcomeNote:
+    """A short note of what came out of a convening, linked to regions (codes or names) and organizations (ids)."""
+    text: str
+    convening_id: int | None = None
+    regions: tuple[str, ...] = ()
+    organization_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class QueueConveningReminders:
+    """Queue the reminder slot due now: to those who said yes or maybe, and once to those who have not answered."""
+    convening_id: int
+
+
+@dataclass(frozen=True)
+class OptOutOfConvenings:
+    """The person asks, from a convening link, to receive no more mail (the same opt-out as a survey link's)."""
+    convening_invitation_id: int

@@ -321,6 +321,109 @@ class DesignationOverridden(Event):
     reason: str
 
 
+# --- convenings ---------------------------------------------------------------------------
+
+@_event("convening", "convening_id")
+class ConveningCreated(Event):
+    convening_id: int
+    title: str
+    regions: list[str]
+    starts_at: str
+    ends_at: str
+    timezone: str
+    capacity: int | None
+
+
+@_event("convening", "convening_id")
+class ConveningInvitationsSent(Event):
+    """Recorded after the ConveningInvitationIssued events of the invitees."""
+    convening_id: int
+    invitations: int
+
+
+@_event("convening", "convening_id")
+class ConveningRescheduled(Event):
+    convening_id: int
+    old_starts_at: str
+    old_ends_at: str
+    starts_at: str
+    ends_at: str
+    #: The iCalendar SEQUENCE the invitees' calendars now hold.
+    sequence: int
+    reason: str
+
+
+@_event("convening", "convening_id")
+class ConveningCancelled(Event):
+    convening_id: int
+    reason: str
+    sequence: int
+
+
+@_event("convening", "convening_id")
+class ConveningHeld(Event):
+    convening_id: int
+
+
+@_event("convening_invitation", "convening_invitation_id")
+class ConveningInvitationIssued(Event):
+    convening_invitation_id: int
+    convening_id: int
+    contact_id: int
+    organization_id: int
+    regions: list[str]
+    walk_in: bool = False
+
+
+@_event("convening_invitation", "convening_invitation_id")
+class RsvpGiven(Event):
+    """An invitee answered (or changed their answer); a yes beyond capacity is waitlisted."""
+    convening_invitation_id: int
+    convening_id: int
+    contact_id: int
+    organization_id: int
+    answer: str
+    waitlisted: bool
+    #: Whether a note or needs were given (their text stays in the invitation, out of the log's feed).
+    with_note: bool = False
+
+
+@_event("convening_invitation", "convening_invitation_id")
+class RsvpPromoted(Event):
+    """A seat freed up and the first on the waitlist has it."""
+    convening_invitation_id: int
+    convening_id: int
+    contact_id: int
+    organization_id: int
+
+
+@_event("convening_invitation", "convening_invitation_id")
+class ConveningReminderQueued(Event):
+    convening_invitation_id: int
+    convening_id: int
+    #: The schedule slot ("P2D"), or "no-answer" for the one reminder to people who have not answered.
+    slot: str
+    message_id: int
+
+
+@_event("convening_invitation", "convening_invitation_id")
+class AttendanceRecorded(Event):
+    convening_invitation_id: int
+    convening_id: int
+    contact_id: int
+    organization_id: int
+    attended: bool
+
+
+@_event("outcome_note", "note_id")
+class OutcomeNoteRecorded(Event):
+    note_id: int
+    convening_id: int | None
+    text: str
+    regions: list[str]
+    organization_ids: list[int]
+
+
 # --- users --------------------------------------------------------------------------------
 
 @_event("user", "user_id")

@@ -11,12 +11,14 @@ from wfsurvey.queries.event_log import type_words
 AGGREGATE_WORDS = {
     "region": "Regions", "organization": "Organizations", "contact": "Contacts", "import": "Imports",
     "template": "Templates", "round": "Rounds", "invitation": "Invitations and answers", "message": "Email",
-    "designation": "Designations", "user": "Users",
+    "designation": "Designations", "user": "Users", "convening": "Convenings",
+    "convening_invitation": "Convening invitations, answers and attendance", "outcome_note": "Outcome notes",
 }
 AGGREGATE_TYPES = sorted({cls.aggregate for cls in EVENT_TYPES.values()})
 #: Groups of actors the "Who" filter offers besides each user: the value, its words, and how it matches (a prefix).
 ACTOR_GROUPS = {
     "respondents": ("Respondents, through their links", "token:"),
+    "invitees": ("Convening invitees, through their links", "rsvp:"),
     "api": ("Scripts, through API tokens", "api:"),
     "scheduler": ("The scheduler", "system:"),
 }

@@ -87,7 +87,47 @@ def _unknown_emails(emails: list[str]) -> list[str]:
     return [e for e in emails if e.lower() not in known]
 
 
-class RoundForm(FlaskForm):
+class AudienceAndReminders:
+    """What the round wizard and the convening wizard share: the audience's and the reminders' fields read as the
+    commands take them, and the checks of the people named (both forms declare the same fields)."""
+
+    def validate_send_until(self, field: IntegerField) -> None:
+        if field.data is not None and self.send_from.data is not None and field.data <= self.send_from.data:
+            raise ValidationError("Send until a later hour than the first one (e.g. from 8 until 18).")
+
+    def validate_other_offsets(self, field: StringField) -> None:
+        try:
+            parse_durations(field.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+    def validate_include_contacts(self, field: TextAreaField) -> None:
+        unknown = _unknown_emails(split_list(field.data))
+        if unknown:
+            raise ValidationError("No contact has the address " + ", ".join(unknown[:10]) + ("…" if len(unknown) > 10 else "") + ".")
+
+    def validate_exclude_contacts(self, field: TextAreaField) -> None:
+        self.validate_include_contacts(field)
+
+    def validate_timezone(self, field: SelectField) -> None:
+        try:
+            zone(field.data or "")
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+    def audience(self) -> cmd.Audience:
+        return cmd.Audience(regions=tuple(self.regions.data or ()), org_types=tuple(self.org_types.data or ()),
+                        include_contacts=tuple(split_list(self.include_contacts.data)),
+                        exclude_contacts=tuple(split_list(self.exclude_contacts.data)))
+
+    def reminder_policy(self) -> ReminderPolicy:
+        """The reminder settings; the offsets must have passed validation (see validate_other_offsets)."""
+        offsets = [parse_durations(o)[0] for o in self.offsets.data or []] + parse_durations(self.other_offsets.data)
+        return ReminderPolicy(offsets=tuple(offsets), min_gap_hours=self.min_gap_hours.data,
+                              send_hours=(self.send_from.data, self.send_until.data))
+
+
+class RoundForm(AudienceAndReminders, FlaskForm):
     """The create wizard: one page in steps (fieldsets); "Preview" shows what would happen, "Create" makes a draft."""
 
     template = SelectField("Template and version", choices=[], validate_choice=True)
@@ -130,12 +170,6 @@ class RoundForm(FlaskForm):
             self.timezone.data = self.timezone.data or current_app.config.get("TIMEZONE") or "America/Los_Angeles"
             self.offsets.data = self.offsets.data or ["P7D", "P2D", "P1D"]
 
-    def validate_timezone(self, field: SelectField) -> None:
-        try:
-            zone(field.data or "")
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
-
     @property
     def opens_on_launch(self) -> bool:
         return self.opens_when.data == "launch"
@@ -157,36 +191,7 @@ class RoundForm(FlaskForm):
         elif self.opens_at.data and field.data <= self.opens_at.data:
             raise ValidationError("The round must close after it opens.")
 
-    def validate_send_until(self, field: IntegerField) -> None:
-        if field.data is not None and self.send_from.data is not None and field.data <= self.send_from.data:
-            raise ValidationError("Send until a later hour than the first one (e.g. from 8 until 18).")
-
-    def validate_other_offsets(self, field: StringField) -> None:
-        try:
-            parse_durations(field.data)
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
-
-    def validate_include_contacts(self, field: TextAreaField) -> None:
-        unknown = _unknown_emails(split_list(field.data))
-        if unknown:
-            raise ValidationError("No contact has the address " + ", ".join(unknown[:10]) + ("…" if len(unknown) > 10 else "") + ".")
-
-    def validate_exclude_contacts(self, field: TextAreaField) -> None:
-        self.validate_include_contacts(field)
-
     # --- what the form means --------------------------------------------------------------
-
-    def audience(self) -> cmd.Audience:
-        return cmd.Audience(regions=tuple(self.regions.data or ()), org_types=tuple(self.org_types.data or ()),
-                        include_contacts=tuple(split_list(self.include_contacts.data)),
-                        exclude_contacts=tuple(split_list(self.exclude_contacts.data)))
-
-    def reminder_policy(self) -> ReminderPolicy:
-        """The reminder settings; the offsets must have passed validation (see validate_other_offsets)."""
-        offsets = [parse_durations(o)[0] for o in self.offsets.data or []] + parse_durations(self.other_offsets.data)
-        return ReminderPolicy(offsets=tuple(offsets), min_gap_hours=self.min_gap_hours.data,
-                              send_hours=(self.send_from.data, self.send_until.data))
 
     def window(self) -> tuple[dt.datetime, dt.datetime] | None:
         """(opens, closes) as aware UTC times read in the chosen zone (opens is now for a round that opens when

@@ -1,4 +1,5 @@
-"""Reminder job: for every open round, queue the reminder slot due now, one chunk of invitations per transaction."""
+"""Reminder job: for every open round, queue the reminder slot due now, one chunk of invitations per transaction; then
+the same for every scheduled convening (one transaction each)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,7 +11,7 @@ from sqlalchemy import select
 from wfsurvey.domain import commands as cmd
 from wfsurvey.extensions import db
 from wfsurvey.jobs.runs import JobFailed
-from wfsurvey.models import Round
+from wfsurvey.models import Convening, Round
 from wfsurvey.services import handle
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,26 @@ def run(now: dt.datetime, counts: dict[str, Any]) -> None:
                 if not sweep.more:
                     break
                 after = sweep.last_invitation_id
-        except Exception as exc:  # noqa: BLE001  (the other rounds still get their reminders)
+        except Exception as exc:
             log.exception("reminders of round %s failed after invitation %s", round_id, after)
             failures.append(f"round {round_id}: {type(exc).__name__}: {exc}")
+    _convenings(now, counts, failures)
     if failures:
         raise JobFailed("; ".join(failures))
+
+
+def _convenings(now: dt.datetime, counts: dict[str, Any], failures: list[str]) -> None:
+    session = db.session
+    convening_ids = session.scalars(
+        select(Convening.id).where(Convening.state == "scheduled", Convening.starts_at > now).order_by(Convening.id)
+    ).all()
+    session.rollback()
+    counts.update(convenings=len(convening_ids), convening_queued=0)
+    for convening_id in convening_ids:
+        try:
+            sweep = handle(cmd.QueueConveningReminders(convening_id), actor=ACTOR, now=now)
+        except Exception as exc:
+            log.exception("reminders of convening %s failed", convening_id)
+            failures.append(f"convening {convening_id}: {type(exc).__name__}: {exc}")
+        else:
+            counts["convening_queued"] += sweep.queued

@@ -65,6 +65,8 @@ def _insert(session: Session):
 def _row(
     *, dedupe_key: str, kind: str, to_addr: str, rendered: RenderedEmail, now: dt.datetime,
     headers: Mapping[str, str] | None = None, invitation_id: int | None = None, round_id: int | None = None,
+    convening_id: int | None = None, convening_invitation_id: int | None = None,
+    attachments: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     if not dedupe_key or len(dedupe_key) > 120:
         raise ValueError(f"dedupe key must be 1 to 120 characters, got {dedupe_key!r}")
@@ -76,7 +78,8 @@ def _row(
         raise ValueError(f"header(s) {', '.join(reserved)} are set when the message is built, not in the outbox")
     return {
         "dedupe_key": dedupe_key, "kind": kind, "invitation_id": invitation_id, "round_id": round_id,
-        "to_addr": to_addr, "subject": rendered.subject, "body_text": rendered.text, "body_html": rendered.html,
+        "convening_id": convening_id, "convening_invitation_id": convening_invitation_id,
+        "attachments": list(attachments) if attachments else None, "to_addr": to_addr, "subject": rendered.subject, "body_text": rendered.text, "body_html": rendered.html,
         "headers": headers, "status": "queued", "attempts": 0, "next_attempt_at": now, "created_at": now,
     }
 
@@ -145,6 +148,8 @@ class ClaimedMessage:
     body_text: str
     body_html: str
     headers: dict[str, Any]
+    #: Files sent with it ([{"filename", "content_type", "content"}]), or None.
+    attachments: list[dict[str, str]] | None
     claim: Claim
 
 

@@ -34,6 +34,22 @@ KINDS: dict[str, tuple[str, ...]] = {
     # To each admin when a round closes with regions in conflict or unfilled (no respondent link: opt_out_link is "").
     "designation_alert": ("conflicts", "unfilled", "designated", "regions"),
 }
+#: What every convening email may use (instead of COMMON_CONTEXT): the meeting, the person, their link.
+CONVENING_CONTEXT = (
+    "contact_name", "organization_name", "convening_title", "purpose", "when_local", "location", "online_url",
+    "link", "opt_out_link", "sender_name", "reply_to",
+)
+#: Each kind of convening email and the context it needs beyond CONVENING_CONTEXT.
+CONVENING_KINDS: dict[str, tuple[str, ...]] = {
+    "convening_invitation": (),
+    # Everyone invited hears of a new time (their calendar entry moves) or of a cancellation.
+    "convening_moved": ("old_when_local", "reason"),
+    "convening_cancelled": ("reason",),
+    # To those who said yes or maybe (answer_words says which), and once to those who have not answered.
+    "convening_reminder": ("answer",),
+    # A seat freed up: the first on the waitlist has it.
+    "convening_promoted": (),
+}
 #: The outbox's subject column holds this many characters.
 SUBJECT_MAX = 300
 
@@ -64,11 +80,19 @@ def _environments() -> tuple[Environment, Environment]:
     return text_env, html_env
 
 
+def needed_context(kind: str) -> tuple[str, ...]:
+    """The context values an email of `kind` needs; EmailTemplateError for an unknown kind."""
+    if kind in KINDS:
+        return COMMON_CONTEXT + KINDS[kind]
+    if kind in CONVENING_KINDS:
+        return CONVENING_CONTEXT + CONVENING_KINDS[kind]
+    known = ", ".join(sorted([*KINDS, *CONVENING_KINDS]))
+    raise EmailTemplateError(f"unknown email kind {kind!r}; known: {known}")
+
+
 def render_email(kind: str, **context: object) -> RenderedEmail:
     """Render the subject, text part and HTML part of one email of `kind`."""
-    if kind not in KINDS:
-        raise EmailTemplateError(f"unknown email kind {kind!r}; known: {', '.join(sorted(KINDS))}")
-    missing = [name for name in COMMON_CONTEXT + KINDS[kind] if name not in context]
+    missing = [name for name in needed_context(kind) if name not in context]
     if missing:
         raise EmailTemplateError(f"email {kind!r} needs context value(s): {', '.join(missing)}")
     text_env, html_env = _environments()

@@ -171,6 +171,23 @@ def _part(subtype: str, content: str) -> bytes:
     return head.encode("ascii") + body.replace(b"\n", b"\r\n")
 
 
+_ATTACHMENT_NAME = re.compile(r"[A-Za-z0-9._-]{1,80}")
+_ATTACHMENT_TYPE = re.compile(r"[a-z]+/[a-z0-9.+-]+(; ?[a-z-]+=[A-Za-z0-9._-]+)*")
+
+
+def _attachment(item: dict[str, str]) -> bytes:
+    """One attached file (text, UTF-8, base64), e.g. {"filename": "invite.ics", "content_type": "text/calendar;
+    method=REQUEST; charset=utf-8", "content": "BEGIN:VCALENDAR..."}. Raises ValueError for a name or type that
+    cannot be written in a header."""
+    filename, content_type = item.get("filename", ""), item.get("content_type", "")
+    if not _ATTACHMENT_NAME.fullmatch(filename) or not _ATTACHMENT_TYPE.fullmatch(content_type):
+        raise ValueError(f"attachment {filename!r} of type {content_type!r} cannot be sent")
+    body = base64.encodebytes(item.get("content", "").encode("utf-8")).replace(b"\n", b"\r\n")
+    head = (f"Content-Type: {content_type}; name=\"{filename}\"\r\nContent-Transfer-Encoding: base64\r\n"
+            f"Content-Disposition: attachment; filename=\"{filename}\"\r\n\r\n")
+    return head.encode("ascii") + body
+
+
 def _boundary(*parts: bytes) -> str:
     """A random boundary; "=_" never occurs in quoted-printable or base64, and a 7bit part is checked."""
     while True:
@@ -198,7 +215,7 @@ def build_message(outbox_row: Any, mail_from: str, *, date: dt.datetime | None =
         raise ValueError(f"header(s) {', '.join(reserved)} are set when the message is built")
     headers = {
         "From": mail_from, "To": to_addr, "Subject": outbox_row.subject,
-        "Date": email.utils.format_datetime(date or dt.datetime.now(dt.timezone.utc)),
+        "Date": email.utils.format_datetime(date or dt.datetime.now(dt.UTC)),
         "Message-ID": message_id(outbox_row.id, outbox_row.dedupe_key, mail_from),
         **{name: str(value) for name, value in extra.items()},
     }
@@ -208,11 +225,22 @@ def build_message(outbox_row: Any, mail_from: str, *, date: dt.datetime | None =
     parts = (_part("plain", text), _part("html", html))
     boundary = _boundary(*parts)
     head = "".join(_header(name, value, policy) for name, value in headers.items())
-    head += f'MIME-Version: 1.0\r\nContent-Type: multipart/alternative;\r\n boundary="{boundary}"\r\n\r\n'
     delimiter = f"--{boundary}\r\n".encode("ascii")
-    data = b"".join((
-        head.encode("utf-8"), delimiter, parts[0], b"\r\n", delimiter, parts[1], f"\r\n--{boundary}--\r\n".encode("ascii"),
-    ))
+    alternative = b"".join((delimiter, parts[0], b"\r\n", delimiter, parts[1], f"\r\n--{boundary}--\r\n".encode("ascii")))
+    files = [_attachment(item) for item in getattr(outbox_row, "attachments", None) or ()]
+    if files:
+        # multipart/mixed: the text and HTML as one alternative, then each file (a convening's .ics).
+        outer = _boundary(alternative, *files)
+        inner_head = f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"\r\n\r\n'.encode("ascii")
+        head += f'MIME-Version: 1.0\r\nContent-Type: multipart/mixed;\r\n boundary="{outer}"\r\n\r\n'
+        outer_delimiter = f"--{outer}\r\n".encode("ascii")
+        body = outer_delimiter + inner_head + alternative
+        for part in files:
+            body += b"\r\n" + outer_delimiter + part
+        data = head.encode("utf-8") + body + f"\r\n--{outer}--\r\n".encode("ascii")
+    else:
+        head += f'MIME-Version: 1.0\r\nContent-Type: multipart/alternative;\r\n boundary="{boundary}"\r\n\r\n'
+        data = head.encode("utf-8") + alternative
     return OutgoingMessage(outbox_id=outbox_row.id, envelope_from=envelope_from, envelope_to=envelope_to,
                            headers=headers, text=text, html=html, data=data, international=international)
 
@@ -387,7 +415,7 @@ class DevMailboxConnection:
                     body_text=message.text,
                     body_html=message.html,
                     headers=message.headers,
-                    received_at=dt.datetime.now(dt.timezone.utc),
+                    received_at=dt.datetime.now(dt.UTC),
                 )
             )
             self.session.commit()

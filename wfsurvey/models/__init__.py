@@ -1,4 +1,5 @@
 """SQLAlchemy models, one module per aggregate; importing this package registers every table."""
+from wfsurvey.models.convenings import Convening, ConveningInvitation, OutcomeNote
 from wfsurvey.models.eventlog import EventRecord
 from wfsurvey.models.invitations import AccessToken, Invitation, Response
 from wfsurvey.models.jobs import JobRun, SchedulerLease
@@ -18,7 +19,8 @@ from wfsurvey.models.surveys import Round, Template
 from wfsurvey.models.users import ApiToken, User
 
 __all__ = [
-    "AccessToken", "ApiToken", "BaselineStat", "BoardRegion", "Contact", "Designation", "EventRecord", "Invitation",
+    "AccessToken", "ApiToken", "BaselineStat", "BoardRegion", "Contact", "Convening", "ConveningInvitation", "OutcomeNote",
+    "Designation", "EventRecord", "Invitation",
     "InvitationProgress", "JobRun", "MailboxMessage", "Organization", "OrganizationCounts",
     "OrganizationProgress", "OutboxMessage", "Region",
     "Response", "Round", "RoundProgress", "SchedulerLease", "SubmittedAnswers", "Template", "User",

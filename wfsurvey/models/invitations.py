@@ -60,14 +60,21 @@ class AccessToken(Base):
     """A link's secret, kept only as its SHA-256: each invitation or reminder message may carry a new one."""
 
     __tablename__ = "access_tokens"
+    __table_args__ = (
+        # A link opens one thing: a round's invitation (/r/) or a convening's (/c/).
+        CheckConstraint("(invitation_id IS NULL) <> (convening_invitation_id IS NULL)", name="opens_one"),
+    )
 
     #: Surrogate key.
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: The invitation the link opens.
-    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id", ondelete="CASCADE"), index=True)
+    #: The round invitation the link opens (/r/<token>), or None for a convening's link.
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id", ondelete="CASCADE"), index=True)
+    #: The convening invitation the link opens (/c/<token>), or None for a round's link.
+    convening_invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("convening_invitations.id", ondelete="CASCADE"), index=True)
     #: Hex SHA-256 of the token; the token itself is never stored.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    #: Why it was made: invitation, reminder, resend, forward.
+    #: Why it was made: invitation, reminder, resend, forward, and the convening kinds (convening_invitation, ...).
     purpose: Mapped[str] = mapped_column(String(20))
     #: When it was made (UTC).
     created_at: Mapped[dt.datetime]

@@ -26,6 +26,10 @@ class OutboxMessage(Base):
     invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id"), index=True)
     #: The round the message is about, if any.
     round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"), index=True)
+    #: The convening the message is about, if any.
+    convening_id: Mapped[int | None] = mapped_column(ForeignKey("convenings.id"), index=True)
+    #: The convening invitation the message is about, if any.
+    convening_invitation_id: Mapped[int | None] = mapped_column(ForeignKey("convening_invitations.id"), index=True)
     #: Recipient address.
     to_addr: Mapped[str] = mapped_column(String(320))
     #: Subject line.
@@ -36,6 +40,9 @@ class OutboxMessage(Base):
     body_html: Mapped[str] = mapped_column(Text)
     #: Extra headers (List-Unsubscribe, ...).
     headers: Mapped[dict[str, Any]]
+    #: Files sent with the message: [{"filename", "content_type", "content"}] (text; a convening's .ics), or None.
+    #: Never a respondent's link: a row's attachments are readable by whoever reads the outbox.
+    attachments: Mapped[list[Any] | None]
     #: queued -> sending -> sent, or failed (permanent), unknown (outcome not known), cancelled.
     status: Mapped[str] = mapped_column(String(12), default="queued")
     #: Delivery attempts so far.

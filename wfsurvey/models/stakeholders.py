@@ -7,7 +7,7 @@ from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String, Tab
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wfsurvey.database import Base
-from wfsurvey.domain.stakeholders import ORG_TYPES
+from wfsurvey.domain.stakeholders import ORG_TYPES, slugify
 
 organization_regions = Table(
     "organization_regions",
@@ -69,6 +69,11 @@ class Organization(Base):
     @property
     def region_codes(self) -> list[str]:
         return sorted(r.code for r in self.regions)
+
+    @property
+    def slug(self) -> str:
+        """Made from the name (names are unique): how the API names the organization (GET .../timeline)."""
+        return slugify(self.name)
 
     def __repr__(self) -> str:
         return f"<Organization {self.id} {self.org_type} {self.name!r}>"

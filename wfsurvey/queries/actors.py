@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from wfsurvey.models import ApiToken, Contact, Invitation, Organization, User
+from wfsurvey.models import ApiToken, Contact, ConveningInvitation, Invitation, Organization, User
 from wfsurvey.queries.job_runs import JOB_WORDS
 
 #: Actors that are not a row of any table, as people read them.
@@ -62,6 +62,17 @@ def describe_actors(session: Session, actors: Iterable[str]) -> dict[str, str]:
         for actor, invitation_id in links.items():
             row = rows.get(invitation_id)
             words[actor] = f"{possessive(row.name)} link ({row.organization})" if row else "A respondent's link"
+
+    rsvp_links = _ids(actors, "rsvp")
+    if rsvp_links:
+        rows = {row.id: row for row in session.execute(
+            select(ConveningInvitation.id, Contact.name, Organization.name.label("organization"))
+            .join(Contact, Contact.id == ConveningInvitation.contact_id)
+            .join(Organization, Organization.id == ConveningInvitation.organization_id)
+            .where(ConveningInvitation.id.in_(set(rsvp_links.values()))))}
+        for actor, invitation_id in rsvp_links.items():
+            row = rows.get(invitation_id)
+            words[actor] = f"{possessive(row.name)} convening link ({row.organization})" if row else "An invitee's link"
 
     tokens = _ids(actors, "api")
     if tokens:

@@ -21,13 +21,26 @@ from wfsurvey.domain.reminders import slot_words
 from wfsurvey.domain.rounds import FIELD_WORDS as ROUND_FIELDS
 from wfsurvey.domain.rules import format_local
 from wfsurvey.domain.stakeholders import ORG_TYPE_LABELS
-from wfsurvey.models import Contact, EventRecord, Invitation, Organization, OutboxMessage, Round, User
+from wfsurvey.models import (
+    Contact,
+    Convening,
+    ConveningInvitation,
+    EventRecord,
+    Invitation,
+    Organization,
+    OutboxMessage,
+    Round,
+    User,
+)
 from wfsurvey.queries.actors import describe_actors, user_words
 from wfsurvey.queries.status import region_names
 
 #: How the kinds of email are called in a sentence ("the reminder to ...").
 EMAIL_KINDS = {"invitation": "invitation", "reminder": "reminder", "forwarded": "passed-on invitation",
-               "cancelled": "cancellation notice", "designation_alert": "alert about navigator counterparts"}
+               "cancelled": "cancellation notice", "designation_alert": "alert about navigator counterparts",
+               "convening_invitation": "convening invitation", "convening_reminder": "convening reminder",
+               "convening_moved": "notice of a convening's new time", "convening_cancelled": "convening cancellation notice",
+               "convening_promoted": "notice of a seat from the waitlist"}
 #: Fields of contacts, organizations and users as a sentence names them.
 FIELD_WORDS = {"name": "name", "email": "email address", "title": "job title", "org_type": "type",
                "regions": "regions", "role": "role", "active": "access"}
@@ -44,6 +57,24 @@ class Names:
     regions: dict[str, str] = field(default_factory=dict)
     messages: dict[int, tuple[str, str]] = field(default_factory=dict)
     users: dict[int, str] = field(default_factory=dict)
+    convenings: dict[int, tuple[str, str]] = field(default_factory=dict)
+    convening_invitations: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+    def convening(self, convening_id: Any) -> str:
+        found = self.convenings.get(convening_id)
+        return f"“{found[0]}”" if found else "a convening no longer on record"
+
+    def convening_zone(self, convening_id: Any) -> str:
+        found = self.convenings.get(convening_id)
+        return found[1] if found else settings.current().get("TIMEZONE", "America/Los_Angeles")
+
+    def convening_invitee(self, invitation_id: Any) -> str:
+        found = self.convening_invitations.get(invitation_id)
+        return f"{found[0]} ({found[1]})" if found else "someone no longer on record"
+
+    def organization_list(self, ids: Iterable[Any]) -> str:
+        names = [self.organization(i) for i in ids or ()]
+        return ", ".join(names) if names else "no organization"
 
     def round(self, round_id: Any) -> str:
         found = self.rounds.get(round_id)
@@ -90,6 +121,8 @@ REFERENCES = {
     "organizations": ("organization_id",),
     "messages": ("message_id",),
     "users": ("user_id",),
+    "convenings": ("convening_id",),
+    "convening_invitations": ("convening_invitation_id",),
 }
 
 
@@ -100,6 +133,8 @@ def _wanted(payloads: Sequence[dict[str, Any]]) -> dict[str, set[Any]]:
             wanted[kind].update(payload[key] for key in keys if isinstance(payload.get(key), int))
         if isinstance(payload.get("region"), str):
             wanted["regions"].add(payload["region"])
+        if isinstance(payload.get("organization_ids"), list):
+            wanted["organizations"].update(i for i in payload["organization_ids"] if isinstance(i, int))
         for key in ("regions",):
             if isinstance(payload.get(key), list):
                 wanted["regions"].update(code for code in payload[key] if isinstance(code, str))
@@ -136,7 +171,22 @@ def look_up(session: Session, payloads: Sequence[dict[str, Any]]) -> Names:
     if wanted["users"]:
         names.users = {row.id: user_words(row.name, row.email, row.role) for row in session.execute(
             select(User.id, User.name, User.email, User.role).where(User.id.in_(wanted["users"])))}
+    if wanted["convenings"]:
+        names.convenings = {row.id: (row.title, row.timezone) for row in session.execute(
+            select(Convening.id, Convening.title, Convening.timezone).where(Convening.id.in_(wanted["convenings"])))}
+    if wanted["convening_invitations"]:
+        names.convening_invitations = {row.id: (row.name, row.organization) for row in session.execute(
+            select(ConveningInvitation.id, Contact.name, Organization.name.label("organization"))
+            .join(Contact, Contact.id == ConveningInvitation.contact_id)
+            .join(Organization, Organization.id == ConveningInvitation.organization_id)
+            .where(ConveningInvitation.id.in_(wanted["convening_invitations"])))}
     return names
+
+
+def _rsvp(p: dict[str, Any], n: Names) -> str:
+    said = {"yes": "yes", "no": "no", "maybe": "maybe"}.get(p.get("answer"), str(p.get("answer")))
+    waiting = " (the convening is full: on the waitlist)" if p.get("waitlisted") else ""
+    return f"{n.convening_invitee(p['convening_invitation_id'])} said {said} to {n.convening(p['convening_id'])}{waiting}."
 
 
 # --- each event type in words ----------------------------------------------------------------------
@@ -155,7 +205,7 @@ def _when(value: str | None, tz_name: str) -> str:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
         return value
-    return format_local(moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc), tz_name)
+    return format_local(moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC), tz_name)
 
 
 def _round_changes(changes: dict[str, Any] | None, n: Names, round_id: Any) -> str:
@@ -290,6 +340,38 @@ EVENT_WORDS: dict[str, tuple[str, Sentence]] = {
     "DesignationOverridden": ("Designation set by an admin", lambda p, n: (
         f"{n.region(p.get('region'))}, {n.round(p.get('round_id'))}: {(p.get('nominee') or {}).get('name', 'someone')} "
         f"named navigator counterpart. Reason: {p.get('reason') or 'not said'}")),
+    # convenings
+    "ConveningCreated": ("Convening created", lambda p, n: (
+        f"Draft convening “{p['title']}” for {n.region_list(p.get('regions'))} created, "
+        f"{_when(p.get('starts_at'), p.get('timezone') or 'UTC')}"
+        + (f", {_plural(p['capacity'], 'seat')}." if p.get("capacity") else "."))),
+    "ConveningInvitationsSent": ("Convening invitations sent", lambda p, n: (
+        f"{_plural(p['invitations'], 'invitation')} to {n.convening(p['convening_id'])} issued.")),
+    "ConveningRescheduled": ("Convening moved", lambda p, n: (
+        f"{n.convening(p['convening_id'])} now starts {_when(p.get('starts_at'), n.convening_zone(p['convening_id']))} "
+        f"(it was {_when(p.get('old_starts_at'), n.convening_zone(p['convening_id']))})."
+        + (f" Reason: {p['reason']}" if p.get("reason") else ""))),
+    "ConveningCancelled": ("Convening cancelled", lambda p, n: (
+        f"{n.convening(p['convening_id'])} cancelled." + (f" Reason: {p['reason']}" if p.get("reason") else ""))),
+    "ConveningHeld": ("Convening held", lambda p, n: f"{n.convening(p['convening_id'])} took place."),
+    "ConveningInvitationIssued": ("Invited to a convening", lambda p, n: (
+        f"{n.convening_invitee(p['convening_invitation_id'])} "
+        + ("added at the door of " if p.get("walk_in") else "invited to ") + f"{n.convening(p['convening_id'])}.")),
+    "RsvpGiven": ("RSVP", _rsvp),
+    "RsvpPromoted": ("Seat from the waitlist", lambda p, n: (
+        f"{n.convening_invitee(p['convening_invitation_id'])} has a seat at {n.convening(p['convening_id'])}, "
+        "first on the waitlist when one opened.")),
+    "ConveningReminderQueued": ("Convening reminder queued", lambda p, n: (
+        f"Reminder about {n.convening(p['convening_id'])} for {n.convening_invitee(p['convening_invitation_id'])} ("
+        + ("the one reminder to those who have not answered" if p.get("slot") == "no-answer"
+           else slot_words(str(p.get("slot", ""))).replace("before close", "before the start")) + ").")),
+    "AttendanceRecorded": ("Attendance", lambda p, n: (
+        f"{n.convening_invitee(p['convening_invitation_id'])} "
+        + ("attended " if p.get("attended") else "taken off the list of those who attended ")
+        + f"{n.convening(p['convening_id'])}.")),
+    "OutcomeNoteRecorded": ("Outcome noted", lambda p, n: (
+        f"“{p['text']}”" + (f" at {n.convening(p['convening_id'])}" if p.get("convening_id") else "")
+        + f": {n.region_list(p.get('regions'))}; {n.organization_list(p.get('organization_ids'))}.")),
     # users
     "UserCreated": ("User added", lambda p, n: f"Account for {p['email']} created, as {p['role']}."),
     "UserUpdated": ("User changed", lambda p, n: f"{n.user(p['user_id'])}: {_changes(p.get('changes'), n)}."),

@@ -149,6 +149,22 @@ def baseline_csv(table: dict[str, Any]) -> bytes:
     return ("\ufeff" + to_csv(table_rows(table))).encode("utf-8")
 
 
+def rows_csv(rows: Iterable[list[Any]]) -> bytes:
+    """Any small table (a header row first) as the baseline's CSV: formula-safe, UTF-8 with a byte-order mark."""
+    return ("\ufeff" + to_csv(rows)).encode("utf-8")
+
+
+def rows_xlsx(rows: list[list[Any]], *, sheet: str, title: str) -> bytes:
+    """Any small table (a header row first) as a one-sheet workbook, formula-safe as the baseline's."""
+    workbook = Workbook()
+    _sheet(workbook, sheet, rows, first=True)
+    workbook.properties.creator = "wfsurvey"
+    workbook.properties.title = ILLEGAL_CHARACTERS_RE.sub("", title)[:200]
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
 def _xlsx_value(value: Any) -> Any:
     # Control characters make an invalid workbook; they carry nothing a reader needs. Dropped after neutralizing,
     # which looks past them: the quote then still comes first.

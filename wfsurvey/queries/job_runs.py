@@ -37,7 +37,8 @@ JOB_WORDS: dict[str, JobWords] = {
     ),
     "reminders": JobWords(
         "Reminders",
-        actions={"queued": ("queued {n} reminder", "queued {n} reminders")},
+        actions={"queued": ("queued {n} reminder", "queued {n} reminders"),
+                 "convening_queued": ("queued {n} convening reminder", "queued {n} convening reminders")},
         notes={"waiting_gap": ("{n} person written to too recently gets one later",
                                "{n} people written to too recently get one later")},
     ),

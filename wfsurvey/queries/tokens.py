@@ -9,7 +9,7 @@ from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.orm import Session, joinedload, scoped_session
 
 from wfsurvey.domain.tokens import hash_token, tokens_match
-from wfsurvey.models import AccessToken, ApiToken, Invitation, Round
+from wfsurvey.models import AccessToken, ApiToken, ConveningInvitation, Invitation, Round
 
 
 class LinkTarget(NamedTuple):
@@ -92,6 +92,28 @@ def invitation_locked(session: Session, invitation_id: int) -> bool:
     transaction = session.get_transaction()
     return (noted is not None and transaction is not None and noted["transaction"] is transaction
             and invitation_id in noted["ids"])
+
+
+@cache
+def _convening_token_statement() -> Select:
+    # As _token_statement, for the links of convenings (/c/): the invitation with its convening, person and organization.
+    return (
+        select(ConveningInvitation, AccessToken.token_hash, AccessToken.revoked_at)
+        .join(AccessToken, AccessToken.convening_invitation_id == ConveningInvitation.id)
+        .where(AccessToken.token_hash == bindparam("token_hash"))
+        .options(joinedload(ConveningInvitation.convening, innerjoin=True),
+                 joinedload(ConveningInvitation.organization, innerjoin=True),
+                 joinedload(ConveningInvitation.contact, innerjoin=True))
+    )
+
+
+def convening_invitation_for_token(session: Session, token: str) -> ConveningInvitation | None:
+    """The convening invitation a /c/ link opens, or None (unknown and revoked tokens alike): one statement.
+
+    The same rules as a survey link's (_opened): found by the token's digest, compared in constant time.
+    """
+    row = _opened(session, _convening_token_statement(), token)
+    return row[0] if row is not None else None
 
 
 def api_tokens(session: Session, *, user_id: int | None = None, revoked: bool = False) -> list[ApiToken]:

@@ -43,6 +43,7 @@ class OrganizationInputSchema(Schema):
 class OrganizationSchema(Schema):
     id = fields.Integer(dump_only=True)
     name = fields.String()
+    slug = fields.String(dump_only=True, metadata={"description": "Made from the name: GET /organizations/{slug}/timeline"})
     org_type = fields.String()
     regions = fields.List(fields.String(), attribute="region_codes")
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from wfsurvey.domain import events as ev
 from wfsurvey.domain.commands import DeliveryOutcome, RecordDeliveryOutcomes
 from wfsurvey.mail.outbox import NO_CLAIM
+from wfsurvey.models.convenings import ConveningInvitation
 from wfsurvey.models.invitations import Invitation
 from wfsurvey.models.outbox import OutboxMessage
 from wfsurvey.models.stakeholders import Contact
@@ -33,10 +34,13 @@ MAX_BACKOFF = dt.timedelta(hours=6)
 MAX_ATTEMPTS = 20
 #: Kinds whose message carries the survey link: their delivery marks the invitation sent.
 LINK_KINDS = frozenset({"invitation", "reminder", "resend", "forward", "forwarded"})
+#: Kinds whose message carries a convening's link (/c/): their delivery marks the convening invitation sent.
+CONVENING_LINK_KINDS = frozenset({"convening_invitation", "convening_reminder", "convening_promoted", "convening_moved"})
 #: Outcomes that may bounce the invitation (a transient one once it is given up).
 _MAY_BOUNCE = frozenset({"transient", "permanent"})
 
 _outbox, _invitations, _contacts = OutboxMessage.__table__, Invitation.__table__, Contact.__table__
+_convening_invitations = ConveningInvitation.__table__
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -80,6 +84,10 @@ def _apply_sent(uow: AbstractUnitOfWork, rows: list[Row]) -> None:
     links = [row.invitation_id for row in rows if row.invitation_id is not None and row.kind in LINK_KINDS]
     if links:
         session.execute(_INVITATIONS_SENT, {"ids": links, "now": now})
+    convening_links = [row.convening_invitation_id for row in rows
+                       if row.convening_invitation_id is not None and row.kind in CONVENING_LINK_KINDS]
+    if convening_links:
+        session.execute(_CONVENING_INVITATIONS_SENT, {"ids": convening_links, "now": now})
     # contacts.last_messaged_at feeds the minimum gap between two messages to one person.
     invitation_ids = [row.invitation_id for row in rows if row.invitation_id is not None]
     emails = [row.to_addr for row in rows if row.invitation_id is None]
@@ -136,11 +144,20 @@ def _apply_failures(uow: AbstractUnitOfWork, pairs: list[tuple[Row, DeliveryOutc
     session.execute(_UPDATE_OUTBOX, changes)
     if bounced:
         session.execute(update(_invitations).where(_invitations.c.id.in_(bounced)).values(status="bounced"))
+    # A convening's invitation that cannot reach the person bounces too (unless an earlier message reached them).
+    convening_bounced = sorted({row.convening_invitation_id for row, change in zip((p[0] for p in pairs), changes)
+                                if row.convening_invitation_id is not None and change["new_status"] == "failed"
+                                and row.kind == "convening_invitation"})
+    if convening_bounced:
+        session.execute(update(_convening_invitations).where(_convening_invitations.c.id.in_(convening_bounced),
+                                                             _convening_invitations.c.status == "pending")
+                        .values(status="bounced"))
     return applied
 
 
 _OUTBOX_ROWS = (
     select(_outbox.c.id, _outbox.c.kind, _outbox.c.invitation_id, _outbox.c.round_id, _outbox.c.to_addr,
+           _outbox.c.convening_invitation_id,
            _outbox.c.status, _outbox.c.claim_stage, _outbox.c.claim_batch, _outbox.c.attempts)
     .where(_outbox.c.id.in_(bindparam("ids", expanding=True))).order_by(_outbox.c.id).with_for_update()
 )
@@ -159,6 +176,12 @@ _INVITATIONS_SENT = (
                                or_(_invitations.c.sent_at.is_(None), _invitations.c.status == "pending"))
     .values(sent_at=func.coalesce(_invitations.c.sent_at, bindparam("now")),
             status=case((_invitations.c.status == "pending", "sent"), else_=_invitations.c.status))
+)
+#: A convening's invitation is sent with its first message that carries the link.
+_CONVENING_INVITATIONS_SENT = (
+    update(_convening_invitations).where(_convening_invitations.c.id.in_(bindparam("ids", expanding=True)),
+                                         _convening_invitations.c.status == "pending")
+    .values(sent_at=bindparam("now"), status="sent")
 )
 #: Any other outcome, a row each; next_attempt_at changes only for a retry.
 _UPDATE_OUTBOX = (

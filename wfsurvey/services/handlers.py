@@ -8,7 +8,7 @@ from __future__ import annotations
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
 from wfsurvey.services import (
-    accounts, deliveries, designations, imports, reminders, respond, rounds, stakeholder_edits, stakeholders, templates,
+    accounts, convenings, deliveries, designations, imports, reminders, respond, rounds, stakeholder_edits, stakeholders, templates,
     users,
 )
 
@@ -53,6 +53,18 @@ COMMAND_HANDLERS: dict[type, object] = {
     cmd.RecordDeliveryOutcomes: deliveries.record_delivery_outcomes,
     cmd.QueueDueReminders: reminders.queue_due_reminders,
     cmd.SendReminderNow: reminders.send_reminder_now,
+    # convenings
+    cmd.CreateConvening: convenings.create_convening,
+    cmd.SendConveningInvitations: convenings.send_invitations,
+    cmd.RescheduleConvening: convenings.reschedule_convening,
+    cmd.CancelConvening: convenings.cancel_convening,
+    cmd.MarkConveningHeld: convenings.mark_held,
+    cmd.AnswerRsvp: convenings.answer_rsvp,
+    cmd.OptOutOfConvenings: convenings.opt_out,
+    cmd.RecordAttendance: convenings.record_attendance,
+    cmd.AddWalkIn: convenings.add_walk_in,
+    cmd.RecordOutcomeNote: convenings.record_outcome_note,
+    cmd.QueueConveningReminders: convenings.queue_convening_reminders,
     # designations
     cmd.RecomputeDesignations: designations.recompute_designations,
     cmd.OverrideDesignation: designations.override_designation,

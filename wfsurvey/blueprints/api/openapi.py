@@ -17,6 +17,9 @@ JSON = "application/json"
 PATH_TEXT = {
     "slug": {"type": "string", "pattern": SLUG.regex.pattern, "maxLength": 80},
     "region": {"type": "string", "pattern": SLUG.regex.pattern, "maxLength": 80},
+    "code": {"type": "string", "pattern": SLUG.regex.pattern, "maxLength": 80},
+    # An organization's slug is made from its name, which may be long.
+    "org_slug": {"type": "string", "pattern": SLUG.regex.pattern, "maxLength": 400},
 }
 #: Errors every operation of a kind can answer with.
 AUTH_ERRORS = {401: "No token, or an unknown or revoked one", 403: "The token's user lacks the role"}
@@ -43,7 +46,7 @@ def _operation(op: Operation) -> dict[str, Any]:
     if op.role is not None:
         errors.update(AUTH_ERRORS)
     if path_parameters(op.rule):
-        errors[404] = "No such round, template or region"
+        errors[404] = "No such round, template, region, organization or convening"
     if op.method != "GET":
         errors.update(COMMAND_ERRORS)
     if op.body is not None and op.body_type == JSON:

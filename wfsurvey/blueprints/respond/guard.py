@@ -29,10 +29,11 @@ def refuse_unknown() -> NoReturn:
     abort(404)
 
 
-def admit(invitation_id: int) -> None:
-    """A link that works: counted against its own allowance, whatever address it comes from."""
+def admit(invitation_id: int, *, kind: str = "") -> None:
+    """A link that works: counted against its own allowance, whatever address it comes from. `kind` keeps the links
+    of convenings ("c", /c/) apart from the survey links of the same number."""
     if ratelimits.active():
-        limit, key = current_app.config["RESPOND_LINK_RATE_LIMIT"], str(invitation_id)
+        limit, key = current_app.config["RESPOND_LINK_RATE_LIMIT"], f"{kind}{invitation_id}"
         if not ratelimits.hit(limit, LINK_SCOPE, key):
             ratelimits.refuse(limit, LINK_SCOPE, key,
                               "This link was opened very many times in a short time. Your saved answers are safe.")

@@ -64,6 +64,7 @@ def local_clock(moment: dt.datetime | None, tz_name: str | None = None) -> str:
 
 from wfsurvey.blueprints.staff import (  # noqa: E402,F401  (register the routes)
     builder,
+    convenings,
     dashboard,
     events,
     home,

@@ -1,0 +1,40 @@
+"""The pure rules of convenings: standings, seats and the waitlist's order, the times a convening may have, and how
+its time is said."""
+import datetime as dt
+
+from wfsurvey.domain import convenings as rules
+
+UTC = dt.timezone.utc
+
+
+def test_standing_says_yes_with_a_seat_apart_from_yes_on_the_waitlist():
+    assert rules.standing(None, None) == "no_answer"
+    assert rules.standing("yes", None) == "yes"
+    assert rules.standing("yes", 3) == "waitlisted"
+    assert rules.standing("maybe", None) == "maybe" and rules.standing("no", None) == "no"
+
+
+def test_seats_and_the_waitlist():
+    assert rules.has_seat(1, 2) and not rules.has_seat(2, 2) and rules.has_seat(500, None)
+    assert rules.seats_to_fill(confirmed=1, capacity=2, waiting=3) == 1
+    assert rules.seats_to_fill(confirmed=2, capacity=2, waiting=3) == 0
+    assert rules.seats_to_fill(confirmed=0, capacity=5, waiting=2) == 2
+    # First come, first served; the id breaks a tie.
+    assert rules.waitlist_positions([(9, 2), (4, 1), (7, 2)]) == {4: 1, 7: 2, 9: 3}
+
+
+def test_times_a_convening_may_not_have():
+    start = dt.datetime(2027, 3, 2, 17, 0, tzinfo=UTC)
+    assert rules.times_problem(start, start) == ("ends_at", "must be after the start")
+    assert rules.times_problem(start, start + dt.timedelta(days=8))[0] == "ends_at"
+    assert rules.times_problem(start, start + dt.timedelta(hours=3), now=start + dt.timedelta(minutes=1))[0] == "starts_at"
+    assert rules.times_problem(start, start + dt.timedelta(hours=3), now=start - dt.timedelta(days=1)) is None
+
+
+def test_when_words_follow_the_zone_and_daylight_saving():
+    summer = rules.when_words(dt.datetime(2026, 7, 1, 16, 0, tzinfo=UTC), dt.datetime(2026, 7, 1, 19, 0, tzinfo=UTC),
+                              "America/Los_Angeles")
+    assert summer == "Wednesday, July 1, 2026 at 9:00 AM PDT to 12:00 PM PDT"
+    overnight = rules.when_words(dt.datetime(2027, 1, 5, 17, 0, tzinfo=UTC), dt.datetime(2027, 1, 6, 19, 0, tzinfo=UTC),
+                                 "America/Los_Angeles")
+    assert overnight == "Tuesday, January 5, 2027 at 9:00 AM PST to Wednesday, January 6, 2027 at 11:00 AM PST"
