@@ -304,6 +304,11 @@ REFUSALS = [
     ("a short name with spaces", {"slug": "Path ways"},
      "Short name: A short name uses lower-case letters, digits and single hyphens, like regional-collaboration.", "slug"),
     ("no title", {"title": ""}, "Title: Enter a title.", "title"),
+    ("a ranking's top beyond its options", {"questions.+": {"key": "rank", "type": "ranking", "label": "Rank them", "top": 3,
+                                                            "options": [{"value": "a", "label": "A"},
+                                                                        {"value": "b", "label": "B"}]}},
+     "Question 5, “Rank them”: Ask for a top between 1 and 2 (the number of options), or leave it out to have every "
+     "option ranked.", "i{5}-top"),
 ]
 
 
@@ -348,3 +353,32 @@ def test_the_json_upload_is_checked_the_same_and_a_version_downloads_as_json(sta
     upload.set("json_text", json.dumps(definition))
     refused = text(staff.post("/staff/templates/upload", data=upload.data("upload")))
     assert "Question 1, “Does the board target Advanced…”: A scale question has no options; remove them." in refused
+
+
+def test_a_top_n_ranking_is_built_with_the_buttons_and_edited_as_a_new_version(staff):
+    page = press(staff, staff.get(URL), "add", {"title": "Occupations", "new_type": "ranking"})
+    (rank,) = uids(page)
+    body = text(page)
+    assert f'<label for="i{rank}-top">How many to rank (optional)</label>' in body
+    first, second = option_uids(page, rank)
+    page = press(staff, page, "add_option:" + rank, {
+        f"i{rank}-label": "Which occupations do manufacturers need most?", f"i{rank}-top": "2",
+        f"i{rank}-o{first}-label": "CNC machinist", f"i{rank}-o{second}-label": "Welder"})
+    third = option_uids(page, rank)[2]
+    # The preview shows the respondent's selects: ranks 1 and 2 for a top 2.
+    page = press(staff, page, "preview", {f"i{rank}-o{third}-label": "Electrician"})
+    preview = text(page)[text(page).index('id="preview"'):]
+    assert re.search(r'name="occupations_manufacturers_need_most\.cnc_machinist"[^>]*>\s*<option value="">Not ranked'
+                     r'</option>\s*<option value="1">1</option><option value="2">2</option>\s*</select>', preview)
+    page = press(staff, page, "save")
+    assert page.status_code == 302, text(page)[:2000]
+    (template,) = templates()
+    (question,) = template.questions
+    assert question["type"] == "ranking" and question["top"] == 2
+    assert [o["value"] for o in question["options"]] == ["cnc_machinist", "welder", "electrician"]
+    # Edited as a new version, the top comes back in its field and is saved again unchanged.
+    page = staff.get("/staff/templates/new?from=occupations&version=1")
+    assert Form(page.get_data(as_text=True), "builder").get(f"i{uids(page)[0]}-top") == "2"
+    assert press(staff, page, "save").status_code == 302
+    first_version, second_version = templates()
+    assert second_version.questions == first_version.questions

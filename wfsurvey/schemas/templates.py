@@ -145,6 +145,8 @@ class QuestionSchema(Schema):
                       validate.Length(max=100, error="Keep an end label under 100 characters."))
     max_label = _text("Enter the label of the scale's high end, or leave it out.",
                       validate.Length(max=100, error="Keep an end label under 100 characters."))
+    #: A ranking's top N: how many options each respondent ranks (every option when left out).
+    top = fields.Integer(strict=True, allow_none=True, error_messages={"invalid": "Enter a whole number, like 3."})
     show_if = fields.Nested(ShowIfSchema)
     #: How the answer feeds the baseline table: "auto" (by type) or "none" (not tabulated).
     baseline = fields.String(load_default="auto", validate=validate.OneOf(["auto", "none"], error="“baseline” is auto or none."))

@@ -2,13 +2,14 @@
 with its pilot-area ranking and CSV/XLSX downloads. Figures come from wfsurvey.queries (fixed statement counts)."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 
 from wfsurvey.authz import admin_required, staff_required
 from wfsurvey.blueprints.downloads import baseline_filename, download
 from wfsurvey.blueprints.outcomes import run
 from wfsurvey.blueprints.staff import bp
 from wfsurvey.domain import commands as cmd
+from wfsurvey.domain.consensus import MIN_RANKINGS_FOR_W
 from wfsurvey.domain.questions import QUESTION_TYPES
 from wfsurvey.domain.stakeholders import ORG_TYPE_LABELS
 from wfsurvey.extensions import db
@@ -16,6 +17,7 @@ from wfsurvey.forms import add_domain_errors
 from wfsurvey.forms.rounds import OverrideForm
 from wfsurvey.queries import NotFound, exports
 from wfsurvey.queries.baseline import baseline_table
+from wfsurvey.queries.consensus import ranking_questions, round_consensus
 from wfsurvey.queries.designations import counterpart_summary, round_designations
 from wfsurvey.queries.responses import submitted_by_organization
 from wfsurvey.queries.status import load_round
@@ -105,3 +107,24 @@ def round_baseline_csv(round_id: int):
 def round_baseline_xlsx(round_id: int):
     return download(exports.baseline_xlsx(_table(round_id)), exports.XLSX_MEDIA_TYPE,
                     baseline_filename(round_id, "xlsx"))
+
+
+# --- consensus on a ranking question ------------------------------------------------------
+
+@bp.get("/rounds/<int:round_id>/consensus")
+@staff_required
+def round_consensus_page(round_id: int):
+    try:
+        round_ = load_round(db.session, round_id)
+    except NotFound:
+        abort(404)
+    questions = ranking_questions(round_.template.questions)
+    key = request.args.get("question") or (questions[0]["key"] if questions else "")
+    consensus = None
+    if questions:
+        try:
+            consensus = round_consensus(db.session, round_id, key)
+        except NotFound:
+            abort(404)
+    return render_template("staff/consensus.html", round=round_, questions=questions, consensus=consensus,
+                           min_rankings=MIN_RANKINGS_FOR_W)
