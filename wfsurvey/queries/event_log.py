@@ -263,6 +263,17 @@ EVENT_WORDS: dict[str, tuple[str, Sentence]] = {
     "DesignationOverridden": ("Designation set by an admin", lambda p, n: (
         f"{n.region(p.get('region'))}, {n.round(p.get('round_id'))}: {(p.get('nominee') or {}).get('name', 'someone')} "
         f"named navigator counterpart. Reason: {p.get('reason') or 'not said'}")),
+    # pilot regions
+    "PilotRegionSelected": ("Pilot region chosen", lambda p, n: (
+        f"{n.region(p.get('region'))} "
+        + ("selected as a pilot region" if p.get("confirmed") else "proposed as a pilot region, for an admin to confirm")
+        + f", from {n.round(p.get('round_id'))}. Reason: {p.get('reason') or 'not said'}")),
+    "PilotRegionConfirmed": ("Pilot region confirmed", lambda p, n: (
+        f"{n.region(p.get('region'))} confirmed as a pilot region.")),
+    "PilotRegionDropped": ("Pilot region dropped", lambda p, n: (
+        f"{n.region(p.get('region'))} is no longer a"
+        + (" confirmed" if p.get("was_confirmed") else " proposed") + " pilot region."
+        + (f" Reason: {p['reason']}" if p.get("reason") else ""))),
     # users
     "UserCreated": ("User added", lambda p, n: f"Account for {p['email']} created, as {p['role']}."),
     "UserUpdated": ("User changed", lambda p, n: f"{n.user(p['user_id'])}: {_changes(p.get('changes'), n)}."),
