@@ -45,7 +45,7 @@ def press(client, page, action: str, changes=None):
                 form.check(name, v, on=False)
             for v in value:
                 form.check(name, v)
-        elif name.endswith(("-required", "-exclusive", "-counted")):
+        elif name.endswith(("-required", "-exclusive", "-counted", "-indicator")):
             form.check(name, "1", on=bool(value))
         elif name.endswith("-rule"):
             form.choose(name, value)
@@ -309,6 +309,9 @@ REFUSALS = [
                                                                         {"value": "b", "label": "B"}]}},
      "Question 5, “Rank them”: Ask for a top between 1 and 2 (the number of options), or leave it out to have every "
      "option ranked.", "i{5}-top"),
+    ("an indicator without a unit", {"questions.+": {"key": "jobs", "type": "number", "label": "Jobs filled",
+                                                     "indicator": {"code": "jobs", "unit": "", "direction": "up"}}},
+     "Question 5, “Jobs filled”: Say what it counts, like jobs or contracts.", "i{5}-indicator_unit"),
 ]
 
 
@@ -382,3 +385,23 @@ def test_a_top_n_ranking_is_built_with_the_buttons_and_edited_as_a_new_version(s
     assert press(staff, page, "save").status_code == 302
     first_version, second_version = templates()
     assert second_version.questions == first_version.questions
+
+
+def test_a_number_is_marked_as_an_outcome_indicator_in_the_builder(staff):
+    page = press(staff, staff.get(URL), "add", {"title": "Outcomes", "new_type": "number"})
+    (jobs,) = uids(page)
+    assert "Track this number as an outcome indicator, period by period" in text(page)
+    page = press(staff, page, "save", {
+        f"i{jobs}-label": "Jobs filled this quarter", f"i{jobs}-min": "0", f"i{jobs}-indicator": True,
+        f"i{jobs}-indicator_code": "jobs_filled", f"i{jobs}-indicator_unit": "jobs",
+        f"i{jobs}-indicator_direction": "up", f"i{jobs}-indicator_aggregate": "mean", f"i{jobs}-indicator_target": "1,200"})
+    assert page.status_code == 302, text(page)[:3000]
+    (template,) = templates()
+    assert template.questions[0]["indicator"] == {"code": "jobs_filled", "unit": "jobs", "direction": "up",
+                                                  "aggregate": "mean", "target": 1200.0}
+    page = staff.get("/staff/templates/new?from=outcomes&version=1")
+    form = Form(page.get_data(as_text=True), "builder")
+    uid = uids(page)[0]
+    assert (form.get(f"i{uid}-indicator_code"), form.get(f"i{uid}-indicator_target")) == ("jobs_filled", "1200")
+    assert press(staff, page, "save").status_code == 302
+    assert templates()[1].questions == templates()[0].questions

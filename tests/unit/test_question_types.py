@@ -36,7 +36,7 @@ def test_labels_and_definition_fields_for_a_builder():
         "multi_choice": ("Multiple choice", ("options",)),
         "scale": ("Scale", ("min", "max", "min_label", "max_label")),
         "yes_no": ("Yes/no", ()),
-        "number": ("Number", ("min", "max")),
+        "number": ("Number", ("min", "max", "indicator")),
         "ranking": ("Ranking", ("options", "top")),
         "text": ("Short text", ()),
         "long_text": ("Long text", ()),
@@ -239,3 +239,35 @@ def test_a_rankings_cells_carry_mid_ranks_borda_points_and_ties_and_its_summary_
     assert summary["kendall_w"] == 0.7778
     assert ranking.export_cells(summary, summary)[:3] == \
         [3, 0.7778, "CNC machinist > Welder > Maintenance technician > Quality inspector"]
+
+
+def _template(*questions) -> dict:
+    return {"slug": "outcomes", "title": "Outcomes", "questions": list(questions)}
+
+
+def test_a_number_marked_as_an_indicator_is_checked_and_stored_with_its_aggregate():
+    from wfsurvey.services.templates import TemplateInvalid, validate_definition
+
+    jobs = {"key": "jobs", "type": "number", "label": "Jobs filled",
+            "indicator": {"code": "jobs_filled", "unit": "jobs", "direction": "up", "target": 120}}
+    stored = validate_definition(_template(jobs))["questions"][0]
+    assert stored["indicator"] == {"code": "jobs_filled", "unit": "jobs", "direction": "up", "target": 120.0,
+                                   "aggregate": "sum"}
+    for indicator, message in [
+        ({"code": "jobs", "unit": "jobs", "direction": "sideways"}, "Say which way is better: up or down."),
+        ({"code": "Jobs Filled", "unit": "jobs", "direction": "up"}, "A key uses lower-case letters"),
+        ({"code": "jobs", "unit": "", "direction": "up"}, "Say what it counts, like jobs or contracts."),
+        ({"code": "jobs", "unit": "jobs", "direction": "up", "aggregate": "median"},
+         "Say how a region's answers add up: sum or mean."),
+        ({"code": "jobs", "unit": "jobs", "direction": "up", "target": "lots"}, "Enter the target as a number, like 120."),
+    ]:
+        with pytest.raises(TemplateInvalid) as refused:
+            validate_definition(_template({**jobs, "indicator": indicator}))
+        assert message in refused.value.message, refused.value.message
+    with pytest.raises(TemplateInvalid) as refused:
+        validate_definition(_template({"key": "why", "type": "text", "label": "Why", "indicator": jobs["indicator"]}))
+    assert "A short text question has no “indicator”; remove it." in refused.value.message
+    with pytest.raises(TemplateInvalid) as refused:
+        validate_definition(_template(jobs, {**jobs, "key": "jobs2", "label": "More jobs"}))
+    assert refused.value.message == ("Question 2, “More jobs”: Its indicator code “jobs_filled” is the code of question 1, "
+                                     "“Jobs filled” too: give each indicator its own code.")

@@ -33,7 +33,7 @@ COMMON_FIELDS = ("key", "type", "label", "help", "required", "show_if", "baselin
 
 
 #: Definition keys only the types that declare them take (others refuse them, unlike the end labels every type accepts).
-OWN_FIELDS = ("top",)
+OWN_FIELDS = ("top", "indicator")
 
 
 class DefinitionError(ValueError):
