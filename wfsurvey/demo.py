@@ -32,6 +32,8 @@ from wfsurvey.services.imports import ImportResult
 
 CALIFORNIA_DIR = DATA_DIR / "california"
 TEMPLATE_FILE = DATA_DIR / "templates" / "regional-collaboration-am.json"
+#: The starter template of the recurring outcome reports (indicators per period, and initiatives in words).
+OUTCOME_TEMPLATE_FILE = DATA_DIR / "templates" / "regional-outcomes-am.json"
 SCHEME = DEFAULT_REGION_SCHEME
 #: The regions whose colleges the demo loads (the program's first targets).
 TARGET_REGIONS = ("Inland Empire/Desert", "Central Valley/Mother Lode", "Los Angeles")
@@ -144,17 +146,20 @@ def _ensure_users(report: DemoReport, now: dt.datetime | None) -> None:
 
 
 def _ensure_template(report: DemoReport, now: dt.datetime | None) -> None:
-    definition = json.loads(TEMPLATE_FILE.read_text(encoding="utf-8"))
-    slug = definition["slug"]
-    if db.session.scalars(select(Template.id).where(Template.slug == slug)).first() is not None:
-        report.template = f"{slug} (already there)"
-        return
-    create = getattr(cmd, "CreateTemplate", None)
-    if create is None or create not in COMMAND_HANDLERS:
-        report.template = f"{slug} skipped: this build has no template service"
-        return
-    handle(create(definition=definition), actor=ACTOR, now=now)
-    report.template = f"{slug} (created)"
+    said = []
+    for path in (TEMPLATE_FILE, OUTCOME_TEMPLATE_FILE):
+        definition = json.loads(path.read_text(encoding="utf-8"))
+        slug = definition["slug"]
+        if db.session.scalars(select(Template.id).where(Template.slug == slug)).first() is not None:
+            said.append(f"{slug} (already there)")
+            continue
+        create = getattr(cmd, "CreateTemplate", None)
+        if create is None or create not in COMMAND_HANDLERS:
+            said.append(f"{slug} skipped: this build has no template service")
+            continue
+        handle(create(definition=definition), actor=ACTOR, now=now)
+        said.append(f"{slug} (created)")
+    report.template = ", ".join(said)
 
 
 #: The sample round: a draft to review and launch (nothing is sent until staff launch it); it opens when launched.

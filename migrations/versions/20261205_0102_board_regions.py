@@ -10,7 +10,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "d15regm0102"
-down_revision = "c7a1tokr0101"
+down_revision = "c12a0pen0012"
 branch_labels = None
 depends_on = None
 

@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = 'e16conv0201'
-down_revision = 'c7a1tokr0101'
+down_revision = 'd15regm0102'
 branch_labels = None
 depends_on = None
 

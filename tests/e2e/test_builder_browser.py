@@ -119,6 +119,8 @@ def test_a_staff_member_builds_previews_and_saves_a_sectioned_template_then_resp
 
     # "Anything else?" goes last; the partner's name moves up, next to the other college questions.
     page.get_by_role("button", name="Move down question 8").click()
+    # The new page is swapped in (the clicked button is focused before that too, so wait for the order itself).
+    expect(b.items().nth(9)).to_have_attribute("data-uid", anything)
     expect(page.locator(f"#i{anything}-down")).to_be_focused()  # the focus stays on the moved question's button
     page.get_by_role("button", name="Move down question 9").click()
     expect(page.locator(f"#i{anything}-down")).to_be_disabled()

@@ -45,7 +45,7 @@ def press(client, page, action: str, changes=None):
                 form.check(name, v, on=False)
             for v in value:
                 form.check(name, v)
-        elif name.endswith(("-required", "-exclusive", "-counted")):
+        elif name.endswith(("-required", "-exclusive", "-counted", "-indicator")):
             form.check(name, "1", on=bool(value))
         elif name.endswith("-rule"):
             form.choose(name, value)
@@ -304,6 +304,14 @@ REFUSALS = [
     ("a short name with spaces", {"slug": "Path ways"},
      "Short name: A short name uses lower-case letters, digits and single hyphens, like regional-collaboration.", "slug"),
     ("no title", {"title": ""}, "Title: Enter a title.", "title"),
+    ("a ranking's top beyond its options", {"questions.+": {"key": "rank", "type": "ranking", "label": "Rank them", "top": 3,
+                                                            "options": [{"value": "a", "label": "A"},
+                                                                        {"value": "b", "label": "B"}]}},
+     "Question 5, “Rank them”: Ask for a top between 1 and 2 (the number of options), or leave it out to have every "
+     "option ranked.", "i{5}-top"),
+    ("an indicator without a unit", {"questions.+": {"key": "jobs", "type": "number", "label": "Jobs filled",
+                                                     "indicator": {"code": "jobs", "unit": "", "direction": "up"}}},
+     "Question 5, “Jobs filled”: Say what it counts, like jobs or contracts.", "i{5}-indicator_unit"),
 ]
 
 
@@ -348,3 +356,52 @@ def test_the_json_upload_is_checked_the_same_and_a_version_downloads_as_json(sta
     upload.set("json_text", json.dumps(definition))
     refused = text(staff.post("/staff/templates/upload", data=upload.data("upload")))
     assert "Question 1, “Does the board target Advanced…”: A scale question has no options; remove them." in refused
+
+
+def test_a_top_n_ranking_is_built_with_the_buttons_and_edited_as_a_new_version(staff):
+    page = press(staff, staff.get(URL), "add", {"title": "Occupations", "new_type": "ranking"})
+    (rank,) = uids(page)
+    body = text(page)
+    assert f'<label for="i{rank}-top">How many to rank (optional)</label>' in body
+    first, second = option_uids(page, rank)
+    page = press(staff, page, "add_option:" + rank, {
+        f"i{rank}-label": "Which occupations do manufacturers need most?", f"i{rank}-top": "2",
+        f"i{rank}-o{first}-label": "CNC machinist", f"i{rank}-o{second}-label": "Welder"})
+    third = option_uids(page, rank)[2]
+    # The preview shows the respondent's selects: ranks 1 and 2 for a top 2.
+    page = press(staff, page, "preview", {f"i{rank}-o{third}-label": "Electrician"})
+    preview = text(page)[text(page).index('id="preview"'):]
+    assert re.search(r'name="occupations_manufacturers_need_most\.cnc_machinist"[^>]*>\s*<option value="">Not ranked'
+                     r'</option>\s*<option value="1">1</option><option value="2">2</option>\s*</select>', preview)
+    page = press(staff, page, "save")
+    assert page.status_code == 302, text(page)[:2000]
+    (template,) = templates()
+    (question,) = template.questions
+    assert question["type"] == "ranking" and question["top"] == 2
+    assert [o["value"] for o in question["options"]] == ["cnc_machinist", "welder", "electrician"]
+    # Edited as a new version, the top comes back in its field and is saved again unchanged.
+    page = staff.get("/staff/templates/new?from=occupations&version=1")
+    assert Form(page.get_data(as_text=True), "builder").get(f"i{uids(page)[0]}-top") == "2"
+    assert press(staff, page, "save").status_code == 302
+    first_version, second_version = templates()
+    assert second_version.questions == first_version.questions
+
+
+def test_a_number_is_marked_as_an_outcome_indicator_in_the_builder(staff):
+    page = press(staff, staff.get(URL), "add", {"title": "Outcomes", "new_type": "number"})
+    (jobs,) = uids(page)
+    assert "Track this number as an outcome indicator, period by period" in text(page)
+    page = press(staff, page, "save", {
+        f"i{jobs}-label": "Jobs filled this quarter", f"i{jobs}-min": "0", f"i{jobs}-indicator": True,
+        f"i{jobs}-indicator_code": "jobs_filled", f"i{jobs}-indicator_unit": "jobs",
+        f"i{jobs}-indicator_direction": "up", f"i{jobs}-indicator_aggregate": "mean", f"i{jobs}-indicator_target": "1,200"})
+    assert page.status_code == 302, text(page)[:3000]
+    (template,) = templates()
+    assert template.questions[0]["indicator"] == {"code": "jobs_filled", "unit": "jobs", "direction": "up",
+                                                  "aggregate": "mean", "target": 1200.0}
+    page = staff.get("/staff/templates/new?from=outcomes&version=1")
+    form = Form(page.get_data(as_text=True), "builder")
+    uid = uids(page)[0]
+    assert (form.get(f"i{uid}-indicator_code"), form.get(f"i{uid}-indicator_target")) == ("jobs_filled", "1200")
+    assert press(staff, page, "save").status_code == 302
+    assert templates()[1].questions == templates()[0].questions

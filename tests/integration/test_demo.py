@@ -62,8 +62,15 @@ def test_demo_loads_regions_boards_colleges_contacts_users_and_template(runner):
     assert set(printed) == set(users)
     assert all(verify_password(users[email], password) for email, password in printed.items())
 
-    template = db.session.scalars(select(Template)).one()
+    template, outcomes = db.session.scalars(select(Template).order_by(Template.id)).all()
     assert (template.slug, template.version) == ("regional-collaboration-am", 1)
+    # The starter outcome template: six indicators (the baseline asks one of them too) and initiatives in words.
+    assert outcomes.slug == "regional-outcomes-am"
+    assert [(q["indicator"]["code"], q["indicator"]["aggregate"]) for q in outcomes.questions if "indicator" in q] == [
+        ("jobs_filled", "sum"), ("credentials_attained", "sum"), ("etp_contracts", "sum"), ("tax_credit_employers", "sum"),
+        ("earn_learn_slots", "sum"), ("wbl_programs", "sum")]
+    assert outcomes.question("initiatives")["type"] == "long_text"
+    assert template.question("earn_learn_slots")["indicator"]["code"] == "earn_learn_slots"
     assert template.title == "Regional collaboration on Advanced Manufacturing"
     navigator = template.question("navigator")
     assert navigator["type"] == "contact" and navigator["show_if"] == {"org_type": ["lwib"]}
@@ -72,7 +79,7 @@ def test_demo_loads_regions_boards_colleges_contacts_users_and_template(runner):
                                                      "collab_industry")] == ["scale"] * 4
 
     assert "45 lwib" in result.output and f"{colleges} college" in result.output
-    assert "regional-collaboration-am (created)" in result.output
+    assert "regional-collaboration-am (created), regional-outcomes-am (created)" in result.output
 
     # A draft round to review and launch: nothing invited or sent until staff launch it, and it opens then.
     round_ = db.session.scalars(select(Round)).one()

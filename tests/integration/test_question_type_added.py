@@ -123,7 +123,7 @@ def test_a_template_names_only_registered_types(app):
     with pytest.raises(TemplateInvalid) as refused:
         validate_definition(TEMPLATE)
     assert refused.value.message == ("Question 1, “Share of placements in manufacturing”: “percentage” is not a question "
-                                     "type: use one of single_choice, multi_choice, scale, yes_no, number, text, "
+                                     "type: use one of single_choice, multi_choice, scale, yes_no, number, ranking, text, "
                                      "long_text, contact, section.")
     with pytest.raises(ValueError, match="registered already"):
         register(type(QUESTION_TYPES["scale"])())

@@ -14,8 +14,8 @@ SCALE = {"key": "collab", "type": "scale", "label": "Collaboration", "min": 1, "
 
 
 def test_the_registry_lists_every_type_in_schema_order():
-    assert list(QUESTION_TYPES) == ["single_choice", "multi_choice", "scale", "yes_no", "number", "text", "long_text", "contact",
-                                    "section"]
+    assert list(QUESTION_TYPES) == ["single_choice", "multi_choice", "scale", "yes_no", "number", "ranking", "text", "long_text",
+                                    "contact", "section"]
     assert all(name == question_type.name for name, question_type in QUESTION_TYPES.items())
 
 
@@ -36,7 +36,8 @@ def test_labels_and_definition_fields_for_a_builder():
         "multi_choice": ("Multiple choice", ("options",)),
         "scale": ("Scale", ("min", "max", "min_label", "max_label")),
         "yes_no": ("Yes/no", ()),
-        "number": ("Number", ("min", "max")),
+        "number": ("Number", ("min", "max", "indicator")),
+        "ranking": ("Ranking", ("options", "top")),
         "text": ("Short text", ()),
         "long_text": ("Long text", ()),
         "contact": ("Contact person", ()),
@@ -116,7 +117,8 @@ def test_answers_in_words():
 
 
 def test_counted_types_and_their_cells():
-    assert {name for name, t in QUESTION_TYPES.items() if t.counted} == {"single_choice", "multi_choice", "scale", "yes_no", "number"}
+    assert {name for name, t in QUESTION_TYPES.items() if t.counted} == {"single_choice", "multi_choice", "scale", "yes_no", "number",
+                                                                            "ranking"}
     assert QUESTION_TYPES["multi_choice"].baseline_cells("occ", ["cnc", "weld"]) == [("occ", "cnc", 0.0), ("occ", "weld", 0.0)]
     assert QUESTION_TYPES["scale"].baseline_cells("collab", 4) == [("collab", "4", 4.0)]
     assert QUESTION_TYPES["number"].baseline_cells("slots", 12) == [("slots", "", 12.0)]
@@ -176,3 +178,96 @@ def test_raw_export_cells_in_words_or_codes():
     assert QUESTION_TYPES["text"].raw_cells({"key": "t"}, None) == [None]
     contact = {"name": "Ana Ruiz", "email": "ana@example.org", "organization": ""}
     assert QUESTION_TYPES["contact"].raw_cells({"key": "c"}, contact) == ["Ana Ruiz", "ana@example.org", None]
+
+
+RANKED = {"key": "occ", "type": "ranking", "label": "Occupations most needed",
+          "options": [{"value": "cnc", "label": "CNC machinist"}, {"value": "weld", "label": "Welder"},
+                      {"value": "tech", "label": "Maintenance technician"}, {"value": "qa", "label": "Quality inspector"}]}
+
+
+def test_a_ranking_reads_one_select_per_option_and_stores_the_values_in_order():
+    ranking = QUESTION_TYPES["ranking"]
+    assert ranking.field_names(RANKED) == ["occ.cnc", "occ.weld", "occ.tech", "occ.qa"]
+    assert ranking.view_data(RANKED)["ranks"] == [1, 2, 3, 4]
+    assert ranking.view_data({**RANKED, "top": 2})["ranks"] == [1, 2]
+    assert ranking.parse(RANKED, {"occ.cnc": ["2"], "occ.weld": [""], "occ.tech": ["1"], "occ.qa": ["3"]}) == \
+        (["tech", "cnc", "qa"], {})
+    assert ranking.parse(RANKED, {"occ.cnc": [""]}) == (None, {})
+    assert ranking.to_form(RANKED, ["tech", "cnc"]) == {"occ.tech": ["1"], "occ.cnc": ["2"]}
+    assert ranking.answer_text(RANKED, ["tech", "cnc"]) == "1. Maintenance technician; 2. CNC machinist"
+
+
+@pytest.mark.parametrize("form, field, message", [
+    ({"occ.cnc": ["1"], "occ.weld": ["1"]}, "occ.weld",
+     "Rank 1 is given to “CNC machinist” too: give each rank to one option only."),
+    ({"occ.cnc": ["1"], "occ.weld": ["3"]}, "occ.weld",
+     "No option has rank 2: number the options you rank 1, 2, 3 and so on, without gaps."),
+    ({"occ.cnc": ["5"]}, "occ.cnc", "Choose a rank from 1 to 4, or leave it blank."),
+    ({"occ.cnc": ["first"]}, "occ.cnc", "Choose a rank from 1 to 4, or leave it blank."),
+])
+def test_a_ranking_refuses_duplicate_ranks_gaps_and_ranks_out_of_range(form, field, message):
+    assert QUESTION_TYPES["ranking"].parse(RANKED, form) == (None, {field: message})
+
+
+def test_a_top_n_ranking_offers_n_ranks_and_its_definition_is_checked():
+    ranking = QUESTION_TYPES["ranking"]
+    assert ranking.parse({**RANKED, "top": 2}, {"occ.cnc": ["3"]}) == \
+        (None, {"occ.cnc": "Choose a rank from 1 to 2, or leave it blank."})
+    with pytest.raises(DefinitionError, match="Ask for a top between 1 and 4") as refused:
+        ranking.check_definition({**RANKED, "top": 5})
+    assert refused.value.field == "top"
+    with pytest.raises(DefinitionError, match="A scale question has no “top”; remove it."):
+        QUESTION_TYPES["scale"].check_definition({**SCALE, "top": 2})
+
+
+def test_a_rankings_cells_carry_mid_ranks_borda_points_and_ties_and_its_summary_the_consensus():
+    ranking = QUESTION_TYPES["ranking"]
+    # Ranked cnc, weld of four: tech and qa tie at 3.5 (tie term 2³ − 2 = 6); Borda 4 and 3.
+    assert ranking.question_cells(RANKED, ["cnc", "weld"]) == [
+        ("occ", "", 6.0), ("occ", "rank:cnc", 1.0), ("occ", "rank:weld", 2.0), ("occ", "rank:tech", 3.5),
+        ("occ", "rank:qa", 3.5), ("occ", "points:cnc", 4.0), ("occ", "points:weld", 3.0)]
+    found: dict = {}
+    for answer in (["cnc", "weld", "tech", "qa"], ["cnc", "tech", "weld", "qa"], ["weld", "cnc", "tech", "qa"]):
+        for _, value, amount in ranking.question_cells(RANKED, answer):
+            count, total = found.get(value, (0, 0.0))
+            found[value] = (count + 1, total + amount)
+    summary = ranking.summarize(RANKED, found, 3)
+    assert summary["n"] == 3
+    # Borda: cnc 4+4+3 = 11, weld 3+2+4 = 9, tech 2+3+2 = 7, qa 1+1+1 = 3.
+    assert [(o["value"], o["score"]) for o in summary["order"]] == [("cnc", 11), ("weld", 9), ("tech", 7), ("qa", 3)]
+    # Rank sums 4, 6, 8, 12 around 7.5: S = 12.25 + 2.25 + 0.25 + 20.25 = 35; W = 12 × 35 / (9 × 60) = 0.7778.
+    assert summary["kendall_w"] == 0.7778
+    assert ranking.export_cells(summary, summary)[:3] == \
+        [3, 0.7778, "CNC machinist > Welder > Maintenance technician > Quality inspector"]
+
+
+def _template(*questions) -> dict:
+    return {"slug": "outcomes", "title": "Outcomes", "questions": list(questions)}
+
+
+def test_a_number_marked_as_an_indicator_is_checked_and_stored_with_its_aggregate():
+    from wfsurvey.services.templates import TemplateInvalid, validate_definition
+
+    jobs = {"key": "jobs", "type": "number", "label": "Jobs filled",
+            "indicator": {"code": "jobs_filled", "unit": "jobs", "direction": "up", "target": 120}}
+    stored = validate_definition(_template(jobs))["questions"][0]
+    assert stored["indicator"] == {"code": "jobs_filled", "unit": "jobs", "direction": "up", "target": 120.0,
+                                   "aggregate": "sum"}
+    for indicator, message in [
+        ({"code": "jobs", "unit": "jobs", "direction": "sideways"}, "Say which way is better: up or down."),
+        ({"code": "Jobs Filled", "unit": "jobs", "direction": "up"}, "A key uses lower-case letters"),
+        ({"code": "jobs", "unit": "", "direction": "up"}, "Say what it counts, like jobs or contracts."),
+        ({"code": "jobs", "unit": "jobs", "direction": "up", "aggregate": "median"},
+         "Say how a region's answers add up: sum or mean."),
+        ({"code": "jobs", "unit": "jobs", "direction": "up", "target": "lots"}, "Enter the target as a number, like 120."),
+    ]:
+        with pytest.raises(TemplateInvalid) as refused:
+            validate_definition(_template({**jobs, "indicator": indicator}))
+        assert message in refused.value.message, refused.value.message
+    with pytest.raises(TemplateInvalid) as refused:
+        validate_definition(_template({"key": "why", "type": "text", "label": "Why", "indicator": jobs["indicator"]}))
+    assert "A short text question has no “indicator”; remove it." in refused.value.message
+    with pytest.raises(TemplateInvalid) as refused:
+        validate_definition(_template(jobs, {**jobs, "key": "jobs2", "label": "More jobs"}))
+    assert refused.value.message == ("Question 2, “More jobs”: Its indicator code “jobs_filled” is the code of question 1, "
+                                     "“Jobs filled” too: give each indicator its own code.")

@@ -459,3 +459,28 @@ class QueueConveningReminders:
 class OptOutOfConvenings:
     """The person asks, from a convening link, to receive no more mail (the same opt-out as a survey link's)."""
     convening_invitation_id: int
+
+
+# --- pilot regions -------------------------------------------------------------------------
+
+#: Pilot regions at most, proposed and confirmed together (the program engages 2 or 3).
+MAX_PILOT_REGIONS = 3
+
+
+@dataclass(frozen=True)
+class SelectPilotRegion:
+    """Staff propose a region as a pilot region, with a reason and the round whose baseline it rests on; an admin's
+    selection is confirmed at once, and an admin selecting a proposed region confirms it."""
+    region: str
+    round_id: int
+    reason: str
+    #: The actor is an admin (set by the page or the API from the signed-in user's role).
+    by_admin: bool = False
+
+
+@dataclass(frozen=True)
+class DropPilotRegion:
+    """Take a region off the pilot regions, with a reason; a confirmed one only by an admin."""
+    region: str
+    reason: str = ""
+    by_admin: bool = False

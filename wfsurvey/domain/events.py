@@ -426,6 +426,34 @@ class OutcomeNoteRecorded(Event):
 
 # --- users --------------------------------------------------------------------------------
 
+# --- pilot regions -------------------------------------------------------------------------
+
+@_event("pilot", "region")
+class PilotRegionSelected(Event):
+    """Staff proposed a region as a pilot region (confirmed: False), or an admin selected it (confirmed: True)."""
+    region: str
+    #: The round whose baseline the choice rests on.
+    round_id: int
+    reason: str
+    confirmed: bool
+
+
+@_event("pilot", "region")
+class PilotRegionConfirmed(Event):
+    """An admin confirmed a region that staff proposed."""
+    region: str
+    round_id: int
+
+
+@_event("pilot", "region")
+class PilotRegionDropped(Event):
+    region: str
+    round_id: int
+    reason: str
+    #: Whether it had been confirmed (only an admin drops a confirmed one).
+    was_confirmed: bool
+
+
 @_event("user", "user_id")
 class UserCreated(Event):
     user_id: int

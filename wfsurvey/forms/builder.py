@@ -24,8 +24,10 @@ from wfsurvey.domain.stakeholders import ORG_TYPES
 from wfsurvey.schemas.templates import Names, QuestionSchema, cross_check, normalise_question
 
 #: What the builder edits itself; anything else a stored question holds is kept as it was (`extra`).
-EDITED = ("key", "type", "label", "help", "required", "options", "min", "max", "min_label", "max_label", "show_if",
-          "baseline")
+EDITED = ("key", "type", "label", "help", "required", "options", "min", "max", "min_label", "max_label", "top",
+          "indicator", "show_if", "baseline")
+#: A number's indicator fields as the page names them (i<uid>-indicator_<name>).
+INDICATOR_FIELDS = ("code", "unit", "direction", "aggregate", "target")
 #: How a question is shown: always, after an answer to an earlier question, or to some organization types.
 RULES = ("always", "answer", "org")
 #: Words left out of a key made from a label ("How many apprentices do you place?" -> "many_apprentices_place").
@@ -109,6 +111,15 @@ class DraftItem:
     max: str = ""
     min_label: str = ""
     max_label: str = ""
+    #: A ranking's top N, as typed ("" for every option).
+    top: str = ""
+    #: A number tracked as an outcome indicator, and its fields as typed.
+    indicator: bool = False
+    indicator_code: str = ""
+    indicator_unit: str = ""
+    indicator_direction: str = "up"
+    indicator_aggregate: str = "sum"
+    indicator_target: str = ""
     #: One of RULES; with "answer", the entry (by uid) it depends on, the operator and the value.
     rule: str = "always"
     rule_question: str = ""
@@ -294,6 +305,18 @@ def _item_definition(item: DraftItem, keys: Mapping[str, str]) -> dict[str, Any]
     for name in ("min_label", "max_label"):
         if item.takes(name) and getattr(item, name).strip():
             d[name] = getattr(item, name).strip()
+    if item.takes("indicator") and item.indicator:
+        d["indicator"] = {"code": item.indicator_code.strip(), "unit": item.indicator_unit.strip(),
+                          "direction": item.indicator_direction, "aggregate": item.indicator_aggregate}
+        target = item.indicator_target.strip().replace(",", "")
+        if target:
+            try:
+                d["indicator"]["target"] = float(target)
+            except ValueError:
+                d["indicator"]["target"] = target  # the schema says it is not a number, beside the field
+    if item.takes("top") and item.top.strip():
+        top = item.top.strip()
+        d["top"] = int(top) if top.isdigit() else top  # not a whole number: the schema says so, beside the field
     if item.baseline == "none" and not item.is_section:
         d["baseline"] = "none"
     if item.rule == "answer":
@@ -331,6 +354,15 @@ def from_definition(definition: Mapping[str, Any], *, version: int = 0) -> Draft
         for name in ("min_label", "max_label"):
             if item.takes(name):
                 setattr(item, name, str(q.get(name) or ""))
+        if item.takes("top") and q.get("top") is not None:
+            item.top = _number(q["top"])
+        indicator = q.get("indicator")
+        if item.takes("indicator") and isinstance(indicator, Mapping):
+            item.indicator = True
+            for name in INDICATOR_FIELDS:
+                value = indicator.get(name)
+                if value is not None:
+                    setattr(item, f"indicator_{name}", _number(value) if name == "target" else str(value))
         rule = q.get("show_if") or {}
         if isinstance(rule, Mapping) and "org_type" in rule:
             item.rule, item.rule_org_types = "org", [str(t) for t in rule["org_type"] or []]
@@ -366,7 +398,10 @@ def from_form(form: Mapping[str, Any]) -> Draft:
         item = DraftItem(uid, kind, label=one(p + "label"), key=one(p + "key").strip(), key_auto=one(p + "key_auto"),
                          help=one(p + "help"), required=one(p + "required") == "1",
                          min=one(p + "min"), max=one(p + "max"), min_label=one(p + "min_label"),
-                         max_label=one(p + "max_label"),
+                         max_label=one(p + "max_label"), top=one(p + "top"),
+                         indicator=one(p + "indicator") == "1",
+                         **{f"indicator_{name}": one(f"{p}indicator_{name}") for name in INDICATOR_FIELDS
+                            if one(f"{p}indicator_{name}")},
                          rule=one(p + "rule") if one(p + "rule") in RULES else "always",
                          rule_question=one(p + "rule_question"), rule_operator=one(p + "rule_operator"),
                          rule_value=one(p + "rule_value"),
@@ -449,12 +484,15 @@ def form_fields(draft: Draft) -> list[tuple[str, str]]:
         p = f"i{item.uid}-"
         pairs += [("item", item.uid), (p + "type", item.type), (p + "label", item.label), (p + "key", item.key),
                   (p + "key_auto", item.key_auto), (p + "help", item.help), (p + "min", item.min),
-                  (p + "max", item.max), (p + "min_label", item.min_label), (p + "max_label", item.max_label),
+                  (p + "max", item.max), (p + "min_label", item.min_label), (p + "max_label", item.max_label), (p + "top", item.top),
+                  *((f"{p}indicator_{name}", getattr(item, f"indicator_{name}")) for name in INDICATOR_FIELDS),
                   (p + "rule", item.rule), (p + "rule_question", item.rule_question),
                   (p + "rule_operator", item.rule_operator), (p + "rule_value", item.rule_value),
                   (p + "baseline", item.baseline), (p + "extra", json.dumps(item.extra))]
         if item.required:
             pairs.append((p + "required", "1"))
+        if item.indicator:
+            pairs.append((p + "indicator", "1"))
         pairs += [(p + "rule_org", t) for t in item.rule_org_types]
         for option in item.options:
             o = f"{p}o{option.uid}-"
@@ -487,7 +525,9 @@ def field_id(draft: Draft, index: int | None, path: str) -> str:
         if len(parts) > 1 and parts[1] in skip_logic.OPERATORS:
             return p + "rule_value"
         return p + ("rule_org" if item.rule == "org" else "rule")
-    if parts[0] in ("label", "key", "help", "type", "min", "max", "min_label", "max_label"):
+    if parts[0] == "indicator":
+        return p + (f"indicator_{parts[1]}" if len(parts) > 1 and parts[1] in INDICATOR_FIELDS else "indicator")
+    if parts[0] in ("label", "key", "help", "type", "min", "max", "min_label", "max_label", "top"):
         return p + parts[0]
     return p + "heading"
 

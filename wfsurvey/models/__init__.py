@@ -4,6 +4,7 @@ from wfsurvey.models.eventlog import EventRecord
 from wfsurvey.models.invitations import AccessToken, Invitation, Response
 from wfsurvey.models.jobs import JobRun, SchedulerLease
 from wfsurvey.models.outbox import MailboxMessage, OutboxMessage
+from wfsurvey.models.pilots import PilotRegion
 from wfsurvey.models.projections import (
     BaselineStat,
     BoardRegion,
@@ -22,7 +23,7 @@ __all__ = [
     "AccessToken", "ApiToken", "BaselineStat", "BoardRegion", "Contact", "Convening", "ConveningInvitation", "OutcomeNote",
     "Designation", "EventRecord", "Invitation",
     "InvitationProgress", "JobRun", "MailboxMessage", "Organization", "OrganizationCounts",
-    "OrganizationProgress", "OutboxMessage", "Region",
+    "OrganizationProgress", "OutboxMessage", "PilotRegion", "Region",
     "Response", "Round", "RoundProgress", "SchedulerLease", "SubmittedAnswers", "Template", "User",
     "organization_regions",
 ]

@@ -49,23 +49,28 @@ def round_questions(session: Session, round_id: int) -> list[dict]:
     return session.execute(_QUESTIONS, {"round_id": round_id}).scalar() or []
 
 
-def _counted(session: Session, round_id: int, cache: dict[int, dict[str, QuestionType]]) -> dict[str, QuestionType]:
-    """The type of each question of the round whose answers feed the table (text answers and contacts do not), by key."""
+#: A counted question of a round: its type and its definition.
+Counted_ = tuple[QuestionType, dict]
+
+
+def _counted(session: Session, round_id: int, cache: dict[int, dict[str, Counted_]]) -> dict[str, Counted_]:
+    """The type and definition of each question of the round whose answers feed the table (text answers and contacts
+    do not), by key."""
     # Looked up once per round and batch of events, not once per answer.
     if round_id not in cache:
-        types = {q["key"]: QUESTION_TYPES[q["type"]] for q in round_questions(session, round_id)}
-        cache[round_id] = {key: question_type for key, question_type in types.items() if question_type.counted}
+        found = {q["key"]: (QUESTION_TYPES[q["type"]], q) for q in round_questions(session, round_id)}
+        cache[round_id] = {key: tq for key, tq in found.items() if tq[0].counted}
     return cache[round_id]
 
 
-def cells(types: dict[str, QuestionType], answers: dict[str, Any]) -> list[tuple[str, str, float]]:
-    """(question, value, numeric amount) for each countable answer, given the types of the counted questions."""
+def cells(types: dict[str, Counted_], answers: dict[str, Any]) -> list[tuple[str, str, float]]:
+    """(question, value, numeric amount) for each countable answer, given the counted questions."""
     out = []
     for key, value in answers.items():
-        question_type = types.get(key)
-        if question_type is None or value is None or value == "" or value == []:
+        counted = types.get(key)
+        if counted is None or value is None or value == "" or value == []:
             continue
-        out.extend(question_type.baseline_cells(key, value))
+        out.extend(counted[0].question_cells(counted[1], value))
     return out
 
 
@@ -81,7 +86,7 @@ def _apply(session: Session, deltas: dict[Cell, list[float]]) -> None:
             tuple_(*(_stats.c[k] for k in _STAT_KEY)).in_(emptied[i:i + 2000]), _stats.c.count == 0))
 
 
-def _add(deltas, types: dict[str, QuestionType], round_id: int, regions: list[str], answers: dict, sign: int) -> None:
+def _add(deltas, types: dict[str, Counted_], round_id: int, regions: list[str], answers: dict, sign: int) -> None:
     for question, value, amount in cells(types, answers):
         for region in ["", *regions]:
             cell = deltas[(round_id, region, question, value)]
@@ -100,7 +105,7 @@ def _stored(session: Session, invitation_ids: list[int]) -> dict[int, Counted]:
 
 def on_answers(events: list[ev.ResponseSubmitted | ev.ResponseAmended], uow: ProjectionContext) -> None:
     session = uow.session
-    cache: dict[int, dict[str, QuestionType]] = {}
+    cache: dict[int, dict[str, Counted_]] = {}
     deltas: dict[Cell, list[float]] = defaultdict(lambda: [0, 0.0])
     # A ResponseSubmitted is an invitation's first submission (a later one is a ResponseAmended):
     # only an amendment has stored answers to take back.

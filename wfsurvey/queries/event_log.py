@@ -372,6 +372,17 @@ EVENT_WORDS: dict[str, tuple[str, Sentence]] = {
     "OutcomeNoteRecorded": ("Outcome noted", lambda p, n: (
         f"“{p['text']}”" + (f" at {n.convening(p['convening_id'])}" if p.get("convening_id") else "")
         + f": {n.region_list(p.get('regions'))}; {n.organization_list(p.get('organization_ids'))}.")),
+    # pilot regions
+    "PilotRegionSelected": ("Pilot region chosen", lambda p, n: (
+        f"{n.region(p.get('region'))} "
+        + ("selected as a pilot region" if p.get("confirmed") else "proposed as a pilot region, for an admin to confirm")
+        + f", from {n.round(p.get('round_id'))}. Reason: {p.get('reason') or 'not said'}")),
+    "PilotRegionConfirmed": ("Pilot region confirmed", lambda p, n: (
+        f"{n.region(p.get('region'))} confirmed as a pilot region.")),
+    "PilotRegionDropped": ("Pilot region dropped", lambda p, n: (
+        f"{n.region(p.get('region'))} is no longer a"
+        + (" confirmed" if p.get("was_confirmed") else " proposed") + " pilot region."
+        + (f" Reason: {p['reason']}" if p.get("reason") else ""))),
     # users
     "UserCreated": ("User added", lambda p, n: f"Account for {p['email']} created, as {p['role']}."),
     "UserUpdated": ("User changed", lambda p, n: f"{n.user(p['user_id'])}: {_changes(p.get('changes'), n)}."),

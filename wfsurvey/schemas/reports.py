@@ -2,7 +2,7 @@
 the admin override's body."""
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields
+from marshmallow import EXCLUDE, RAISE, Schema, fields
 
 from wfsurvey.schemas.common import IsoTime, Text
 
@@ -106,3 +106,28 @@ class DesignationSchema(Schema):
     explanation = fields.String()
     overridden = fields.Boolean()
     updated_at = IsoTime(allow_none=True)
+
+
+class ConsensusQuerySchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    question = fields.String(required=True, metadata={"description": "Key of a ranking question of the round's template"},
+                             error_messages={"required": "Name the ranking question: ?question=<key>."})
+
+
+class ConsensusOptionSchema(Schema):
+    value = fields.String()
+    label = fields.String()
+    score = fields.Float(metadata={"description": "Borda score: an option at position p of n options earns n − p + 1 "
+                                                 "points from each respondent who ranked it"})
+
+
+class ConsensusRegionSchema(Schema):
+    region = fields.String()
+    name = fields.String()
+    n = fields.Integer(metadata={"description": "Rankings submitted in the region"})
+    order = fields.List(fields.Nested(ConsensusOptionSchema), metadata={"description": "Every option, highest score first"})
+    kendall_w = fields.Float(allow_none=True, metadata={
+        "description": "Kendall's W (0–1, corrected for ties; options left unranked tie last); null with fewer than "
+                       "3 rankings"})

@@ -126,6 +126,24 @@ class ShowIfSchema(Schema):
             raise ValidationError("Choose the answer it depends on.", operators[0])
 
 
+class IndicatorSchema(Schema):
+    """A number question tracked as an outcome indicator."""
+
+    class Meta:
+        unknown = RAISE
+
+    code = _text("Give the indicator a code, like jobs_filled.", KEY, required=True)
+    unit = _text("Say what it counts, like jobs or contracts.", validate.Length(min=1, error="Say what it counts, like jobs "
+                                                                               "or contracts."),
+                 validate.Length(max=40, error="Keep the unit under 40 characters."), required=True)
+    direction = _text("Say which way is better: up or down.", validate.OneOf(["up", "down"], error="Say which way is "
+                                                                              "better: up or down."), required=True)
+    aggregate = _text("Say how a region's answers add up: sum or mean.",
+                      validate.OneOf(["sum", "mean"], error="Say how a region's answers add up: sum or mean."),
+                      load_default="sum")
+    target = fields.Float(allow_none=True, allow_nan=False, error_messages={"invalid": "Enter the target as a number, like 120."})
+
+
 class QuestionSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -145,6 +163,10 @@ class QuestionSchema(Schema):
                       validate.Length(max=100, error="Keep an end label under 100 characters."))
     max_label = _text("Enter the label of the scale's high end, or leave it out.",
                       validate.Length(max=100, error="Keep an end label under 100 characters."))
+    #: A ranking's top N: how many options each respondent ranks (every option when left out).
+    top = fields.Integer(strict=True, allow_none=True, error_messages={"invalid": "Enter a whole number, like 3."})
+    #: A number question tracked as an outcome indicator.
+    indicator = fields.Nested(IndicatorSchema, allow_none=True)
     show_if = fields.Nested(ShowIfSchema)
     #: How the answer feeds the baseline table: "auto" (by type) or "none" (not tabulated).
     baseline = fields.String(load_default="auto", validate=validate.OneOf(["auto", "none"], error="“baseline” is auto or none."))
@@ -352,6 +374,7 @@ def cross_check(items: Sequence[Any], loaded: Sequence[Mapping[str, Any] | None]
     names = Names(items)
     errors: dict[int, dict[str, list[str]]] = {}
     seen: dict[str, int] = {}
+    codes: dict[str, int] = {}
     for i, raw in enumerate(items):
         q = loaded[i]
         key = raw.get("key") if isinstance(raw, Mapping) else None
@@ -360,6 +383,14 @@ def cross_check(items: Sequence[Any], loaded: Sequence[Mapping[str, Any] | None]
         if isinstance(key, str) and key in seen:
             problems.setdefault("key", []).append(
                 f"Its key “{key}” is the key of {names(seen[key], lower=True)} too: give each its own key.")
+        indicator = raw.get("indicator") if isinstance(raw, Mapping) else None
+        code = indicator.get("code") if isinstance(indicator, Mapping) else None
+        if isinstance(code, str) and code:
+            if code in codes:
+                problems.setdefault("indicator.code", []).append(
+                    f"Its indicator code “{code}” is the code of {names(codes[code], lower=True)} too: give each "
+                    "indicator its own code.")
+            codes.setdefault(code, i)
         if kind is not None and kind.starts_page:
             following = items[i + 1] if i + 1 < len(items) else None
             next_kind = kind_of(following)

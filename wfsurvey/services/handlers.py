@@ -8,8 +8,8 @@ from __future__ import annotations
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
 from wfsurvey.services import (
-    accounts, convenings, deliveries, designations, imports, reminders, respond, rounds, stakeholder_edits, stakeholders, templates,
-    users,
+    accounts, convenings, deliveries, designations, imports, pilots, reminders, respond, rounds, stakeholder_edits,
+    stakeholders, templates, users,
 )
 
 COMMAND_HANDLERS: dict[type, object] = {
@@ -68,6 +68,9 @@ COMMAND_HANDLERS: dict[type, object] = {
     # designations
     cmd.RecomputeDesignations: designations.recompute_designations,
     cmd.OverrideDesignation: designations.override_designation,
+    # pilot regions
+    cmd.SelectPilotRegion: pilots.select_pilot_region,
+    cmd.DropPilotRegion: pilots.drop_pilot_region,
 }
 
 EVENT_HANDLERS: dict[type[ev.Event], list] = {

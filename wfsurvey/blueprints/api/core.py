@@ -33,7 +33,7 @@ ID = f"int(min=1, max={MAX_ID})"
 #: What each role may do, by rank: admin can do all that staff can, plus overrides.
 ROLE_RANK = {"staff": 1, "admin": 2}
 #: DomainError codes and the status they answer with; any other code is a conflict.
-DOMAIN_STATUS = {"invalid": 422, "not_found": 404, "conflict": 409, "closed": 409}
+DOMAIN_STATUS = {"invalid": 422, "not_found": 404, "conflict": 409, "closed": 409, "forbidden": 403}
 #: A token's last use is written at most this often, not on every request.
 TOUCH_EVERY = dt.timedelta(minutes=1)
 WWW_AUTHENTICATE = 'Bearer realm="wfsurvey"'

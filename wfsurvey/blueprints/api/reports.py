@@ -10,11 +10,18 @@ from wfsurvey.extensions import db
 from wfsurvey.queries import NotFound, exports
 from wfsurvey.queries import rounds as round_queries
 from wfsurvey.queries.baseline import baseline_table
+from wfsurvey.queries.consensus import round_consensus
 from wfsurvey.queries.designations import round_designations
 from wfsurvey.queries.events import events_after
 from wfsurvey.queries.status import load_round, non_respondents_after, round_status
 from wfsurvey.schemas.events import EventFeedSchema, EventsQuerySchema
-from wfsurvey.schemas.reports import BaselineSchema, DesignationSchema, OverrideSchema
+from wfsurvey.schemas.reports import (
+    BaselineSchema,
+    ConsensusQuerySchema,
+    ConsensusRegionSchema,
+    DesignationSchema,
+    OverrideSchema,
+)
 from wfsurvey.schemas.rounds import (
     InvitationPageSchema,
     InvitationQuerySchema,
@@ -91,6 +98,16 @@ def round_baseline_csv(round_id: int):
 def round_baseline_xlsx(round_id: int):
     return download(exports.baseline_xlsx(baseline_table(db.session, round_id)), exports.XLSX_MEDIA_TYPE,
                     baseline_filename(round_id, "xlsx"))
+
+
+@endpoint(f"/rounds/<{ID}:round_id>/consensus", summary="Regional consensus on a ranking question", tag=TAG,
+          query=ConsensusQuerySchema,
+          responses={200: ("One entry per region of the round: the options by Borda score and Kendall's W", JSON,
+                           ConsensusRegionSchema(many=True))},
+          description="404 when the round's template has no ranking question with that key.")
+def round_consensus_view(round_id: int):
+    args = load_query(ConsensusQuerySchema)
+    return dump(ConsensusRegionSchema(many=True), round_consensus(db.session, round_id, args["question"])["regions"])
 
 
 @endpoint(f"/rounds/<{ID}:round_id>/designations", summary="Navigator-counterpart designations of a round", tag=TAG,

@@ -24,6 +24,7 @@ from wfsurvey.forms.stakeholders import (
     RegionForm,
 )
 from wfsurvey.models import Contact, Organization, Region, organization_regions
+from wfsurvey.queries.pilots import pilot_regions
 from wfsurvey.services.imports import ImportRejected
 
 PER_PAGE = 50
@@ -78,8 +79,9 @@ def regions():
         .join(Contact, Contact.organization_id == organization_regions.c.organization_id)
         .group_by(organization_regions.c.region_id)
     ).all())
+    pilots = {p["region"]: p for p in pilot_regions(db.session)}
     return render_template("staff/regions.html", regions=all_regions, counts=counts, contacts=contacts,
-                           org_types=ORG_TYPES, type_labels=ORG_TYPE_LABELS, form=form, scheme=_scheme())
+                           org_types=ORG_TYPES, type_labels=ORG_TYPE_LABELS, form=form, scheme=_scheme(), pilots=pilots)
 
 
 # --- organizations ------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from wfsurvey.domain.questions.choice import SingleChoice
 from wfsurvey.domain.questions.contact import Contact
 from wfsurvey.domain.questions.multiple_choice import MultiChoice
 from wfsurvey.domain.questions.number import Number
+from wfsurvey.domain.questions.ranking import Ranking
 from wfsurvey.domain.questions.scale import Scale
 from wfsurvey.domain.questions.section import Section
 from wfsurvey.domain.questions.text import LongText, Text
@@ -25,8 +26,8 @@ __all__ = ["QUESTION_TYPES", "Choice", "DefinitionError", "InputPart", "Question
 
 #: Every question type by its name, in the order error messages list them.
 QUESTION_TYPES: dict[str, QuestionType] = {
-    t.name: t for t in (SingleChoice(), MultiChoice(), Scale(), YesNo(), Number(), Text(), LongText(), Contact(),
-                        Section())
+    t.name: t for t in (SingleChoice(), MultiChoice(), Scale(), YesNo(), Number(), Ranking(), Text(), LongText(),
+                        Contact(), Section())
 }
 
 

@@ -32,6 +32,10 @@ class RawColumn(NamedTuple):
 COMMON_FIELDS = ("key", "type", "label", "help", "required", "show_if", "baseline")
 
 
+#: Definition keys only the types that declare them take (others refuse them, unlike the end labels every type accepts).
+OWN_FIELDS = ("top", "indicator")
+
+
 class DefinitionError(ValueError):
     """A question definition its type refuses; `field` names the key at fault, where the schema reports it."""
 
@@ -123,6 +127,8 @@ class QuestionType:
     multiline: ClassVar[bool] = False
     #: Whether answers are free text that staff read one by one and search in (text, long text).
     free_text: ClassVar[bool] = False
+    #: Whether answers order the options (a ranking): its summary holds a consensus order and agreement per region.
+    orders_options: ClassVar[bool] = False
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
@@ -137,6 +143,9 @@ class QuestionType:
         """
         if "options" not in self.definition_fields and q.get("options"):
             raise DefinitionError(f"A {self.label.lower()} question has no options; remove them.", "options")
+        for name in OWN_FIELDS:
+            if name not in self.definition_fields and q.get(name) is not None:
+                raise DefinitionError(f"A {self.label.lower()} question has no “{name}”; remove it.", name)
         if "min" not in self.definition_fields and ("min" in q or "max" in q):
             raise DefinitionError(f"A {self.label.lower()} question has no smallest or largest value; remove min and max.",
                                   "min" if "min" in q else "max")
@@ -234,6 +243,11 @@ class QuestionType:
     def baseline_cells(self, key: str, value: Any) -> list[Cell]:
         """The cells an answer (neither None nor empty) counts in."""
         raise NotImplementedError(f"{self.name} answers are not counted")
+
+    def question_cells(self, q: Mapping[str, Any], value: Any) -> list[Cell]:
+        """The cells an answer counts in, for a type that needs its question to say (a ranking's unranked options);
+        most types need only the key."""
+        return self.baseline_cells(q["key"], value)
 
     def summarize(self, q: Mapping[str, Any], found: Found, responses: int) -> dict[str, Any]:
         """A region's figures for the question, from its cells and the number of responses."""

@@ -1,4 +1,10 @@
-"""Number: any number, within min and max when the definition gives them; the baseline table shows its mean and sum."""
+"""Number: any number, within min and max when the definition gives them; the baseline table shows its mean and sum.
+
+A number can be an outcome indicator: `"indicator": {"code", "unit", "direction": "up"|"down", "aggregate": "sum"|"mean"
+(default sum), "target"?}`. The code names the indicator across templates and rounds (a baseline round and an outcome
+round that ask it under the same code compare), direction says which way is better, aggregate how a region's answers
+make its value, target the value the program aims for.
+"""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -13,7 +19,7 @@ _NOT_A_NUMBER = "Enter a number, like 12."
 class Number(MeanChange):
     name = "number"
     label = "Number"
-    definition_fields = ("min", "max")
+    definition_fields = ("min", "max", "indicator")
     partial = "number"
     show_if_target = True
     counted = True
@@ -23,6 +29,15 @@ class Number(MeanChange):
         super().check_definition(q)
         if "min" in q and "max" in q and q["min"] > q["max"]:
             raise DefinitionError("The smallest number allowed is more than the largest.", "min")
+        # The indicator's own fields are checked by the template schema (IndicatorSchema); nothing here depends on them.
+
+    def normalize(self, q: dict[str, Any]) -> dict[str, Any]:
+        indicator = q.get("indicator")
+        if indicator is None:
+            q.pop("indicator", None)
+        else:
+            q["indicator"] = {**{k: v for k, v in indicator.items() if v is not None}, "aggregate": indicator.get("aggregate") or "sum"}
+        return q
 
     def show_if_value(self, q: Mapping[str, Any], value: Any) -> Any:
         try:
