@@ -4,7 +4,7 @@ would fill it. The designation policy finds a region's boards through its primar
 board's list with LIKE.
 
 Revision ID: d15regm0102
-Revises: c7a1tokr0101
+Revises: c12a0pen0012
 """
 from alembic import op
 import sqlalchemy as sa

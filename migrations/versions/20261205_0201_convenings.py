@@ -3,7 +3,7 @@ open a round's invitation or a convening's (invitation_id now nullable, exactly 
 name a convening and carry attachments (the .ics).
 
 Revision ID: e16conv0201
-Revises: c7a1tokr0101
+Revises: d15regm0102
 """
 from alembic import op
 import sqlalchemy as sa

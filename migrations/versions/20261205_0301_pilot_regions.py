@@ -1,7 +1,7 @@
 """Pilot regions (issue 17, part 2): the 2–3 regions chosen from a baseline round, proposed by staff, confirmed by an admin.
 
 Revision ID: f17pilo0301
-Revises: c7a1tokr0101
+Revises: e16conv0201
 """
 from alembic import op
 import sqlalchemy as sa
