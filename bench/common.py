@@ -97,8 +97,8 @@ class Metric:
     def ratio(self) -> float | None:
         """Value against the floor, as 'how much of the floor's speed': throughput / floor, or floor time / time."""
         f = self.floor_median
-        if not f or not self.values:
-            return None
+        if not f or not self.values or not self.median:
+            return None  # a value of 0 (a tiny --quick run, or nothing measured) has no ratio
         return self.median / f if self.higher_is_better else f / self.median
 
     @property
