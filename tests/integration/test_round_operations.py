@@ -208,6 +208,9 @@ def test_new_round_from_this_one_copies_template_audience_and_reminders_with_a_n
                                      baseline=True)
     page = text(staff.get(f"/staff/rounds/{source.id}"))
     assert f'href="/staff/rounds/new?from={source.id}"' in page
+    assert staff.get("/staff/rounds/new?from=999").status_code == 404
+    for odd in ("abc", "²", "99999999999999999999"):
+        assert "Copied from" not in text(staff.get(f"/staff/rounds/new?from={odd}"))  # not a round: a blank wizard
     wizard = text(staff.get(f"/staff/rounds/new?from={source.id}"))
     assert "Copied from" in wizard
     form = Form(wizard, WIZARD)

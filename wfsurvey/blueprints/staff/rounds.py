@@ -221,7 +221,8 @@ def _create(form: RoundForm):
 def new_round():
     form = RoundForm(scheme=scheme())
     # "New round from this one": the template version, audience and reminders of ?from=<round>, a new window.
-    source = round_or_404(request.args["from"]) if request.args.get("from", "").isdigit() else None
+    given = request.args.get("from", "")
+    source = round_or_404(int(given)) if given.isascii() and given.isdigit() and len(given) < 10 else None
     if source is not None and not form.is_submitted():
         form.fill_from(source, new_window=True)
     action = url_for("staff.new_round", **({"from": source.id} if source else {}))
