@@ -122,6 +122,9 @@ def test_a_staff_member_builds_previews_and_saves_a_sectioned_template_then_resp
     # The new page is swapped in (the clicked button is focused before that too, so wait for the order itself).
     expect(b.items().nth(9)).to_have_attribute("data-uid", anything)
     expect(page.locator(f"#i{anything}-down")).to_be_focused()  # the focus stays on the moved question's button
+    # Wait for the moved question's buttons to carry its new number before pressing one by that number (under load
+    # the page may still be relabelling, and "question 9" would then be the other one).
+    expect(page.locator(f"#i{anything}-down")).to_have_accessible_name("Move down question 9")
     page.get_by_role("button", name="Move down question 9").click()
     expect(page.locator(f"#i{anything}-down")).to_be_disabled()
     expect(page.locator(f"#i{anything}-up")).to_be_focused()

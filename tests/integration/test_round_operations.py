@@ -208,6 +208,9 @@ def test_new_round_from_this_one_copies_template_audience_and_reminders_with_a_n
                                      baseline=True)
     page = text(staff.get(f"/staff/rounds/{source.id}"))
     assert f'href="/staff/rounds/new?from={source.id}"' in page
+    assert staff.get("/staff/rounds/new?from=999").status_code == 404
+    for odd in ("abc", "²", "99999999999999999999"):
+        assert "Copied from" not in text(staff.get(f"/staff/rounds/new?from={odd}"))  # not a round: a blank wizard
     wizard = text(staff.get(f"/staff/rounds/new?from={source.id}"))
     assert "Copied from" in wizard
     form = Form(wizard, WIZARD)
@@ -241,6 +244,11 @@ def test_a_round_that_opens_when_launched_opens_at_its_launch(staff, app):
     assert "A reminder goes to everyone who has not answered 7 days before close (Friday, October 23, 2026 at 5:00 PM PDT" in page
     assert "The round closes Friday, October 30, 2026 at 5:00 PM PDT" in page
     assert "Opens</dt><dd>When you launch it" in page
+    # Saved again unchanged, a draft that opens when launched records no change (its opening is no time yet).
+    edit = text(staff.get(f"/staff/rounds/{draft.id}/edit"))
+    assert '<option selected value="8">8 AM</option>' in edit and '<option selected value="18">6 PM</option>' in edit
+    assert Form(edit, WIZARD).post(staff, f"/staff/rounds/{draft.id}/edit", "create").status_code == 302
+    assert not events_of("RoundEdited")
 
     launch_at = BEFORE + dt.timedelta(minutes=10)  # within the sign-in's idle limit
     app.config["FIXED_NOW"] = launch_at

@@ -43,6 +43,8 @@ def test_an_open_round_leaves_out_reminders_already_past_and_other_states_say_th
     assert steps("draft", slots=[])[-2] == "No reminders are set."
     assert steps("closed") == ["The round closed Monday, March 23, 2026 at 5:00 PM PDT: no more answers are accepted "
                                "and the designations are final."]
+    assert steps("scheduled", now=OPENS)[0] == ("Its opening time, Tuesday, March 3, 2026 at 9:00 AM PST, has passed: "
+                                                 "the scheduler opens it and sends the invitations within a minute.")
     assert steps("cancelled") == ["The round is cancelled: nothing more is sent and no answers are accepted."]
 
 

@@ -89,8 +89,11 @@ def next_steps(*, state: str, opens_at: dt.datetime, closes_at: dt.datetime, ope
         else:
             steps.append(Step(f"Nothing is sent until you launch the round. Its opening time, {when(opens_at)}, has "
                               "passed, so launching opens it at once and the invitations go out within a minute."))
-    elif state == "scheduled":
+    elif state == "scheduled" and opens_at > now:
         steps.append(Step(f"Invitations go out when the round opens, {when(opens_at)}.", opens_at))
+    elif state == "scheduled":
+        steps.append(Step(f"Its opening time, {when(opens_at)}, has passed: the scheduler opens it and sends the "
+                          "invitations within a minute.", opens_at))
     elif state == "open":
         steps.append(Step(f"The round opened {when(opens_at)}; its invitations have gone out (a few may still be "
                           "on their way).", opens_at))

@@ -26,7 +26,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wfsurvey import clock
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain.reminders import ReminderPolicy
-from wfsurvey.domain.rules import duration_words, parse_durations, parse_local, to_local, zone
+from wfsurvey.domain.rules import duration_words, hour_words, parse_durations, parse_local, to_local, zone
 from wfsurvey.extensions import db
 from wfsurvey.forms.stakeholders import ORG_TYPE_CHOICES, CheckboxesField, region_choices
 from wfsurvey.models import Contact, Round, Template
@@ -48,6 +48,8 @@ RESPONSE_RULE_CHOICES = [
     SelectChoice("organization", "One response per organization (the first to submit answers for it)"),
     SelectChoice("contact", "One response per person"),
 ]
+#: The hours reminders may be sent from and until, as people say them ("8 AM", "6 PM", "midnight").
+HOUR_CHOICES = [SelectChoice(hour, hour_words(hour)) for hour in range(25)]
 _LIST_SEPARATORS = re.compile(r"[\s,;]+")
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -93,7 +95,7 @@ class AudienceAndReminders:
 
     def validate_send_until(self, field: IntegerField) -> None:
         if field.data is not None and self.send_from.data is not None and field.data <= self.send_from.data:
-            raise ValidationError("Send until a later hour than the first one (e.g. from 8 until 18).")
+            raise ValidationError("Send until a later hour than the first one (e.g. from 8 AM until 6 PM).")
 
     def validate_other_offsets(self, field: StringField) -> None:
         try:
@@ -154,8 +156,8 @@ class RoundForm(AudienceAndReminders, FlaskForm):
                                 description="Times before close, separated by commas, e.g. “5 days, 12 hours”.")
     min_gap_hours = IntegerField("Minimum gap between two messages to one person (hours)", default=20,
                                  validators=[InputRequired("Enter a number of hours."), NumberRange(0, 24 * 14)])
-    send_from = IntegerField("Send from (hour)", default=8, validators=[InputRequired("Enter an hour."), NumberRange(0, 23)])
-    send_until = IntegerField("Send until (hour)", default=18, validators=[InputRequired("Enter an hour."), NumberRange(1, 24)],
+    send_from = SelectField("Send from", choices=HOUR_CHOICES[:-1], default=8, coerce=int, validate_choice=True)
+    send_until = SelectField("Send until", choices=HOUR_CHOICES[1:], default=18, coerce=int, validate_choice=True,
                               description="Reminders go out only between these local hours.")
     response_rule = SelectField("Responses", choices=RESPONSE_RULE_CHOICES, default="organization")
     baseline = BooleanField("This is the baseline round of the template",

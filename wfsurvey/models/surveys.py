@@ -147,10 +147,12 @@ class Round(Aggregate, Base):
         rules.check_window(opens_at, definition["closes_at"])
         changes: dict[str, Any] = {}
         for name in rules.DEFINITION_FIELDS:
+            if name == "opens_at" and definition["opens_on_launch"] and self.opens_on_launch:
+                continue  # still opening when launched: its estimate is left as it was
             value = opens_at if name == "opens_at" else definition[name]
             if getattr(self, name) != value:
                 setattr(self, name, value)
-                if not (name == "opens_at" and definition["opens_on_launch"]):  # an estimate moving with the clock is no change
+                if not (name == "opens_at" and definition["opens_on_launch"]):  # an estimate is no opening time
                     changes[name] = value.isoformat() if isinstance(value, dt.datetime) else value
         if changes:
             self.record(events.RoundEdited(round_id=self.id, changes=changes))

@@ -221,7 +221,8 @@ def _create(form: RoundForm):
 def new_round():
     form = RoundForm(scheme=scheme())
     # "New round from this one": the template version, audience and reminders of ?from=<round>, a new window.
-    source = round_or_404(request.args["from"]) if request.args.get("from", "").isdigit() else None
+    given = request.args.get("from", "")
+    source = round_or_404(int(given)) if given.isascii() and given.isdigit() and len(given) < 10 else None
     if source is not None and not form.is_submitted():
         form.fill_from(source, new_window=True)
     action = url_for("staff.new_round", **({"from": source.id} if source else {}))
@@ -316,24 +317,28 @@ def launch_round(round_id: int):
     return redirect(url_for("staff.round_detail", round_id=round_id))
 
 
+def _one_button_move(round_id: int, command: Any, said) -> Any:
+    """A move that is one button on the round's page: run it, then flash what it did (`said(round)`, read after the
+    move) or why it was refused; back to the round's page."""
+    round_or_404(round_id)
+    if run_or_flash(command, wording=NOT_DONE).ok:
+        flash(said(round_or_404(round_id)), "success")
+    return redirect(url_for("staff.round_detail", round_id=round_id))
+
+
 @bp.post("/rounds/<int:round_id>/open-now")
 @staff_required
 def open_round_now(round_id: int):
-    round_ = round_or_404(round_id)
-    if run_or_flash(cmd.OpenRoundNow(round_.id), wording=NOT_DONE).ok:
-        flash("The round is open: its invitations go out within a minute.", "success")
-    return redirect(url_for("staff.round_detail", round_id=round_id))
+    return _one_button_move(round_id, cmd.OpenRoundNow(round_id),
+                            lambda round_: "The round is open: its invitations go out within a minute.")
 
 
 @bp.post("/rounds/<int:round_id>/schedule")
 @staff_required
 def schedule_round(round_id: int):
-    round_ = round_or_404(round_id)
-    if run_or_flash(cmd.ScheduleRound(round_.id), wording=NOT_DONE).ok:
-        round_ = round_or_404(round_id)
-        flash(f"The round waits again for its planned opening, {format_local(round_.opens_at, round_.timezone)}; "
-              "invitation emails not yet sent go out then.", "success")
-    return redirect(url_for("staff.round_detail", round_id=round_id))
+    return _one_button_move(round_id, cmd.ScheduleRound(round_id), lambda round_: (
+        f"The round waits again for its planned opening, {format_local(round_.opens_at, round_.timezone)}; "
+        "invitation emails not yet sent go out then."))
 
 
 @bp.post("/rounds/<int:round_id>/extend")
@@ -352,10 +357,8 @@ def extend_round(round_id: int):
 @bp.post("/rounds/<int:round_id>/close")
 @staff_required
 def close_round(round_id: int):
-    round_ = round_or_404(round_id)
-    if run_or_flash(cmd.CloseRound(round_.id), wording=NOT_DONE).ok:
-        flash("The round is closed: no more answers are accepted and the designations are final.", "success")
-    return redirect(url_for("staff.round_detail", round_id=round_id))
+    return _one_button_move(round_id, cmd.CloseRound(round_id), lambda round_: (
+        "The round is closed: no more answers are accepted and the designations are final."))
 
 
 @bp.post("/rounds/<int:round_id>/cancel")
