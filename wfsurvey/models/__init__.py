@@ -4,6 +4,7 @@ from wfsurvey.models.invitations import AccessToken, Invitation, Response
 from wfsurvey.models.jobs import JobRun, SchedulerLease
 from wfsurvey.models.outbox import MailboxMessage, OutboxMessage
 from wfsurvey.models.pilots import PilotRegion
+from wfsurvey.models.series import RoundSeries
 from wfsurvey.models.projections import (
     BaselineStat,
     Designation,
@@ -21,6 +22,6 @@ __all__ = [
     "AccessToken", "ApiToken", "BaselineStat", "Contact", "Designation", "EventRecord", "Invitation",
     "InvitationProgress", "JobRun", "MailboxMessage", "Organization", "OrganizationCounts",
     "OrganizationProgress", "OutboxMessage", "PilotRegion", "Region",
-    "Response", "Round", "RoundProgress", "SchedulerLease", "SubmittedAnswers", "Template", "User",
+    "Response", "Round", "RoundProgress", "RoundSeries", "SchedulerLease", "SubmittedAnswers", "Template", "User",
     "organization_regions",
 ]

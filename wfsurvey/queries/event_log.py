@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from wfsurvey import settings
 from wfsurvey.domain.reminders import slot_words
 from wfsurvey.domain.rules import format_local
+from wfsurvey.domain.series import CADENCE_WORDS, date_words
 from wfsurvey.domain.stakeholders import ORG_TYPE_LABELS
 from wfsurvey.models import Contact, EventRecord, Invitation, Organization, OutboxMessage, Round, User
 from wfsurvey.queries.actors import describe_actors, user_words
@@ -157,6 +158,17 @@ def _when(value: str | None, tz_name: str) -> str:
     return format_local(moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc), tz_name)
 
 
+def _cadence(cadence: Any) -> str:
+    return CADENCE_WORDS.get(str(cadence), str(cadence))
+
+
+def _date(value: Any) -> str:
+    try:
+        return date_words(dt.date.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
+
+
 def _type_label(org_type: Any) -> str:
     return ORG_TYPE_LABELS.get(org_type, str(org_type)).lower()
 
@@ -263,6 +275,12 @@ EVENT_WORDS: dict[str, tuple[str, Sentence]] = {
     "DesignationOverridden": ("Designation set by an admin", lambda p, n: (
         f"{n.region(p.get('region'))}, {n.round(p.get('round_id'))}: {(p.get('nominee') or {}).get('name', 'someone')} "
         f"named navigator counterpart. Reason: {p.get('reason') or 'not said'}")),
+    # round series
+    "SeriesCreated": ("Round series created", lambda p, n: (
+        f"Series “{p['title']}” created: “{p.get('template_slug')}” asked {_cadence(p.get('cadence'))}, the first period "
+        f"ending {_date(p.get('first_period_end'))}.")),
+    "SeriesPeriodStarted": ("Series period started", lambda p, n: (
+        f"{n.round(p.get('round_id'))} created and launched for the period ending {_date(p.get('period_end'))}.")),
     # pilot regions
     "PilotRegionSelected": ("Pilot region chosen", lambda p, n: (
         f"{n.region(p.get('region'))} "

@@ -46,7 +46,7 @@ def create_round(command: cmd.CreateRound, uow: AbstractUnitOfWork) -> Round:
         template_id=template.id, title=command.title, timezone=command.timezone, opens_at=command.opens_at,
         closes_at=command.closes_at, audience=chosen.to_stored(), reminders=command.reminders.to_stored(),
         is_baseline=command.baseline, response_rule=command.response_rule, state="draft", created_at=uow.now,
-        created_by=uow.actor,
+        created_by=uow.actor, series_id=command.series_id, period=command.period,
     )
     session.add(round_)
     session.flush()

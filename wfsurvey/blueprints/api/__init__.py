@@ -9,6 +9,8 @@ from __future__ import annotations
 from wfsurvey.blueprints.api.core import bp
 
 # Importing the modules registers their routes on bp.
-from wfsurvey.blueprints.api import openapi, pilots, reports, responses, rounds, stakeholders, templates  # noqa: E402,F401
+from wfsurvey.blueprints.api import (  # noqa: E402,F401
+    openapi, pilots, reports, responses, rounds, series, stakeholders, templates,
+)
 
 __all__ = ["bp"]
