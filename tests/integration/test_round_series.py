@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
 import threading
 
@@ -15,6 +16,7 @@ from sqlalchemy import func, select
 from tests import builders
 from tests.integration.test_api import Api, token_for
 from tests.integration.test_ranking_consensus import _words
+from tests.web import signed_in  # noqa: F401  (fixture)
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain.tokens import hash_token, new_token
 from wfsurvey.extensions import db
@@ -91,7 +93,7 @@ def _setup(app, client) -> tuple[Api, int]:
     return api, created.json["id"]
 
 
-def test_a_series_makes_one_round_per_period_and_the_indicators_show_each_period(app, client, runner):
+def test_a_series_makes_one_round_per_period_and_the_indicators_show_each_period(app, client, runner, signed_in):  # noqa: F811
     api, series_id = _setup(app, client)
     # Before the first window opens, nothing.
     assert runner.invoke(args=["jobs", "run", "--now", "2027-03-24T15:59:00Z"]).exit_code == 0
@@ -153,9 +155,29 @@ def test_a_series_makes_one_round_per_period_and_the_indicators_show_each_period
     assert [p["value"] for p in whole["jobs_filled"]["points"]] == [25.0, 30.0]
     assert api.get("/indicators?series=999").status_code == 404
 
-    # The export: one row per region, indicator and period.
-    staff_client = Api(client, token_for("staff", "staff@example.org"))
-    assert staff_client.get(f"/series/{series_id}").status_code == 200
+    # The staff pages: the series with its periods in words, and a chart per indicator with its figures in a table.
+    staff, _ = signed_in("staff")
+    page = _words(staff.get(f"/staff/series/{series_id}").get_data(as_text=True))
+    assert "“outcomes” asked every quarter." in page and "Quarter ending June 30, 2027" in page and "P3M" not in page
+    page = staff.get(f"/staff/series/{series_id}/indicators?region={LA}").get_data(as_text=True)
+    assert '<title id="chart-1-title">Jobs filled this quarter: Los Angeles, period by period</title>' in page
+    assert ("quarter ending March 31, 2027: 20; quarter ending June 30, 2027: 30. Baseline 30. Target 40."
+            in html.unescape(page))
+    assert page.count('<circle class="chart-dot"') == 4  # two periods of two indicators
+    assert "Quarter ending March 31, 2027 20 2 -10" in _words(page)
+    assert staff.get(f"/staff/series/{series_id}/indicators?region=atlantis").status_code == 404
+
+    # The export: one row per region, indicator and period, and the whole series.
+    response = staff.get(f"/staff/series/{series_id}/indicators.csv")
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    header, *rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+    assert header[:4] == ["Region code", "Region", "Pilot region", "Indicator"]
+    la_jobs = [r for r in rows if r[0] == LA and r[3] == "jobs_filled"]
+    assert [(r[7], r[9], r[10], r[11], r[13], r[14]) for r in la_jobs] == [
+        ("quarter ending March 31, 2027", "20.0", "2", "30.0", "40.0", "-10.0"),
+        ("quarter ending June 30, 2027", "30.0", "1", "30.0", "40.0", "0.0")]
+    assert {r[1] for r in rows} >= {"Los Angeles", "Inland Empire Desert", "All regions"}
+    assert staff.get(f"/staff/series/{series_id}/indicators.xlsx").status_code == 200
 
 
 @pytest.mark.postgres_only
