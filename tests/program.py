@@ -73,6 +73,7 @@ class Program:
     organization_id: int = 0
     message_id: int = 0
     template_slug: str = ""
+    series_id: int = 0
     #: Responses to look at, by round: a submitted one changed since, a draft, a board's with its nominee.
     responses: dict[int, list[int]] = field(default_factory=dict)
     #: Raw links of respondents of the open follow-up round, by what they show: "form", "done", "opted_out".
@@ -89,6 +90,7 @@ class Program:
             "organization_id": [self.organization_id], "user_id": [self.staff_id], "slug": [self.template_slug],
             "version": [1], "region": [IE], "code": [IE], "message_id": [self.message_id],
             "convening_id": list(self.convenings.values()),
+            "series_id": [self.series_id],
         }
 
 
@@ -180,6 +182,18 @@ def build(app) -> Program:
     second = dict(definition, title=definition["title"] + ", 2027")
     handle(cmd.CreateTemplate(second), actor=as_staff, now=EDITED)
     run_due_jobs(app, CLOSED)
+
+    # Pilot regions chosen from the baseline: one confirmed by an admin, one proposed by staff; and a quarterly series
+    # of outcome reports over the pilot regions, its first period still to come.
+    handle(cmd.SelectPilotRegion(region=IE, round_id=baseline.id, reason="Highest score, navigator designated.",
+                                 by_admin=True), actor=as_admin, now=CLOSED)
+    handle(cmd.SelectPilotRegion(region=LOS_ANGELES, round_id=baseline.id, reason="Strong college partnerships."),
+           actor=as_staff, now=CLOSED)
+    outcomes = handle(cmd.CreateSeries(
+        template_slug="regional-outcomes-am", title="Advanced Manufacturing outcomes", cadence="P3M",
+        first_period_end=dt.date(2027, 3, 31), timezone=LA, open_days_before=10, close_days_after=14,
+        audience=cmd.Audience(org_types=("lwib", "college")), pilot_regions=True), actor=as_staff, now=CLOSED)
+    program.series_id = outcomes.id
 
     # The follow-up round, compared with the baseline: open, with answers.
     follow_up = handle(cmd.CreateRound(

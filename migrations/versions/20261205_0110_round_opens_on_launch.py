@@ -16,9 +16,10 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("rounds", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("opens_on_launch", sa.Boolean(), server_default=sa.false(), nullable=False))
-        batch_op.add_column(sa.Column("planned_opens_at", wfsurvey.database.UTCDateTime(), nullable=True))
+    # Plain ADD COLUMN (both databases have it): a batch on SQLite would copy and drop `rounds`, which the foreign
+    # keys of a database with invitations refuse.
+    op.add_column("rounds", sa.Column("opens_on_launch", sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.add_column("rounds", sa.Column("planned_opens_at", wfsurvey.database.UTCDateTime(), nullable=True))
 
 
 def downgrade():

@@ -159,7 +159,8 @@ def test_the_who_filter_offers_people_and_groups_in_words(staff_client):
     # A row's "who" link filters by that actor, and the filter shows it selected, in words.
     one = client.get(f"/staff/events?actor=user:{built.admin_id}").get_data(as_text=True)
     assert f'<option selected value="user:{built.admin_id}">Demo Admin (admin)</option>' in one
-    assert set(re.findall(r'data-type="(\w+)"', one)) == {"DesignationOverridden", "DesignationChanged", "UserCreated"}
+    assert set(re.findall(r'data-type="(\w+)"', one)) == {"DesignationOverridden", "DesignationChanged", "UserCreated",
+                                                            "PilotRegionSelected"}
     token = client.get(f"/staff/events?actor=token:{built.invitation_id}").get_data(as_text=True)
     assert re.search(rf'<option selected value="token:{built.invitation_id}">[^<]+&#39;s link \([^<]+\)</option>', token)
 

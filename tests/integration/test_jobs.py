@@ -165,6 +165,7 @@ def test_a_failing_job_is_recorded_the_others_still_run_and_the_exit_status_says
     status = runner.invoke(args=["jobs", "status"])
     assert status.exit_code == 0
     lines = status.output.splitlines()
+    assert lines.pop(0).startswith("series: at 2026-10-07T16:00:00+00:00 (started ")
     assert lines[0].startswith("windows: at 2026-10-07T16:00:00+00:00 (started ")
     assert "took " in lines[0] and lines[0].endswith(": closed=0 opened=0 skipped=0")
     assert lines[1].startswith("reminders: at 2026-10-07T16:00:00+00:00") and lines[1].endswith("looked_at=3")
@@ -175,7 +176,7 @@ def test_a_failing_job_is_recorded_the_others_still_run_and_the_exit_status_says
 
 def test_jobs_status_before_any_run_and_bad_now(app, runner):
     assert runner.invoke(args=["jobs", "status"]).output.splitlines() == [
-        "windows: never run", "reminders: never run", "delivery: never run", "designations: never run",
+        "series: never run", "windows: never run", "reminders: never run", "delivery: never run", "designations: never run",
     ]
     result = runner.invoke(args=["jobs", "run", "--now", "next tuesday"])
     assert result.exit_code == 2 and "'next tuesday' is not an ISO 8601 time" in result.output

@@ -128,7 +128,7 @@ def test_staff_propose_from_the_baseline_page_and_an_admin_confirms(app, signed_
                              {"drop-los-angeles-reason": "no"}, token_from=page_url, follow_redirects=True)
     assert "Not dropped: only an admin can drop a confirmed pilot region." in _words(refused_drop.get_data(as_text=True))
     regions = _words(staff.get("/staff/regions").get_data(as_text=True))
-    assert "Los Angeles 1 0 0 0 1 Confirmed from “AM baseline 2026”" in regions
+    assert "Los Angeles 1 0 0 0 1 Who is engaged in Los Angeles Confirmed from “AM baseline 2026”" in regions
     dropped = post_form(admin, f"/staff/rounds/{round_.id}/pilots/los-angeles/drop",
                         {"drop-los-angeles-reason": "Board changed its mind"}, token_from=page_url, follow_redirects=True)
     assert "Los Angeles is no longer a pilot region." in _words(dropped.get_data(as_text=True))

@@ -102,7 +102,7 @@ def test_only_one_scheduler_is_active_and_the_standby_takes_over_when_it_stops(a
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(SchedulerLease)) == 0
     runs = db.session.scalars(select(JobRun)).all()
-    assert {run.job for run in runs} == {"windows", "reminders", "delivery", "designations"}
+    assert {run.job for run in runs} == {"series", "windows", "reminders", "delivery", "designations"}
     assert all(run.error is None and run.finished_at is not None for run in runs)
 
 

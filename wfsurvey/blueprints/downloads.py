@@ -23,6 +23,11 @@ def baseline_filename(round_id: int, extension: str) -> str:
     return f"round-{round_id}-baseline.{extension}"
 
 
+def indicators_filename(series_id: int, extension: str) -> str:
+    """The name a series' indicators over time are saved under, the same from the staff page and the API."""
+    return f"series-{series_id}-indicators.{extension}"
+
+
 def content_disposition(filename: str) -> str:
     """`attachment; filename="..."`, plus an RFC 5987 `filename*` when the name is not plain ASCII.
 

@@ -204,6 +204,9 @@ class CreateRound:
     response_rule: str = "organization"
     #: The window starts when the round is launched (opens_at is then only the draft's estimate).
     opens_on_launch: bool = False
+    #: The series and period the round is for (set by StartSeriesPeriod only).
+    series_id: int | None = None
+    period: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("opens_at", "closes_at"):
@@ -484,3 +487,29 @@ class DropPilotRegion:
     region: str
     reason: str = ""
     by_admin: bool = False
+
+
+# --- round series --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CreateSeries:
+    """A template asked again every period; the edges check the values (the API's SeriesCreateSchema)."""
+    template_slug: str
+    title: str
+    #: "P3M" or "P1M" (wfsurvey.domain.series.CADENCE_MONTHS).
+    cadence: str
+    first_period_end: dt.date
+    timezone: str = "America/Los_Angeles"
+    open_days_before: int = 14
+    close_days_after: int = 14
+    audience: Audience = field(default_factory=Audience)
+    #: Invite the confirmed pilot regions of the day each period starts (audience.regions is then left out).
+    pilot_regions: bool = False
+    reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
+
+
+@dataclass(frozen=True)
+class StartSeriesPeriod:
+    """Create and launch the round of a series' period; nothing when it exists already (whoever made it)."""
+    series_id: int
+    period: int

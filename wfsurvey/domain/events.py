@@ -426,6 +426,29 @@ class OutcomeNoteRecorded(Event):
 
 # --- users --------------------------------------------------------------------------------
 
+# --- round series --------------------------------------------------------------------------
+
+@_event("series", "series_id")
+class SeriesCreated(Event):
+    series_id: int
+    title: str
+    template_slug: str
+    cadence: str
+    #: ISO date.
+    first_period_end: str
+    timezone: str
+
+
+@_event("series", "series_id")
+class SeriesPeriodStarted(Event):
+    """A period's round was created and launched (its RoundCreated and RoundLaunched come before)."""
+    series_id: int
+    period: int
+    round_id: int
+    #: ISO date the period ends.
+    period_end: str
+
+
 # --- pilot regions -------------------------------------------------------------------------
 
 @_event("pilot", "region")

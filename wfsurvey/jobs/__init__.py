@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask, current_app, has_app_context
 
 from wfsurvey import clock
-from wfsurvey.jobs import delivery, designations, reminders, runs, windows
+from wfsurvey.jobs import delivery, designations, reminders, runs, series, windows
 
 log = logging.getLogger(__name__)
 
@@ -22,9 +22,11 @@ log = logging.getLogger(__name__)
 #: failure halfway still reports the part done), and raises if any of it failed.
 Job = Callable[[dt.datetime, dict[str, Any]], None]
 
-#: Every job, in the order they run: windows first (a round that opens gets its invitations out
-#: in the same run), reminders before delivery, designations last.
+#: Every job, in the order they run: series first (a period's round is created and launched, its invitations
+#: queued), then windows (a round that opens gets its invitations out in the same run), reminders before delivery,
+#: designations last.
 JOBS: dict[str, Job] = {
+    "series": series.run,
     "windows": windows.run,
     "reminders": reminders.run,
     "delivery": delivery.run,

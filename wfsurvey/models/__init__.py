@@ -5,6 +5,7 @@ from wfsurvey.models.invitations import AccessToken, Invitation, Response
 from wfsurvey.models.jobs import JobRun, SchedulerLease
 from wfsurvey.models.outbox import MailboxMessage, OutboxMessage
 from wfsurvey.models.pilots import PilotRegion
+from wfsurvey.models.series import RoundSeries
 from wfsurvey.models.projections import (
     BaselineStat,
     BoardRegion,
@@ -24,6 +25,6 @@ __all__ = [
     "Designation", "EventRecord", "Invitation",
     "InvitationProgress", "JobRun", "MailboxMessage", "Organization", "OrganizationCounts",
     "OrganizationProgress", "OutboxMessage", "PilotRegion", "Region",
-    "Response", "Round", "RoundProgress", "SchedulerLease", "SubmittedAnswers", "Template", "User",
+    "Response", "Round", "RoundProgress", "RoundSeries", "SchedulerLease", "SubmittedAnswers", "Template", "User",
     "organization_regions",
 ]

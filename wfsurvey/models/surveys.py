@@ -55,6 +55,8 @@ class Round(Aggregate, Base):
         CheckConstraint(
             "state IN ('draft', 'scheduled', 'open', 'closed', 'cancelled')", name="state"
         ),
+        # One round per period of a series, whoever (which scheduler) creates it.
+        UniqueConstraint("series_id", "period"),
     )
 
     #: Surrogate key.
@@ -93,6 +95,9 @@ class Round(Aggregate, Base):
     closed_at: Mapped[dt.datetime | None]
     #: When it was cancelled.
     cancelled_at: Mapped[dt.datetime | None]
+    #: The series it is a period of, and which period (0, 1, ...); None for a round of its own.
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("round_series.id"), index=True)
+    period: Mapped[int | None]
 
     template: Mapped[Template] = relationship(back_populates="rounds")
 

@@ -20,6 +20,7 @@ from wfsurvey import settings
 from wfsurvey.domain.reminders import slot_words
 from wfsurvey.domain.rounds import FIELD_WORDS as ROUND_FIELDS
 from wfsurvey.domain.rules import format_local
+from wfsurvey.domain.series import CADENCE_WORDS, date_words
 from wfsurvey.domain.stakeholders import ORG_TYPE_LABELS
 from wfsurvey.models import (
     Contact,
@@ -226,6 +227,17 @@ def _round_changes(changes: dict[str, Any] | None, n: Names, round_id: Any) -> s
     return "; ".join(said) or "nothing changed"
 
 
+def _cadence(cadence: Any) -> str:
+    return CADENCE_WORDS.get(str(cadence), str(cadence))
+
+
+def _date(value: Any) -> str:
+    try:
+        return date_words(dt.date.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
+
+
 def _type_label(org_type: Any) -> str:
     return ORG_TYPE_LABELS.get(org_type, str(org_type)).lower()
 
@@ -372,6 +384,12 @@ EVENT_WORDS: dict[str, tuple[str, Sentence]] = {
     "OutcomeNoteRecorded": ("Outcome noted", lambda p, n: (
         f"“{p['text']}”" + (f" at {n.convening(p['convening_id'])}" if p.get("convening_id") else "")
         + f": {n.region_list(p.get('regions'))}; {n.organization_list(p.get('organization_ids'))}.")),
+    # round series
+    "SeriesCreated": ("Round series created", lambda p, n: (
+        f"Series “{p['title']}” created: “{p.get('template_slug')}” asked {_cadence(p.get('cadence'))}, the first period "
+        f"ending {_date(p.get('first_period_end'))}.")),
+    "SeriesPeriodStarted": ("Series period started", lambda p, n: (
+        f"{n.round(p.get('round_id'))} created and launched for the period ending {_date(p.get('period_end'))}.")),
     # pilot regions
     "PilotRegionSelected": ("Pilot region chosen", lambda p, n: (
         f"{n.region(p.get('region'))} "

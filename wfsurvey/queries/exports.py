@@ -209,6 +209,21 @@ def baseline_xlsx(table: dict[str, Any]) -> bytes:
     return buffer.getvalue()
 
 
+def indicators_csv(rows: list[list[Any]]) -> bytes:
+    """Indicators over time (wfsurvey.queries.indicators.indicator_rows) as CSV, UTF-8 with a byte-order mark."""
+    return ("\ufeff" + to_csv(rows)).encode("utf-8")
+
+
+def indicators_xlsx(rows: list[list[Any]], title: str) -> bytes:
+    workbook = Workbook()
+    _sheet(workbook, "Indicators", rows, first=True)
+    workbook.properties.creator = "wfsurvey"
+    workbook.properties.title = ILLEGAL_CHARACTERS_RE.sub("", title)[:200]
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
 # --- a round's raw responses -----------------------------------------------------------------
 
 #: Fixed columns of the raw export: key, label ("{tz}" is the round's time zone) and kind.

@@ -30,6 +30,13 @@ class JobWords:
 
 #: Every job of wfsurvey.jobs.JOBS, by name. A job missing here is still shown (its counts as they are).
 JOB_WORDS: dict[str, JobWords] = {
+    "series": JobWords(
+        "Rounds of a series",
+        actions={"started": ("created and launched {n} period's round", "created and launched {n} periods' rounds")},
+        notes={"already": ("{n} period's round was made by another scheduler", "{n} periods' rounds were made by another "
+                           "scheduler"),
+               "skipped": ("{n} period could not start", "{n} periods could not start")},
+    ),
     "windows": JobWords(
         "Opening and closing rounds",
         actions={"opened": ("opened {n} round", "opened {n} rounds"), "closed": ("closed {n} round", "closed {n} rounds")},

@@ -72,3 +72,36 @@ def organization_response(session: Session, invitation: Invitation) -> Response 
             Response.invitation_id != invitation.id,
         )
     )
+
+
+@dataclass(frozen=True)
+class SeriesReference:
+    """The organization's answers to the previous period of a series, shown beside the questions (never filled in:
+    each period counts what happened in it)."""
+
+    answers: dict[str, Any]
+    #: "quarter ending March 31, 2027".
+    period_words: str
+
+
+def series_reference(session: Session, invitation: Invitation) -> SeriesReference | None:
+    """The latest submitted response of the invitation's organization to the previous period's round, or None (a
+    round of no series, the first period, or nothing submitted then)."""
+    from wfsurvey.domain.series import period_end, period_words
+    from wfsurvey.models import RoundSeries
+
+    current = invitation.round
+    if current.series_id is None or not current.period:
+        return None
+    row = session.execute(
+        select(Response.answers)
+        .join(Round, Round.id == Response.round_id)
+        .where(Round.series_id == current.series_id, Round.period == current.period - 1,
+               Response.status == "submitted", Response.organization_id == invitation.organization_id)
+        .order_by(Response.submitted_at.desc(), Response.id.desc()).limit(1)
+    ).first()
+    if row is None:
+        return None
+    series = session.get(RoundSeries, current.series_id)
+    end = period_end(series.first_period_end, series.cadence, current.period - 1)
+    return SeriesReference(dict(row.answers or {}), period_words(series.cadence, end))

@@ -8,8 +8,8 @@ from __future__ import annotations
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
 from wfsurvey.services import (
-    accounts, convenings, deliveries, designations, imports, pilots, reminders, respond, rounds, stakeholder_edits,
-    stakeholders, templates, users,
+    accounts, convenings, deliveries, designations, imports, pilots, reminders, respond, rounds, series,
+    stakeholder_edits, stakeholders, templates, users,
 )
 
 COMMAND_HANDLERS: dict[type, object] = {
@@ -71,6 +71,9 @@ COMMAND_HANDLERS: dict[type, object] = {
     # pilot regions
     cmd.SelectPilotRegion: pilots.select_pilot_region,
     cmd.DropPilotRegion: pilots.drop_pilot_region,
+    # round series
+    cmd.CreateSeries: series.create_series,
+    cmd.StartSeriesPeriod: series.start_series_period,
 }
 
 EVENT_HANDLERS: dict[type[ev.Event], list] = {

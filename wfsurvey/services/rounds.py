@@ -59,7 +59,8 @@ def create_round(command: cmd.CreateRound, uow: AbstractUnitOfWork) -> Round:
     session = uow.session
     values = definition(session, command, uow.now)
     rules.check_window(values["opens_at"], values["closes_at"])
-    round_ = Round(**values, state="draft", created_at=uow.now, created_by=uow.actor)
+    round_ = Round(**values, state="draft", created_at=uow.now, created_by=uow.actor, series_id=command.series_id,
+                   period=command.period)
     session.add(round_)
     session.flush()
     round_.record(ev.RoundCreated(

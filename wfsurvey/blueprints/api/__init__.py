@@ -10,7 +10,7 @@ from wfsurvey.blueprints.api.core import bp
 
 # Importing the modules registers their routes on bp.
 from wfsurvey.blueprints.api import (  # noqa: E402,F401
-    convenings, openapi, pilots, reports, responses, rounds, stakeholders, templates,
+    convenings, openapi, pilots, reports, responses, rounds, series, stakeholders, templates,
 )
 
 __all__ = ["bp"]

@@ -63,6 +63,9 @@ class QuestionView:
     show_if_value: str | None = None
     #: Shown when JavaScript is off: which answer makes this question apply.
     condition_note: str | None = None
+    #: The organization's answer to the previous period of a series, in words, with what it is ("Your answer for the
+    #: quarter ending March 31, 2027: 12"); None when there is none.
+    reference: str | None = None
 
     @property
     def error(self) -> str | None:
@@ -201,6 +204,8 @@ def form_view(
     *,
     page: int | None = None,
     saved: Mapping[str, Any] | None = None,
+    reference: Mapping[str, Any] | None = None,
+    reference_label: str = "",
 ) -> FormView:
     """The form of a template's question list for one organization type, showing `values` and `errors`.
 
@@ -229,6 +234,8 @@ def form_view(
             if states[q["key"]] == layout.HIDDEN:
                 continue
             view = _view(q, number, values, errors)
+            if reference and reference.get(q["key"]) not in (None, "", []):
+                view.reference = f"{reference_label}: {format_answer(q, reference[q['key']])}"
             rule = q.get("show_if") or {}
             if states[q["key"]] == layout.MAYBE and rule.get("question") in numbered:
                 target_number, target = numbered[rule["question"]]

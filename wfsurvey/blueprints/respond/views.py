@@ -22,7 +22,7 @@ from wfsurvey.domain.rules import format_local
 from wfsurvey.extensions import csrf, db
 from wfsurvey.mail.render import sender_name
 from wfsurvey.models import Contact, Invitation, Response
-from wfsurvey.queries.respond import organization_response, previous_answers
+from wfsurvey.queries.respond import organization_response, previous_answers, series_reference
 from wfsurvey.queries.tokens import invitation_for_token, link_target
 from wfsurvey.security import public
 from wfsurvey.services.outcomes import Contention, Outcome
@@ -166,7 +166,8 @@ def _form_page(
     fresh = values is None
     saved = (response.answers or {}) if response is not None else {}
     carried = None
-    if response is None and (fresh or paged):
+    reference = series_reference(db.session, invitation)
+    if reference is None and response is None and (fresh or paged):
         # Answers of an earlier round start a new form; on a page, they settle what depends on other pages.
         carried = previous_answers(db.session, invitation)
         saved = carried.answers if carried else {}
@@ -177,7 +178,9 @@ def _form_page(
     org_type = invitation.organization.org_type
     if paged and page is None:
         page = resume_page(pages(questions), saved, org_type) if response is not None else 1
-    form = form_view(questions, org_type, values, errors, page=page if paged else None, saved=saved)
+    form = form_view(questions, org_type, values, errors, page=page if paged else None, saved=saved,
+                     reference=reference.answers if reference else None,
+                     reference_label=f"Your answer for the {reference.period_words}" if reference else "")
     return _render(
         "respond/form.html", invitation, token, status, form=form, questions=form.questions,
         errors=error_links(form, errors, questions), error_intro=_error_intro(response, kept),

@@ -72,6 +72,7 @@ from wfsurvey.blueprints.staff import (  # noqa: E402,F401  (register the routes
     reports,
     responses,
     rounds,
+    series,
     stakeholders,
     templates_views,
 )

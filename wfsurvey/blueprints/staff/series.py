@@ -1,0 +1,130 @@
+"""Round series pages: the series with each period's round, and its outcome indicators over time per region (a line
+chart per indicator drawn on the server as SVG, with the figures in a table beside it) and their CSV/XLSX downloads."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import abort, render_template, request
+
+from wfsurvey.authz import staff_required
+from wfsurvey.blueprints.downloads import download, indicators_filename
+from wfsurvey.blueprints.staff import bp
+from wfsurvey.clock import now
+from wfsurvey.domain.series import date_words
+from wfsurvey.extensions import db
+from wfsurvey.queries import NotFound, exports
+from wfsurvey.queries.indicators import indicator_rows, indicator_series, series_regions
+from wfsurvey.queries.series import series_detail, series_list
+
+@bp.app_template_filter("long_date")
+def long_date(day: dt.date | str) -> str:
+    """"March 31, 2027" for a date or an ISO date string."""
+    try:
+        return date_words(day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day)))
+    except ValueError:
+        return str(day)
+
+
+#: The chart's drawing area, in SVG units (it scales with the page).
+WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 640, 260, 56, 16, 16, 48
+
+
+def _nice_top(value: float) -> float:
+    """A round number at or above `value` for the top of the axis (1, 2, 5 × a power of ten)."""
+    if value <= 0:
+        return 1.0
+    magnitude = 10 ** (len(str(int(value))) - 1)
+    for step in (1, 2, 5, 10):
+        if value <= step * magnitude:
+            return float(step * magnitude)
+    return float(10 * magnitude)
+
+
+def line_chart(item: dict[str, Any]) -> dict[str, Any]:
+    """Where to draw an indicator's periods, its baseline and its target: x by period, y from 0 to a round top."""
+    points = item["points"]
+    values = [p["value"] for p in points if p["value"] is not None]
+    references = [v for v in (item["baseline"], item["target"]) if v is not None]
+    top = _nice_top(max(values + references + [0.0]))
+    span_x = WIDTH - LEFT - RIGHT
+    span_y = HEIGHT - TOP - BOTTOM
+
+    def x(i: int) -> float:
+        return round(LEFT + (span_x * (i + 0.5) / max(len(points), 1)), 1)
+
+    def y(v: float) -> float:
+        return round(TOP + span_y * (1 - v / top), 1)
+
+    drawn = [{"x": x(i), "y": y(p["value"]), "value": p["value"], "label": p["period_words"]}
+             for i, p in enumerate(points) if p["value"] is not None]
+    return {
+        "width": WIDTH, "height": HEIGHT, "left": LEFT, "right": WIDTH - RIGHT, "top": TOP, "bottom": HEIGHT - BOTTOM,
+        "line": " ".join(f"{d['x']},{d['y']}" for d in drawn), "dots": drawn,
+        "ticks": [{"y": y(top * f), "label": f"{top * f:g}"} for f in (0, 0.25, 0.5, 0.75, 1)],
+        "periods": [{"x": x(i), "label": p["period_end"]} for i, p in enumerate(points)],
+        "baseline": y(item["baseline"]) if item["baseline"] is not None else None,
+        "target": y(item["target"]) if item["target"] is not None else None,
+    }
+
+
+@bp.get("/series")
+@staff_required
+def series_index():
+    return render_template("staff/series_list.html", series=series_list(db.session))
+
+
+@bp.get("/series/<int:series_id>")
+@staff_required
+def series_page(series_id: int):
+    try:
+        detail = series_detail(db.session, series_id, now())
+    except NotFound:
+        abort(404)
+    return render_template("staff/series.html", series=detail)
+
+
+def _region(series_id: int) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    regions = series_regions(db.session, series_id)
+    code = request.args.get("region", "")
+    chosen = next((r for r in regions if r["region"] == code), None)
+    if code and chosen is None:
+        abort(404)
+    return regions, chosen
+
+
+@bp.get("/series/<int:series_id>/indicators")
+@staff_required
+def series_indicators(series_id: int):
+    try:
+        detail = series_detail(db.session, series_id, now())
+    except NotFound:
+        abort(404)
+    regions, chosen = _region(series_id)
+    if chosen is None and not request.args.get("region") and regions and regions[0]["pilot"]:
+        chosen = regions[0]  # a pilot region first: that is what the page is for
+    items = indicator_series(db.session, series_id, chosen["region"] if chosen else None)
+    return render_template("staff/series_indicators.html", series=detail, regions=regions, chosen=chosen,
+                           items=[{**item, "chart": line_chart(item)} for item in items])
+
+
+@bp.get("/series/<int:series_id>/indicators.csv")
+@staff_required
+def series_indicators_csv(series_id: int):
+    try:
+        rows = indicator_rows(db.session, series_id, series_regions(db.session, series_id))
+    except NotFound:
+        abort(404)
+    return download(exports.indicators_csv(rows), exports.CSV_MEDIA_TYPE, indicators_filename(series_id, "csv"))
+
+
+@bp.get("/series/<int:series_id>/indicators.xlsx")
+@staff_required
+def series_indicators_xlsx(series_id: int):
+    try:
+        detail = series_detail(db.session, series_id, now())
+        rows = indicator_rows(db.session, series_id, series_regions(db.session, series_id))
+    except NotFound:
+        abort(404)
+    return download(exports.indicators_xlsx(rows, detail["title"]), exports.XLSX_MEDIA_TYPE,
+                    indicators_filename(series_id, "xlsx"))
