@@ -1,7 +1,7 @@
 """Every staff and admin page, found by walking the app's URL map (so pages added later are walked too), looked at in
 Chromium by a staff member and by an admin, over a program in progress: what it says is in plain US English with
-people and things named (no ISO 8601 durations, no actor ids, no British spellings), and at 1280 px nothing scrolls
-sideways; at 390 px the page itself does not (its widest tables may scroll inside their own box)."""
+people and things named (no ISO 8601 dates or durations, no actor ids, no British spellings), and at 1280 px nothing
+scrolls sideways; at 390 px the page itself does not (its widest tables may scroll inside their own box)."""
 from __future__ import annotations
 
 import itertools
@@ -25,6 +25,19 @@ FORBIDDEN = {
     r"programme": "British spelling (program)",
     r"enrolment": "British spelling (enrollment)",
 }
+#: A date as ISO 8601 writes it ("2026-11-05"): staff read "Nov 5, 2026, 9:51 AM PST" (the short_local filter) or
+#: "Thursday, November 5, 2026 at 9:51 AM PST" (format_local). Not looked for in what is machine text on purpose,
+#: hidden while the page is read: <code>/<kbd>/<samp> (commands, slugs), and the JSON of <pre class="json"> (an
+#: event's details, a template's definition: the stored form, for power users). Input values are not visible text.
+ISO_DATE = r"\b\d{4}-\d{2}-\d{2}\b"
+MACHINE_TEXT = "code, kbd, samp, pre.json"
+#: The page's visible text without MACHINE_TEXT (hidden for the reading, then shown again).
+TEXT_FOR_PEOPLE = """(hidden) => {
+  const style = document.createElement('style');
+  style.textContent = `${hidden} { display: none !important; }`;
+  document.head.appendChild(style);
+  try { return document.body.innerText; } finally { style.remove(); }
+}"""
 #: Pages worth walking with a query string too: the filters people use most.
 WITH_QUERIES = {
     "staff.events": ["?round_id={round_id}", "?type=ReminderQueued", "?actor=respondents"],
@@ -109,6 +122,10 @@ def problems_of(page) -> list[str]:
         for match in re.finditer(pattern, text, re.IGNORECASE):
             around = text[max(0, match.start() - 40):match.end() + 40].replace("\n", " ")
             found.append(f"shows {match.group(0)!r}, {meaning}: “…{around}…”")
+    for_people = page.evaluate(TEXT_FOR_PEOPLE, MACHINE_TEXT)
+    for match in re.finditer(ISO_DATE, for_people):
+        around = for_people[max(0, match.start() - 40):match.end() + 40].replace("\n", " ")
+        found.append(f"shows {match.group(0)!r}, an ISO 8601 date (say “Nov 5, 2026, 9:51 AM PST”): “…{around}…”")
     found.extend(f"scrolls sideways at 1280 px: {what}" for what in page.evaluate(SIDEWAYS))
     page.set_viewport_size({"width": 390, "height": 900})
     try:

@@ -244,7 +244,7 @@ def test_staff_read_the_list_a_response_and_a_question_s_answers(every_round, si
 
     detail = client.get(f"/staff/rounds/{every_round.id}/responses/{response_id}").get_data(as_text=True)
     assert "Fully (5 of 5)" in detail and "CNC machinist; Mechatronics technician" in detail
-    assert "Submitted" in detail and "2026-10-07 10:00 PDT" in detail
+    assert "Submitted" in detail and "Oct 7, 2026, 10:00 AM PDT" in detail
     assert "Person inland-empire-desert lwib 1&#39;s link" in detail
     college = db.session.scalar(select(Response.id).where(Response.invitation_id == invitation_of(every_round.id, COLLEGE).id))
     assert "Not asked: the skip logic hid this question" in client.get(

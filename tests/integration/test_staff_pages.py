@@ -55,7 +55,7 @@ def test_home_lists_rounds_with_their_state_and_local_window(staff):
     round_ = builders.launched_round()
     page = text(staff.get("/staff/"))
     assert round_.title in page and "open" in page
-    assert "2026-10-05 09:00 PDT" in page  # opens_at shown in the round's time zone
+    assert "Oct 5, 2026, 9:00 AM PDT" in page  # opens_at shown in the round's time zone, as US readers read it
 
 
 def test_regions_page_lists_counts_and_adds_a_region(staff, make_organization, make_region):

@@ -118,7 +118,10 @@ def test_wizard_creates_a_draft_with_utc_times_and_the_audience(staff):
     assert created.actor == f"user:{staff.user.id}"
 
     page = text(staff.get(f"/staff/rounds/{round_.id}"))
-    assert "Monday, October 5, 2026 at 9:00 AM PDT" in page and "2026-10-05 16:00 UTC" in page
+    # In the round's zone; UTC only in a tooltip, and ISO 8601 only where no one reads it (the datetime attribute).
+    assert ('<time datetime="2026-10-05T16:00:00+00:00" title="Oct 5, 2026, 4:00 PM UTC">'
+            "Monday, October 5, 2026 at 9:00 AM PDT</time>") in page
+    assert "(2026-10-05 16:00 UTC)" not in page
     assert "Monday, November 2, 2026 at 5:00 PM PST" in page
     assert "Launching now would invite 3 people" in page  # two LA boards and the college named by address
     assert "Launch round" in page
@@ -136,8 +139,10 @@ def test_wizard_preview_counts_the_audience_without_the_opted_out_and_creates_no
     assert "6 people would be invited" in page
     assert "1 excluded as opted out" in page
     assert "Local workforce board: 3" in page and "College: 3" in page
-    assert "Opens <strong>Monday, October 5, 2026 at 9:00 AM PDT</strong> (2026-10-05 16:00 UTC)" in page
-    assert "7 days before close: Monday, October 26, 2026 at 5:00 PM PDT" in page  # 7 local days before a 5 PM close
+    assert ('Opens <strong><time datetime="2026-10-05T16:00:00+00:00" title="Oct 5, 2026, 4:00 PM UTC">'
+            "Monday, October 5, 2026 at 9:00 AM PDT</time></strong>") in page
+    # 7 local days before a 5 PM close (read without the tags: the time is a <time> with its UTC tooltip).
+    assert "7 days before close: Monday, October 26, 2026 at 5:00 PM PDT" in re.sub(r"<[^>]+>", "", page)
     # The invitation email, with a sample link that is clearly not a real one, and the form read-only.
     assert "AM baseline 2026: survey for" in page and "http://localhost/r/preview-token" in page
     assert "A sample: the link below" in page

@@ -3,7 +3,9 @@ import datetime as dt
 
 import pytest
 
-from wfsurvey.domain.rules import duration_words, format_local, parse_duration, parse_durations, parse_local
+from wfsurvey.domain.rules import (
+    duration_words, format_local, format_local_compact, parse_duration, parse_durations, parse_local,
+)
 
 UTC = dt.timezone.utc
 
@@ -23,6 +25,17 @@ def test_time_with_offset_keeps_its_offset():
 def test_format_local_names_the_zone_on_each_side_of_dst():
     assert format_local(dt.datetime(2026, 11, 3, 1, 0, tzinfo=UTC), "America/Los_Angeles") == "Monday, November 2, 2026 at 5:00 PM PST"
     assert format_local(dt.datetime(2026, 7, 1, 16, 30, tzinfo=UTC), "America/Los_Angeles") == "Wednesday, July 1, 2026 at 9:30 AM PDT"
+
+
+def test_compact_local_time_for_tables_and_logs():
+    # The same moments as above in a row's short form: month abbreviated, the year kept, no weekday, the zone named.
+    assert format_local_compact(dt.datetime(2026, 11, 3, 1, 0, tzinfo=UTC), "America/Los_Angeles") == "Nov 2, 2026, 5:00 PM PST"
+    assert format_local_compact(dt.datetime(2026, 7, 1, 16, 30, tzinfo=UTC), "America/Los_Angeles") == "Jul 1, 2026, 9:30 AM PDT"
+    # Noon and midnight as US clocks show them, and UTC named as such (the round page's tooltip).
+    assert format_local_compact(dt.datetime(2027, 1, 13, 0, 5, tzinfo=UTC), "UTC") == "Jan 13, 2027, 12:05 AM UTC"
+    assert format_local_compact(dt.datetime(2027, 1, 12, 12, 0, tzinfo=UTC), "UTC") == "Jan 12, 2027, 12:00 PM UTC"
+    with pytest.raises(ValueError, match="naive"):
+        format_local_compact(dt.datetime(2027, 1, 12, 12, 0), "UTC")
 
 
 def test_durations():

@@ -124,3 +124,14 @@ def format_local(moment: dt.datetime, tz_name: str) -> str:
         f"{_WEEKDAYS[local.weekday()]}, {_MONTHS[local.month - 1]} {local.day}, {local.year} "
         f"at {hour}:{local.minute:02d} {half} {local.tzname()}"
     )
+
+
+def format_local_compact(moment: dt.datetime, tz_name: str) -> str:
+    """"Nov 5, 2026, 9:51 AM PST": format_local's moment in the short form of a table row or a log line."""
+    if moment.tzinfo is None:
+        raise ValueError(f"naive datetime {moment!r}: give a UTC (or other aware) time")
+    local = to_local(moment, tz_name)
+    return (
+        f"{_MONTHS[local.month - 1][:3]} {local.day}, {local.year}, "
+        f"{local.hour % 12 or 12}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'} {local.tzname()}"
+    )

@@ -9,7 +9,7 @@ import datetime as dt
 from flask import Blueprint, Response, current_app
 
 from wfsurvey.domain.reminders import slot_words
-from wfsurvey.domain.rules import hour_words, to_local
+from wfsurvey.domain.rules import format_local_compact, hour_words, to_local
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 #: "P7D" -> "7 days before close" in every template.
@@ -24,13 +24,28 @@ def _private(response: Response) -> Response:
     return response
 
 
+def _aware(moment: dt.datetime | str) -> dt.datetime | str:
+    """A datetime, or an ISO 8601 string as queries give it (naive means UTC), as an aware datetime; other text as is."""
+    if isinstance(moment, str):
+        try:
+            moment = dt.datetime.fromisoformat(moment)
+        except ValueError:
+            return moment
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment
+
+
 @bp.app_template_filter("short_local")
-def short_local(moment: dt.datetime | None, tz_name: str | None = None) -> str:
-    """"2026-10-05 09:00 PDT": a UTC time in the round's (or the configured) time zone."""
-    if moment is None:
+def short_local(moment: dt.datetime | str | None, tz_name: str | None = None) -> str:
+    """"Nov 5, 2026, 9:51 AM PST": a UTC time (a datetime, or an ISO 8601 string as queries give it) in the round's
+    (or the configured) time zone, for tables and logs; format_local is the full form where one moment matters."""
+    if not moment:
         return ""
-    local = to_local(moment, tz_name or current_app.config["TIMEZONE"])
-    return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or "")
+    moment = _aware(moment)
+    if isinstance(moment, str):
+        return moment
+    return format_local_compact(moment, tz_name or current_app.config["TIMEZONE"])
 
 
 #: Month names as the short forms of US usage ("Sept." aside, AP style).
@@ -42,13 +57,9 @@ def brief_local(moment: dt.datetime | str | None, tz_name: str | None = None) ->
     """"Nov. 2, 10:00 AM PST": a time in a row of a list (a datetime, or an ISO 8601 string as queries give it)."""
     if not moment:
         return ""
+    moment = _aware(moment)
     if isinstance(moment, str):
-        try:
-            moment = dt.datetime.fromisoformat(moment)
-        except ValueError:
-            return moment
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=dt.timezone.utc)
+        return moment
     local = to_local(moment, tz_name or current_app.config["TIMEZONE"])
     return f"{_MONTHS[local.month - 1]} {local.day}, {local_clock(moment, tz_name)} {local.tzname() or ''}".rstrip()
 

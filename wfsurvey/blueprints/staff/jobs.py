@@ -9,7 +9,7 @@ from flask import current_app, render_template, request
 from wfsurvey.authz import staff_required
 from wfsurvey.blueprints.staff import bp
 from wfsurvey.clock import wall_now
-from wfsurvey.domain.rules import format_local, to_local
+from wfsurvey.domain.rules import to_local
 from wfsurvey.extensions import db
 from wfsurvey.jobs import JOBS
 from wfsurvey.jobs.runs import duration, keep, last_runs
@@ -36,5 +36,5 @@ def jobs():
     return render_template(
         "staff/jobs.html", names=names, latest=latest, duration=duration, runs=runs_of_day(db.session, day, tz_name),
         day=day, day_before=day - dt.timedelta(days=1), day_after=day + dt.timedelta(days=1), today=today, earliest=today - keep(), tz_name=tz_name, job_title=job_title,
-        describe=describe_counts, hour_span=hour_span, format_local=format_local,
+        describe=describe_counts, hour_span=hour_span,
     )

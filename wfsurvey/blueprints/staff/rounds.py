@@ -26,7 +26,7 @@ from wfsurvey.domain.errors import DomainError
 from wfsurvey.domain.invitations import INVITATION_STATUSES
 from wfsurvey.domain.reminders import ReminderPolicy
 from wfsurvey.domain.rounds import next_steps
-from wfsurvey.domain.rules import format_local, parse_local, to_local
+from wfsurvey.domain.rules import format_local, format_local_compact, parse_local, to_local
 from wfsurvey.domain.stakeholders import ORG_TYPE_LABELS, ORG_TYPES
 from wfsurvey.extensions import db
 from wfsurvey.forms import ActionForm, add_domain_errors
@@ -63,8 +63,10 @@ def round_or_404(round_id: int) -> Round:
 
 
 def local_and_utc(moment, tz_name: str) -> dict[str, str]:
-    """A time as staff read it: spelt out in the round's zone (with its abbreviation) and in UTC."""
-    return {"local": format_local(moment, tz_name), "utc": moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+    """A time as staff read it, spelt out in the round's zone (with its abbreviation); its UTC form ("Jan 13, 2027,
+    1:00 AM UTC") for a tooltip, and ISO 8601 only for a <time datetime> attribute, which no one reads."""
+    return {"local": format_local(moment, tz_name), "utc": format_local_compact(moment, "UTC"),
+            "iso": moment.astimezone(dt.timezone.utc).isoformat()}
 
 
 # --- list ---------------------------------------------------------------------------------
@@ -432,13 +434,5 @@ def remind_invitation(round_id: int, invitation_id: int):
 
 @bp.app_template_filter("iso_local")
 def iso_local(value: str | None, tz_name: str | None = None) -> str:
-    """An ISO 8601 time as a query returns it, shown like short_local ("2026-10-05 09:00 PDT")."""
-    if not value:
-        return ""
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    return short_local(moment, tz_name)
+    """An ISO 8601 time as a query returns it, shown like short_local ("Nov 5, 2026, 9:51 AM PST")."""
+    return short_local(value, tz_name)
