@@ -31,12 +31,13 @@ FORBIDDEN = {
 #: event's details, a template's definition: the stored form, for power users). Input values are not visible text.
 ISO_DATE = r"\b\d{4}-\d{2}-\d{2}\b"
 MACHINE_TEXT = "code, kbd, samp, pre.json"
-#: The page's visible text without MACHINE_TEXT (hidden for the reading, then shown again).
+#: The page's visible text without MACHINE_TEXT: hidden through the CSSOM for the reading (a <style> element would
+#: be refused by the Content-Security-Policy), then shown again as it was.
 TEXT_FOR_PEOPLE = """(hidden) => {
-  const style = document.createElement('style');
-  style.textContent = `${hidden} { display: none !important; }`;
-  document.head.appendChild(style);
-  try { return document.body.innerText; } finally { style.remove(); }
+  const els = [...document.querySelectorAll(hidden)];
+  const before = els.map(el => [el.style.getPropertyValue('display'), el.style.getPropertyPriority('display')]);
+  els.forEach(el => el.style.setProperty('display', 'none', 'important'));
+  try { return document.body.innerText; } finally { els.forEach((el, i) => el.style.setProperty('display', ...before[i])); }
 }"""
 #: Pages worth walking with a query string too: the filters people use most.
 WITH_QUERIES = {
