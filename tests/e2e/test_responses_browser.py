@@ -68,7 +68,7 @@ def test_staff_read_a_response_search_free_text_and_download_both_exports(answer
     change = history.get_by_role("row").nth(2)
     expect(change).to_contain_text("Changed the submitted answers")
     expect(change).to_contain_text("Collaboration with colleges: from 4 of 5 to 2 of 5")
-    expect(change).to_contain_text("2026-10-08 10:00 PDT")
+    expect(change).to_contain_text("Oct 8, 2026, 10:00 AM PDT")
 
     # Search in the free-text answers: only the college wrote of welding, and the words are marked.
     page.get_by_role("link", name="← All responses").click()
