@@ -60,6 +60,8 @@ class DemoReport:
     template: str = ""
     #: The sample draft round: (id, title, created by this run).
     round: tuple[int, str, bool] | None = None
+    #: The sample draft convening: (id, title, created by this run).
+    convening: tuple[int, str, bool] | None = None
     counts: dict[str, Any] = field(default_factory=dict)
 
 
@@ -185,6 +187,31 @@ def _ensure_draft_round(report: DemoReport, now: dt.datetime | None) -> None:
     report.round = (round_.id, DEMO_ROUND_TITLE, True)
 
 
+DEMO_CONVENING_TITLE = "Inland Empire/Desert advanced manufacturing convening (demo draft)"
+
+
+def _ensure_draft_convening(report: DemoReport, now: dt.datetime | None) -> None:
+    """A draft convening of the Inland Empire/Desert's boards and colleges, a month from now, with 40 seats."""
+    from wfsurvey.models import Convening
+
+    existing = db.session.scalars(select(Convening.id).where(Convening.title == DEMO_CONVENING_TITLE)).first()
+    if existing is not None:
+        report.convening = (existing, DEMO_CONVENING_TITLE, False)
+        return
+    from zoneinfo import ZoneInfo
+
+    day = (now or clock_now()).astimezone(ZoneInfo(DEMO_ROUND_TIMEZONE)).date() + dt.timedelta(days=30)
+    convening = handle(cmd.CreateConvening(
+        title=DEMO_CONVENING_TITLE, purpose="Agree on shared objectives for an advanced manufacturing pilot, and link "
+        "each local board with its regional navigator counterpart.", regions=(slugify(TARGET_REGIONS[0]),),
+        timezone=DEMO_ROUND_TIMEZONE, starts_at=parse_local(dt.datetime.combine(day, dt.time(9)), DEMO_ROUND_TIMEZONE),
+        ends_at=parse_local(dt.datetime.combine(day, dt.time(12, 30)), DEMO_ROUND_TIMEZONE),
+        location="Riverside City College, Digital Library, Room 101", capacity=40,
+        audience=cmd.Audience(org_types=("lwib", "college")),
+    ), actor=ACTOR, now=now)
+    report.convening = (convening.id, DEMO_CONVENING_TITLE, True)
+
+
 def _counts() -> dict[str, Any]:
     session = db.session
     by_type = dict(session.execute(select(Organization.org_type, func.count()).group_by(Organization.org_type)).all())
@@ -209,6 +236,7 @@ def load_demo(now: dt.datetime | None = None) -> DemoReport:
     _ensure_users(report, now)
     _ensure_template(report, now)
     _ensure_draft_round(report, now)
+    _ensure_draft_convening(report, now)
     report.counts = _counts()
     return report
 
@@ -227,6 +255,10 @@ def print_report(report: DemoReport, echo: Callable[[str], Any], login_url: str,
         round_id, title, created = report.round
         echo(f"round: {title!r} (draft{', created' if created else ''}): review its audience and launch it "
              f"at {round_url or f'/staff/rounds/{round_id}'}")
+    if report.convening is not None:
+        convening_id, title, created = report.convening
+        echo(f"convening: {title!r} (draft{', created' if created else ''}): send its invitations at "
+             f"/staff/convenings/{convening_id}")
     echo(f"users: {counts['users']}")
     for email, password in report.new_passwords.items():
         echo(f"  created {email}  password: {password}   (shown once: note it now)")
