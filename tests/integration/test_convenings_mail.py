@@ -246,3 +246,7 @@ def test_a_bounced_invitation_is_not_told_of_the_new_time_and_an_opt_out_stops_w
     cancelled = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "convening_moved",
                                                               OutboxMessage.to_addr.like("college1.%")))
     assert cancelled.status == "cancelled" and "opted out" in cancelled.last_error
+    # The log says the person used their link (not that staff recorded it).
+    from wfsurvey.queries.event_log import describe_events
+    record = db.session.scalar(select(EventRecord).where(EventRecord.type == "ContactOptedOut"))
+    assert "(through their link)" in describe_events(db.session, [record])[0].sentence

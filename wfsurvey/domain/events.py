@@ -107,6 +107,8 @@ class ContactOptedOut(Event):
     #: Invitations of open or scheduled rounds that the opt-out stops.
     invitation_ids: list[int]
     via_invitation_id: int | None = None
+    #: Set when the person used a convening's link (/c/<token>/opt-out).
+    via_convening_invitation_id: int | None = None
 
 
 @_event("import", "source")

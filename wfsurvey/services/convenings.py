@@ -384,7 +384,7 @@ def opt_out(command: cmd.OptOutOfConvenings, uow: AbstractUnitOfWork) -> Contact
     """The person asks, from a convening link, for no more mail: the same opt-out as from a survey link."""
     invitation = _invitation(uow.session, command.convening_invitation_id)
     contact = uow.session.get(Contact, invitation.contact_id, with_for_update=True)
-    record_opt_out(contact, uow, via_invitation_id=None)
+    record_opt_out(contact, uow, via_invitation_id=None, via_convening_invitation_id=invitation.id)
     waiting = uow.session.scalars(select(OutboxMessage.id).where(
         OutboxMessage.to_addr == contact.email, OutboxMessage.convening_id.is_not(None))).all()
     if waiting:
