@@ -22,6 +22,7 @@ from wfsurvey.queries import NotFound, exports
 from wfsurvey.queries.pilots import pilot_regions
 from wfsurvey.queries.indicators import indicator_rows, indicator_series, series_regions
 from wfsurvey.queries.series import series_detail, series_list
+from wfsurvey.queries.templates import find_template
 
 @bp.app_template_filter("long_date")
 def long_date(day: dt.date | str) -> str:
@@ -122,7 +123,8 @@ def series_page(series_id: int):
         detail = series_detail(db.session, series_id, now(), UPCOMING_PERIODS)
     except NotFound:
         abort(404)
-    return render_template("staff/series.html", series=detail)
+    template = find_template(db.session, detail["template"], None)
+    return render_template("staff/series.html", series=detail, template_title=template.title if template else None)
 
 
 def _region(series_id: int) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
