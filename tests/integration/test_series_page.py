@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from tests import builders
 from tests.integration.test_api import Api, token_for
-from tests.integration.test_round_series import IE, LA, OUTCOMES, SETUP, CV
+from tests.integration.test_round_series import CV, IE, LA, OUTCOMES, SETUP
 from tests.web import post_form, signed_in  # noqa: F401  (fixture)
 from wfsurvey.extensions import db
 from wfsurvey.models import EventRecord, RoundSeries
@@ -44,7 +44,7 @@ def staff(app, signed_in):  # noqa: F811
     app.config["FIXED_NOW"] = SETUP
     builders.stakeholders(regions=(LA, IE, CV), boards=2, colleges=1, now=SETUP)
     builders.template(OUTCOMES, now=SETUP)
-    client, user = signed_in("staff")
+    client, _ = signed_in("staff")
     return client
 
 

@@ -19,10 +19,11 @@ from wfsurvey.domain.series import date_words
 from wfsurvey.extensions import db
 from wfsurvey.forms.series import SeriesForm
 from wfsurvey.queries import NotFound, exports
-from wfsurvey.queries.pilots import pilot_regions
 from wfsurvey.queries.indicators import indicator_rows, indicator_series, series_regions
+from wfsurvey.queries.pilots import pilot_regions
 from wfsurvey.queries.series import series_detail, series_list
 from wfsurvey.queries.templates import find_template
+
 
 @bp.app_template_filter("long_date")
 def long_date(day: dt.date | str) -> str:
