@@ -17,8 +17,8 @@ shaped exactly as SaveAnswers stores them (the response, the invitation marked, 
 the progress flags, the submitted answers, the organization's row), since storing them one by one would take
 longer than the rest of the suite. The counters (proj_round_progress, proj_organization_counts,
 proj_baseline_stats) are not brought up to date: their rows are one per scope and cell, as many at 100,000
-answers as at 0, so they weigh the same on a submit. PostgreSQL gets ANALYZE after the load (autovacuum's
-job in a running system).
+answers as at 0, so they weigh the same on a submit. PostgreSQL gets ANALYZE after the launch and after the
+load (autovacuum's job in a running system).
 """
 from __future__ import annotations
 
@@ -55,6 +55,10 @@ def build(url: str, stored: int, reserve: int) -> tuple[int, dict[str, list[int]
         data.launch(round_id, NOW)
         from wfsurvey.models import Invitation, InvitationProgress
 
+        if db.session.get_bind().dialect.name == "postgresql":
+            # As after the answers (store_answers): the statistics autovacuum would have gathered after a launch.
+            db.session.execute(text("ANALYZE"))
+            db.session.commit()
         rows = db.session.execute(
             select(Invitation.id, InvitationProgress.org_type)
             .join(InvitationProgress, InvitationProgress.invitation_id == Invitation.id)

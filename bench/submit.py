@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import tempfile
 import time
@@ -249,6 +250,7 @@ def count_submit(backend: str, size: Size) -> str:
             event.remove(engine, name, listener)
         common.dispose(app)
     per = {k: v / count for k, v in seen.items()}
+    app_cpu, floor_cpu = cpu_in_process(backend, size)
     text = (f"{backend}: {per['statements']:.1f} statements a first submit (the benchmark's mix: 10 % boards), "
             f"{per['begins']:.1f} transactions, {per['commits']:.1f} commits, {per['rollbacks']:.1f} rollbacks, "
             f"{per['checkouts']:.1f} connection check-outs")
@@ -256,7 +258,49 @@ def count_submit(backend: str, size: Size) -> str:
         trips = per["statements"] + per["begins"] + per["commits"] + (per["checkouts"] if pre_ping else 0)
         text += (f"; {trips:.1f} round trips to the server (the statements, psycopg's BEGIN, the COMMIT"
                  + (", the pool's pre-ping)" if pre_ping else ")"))
+    text += (f"; in one process (Flask test client, no HTTP server; CPU time of the process, the database server's "
+             f"not in it) {app_cpu:.2f} ms a first submit against the floor's {floor_cpu:.2f} ms "
+             f"({floor_cpu / app_cpu * 100:.0f} % of the floor's efficiency), the two taking turns in slices of 50")
     return text
+
+
+def cpu_in_process(backend: str, size: Size) -> tuple[float, float]:
+    """(ours, the floor's) median CPU milliseconds a submit through the Flask test client, in one process.
+
+    Taking turns in slices of 50 submits, so that the machine's drift meets both alike: on a shared machine
+    this ratio holds better than requests per second under load.
+    """
+    from bench import floor_app
+
+    slices = 6 if size.full else 2
+    with common.fresh_database(backend, "submit_cpu") as url, common.fresh_database(backend, "submit_cpu_floor") as floor_url:
+        lines = prepare(url, 50 * slices + 20)
+        floor_app.init_db(floor_url)
+        app = common.make_app(url, WTF_CSRF_ENABLED=False)
+        floor = floor_app.create_app(floor_url)
+        clients = {"ours": app.test_client(), "floor": floor.test_client()}
+        paths = {"ours": lines, "floor": floor_lines(lines, len(lines), "cpu")}
+        per: dict[str, list[float]] = {"ours": [], "floor": []}
+
+        def go(which: str, part: list[str]) -> None:
+            for line in part:
+                path, body = line.split("\t", 1)
+                response = clients[which].post(path, data=body, content_type="application/x-www-form-urlencoded")
+                assert response.status_code == 303, response.status_code
+
+        for which in clients:
+            go(which, paths[which][:20])  # each app compiles and caches on its first requests
+        for k in range(slices):
+            for which in clients:
+                part = paths[which][20 + 50 * k: 20 + 50 * (k + 1)]
+                started = time.process_time()
+                go(which, part)
+                per[which].append((time.process_time() - started) / len(part) * 1000)
+        common.dispose(app)
+        with floor.app_context():
+            floor_app.db.session.remove()
+            floor_app.db.engine.dispose()
+    return statistics.median(per["ours"]), statistics.median(per["floor"])
 
 
 def profile_submit(size: Size) -> str:

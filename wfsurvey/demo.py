@@ -62,6 +62,8 @@ class DemoReport:
     template: str = ""
     #: The sample round: (id, title, created by this run, what it is now in words).
     round: tuple[int, str, bool, str] | None = None
+    #: The sample draft convening: (id, title, created by this run).
+    convening: tuple[int, str, bool] | None = None
     counts: dict[str, Any] = field(default_factory=dict)
 
 
@@ -211,6 +213,31 @@ def _ensure_draft_round(report: DemoReport, now: dt.datetime | None) -> None:
     report.round = (existing.id, existing.title, created, describe_round(existing, invitations, moment))
 
 
+DEMO_CONVENING_TITLE = "Inland Empire/Desert advanced manufacturing convening"
+
+
+def _ensure_draft_convening(report: DemoReport, now: dt.datetime | None) -> None:
+    """A draft convening of the Inland Empire/Desert's boards and colleges, a month from now, with 40 seats."""
+    from wfsurvey.models import Convening
+
+    existing = db.session.scalars(select(Convening.id).where(Convening.title == DEMO_CONVENING_TITLE)).first()
+    if existing is not None:
+        report.convening = (existing, DEMO_CONVENING_TITLE, False)
+        return
+    from zoneinfo import ZoneInfo
+
+    day = (now or clock_now()).astimezone(ZoneInfo(DEMO_ROUND_TIMEZONE)).date() + dt.timedelta(days=30)
+    convening = handle(cmd.CreateConvening(
+        title=DEMO_CONVENING_TITLE, purpose="Agree on shared objectives for an advanced manufacturing pilot, and link "
+        "each local board with its regional navigator counterpart.", regions=(slugify(TARGET_REGIONS[0]),),
+        timezone=DEMO_ROUND_TIMEZONE, starts_at=parse_local(dt.datetime.combine(day, dt.time(9)), DEMO_ROUND_TIMEZONE),
+        ends_at=parse_local(dt.datetime.combine(day, dt.time(12, 30)), DEMO_ROUND_TIMEZONE),
+        location="Riverside City College, Digital Library, Room 101", capacity=40,
+        audience=cmd.Audience(org_types=("lwib", "college")),
+    ), actor=ACTOR, now=now)
+    report.convening = (convening.id, DEMO_CONVENING_TITLE, True)
+
+
 def _counts() -> dict[str, Any]:
     session = db.session
     by_type = dict(session.execute(select(Organization.org_type, func.count()).group_by(Organization.org_type)).all())
@@ -235,6 +262,7 @@ def load_demo(now: dt.datetime | None = None) -> DemoReport:
     _ensure_users(report, now)
     _ensure_template(report, now)
     _ensure_draft_round(report, now)
+    _ensure_draft_convening(report, now)
     report.counts = _counts()
     return report
 
@@ -252,6 +280,10 @@ def print_report(report: DemoReport, echo: Callable[[str], Any], login_url: str,
     if report.round is not None:
         round_id, title, created, words = report.round
         echo(f"round: “{title}”{' (created)' if created else ''}, {words}: {round_url or f'/staff/rounds/{round_id}'}")
+    if report.convening is not None:
+        convening_id, title, created = report.convening
+        echo(f"convening: “{title}” (draft{', created' if created else ''}): send its invitations at "
+             f"/staff/convenings/{convening_id}")
     echo(f"users: {counts['users']}")
     for email, password in report.new_passwords.items():
         echo(f"  created {email}  password: {password}   (shown once: note it now)")

@@ -217,3 +217,36 @@ def test_reminders_reach_yes_and_maybe_each_slot_and_non_answerers_once(app, cli
     app.config["FIXED_NOW"] = STARTS + dt.timedelta(minutes=5)
     page = client.get(f"/c/{token['lwib1']}")
     assert b"answers can no longer be changed" in page.data and b'name="answer"' not in page.data
+
+
+def test_a_bounced_invitation_is_not_told_of_the_new_time_and_an_opt_out_stops_waiting_mail(app, client, smtp_server):
+    app.config.update(SMTP_URL=smtp_server.url, FIXED_NOW=NOW)
+    builders.stakeholders(regions=("inland-empire-desert",), boards=2, colleges=1)
+    smtp_server.reject_recipient("lwib2.inland-empire-desert@example.org")
+    convening = _convening()
+    handle(cmd.SendConveningInvitations(convening.id), actor="test", now=NOW)
+    report = deliver_outbox(now=NOW)
+    assert report.sent == 2 and report.failed == 1
+    statuses = {i.contact.email.split(".")[0]: i.status for i in db.session.scalars(select(ConveningInvitation))}
+    assert statuses == {"lwib1": "sent", "lwib2": "bounced", "college1": "sent"}
+    token = _links(smtp_server)["college1.inland-empire-desert@example.org"]
+
+    # A new time: those the invitation reached are told; the one it bounced from is not written to again.
+    smtp_server.clear()
+    later = STARTS + dt.timedelta(days=1)
+    handle(cmd.RescheduleConvening(convening.id, later, later + dt.timedelta(hours=2)), actor="test", now=NOW)
+    moved = db.session.scalars(select(OutboxMessage.to_addr).where(OutboxMessage.kind == "convening_moved")).all()
+    assert sorted(moved) == ["college1.inland-empire-desert@example.org", "lwib1.inland-empire-desert@example.org"]
+
+    # college1 opts out from the convening link before the notice goes: it is cancelled, never sent.
+    page = client.get(f"/c/{token}/opt-out")
+    assert client.post(f"/c/{token}/opt-out", data={"csrf_token": csrf_token(page.data)}).status_code == 200
+    deliver_outbox(now=NOW)
+    assert [m.recipients[0] for m in smtp_server.messages] == ["lwib1.inland-empire-desert@example.org"]
+    cancelled = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "convening_moved",
+                                                              OutboxMessage.to_addr.like("college1.%")))
+    assert cancelled.status == "cancelled" and "opted out" in cancelled.last_error
+    # The log says the person used their link (not that staff recorded it).
+    from wfsurvey.queries.event_log import describe_events
+    record = db.session.scalar(select(EventRecord).where(EventRecord.type == "ContactOptedOut"))
+    assert "(through their link)" in describe_events(db.session, [record])[0].sentence

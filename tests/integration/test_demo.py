@@ -90,6 +90,13 @@ def test_demo_loads_regions_boards_colleges_contacts_users_and_template(runner):
                      r"closes \w+day, \w+ \d+, \d{4} at 5:00 PM P[SD]T: review its audience and launch it: "
                      rf"http://localhost/staff/rounds/{round_.id}\n", result.output)  # BASE_URL of the tests
 
+    # A draft convening of the Inland Empire/Desert's boards and colleges: nobody invited until staff send it.
+    from wfsurvey.models import Convening, ConveningInvitation
+    convening = db.session.scalars(select(Convening)).one()
+    assert (convening.title, convening.state, convening.regions) == (demo.DEMO_CONVENING_TITLE, "draft", ["inland-empire-desert"])
+    assert db.session.scalar(select(func.count()).select_from(ConveningInvitation)) == 0
+    assert f"send its invitations at /staff/convenings/{convening.id}" in result.output
+
 
 def test_demo_twice_adds_nothing_but_the_import_summary(runner):
     assert runner.invoke(args=["demo"]).exit_code == 0

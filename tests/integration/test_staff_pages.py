@@ -183,7 +183,9 @@ def test_staff_mark_a_contact_opted_out_which_stops_running_invitations(staff):
     assert reload(contact).opted_out_at is not None
     assert reload(invitation).status == "opted_out"
     [event] = events_of("ContactOptedOut")
-    assert event.payload == {"contact_id": contact.id, "invitation_ids": [invitation.id], "via_invitation_id": None}
+    assert event.payload == {"contact_id": contact.id, "invitation_ids": [invitation.id], "via_invitation_id": None,
+                             "via_convening_invitation_id": None}
+    assert event.schema_version == 2
     assert event.actor == f"user:{staff.user.id}"
     page = text(staff.get(org_page))
     assert "Opted out" in page

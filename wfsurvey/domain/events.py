@@ -103,10 +103,14 @@ class ContactOptedIn(Event):
 
 @_event("contact", "contact_id")
 class ContactOptedOut(Event):
+    #: 2: via_convening_invitation_id added (version 1 payloads lack it and read as None).
+    schema_version = 2
     contact_id: int
     #: Invitations of open or scheduled rounds that the opt-out stops.
     invitation_ids: list[int]
     via_invitation_id: int | None = None
+    #: Set when the person used a convening's link (/c/<token>/opt-out).
+    via_convening_invitation_id: int | None = None
 
 
 @_event("import", "source")

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, Select, Table, Text, TextClause, bindparam, cast, event, func, literal_column, select, text
+from sqlalchemy import JSON, Table, Text, TextClause, bindparam, cast, event, func, literal_column, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -30,6 +30,8 @@ from sqlalchemy.types import ARRAY
 #: The INSERT construct with an ON CONFLICT clause, per dialect name.
 _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 _DIALECTS = {"sqlite": sqlite.dialect, "postgresql": postgresql.dialect}
+#: The dialect the waiting writes' statement is compiled for: psycopg's, which casts each array parameter to its type.
+_PSYCOPG = postgresql.psycopg.dialect
 
 
 def dialect_name(session: Session) -> str:
@@ -151,13 +153,18 @@ class _Pending:
 
 
 @cache
-def _combined(shape: tuple[tuple[Table, str, tuple[str, ...], tuple[str, ...]], ...]) -> Select:
-    """One statement for the writes of `shape`: a WITH of one INSERT ... SELECT FROM unnest(arrays) per write."""
-    parts = []
+def _combined(shape: tuple[tuple[Table, str, tuple[str, ...], tuple[str, ...]], ...]) -> TextClause:
+    """One statement for the writes of `shape`: a WITH of one INSERT ... SELECT FROM unnest(arrays) per write.
+
+    Compiled once per shape and kept as text with typed parameters, as _upsert is: an INSERT ... ON CONFLICT
+    has no cache key, and would be compiled at every execution.
+    """
+    parts, params = [], []
     for n, (table, kind, keys, columns) in enumerate(shape):
         names = keys + columns if kind != "insert" else columns
         arrays = [bindparam(f"w{n}_{name}", type_=ARRAY(Text if _is_json(table, name) else table.c[name].type))
                   for name in names]
+        params += arrays
         source = func.unnest(*arrays).table_valued(*names).render_derived(name=f"w{n}_rows")
         stmt = postgresql.insert(table).from_select(list(names), select(*(
             cast(source.c[name], postgresql.JSONB) if _is_json(table, name) else source.c[name] for name in names)))
@@ -166,7 +173,10 @@ def _combined(shape: tuple[tuple[Table, str, tuple[str, ...], tuple[str, ...]], 
                 index_elements=[table.c[k] for k in keys],
                 set_={c: table.c[c] + stmt.excluded[c] if kind == "add" else stmt.excluded[c] for c in columns})
         parts.append(stmt.cte(f"w{n}"))
-    return select(literal_column("1")).add_cte(*parts)
+    statement = select(literal_column("1")).add_cte(*parts)
+    sql = str(statement.compile(dialect=_PSYCOPG(paramstyle="named")))
+    # text() reads ":name" as a parameter: a cast ("::INTEGER[]") must be escaped.
+    return text(sql.replace("::", "\\:\\:")).bindparams(*(bindparam(p.key, type_=p.type) for p in params))
 
 
 def _is_json(table: Table, name: str) -> bool:

@@ -291,7 +291,8 @@ EVENT_WORDS: dict[str, tuple[str, Sentence]] = {
         f"{n.contact(p['contact_id'])} receives survey email again. How they asked: {p.get('reason') or 'not said'}.")),
     "ContactOptedOut": ("Contact opted out", lambda p, n: (
         f"{n.contact(p['contact_id'])} receives no more survey email"
-        + (" (through their link)" if p.get("via_invitation_id") else " (recorded by staff)")
+        + (" (through their link)" if p.get("via_invitation_id") or p.get("via_convening_invitation_id")
+           else " (recorded by staff)")
         + f"; {_plural(len(p.get('invitation_ids') or []), 'unanswered invitation')} stopped.")),
     "ContactsImported": ("Contacts imported", lambda p, n: (
         f"Import from {p['source']}: {p['created']:,} created, {p['updated']:,} updated, {p['unchanged']:,} unchanged.")),

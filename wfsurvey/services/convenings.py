@@ -220,6 +220,14 @@ def _cancel_waiting_of(session: Session, convening_id: int, kinds: Sequence[str]
 
 # --- mail --------------------------------------------------------------------------------------------
 
+def _found(session: Session, column, values: list, *where) -> set:
+    """Which of `values` the outbox holds in `column` (among rows meeting `where`), CHUNK values per statement."""
+    found: set = set()
+    for start in range(0, len(values), CHUNK):
+        found.update(session.scalars(select(column).where(column.in_(values[start:start + CHUNK]), *where)))
+    return found
+
+
 def links(base: str, token: str) -> tuple[str, str]:
     return f"{base}/c/{token}", f"{base}/c/{token}/opt-out"
 
@@ -250,7 +258,7 @@ def queue_messages(uow: AbstractUnitOfWork, convening: Convening, recipients: Se
     current = settings.current()
     reply_to = current.get("MAIL_REPLY_TO") or ""
     keys = {r.convening_invitation_id: dedupe.format(id=r.convening_invitation_id) for r in recipients}
-    existing = set(session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(list(keys.values())))))
+    existing = _found(session, OutboxMessage.dedupe_key, list(keys.values()))
     common = {
         "convening_title": convening.title, "purpose": convening.purpose,
         "when_local": rules.when_words(convening.starts_at, convening.ends_at, convening.timezone),
@@ -376,7 +384,7 @@ def opt_out(command: cmd.OptOutOfConvenings, uow: AbstractUnitOfWork) -> Contact
     """The person asks, from a convening link, for no more mail: the same opt-out as from a survey link."""
     invitation = _invitation(uow.session, command.convening_invitation_id)
     contact = uow.session.get(Contact, invitation.contact_id, with_for_update=True)
-    record_opt_out(contact, uow, via_invitation_id=None)
+    record_opt_out(contact, uow, via_invitation_id=None, via_convening_invitation_id=invitation.id)
     waiting = uow.session.scalars(select(OutboxMessage.id).where(
         OutboxMessage.to_addr == contact.email, OutboxMessage.convening_id.is_not(None))).all()
     if waiting:
@@ -516,8 +524,9 @@ def queue_convening_reminders(command: cmd.QueueConveningReminders, uow: Abstrac
     prefix = f"convening_reminder:{{id}}:{convening.sequence}:"
     keys = set(session.scalars(select(OutboxMessage.dedupe_key).where(
         OutboxMessage.convening_id == convening.id, OutboxMessage.kind == "convening_reminder")))
-    waiting = set(session.scalars(select(OutboxMessage.to_addr).where(
-        OutboxMessage.status.in_(("queued", "sending")), OutboxMessage.to_addr.in_([r.email for r in rows]))))
+    # Mail not yet sent to a person counts as a message now, as in the rounds' sweep (services.reminders).
+    waiting = _found(session, OutboxMessage.to_addr, [r.email for r in rows],
+                     OutboxMessage.status.in_(("queued", "sending")))
     covering = reminder_rules.superseding(slots, slot)
     by_slot: dict[str, list[Recipient]] = {}
     for row in rows:

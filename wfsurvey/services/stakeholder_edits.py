@@ -96,9 +96,11 @@ def mark_contact_opted_out(command: cmd.MarkContactOptedOut, uow: AbstractUnitOf
     return record_opt_out(contact, uow, via_invitation_id=None)
 
 
-def record_opt_out(contact: Contact, uow: AbstractUnitOfWork, via_invitation_id: int | None) -> Contact:
+def record_opt_out(contact: Contact, uow: AbstractUnitOfWork, via_invitation_id: int | None,
+                   via_convening_invitation_id: int | None = None) -> Contact:
     """No more survey mail for `contact`: unanswered invitations of running rounds stop, their queued mail is
-    cancelled. The same whether the person used their link (`via_invitation_id`) or told staff."""
+    cancelled. The same whether the person used their link (`via_invitation_id`, or a convening's:
+    `via_convening_invitation_id`) or told staff."""
     if contact.opted_out_at is not None:
         return contact
     contact.opted_out_at = uow.now
@@ -113,5 +115,6 @@ def record_opt_out(contact: Contact, uow: AbstractUnitOfWork, via_invitation_id:
         invitation.status = "opted_out"
     ids = sorted(invitation.id for invitation in stopped)
     cancel_waiting(uow.session, invitation_ids=ids, reason=OPTED_OUT)
-    uow.record(ev.ContactOptedOut(contact_id=contact.id, invitation_ids=ids, via_invitation_id=via_invitation_id))
+    uow.record(ev.ContactOptedOut(contact_id=contact.id, invitation_ids=ids, via_invitation_id=via_invitation_id,
+                                  via_convening_invitation_id=via_convening_invitation_id))
     return contact
