@@ -45,5 +45,5 @@ def test_jobs_run_prints_its_report_without_log_lines_in_between(tmp_path):
     assert done.returncode == 0, done.stdout
     lines = done.stdout.splitlines()
     assert lines[0].startswith("running jobs at ")
-    assert [line.split(":")[0].strip() for line in lines[1:]] == ["windows", "reminders", "delivery", "designations"], lines
+    assert [line.split(":")[0].strip() for line in lines[1:]] == ["series", "windows", "reminders", "delivery", "designations"], lines
     assert "delivery: sent=" in done.stdout and "INFO" not in done.stdout
