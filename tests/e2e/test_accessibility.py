@@ -72,6 +72,15 @@ def test_round_completion_and_baseline_pages_meet_wcag_21_aa(new_page, program_i
                     f"/staff/rounds/new?from={rounds['baseline']}", f"/staff/rounds/{rounds['scheduled']}/edit"):
         assert page.goto(address).status == 200, address
         failures += _failures(axe_check, page, address)
+    # The "New round series" page, blank and refused (its summary and the fields it names), at both widths.
+    for viewport in (DESKTOP, PHONE):
+        page.set_viewport_size(viewport)
+        assert page.goto("/staff/series/new").status == 200
+        failures += _failures(axe_check, page, f"the new series page at {viewport['width']} px")
+        page.get_by_role("button", name="Create the series").click()
+        expect(page.locator(".error-summary")).to_contain_text("Enter the series' title.")
+        failures += _failures(axe_check, page, f"the new series page with its errors at {viewport['width']} px")
+    page.set_viewport_size(DESKTOP)
     # The wizard after a refused save: its error summary and the fields it names.
     page.goto(f"/staff/rounds/{rounds['draft']}/edit")
     page.get_by_label("Title").fill("")

@@ -158,7 +158,7 @@ def test_a_series_makes_one_round_per_period_and_the_indicators_show_each_period
     # The staff pages: the series with its periods in words, and a chart per indicator with its figures in a table.
     staff, _ = signed_in("staff")
     page = _words(staff.get(f"/staff/series/{series_id}").get_data(as_text=True))
-    assert "“outcomes” asked every quarter." in page and "Quarter ending June 30, 2027" in page and "P3M" not in page
+    assert "“Regional outcomes” asked every quarter." in page and "Quarter ending June 30, 2027" in page and "P3M" not in page
     page = staff.get(f"/staff/series/{series_id}/indicators?region={LA}").get_data(as_text=True)
     assert '<title id="chart-1-title">Jobs filled this quarter: Los Angeles, period by period</title>' in page
     assert ("quarter ending March 31, 2027: 20; quarter ending June 30, 2027: 30. Baseline 30. Target 40."

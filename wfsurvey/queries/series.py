@@ -19,10 +19,11 @@ def load_series(session: Session, series_id: int) -> RoundSeries:
     return series
 
 
-def periods(series: RoundSeries, rounds: dict[int, Round], now: dt.datetime) -> list[dict[str, Any]]:
-    """Every period that has a round or has opened, and the next one to open."""
+def periods(series: RoundSeries, rounds: dict[int, Round], now: dt.datetime, upcoming: int = 1) -> list[dict[str, Any]]:
+    """Every period that has a round or has opened, and the next `upcoming` ones to open."""
     out = []
     k = 0
+    to_come = 0
     while True:
         opens, closes = window(series.first_period_end, series.cadence, k, series.timezone, series.open_days_before,
                                series.close_days_after)
@@ -35,18 +36,21 @@ def periods(series: RoundSeries, rounds: dict[int, Round], now: dt.datetime) -> 
                         "opens_at": iso(round_.opens_at, round_.timezone),
                         "closes_at": iso(round_.closes_at, round_.timezone)}})
         if opens > now and k >= max(rounds, default=-1):
-            return out
+            to_come += 1
+            if to_come >= upcoming:
+                return out
         k += 1
 
 
-def series_detail(session: Session, series_id: int, now: dt.datetime) -> dict[str, Any]:
+def series_detail(session: Session, series_id: int, now: dt.datetime, upcoming: int = 1) -> dict[str, Any]:
+    """The series with its periods: those opened or with a round, and the next `upcoming` to open."""
     series = load_series(session, series_id)
     rounds = {r.period: r for r in session.scalars(select(Round).where(Round.series_id == series.id))}
     return {"id": series.id, "title": series.title, "template": series.template_slug, "cadence": series.cadence,
             "cadence_words": CADENCE_WORDS.get(series.cadence, series.cadence),
             "first_period_end": series.first_period_end.isoformat(), "timezone": series.timezone,
             "open_days_before": series.open_days_before, "close_days_after": series.close_days_after,
-            "audience": series.audience, "reminders": series.reminders, "rounds": periods(series, rounds, now)}
+            "audience": series.audience, "reminders": series.reminders, "rounds": periods(series, rounds, now, upcoming)}
 
 
 def series_list(session: Session) -> list[RoundSeries]:

@@ -13,6 +13,10 @@ from wfsurvey.schemas.common import Id, IsoTime, Text
 from wfsurvey.schemas.rounds import DEFAULT_TIMEZONE, AudienceInputSchema, RemindersSchema
 from wfsurvey.schemas.templates import SLUG
 
+#: How many days before its period ends a round may open, and after it may close (the page offers the same).
+OPEN_DAYS_BEFORE = (0, 60)
+CLOSE_DAYS_AFTER = (1, 60)
+
 
 class SeriesAudienceSchema(AudienceInputSchema):
     """A round's audience, or the pilot regions of the day each period starts."""
@@ -39,8 +43,8 @@ class SeriesCreateSchema(Schema):
                                                                                              "P1M (every month)"))
     first_period_end = fields.Date(required=True, metadata={"description": "The day the first period ends (YYYY-MM-DD)"})
     timezone = fields.String(load_default=DEFAULT_TIMEZONE, validate=validate.Length(1, 64))
-    open_days_before = fields.Integer(load_default=14, validate=validate.Range(0, 60))
-    close_days_after = fields.Integer(load_default=14, validate=validate.Range(1, 60))
+    open_days_before = fields.Integer(load_default=14, validate=validate.Range(*OPEN_DAYS_BEFORE))
+    close_days_after = fields.Integer(load_default=14, validate=validate.Range(*CLOSE_DAYS_AFTER))
     audience = fields.Nested(SeriesAudienceSchema, load_default=lambda: {"audience": cmd.Audience(),
                                                                          "pilot_regions": False})
     reminders = fields.Nested(RemindersSchema, load_default=ReminderPolicy)

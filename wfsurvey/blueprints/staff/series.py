@@ -5,17 +5,25 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import abort, render_template, request
+from flask import abort, flash, redirect, render_template, request, url_for
 
+from wfsurvey import settings
 from wfsurvey.authz import staff_required
 from wfsurvey.blueprints.downloads import download, indicators_filename
+from wfsurvey.blueprints.outcomes import run_on_form
 from wfsurvey.blueprints.staff import bp
 from wfsurvey.clock import now
+from wfsurvey.domain.errors import DomainError
+from wfsurvey.domain.rules import format_local
 from wfsurvey.domain.series import date_words
 from wfsurvey.extensions import db
+from wfsurvey.forms.series import SeriesForm
 from wfsurvey.queries import NotFound, exports
 from wfsurvey.queries.indicators import indicator_rows, indicator_series, series_regions
+from wfsurvey.queries.pilots import pilot_regions
 from wfsurvey.queries.series import series_detail, series_list
+from wfsurvey.queries.templates import find_template
+
 
 @bp.app_template_filter("long_date")
 def long_date(day: dt.date | str) -> str:
@@ -26,6 +34,14 @@ def long_date(day: dt.date | str) -> str:
         return str(day)
 
 
+@bp.app_template_filter("local_words")
+def local_words(moment: str, tz_name: str) -> str:
+    """"Wednesday, March 17, 2027 at 9:00 AM PDT" for an ISO time as the queries give it."""
+    return format_local(dt.datetime.fromisoformat(moment), tz_name)
+
+
+#: The next periods the series page lists, after those already opened (a year of quarters).
+UPCOMING_PERIODS = 4
 #: The chart's drawing area, in SVG units (it scales with the page).
 WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 640, 260, 56, 16, 16, 48
 
@@ -74,14 +90,42 @@ def series_index():
     return render_template("staff/series_list.html", series=series_list(db.session))
 
 
+def _place_refusal(form: SeriesForm, exc: DomainError) -> None:
+    """A refused CreateSeries (the service's checks: the template, the cadence) beside the page's fields."""
+    if exc.fields:
+        form.place({name: [str(m) for m in said] if isinstance(said, list) else [str(said)]
+                    for name, said in exc.fields.items()})
+    else:
+        form.form_errors.append(exc.message)
+
+
+@bp.route("/series/new", methods=["GET", "POST"])
+@staff_required
+def new_series():
+    """Staff create a round series: the same command, checked by the same schema, as POST /api/v1/series."""
+    pilots = [p["name"] for p in pilot_regions(db.session) if p["status"] == "confirmed"]
+    form = SeriesForm(scheme=settings.region_scheme(), pilot_names=pilots)
+    if form.validate_on_submit():
+        command = form.command()
+        if command is not None:
+            created = run_on_form(command, form, place=_place_refusal)
+            if created.ok:
+                flash(f"The series “{created.value.title}” is created. Its rounds are made and launched when each "
+                      "period's window opens.", "success")
+                return redirect(url_for("staff.series_page", series_id=created.value.id))
+    return render_template("staff/series_new.html", form=form, has_pilots=bool(pilots),
+                           has_templates=bool(form.template.choices), has_regions=bool(form.regions.choices))
+
+
 @bp.get("/series/<int:series_id>")
 @staff_required
 def series_page(series_id: int):
     try:
-        detail = series_detail(db.session, series_id, now())
+        detail = series_detail(db.session, series_id, now(), UPCOMING_PERIODS)
     except NotFound:
         abort(404)
-    return render_template("staff/series.html", series=detail)
+    template = find_template(db.session, detail["template"], None)
+    return render_template("staff/series.html", series=detail, template_title=template.title if template else None)
 
 
 def _region(series_id: int) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
