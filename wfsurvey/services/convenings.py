@@ -21,7 +21,6 @@ from wfsurvey.domain import events as ev
 from wfsurvey.domain import reminders as reminder_rules
 from wfsurvey.domain.errors import DomainError
 from wfsurvey.domain.text import without_controls
-from wfsurvey.domain.tokens import hash_token, new_token
 from wfsurvey.mail.outbox import OPTED_OUT, cancel_waiting
 from wfsurvey.models import (
     AccessToken,
@@ -34,7 +33,7 @@ from wfsurvey.models import (
 )
 from wfsurvey.queries import audience
 from wfsurvey.services import stakeholders
-from wfsurvey.services.invitations import link_base
+from wfsurvey.services.invitations import issue_rows, link_base, message_link
 from wfsurvey.services.stakeholder_edits import record_opt_out
 from wfsurvey.services.unit_of_work import AbstractUnitOfWork
 
@@ -134,28 +133,13 @@ def send_invitations(command: cmd.SendConveningInvitations, uow: AbstractUnitOfW
 
 
 def _issue(uow: AbstractUnitOfWork, convening: Convening, people: Sequence[audience.Eligible]) -> list[Recipient]:
-    session = uow.session
-    already = set(session.scalars(select(ConveningInvitation.contact_id).where(ConveningInvitation.convening_id == convening.id)))
-    people = [p for p in people if p.contact_id not in already]
-    recipients: list[Recipient] = []
-    for start in range(0, len(people), CHUNK):
-        chunk = people[start:start + CHUNK]
-        insert_rows(session, ConveningInvitation.__table__, [
-            {"convening_id": convening.id, "contact_id": p.contact_id, "organization_id": p.organization_id,
-             "status": "pending", "issued_at": uow.now, "note": "", "needs": "", "attended": False, "reminders_sent": 0}
-            for p in chunk
-        ])
-        ids = dict(session.execute(
-            select(ConveningInvitation.contact_id, ConveningInvitation.id)
-            .where(ConveningInvitation.convening_id == convening.id,
-                   ConveningInvitation.contact_id.in_([p.contact_id for p in chunk]))
-        ).all())
-        for p in chunk:
-            uow.record(ev.ConveningInvitationIssued(
-                convening_invitation_id=ids[p.contact_id], convening_id=convening.id, contact_id=p.contact_id,
-                organization_id=p.organization_id, regions=list(p.regions)))
-            recipients.append(Recipient(ids[p.contact_id], p.email, p.name, p.organization_name))
-    return recipients
+    issued = issue_rows(
+        uow, ConveningInvitation, ConveningInvitation.convening_id, convening.id, people,
+        values={"note": "", "needs": "", "attended": False, "reminders_sent": 0},
+        event=lambda invitation_id, p: ev.ConveningInvitationIssued(
+            convening_invitation_id=invitation_id, convening_id=convening.id, contact_id=p.contact_id,
+            organization_id=p.organization_id, regions=list(p.regions)))
+    return [Recipient(invitation_id, p.email, p.name, p.organization_name) for invitation_id, p in issued]
 
 
 def reschedule_convening(command: cmd.RescheduleConvening, uow: AbstractUnitOfWork) -> Convening:
@@ -251,7 +235,7 @@ def queue_messages(uow: AbstractUnitOfWork, convening: Convening, recipients: Se
     As for rounds (services.invitations.queue_messages), the raw token exists only here and in the message body.
     """
     from wfsurvey.mail import calendar
-    from wfsurvey.mail.outbox import enqueue_many, unsubscribe_headers
+    from wfsurvey.mail.outbox import enqueue_many
     from wfsurvey.mail.render import render_email, sender_name
 
     session = uow.session
@@ -273,14 +257,9 @@ def queue_messages(uow: AbstractUnitOfWork, convening: Convening, recipients: Se
         key = keys[r.convening_invitation_id]
         if key in existing:
             continue
-        link = opt_out = ""
-        headers = {"Reply-To": reply_to} if reply_to else {}
-        if with_link:
-            token = new_token()
-            tokens.append({"convening_invitation_id": r.convening_invitation_id, "invitation_id": None,
-                           "token_hash": hash_token(token), "purpose": kind, "created_at": uow.now})
-            link, opt_out = links(base, token)
-            headers.update(unsubscribe_headers(opt_out))
+        link, opt_out, headers = message_link(uow, tokens, kind=kind, base=base, make_links=links, reply_to=reply_to,
+                                              with_link=with_link, convening_invitation_id=r.convening_invitation_id,
+                                              invitation_id=None)
         context = {**common, "contact_name": r.name, "organization_name": r.organization_name, "link": link,
                    "opt_out_link": opt_out}
         if kind == "convening_reminder":

@@ -1,8 +1,9 @@
 """Issuing invitations and the messages that carry their links: a fresh token per message, only its hash kept."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,35 +37,64 @@ def links(base: str, token: str) -> tuple[str, str]:
     return f"{base}/r/{token}", f"{base}/r/{token}/opt-out"
 
 
-def issue(uow: AbstractUnitOfWork, round_: Round, people: Sequence[Eligible], *,
-          forwarded_from: int | None = None) -> list[Recipient]:
-    """Create one pending invitation per person not yet invited to the round; record InvitationIssued."""
+def issue_rows(uow: AbstractUnitOfWork, model, scope, scope_id: int, people: Sequence[Eligible], *,
+               values: dict[str, Any], event: Callable[[int, Eligible], ev.Event]) -> list[tuple[int, Eligible]]:
+    """Insert one pending invitation (a row of `model`: Invitation, ConveningInvitation) per person not yet invited
+    where `scope` (its round or convening column) is `scope_id`, with `values` for its other columns; record
+    `event(invitation id, person)` for each. Returns (invitation id, person) in the people's order."""
     session = uow.session
-    already = set(session.scalars(select(Invitation.contact_id).where(Invitation.round_id == round_.id)))
+    already = set(session.scalars(select(model.contact_id).where(scope == scope_id)))
     people = [p for p in people if p.contact_id not in already]
-    recipients: list[Recipient] = []
+    issued: list[tuple[int, Eligible]] = []
     for start in range(0, len(people), CHUNK):
         chunk = people[start:start + CHUNK]
-        # One bulk insert, then the new ids by (round, contact), which is unique: RETURNING in
+        # One bulk insert, then the new ids by (scope, contact), which is unique: RETURNING in
         # parameter order makes SQLite insert row by row, several times slower for a big launch.
-        insert_rows(session, Invitation.__table__, [
-            {"round_id": round_.id, "contact_id": p.contact_id, "organization_id": p.organization_id,
-             "status": "pending", "issued_at": uow.now, "forwarded_from_id": forwarded_from, "reminders_sent": 0}
+        insert_rows(session, model.__table__, [
+            {scope.key: scope_id, "contact_id": p.contact_id, "organization_id": p.organization_id,
+             "status": "pending", "issued_at": uow.now, **values}
             for p in chunk
         ])
         by_contact = dict(session.execute(
-            select(Invitation.contact_id, Invitation.id)
-            .where(Invitation.round_id == round_.id, Invitation.contact_id.in_([p.contact_id for p in chunk]))
+            select(model.contact_id, model.id)
+            .where(scope == scope_id, model.contact_id.in_([p.contact_id for p in chunk]))
         ).all())
-        ids = [by_contact[p.contact_id] for p in chunk]
-        for invitation_id, p in zip(ids, chunk):
-            uow.record(ev.InvitationIssued(
-                invitation_id=invitation_id, round_id=round_.id, contact_id=p.contact_id,
-                organization_id=p.organization_id, org_type=p.org_type, regions=list(p.regions),
-                forwarded_from=forwarded_from,
-            ))
-            recipients.append(Recipient(invitation_id, p.email, p.name, p.organization_name))
-    return recipients
+        for p in chunk:
+            invitation_id = by_contact[p.contact_id]
+            uow.record(event(invitation_id, p))
+            issued.append((invitation_id, p))
+    return issued
+
+
+def issue(uow: AbstractUnitOfWork, round_: Round, people: Sequence[Eligible], *,
+          forwarded_from: int | None = None) -> list[Recipient]:
+    """Create one pending invitation per person not yet invited to the round; record InvitationIssued."""
+    issued = issue_rows(
+        uow, Invitation, Invitation.round_id, round_.id, people,
+        values={"forwarded_from_id": forwarded_from, "reminders_sent": 0},
+        event=lambda invitation_id, p: ev.InvitationIssued(
+            invitation_id=invitation_id, round_id=round_.id, contact_id=p.contact_id,
+            organization_id=p.organization_id, org_type=p.org_type, regions=list(p.regions),
+            forwarded_from=forwarded_from,
+        ))
+    return [Recipient(invitation_id, p.email, p.name, p.organization_name) for invitation_id, p in issued]
+
+
+def message_link(uow: AbstractUnitOfWork, tokens: list[dict], *, kind: str, base: str, make_links, reply_to: str,
+                 with_link: bool = True, **owner) -> tuple[str, str, dict[str, str]]:
+    """(link, opt-out link, headers) of one message. With `with_link`, a new token: its hash is added to `tokens`
+    (AccessToken rows, `owner` naming the invitation), the links are `make_links(base, token)` and the headers offer
+    the opt-out; the raw token lives only in what this returns."""
+    from wfsurvey.mail.outbox import unsubscribe_headers
+
+    headers = {"Reply-To": reply_to} if reply_to else {}
+    if not with_link:
+        return "", "", headers
+    token = new_token()
+    tokens.append({**owner, "token_hash": hash_token(token), "purpose": kind, "created_at": uow.now})
+    link, opt_out = make_links(base, token)
+    headers.update(unsubscribe_headers(opt_out))
+    return link, opt_out, headers
 
 
 def pending_recipients(session: Session, round_id: int) -> list[Recipient]:
@@ -107,7 +137,7 @@ def queue_messages(
     A message whose dedupe key is already in the outbox is skipped before a token is made for it.
     Returns the invitation ids whose message was queued, in the recipients' order.
     """
-    from wfsurvey.mail.outbox import enqueue_many, unsubscribe_headers
+    from wfsurvey.mail.outbox import enqueue_many
     from wfsurvey.mail.render import BatchRenderer, sender_name
 
     session = uow.session
@@ -139,17 +169,11 @@ def queue_messages(
             key = keys[r.invitation_id]
             if key in existing:
                 continue
-            link = opt_out = ""
-            headers = {"Reply-To": reply_to} if reply_to else {}
-            if with_link:
-                token = new_token()
-                tokens.append({"invitation_id": r.invitation_id, "token_hash": hash_token(token), "purpose": kind,
-                               "created_at": uow.now})
-                link, opt_out = links(base, token)
-                headers.update(unsubscribe_headers(opt_out))
-                if len(tokens) >= CHUNK:
-                    insert_rows(session, AccessToken.__table__, tokens)
-                    tokens.clear()
+            link, opt_out, headers = message_link(uow, tokens, kind=kind, base=base, make_links=links, reply_to=reply_to,
+                                                  with_link=with_link, invitation_id=r.invitation_id)
+            if len(tokens) >= CHUNK:
+                insert_rows(session, AccessToken.__table__, tokens)
+                tokens.clear()
             made.append(r.invitation_id)
             yield {
                 "dedupe_key": key, "kind": kind, "to_addr": r.email,
