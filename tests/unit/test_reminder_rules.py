@@ -82,3 +82,19 @@ def test_gap_and_keys():
 ])
 def test_a_slot_in_words(slot, words):
     assert rules.slot_words(slot) == words
+
+
+def test_due_now_names_the_slot_due_and_why_nothing_goes_out():
+    policy = {"offsets": ["P7D", "P2D", "P1D"], "send_hours": [8, 18]}
+    opens = local("2026-11-01T09:00:00-08:00")
+    # Before the first slot of the window (P7D fell before it opened): nothing due.
+    early = rules.due_now(policy, CLOSES, LA, local("2026-11-03T10:00:00-08:00"), opens_at=opens)
+    assert early.slot is None and early.note == "no reminder due" and [s.name for s in early.slots] == ["P2D", "P1D"]
+    # The P2D slot came at 5 PM; at 7 PM it is due but outside the sending hours.
+    late = rules.due_now(policy, CLOSES, LA, local("2026-11-04T19:00:00-08:00"), opens_at=opens)
+    assert late.slot.name == "P2D" and late.note == "outside sending hours"
+    # The next morning at 9 AM it may go out.
+    ready = rules.due_now(policy, CLOSES, LA, local("2026-11-05T09:00:00-08:00"), opens_at=opens)
+    assert ready.slot.name == "P2D" and ready.note == ""
+    # No policy stored: no slots, nothing due.
+    assert rules.due_now(None, CLOSES, LA, local("2026-11-05T09:00:00-08:00"), opens_at=None).note == "no reminder due"

@@ -113,6 +113,34 @@ def due_slot(slots: Sequence[Slot], now: dt.datetime, closes_at: dt.datetime) ->
     return come[-1] if come else None
 
 
+@dataclass(frozen=True)
+class DueNow:
+    """What a reminder sweep may send now: the schedule's slots, the slot due (None when none is), and, when nothing
+    may go out now, why ("no reminder due", "outside sending hours"; empty when the slot may go out)."""
+
+    slots: list[Slot]
+    slot: Slot | None
+    note: str = ""
+
+    @property
+    def slot_name(self) -> str | None:
+        return self.slot.name if self.slot else None
+
+
+def due_now(policy: Mapping[str, Any] | None, deadline: dt.datetime, tz_name: str, now: dt.datetime, *,
+            opens_at: dt.datetime | None) -> DueNow:
+    """The slot of a stored policy (ReminderPolicy.to_stored's shape) due now, its offsets counted before `deadline`
+    (a round's close, a convening's start), and whether the local hour lets it go out."""
+    policy = policy or {}
+    slots = schedule(deadline, tz_name, policy.get("offsets") or (), opens_at=opens_at)
+    slot = due_slot(slots, now, deadline)
+    if slot is None:
+        return DueNow(slots, None, "no reminder due")
+    if not in_sending_hours(now, tz_name, policy.get("send_hours")):
+        return DueNow(slots, slot, "outside sending hours")
+    return DueNow(slots, slot)
+
+
 def superseding(slots: Sequence[Slot], slot: Slot) -> set[str]:
     """Names of `slot` and every slot due at the same time or later: a reminder for any of them covers `slot`."""
     return {s.name for s in slots if s.due_at >= slot.due_at}

@@ -480,16 +480,11 @@ def queue_convening_reminders(command: cmd.QueueConveningReminders, uow: Abstrac
         sweep.note = f"convening is {convening.state}"
         return sweep
     policy = convening.reminders or {}
-    slots = reminder_rules.schedule(convening.starts_at, convening.timezone, policy.get("offsets") or (),
-                                    opens_at=convening.invited_at)
-    slot = reminder_rules.due_slot(slots, now, convening.starts_at)
-    if slot is None:
-        sweep.note = "no reminder due"
+    due = reminder_rules.due_now(policy, convening.starts_at, convening.timezone, now, opens_at=convening.invited_at)
+    sweep.slot, sweep.note = due.slot_name, due.note
+    if due.note:
         return sweep
-    sweep.slot = slot.name
-    if not reminder_rules.in_sending_hours(now, convening.timezone, policy.get("send_hours")):
-        sweep.note = "outside sending hours"
-        return sweep
+    slots, slot = due.slots, due.slot
     rows = session.execute(
         select(ConveningInvitation.id, ConveningInvitation.answer, ConveningInvitation.waitlist_seq,
                ConveningInvitation.sent_at, Contact.email, Contact.name, Contact.last_messaged_at,

@@ -64,15 +64,11 @@ def queue_due_reminders(command: cmd.QueueDueReminders, uow: AbstractUnitOfWork)
         sweep.note = f"round is {round_.state}"
         return sweep
     settings = round_.reminders or {}
-    slots = rules.schedule(round_.closes_at, round_.timezone, settings.get("offsets") or (), opens_at=round_.opens_at)
-    slot = rules.due_slot(slots, now, round_.closes_at)
-    if slot is None:
-        sweep.note = "no reminder due"
+    due = rules.due_now(settings, round_.closes_at, round_.timezone, now, opens_at=round_.opens_at)
+    sweep.slot, sweep.note = due.slot_name, due.note
+    if due.note:
         return sweep
-    sweep.slot = slot.name
-    if not rules.in_sending_hours(now, round_.timezone, settings.get("send_hours")):
-        sweep.note = "outside sending hours"
-        return sweep
+    slots, slot = due.slots, due.slot
 
     # Eligibility is read here, in the transaction that queues: on PostgreSQL the rows stay locked
     # until commit, so an answer submitted meanwhile waits and then cancels what was queued.
