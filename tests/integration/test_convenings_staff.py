@@ -124,3 +124,19 @@ def test_the_engagement_export_neutralises_formulas(app, signed_in):
     assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
     workbook = load_workbook(io.BytesIO(client.get("/staff/regions/inland-empire-desert/engagement.xlsx").data))
     assert workbook.active["B2"].value.startswith("'=")
+
+
+def test_the_wizard_offers_sending_hours_as_the_round_wizard_does(app, signed_in):
+    app.config["FIXED_NOW"] = NOW
+    builders.stakeholders(regions=("inland-empire-desert",), boards=1, colleges=0)
+    client, _ = signed_in("staff")
+    page = client.get("/staff/convenings/new").get_data(as_text=True)
+    assert '<select' in page and '<option selected value="8">8 AM</option>' in page
+    assert '<option selected value="18">6 PM</option>' in page and 'type="number" value="8"' not in page
+
+    refused = _wizard(client, send_from="18", send_until="8")
+    assert refused.status_code == 200 and "Send until a later hour than the first one" in refused.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Convening)) == 0
+    created = _wizard(client, send_from="9", send_until="17")
+    assert created.status_code == 302
+    assert db.session.scalar(select(Convening)).reminders["send_hours"] == [9, 17]

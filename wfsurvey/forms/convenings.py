@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import convenings as rules
 from wfsurvey.domain.rules import parse_local
-from wfsurvey.forms.rounds import DATETIME_FORMAT, AudienceAndReminders, timezone_choices
+from wfsurvey.forms.rounds import DATETIME_FORMAT, AudienceAndReminders, audience_fields, reminder_fields, timezone_choices
 from wfsurvey.forms.stakeholders import ORG_TYPE_CHOICES, CheckboxesField, region_choices
 
 #: Reminder offsets offered as checkboxes, counted before the start.
@@ -37,13 +37,7 @@ class ConveningForm(AudienceAndReminders, FlaskForm):
                             description="A few sentences for the invitation.")
     regions = CheckboxesField("Regions", choices=[], validate_choice=True,
                               description="The regions it is for: their organizations of the types below are invited.")
-    org_types = CheckboxesField("Organization types", choices=ORG_TYPE_CHOICES, validate_choice=True,
-                                description="None ticked: every type.")
-    include_contacts = TextAreaField("Also invite these people", validators=[Optional(), Length(max=20000)],
-                                     description="Email addresses of contacts invited whatever their region and type, "
-                                                 "separated by commas or new lines.")
-    exclude_contacts = TextAreaField("Never invite these people", validators=[Optional(), Length(max=20000)],
-                                     description="Email addresses, separated by commas or new lines.")
+    org_types, include_contacts, exclude_contacts = audience_fields()
     timezone = SelectField("Time zone", choices=[], validate_choice=True,
                            description="The start and end are read, and shown to invitees, in this zone.")
     starts_at = DateTimeLocalField("Starts", format=DATETIME_FORMAT, validators=[InputRequired("Enter when it starts.")])
@@ -54,15 +48,9 @@ class ConveningForm(AudienceAndReminders, FlaskForm):
                              description="The link to join online, if any (https://…).")
     capacity = IntegerField("Seats", validators=[Optional(), NumberRange(1, 100_000, "Enter a number of seats from 1.")],
                             description="Leave empty for no limit. When full, further yes answers join a waitlist.")
-    offsets = CheckboxesField("Reminders", choices=OFFSET_CHOICES, validate_choice=True,
-                              description="To those who said yes or maybe; those who have not answered get one reminder.")
-    other_offsets = StringField("Other reminder times", validators=[Optional(), Length(max=200)],
-                                description="Times before the start, separated by commas, e.g. “5 days, 12 hours”.")
-    min_gap_hours = IntegerField("Minimum gap between two messages to one person (hours)", default=20,
-                                 validators=[InputRequired("Enter a number of hours."), NumberRange(0, 24 * 14)])
-    send_from = IntegerField("Send from (hour)", default=8, validators=[InputRequired("Enter an hour."), NumberRange(0, 23)])
-    send_until = IntegerField("Send until (hour)", default=18, validators=[InputRequired("Enter an hour."), NumberRange(1, 24)],
-                              description="Reminders go out only between these local hours.")
+    offsets, other_offsets, min_gap_hours, send_from, send_until = reminder_fields(
+        OFFSET_CHOICES, who="To those who said yes or maybe; those who have not answered get one reminder.",
+        before="the start")
 
     def __init__(self, *args, scheme: str, **kwargs):
         super().__init__(*args, **kwargs)

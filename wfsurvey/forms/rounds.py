@@ -89,6 +89,37 @@ def _unknown_emails(emails: list[str]) -> list[str]:
     return [e for e in emails if e.lower() not in known]
 
 
+def audience_fields() -> tuple[CheckboxesField, TextAreaField, TextAreaField]:
+    """New org_types, include_contacts and exclude_contacts fields of a wizard (see AudienceAndReminders). Made where
+    the form declares them (`org_types, include_contacts, exclude_contacts = audience_fields()`), so that they keep
+    their place in the form's order (and its error summary's)."""
+    return (
+        CheckboxesField("Organization types", choices=ORG_TYPE_CHOICES, validate_choice=True,
+                        description="None ticked: every type."),
+        TextAreaField("Also invite these people", validators=[Optional(), Length(max=20000)],
+                      description="Email addresses of contacts invited whatever their region and type, "
+                                  "separated by commas or new lines."),
+        TextAreaField("Never invite these people", validators=[Optional(), Length(max=20000)],
+                      description="Email addresses, separated by commas or new lines."),
+    )
+
+
+def reminder_fields(offset_choices: list[SelectChoice], *, who: str, before: str):
+    """New offsets, other_offsets, min_gap_hours, send_from and send_until fields of a wizard (see
+    AudienceAndReminders), declared as audience_fields are; `who` says who is reminded, `before` what the offsets
+    count before ("close", "the start")."""
+    return (
+        CheckboxesField("Reminders", choices=offset_choices, validate_choice=True, description=who),
+        StringField("Other reminder times", validators=[Optional(), Length(max=200)],
+                    description=f"Times before {before}, separated by commas, e.g. “5 days, 12 hours”."),
+        IntegerField("Minimum gap between two messages to one person (hours)", default=20,
+                     validators=[InputRequired("Enter a number of hours."), NumberRange(0, 24 * 14)]),
+        SelectField("Send from", choices=HOUR_CHOICES[:-1], default=8, coerce=int, validate_choice=True),
+        SelectField("Send until", choices=HOUR_CHOICES[1:], default=18, coerce=int, validate_choice=True,
+                    description="Reminders go out only between these local hours."),
+    )
+
+
 class AudienceAndReminders:
     """What the round wizard and the convening wizard share: the audience's and the reminders' fields read as the
     commands take them, and the checks of the people named (both forms declare the same fields)."""
@@ -136,13 +167,7 @@ class RoundForm(AudienceAndReminders, FlaskForm):
     title = StringField("Title", validators=[DataRequired("Enter the round's title."), Length(max=300)],
                         description="Shown to staff and in every email, e.g. “Advanced Manufacturing baseline, winter 2026”.")
     regions = CheckboxesField("Regions", choices=[], validate_choice=True, description="None ticked: every region.")
-    org_types = CheckboxesField("Organization types", choices=ORG_TYPE_CHOICES, validate_choice=True,
-                                description="None ticked: every type.")
-    include_contacts = TextAreaField("Also invite these people", validators=[Optional(), Length(max=20000)],
-                                     description="Email addresses of contacts invited whatever their region and type, "
-                                                 "separated by commas or new lines.")
-    exclude_contacts = TextAreaField("Never invite these people", validators=[Optional(), Length(max=20000)],
-                                     description="Email addresses, separated by commas or new lines.")
+    org_types, include_contacts, exclude_contacts = audience_fields()
     timezone = SelectField("Time zone", choices=[], validate_choice=True,
                            description="The window and the sending hours are read in this zone (daylight saving included).")
     opens_when = RadioField("When it opens", choices=OPENS_WHEN_CHOICES, default="time", validate_choice=True)
@@ -150,15 +175,8 @@ class RoundForm(AudienceAndReminders, FlaskForm):
                                   description="Only when it opens at a set time.")
     closes_at = DateTimeLocalField("Closes", format=DATETIME_FORMAT,
                                    validators=[InputRequired("Enter when the round closes.")])
-    offsets = CheckboxesField("Reminders", choices=OFFSET_CHOICES, validate_choice=True,
-                              description="Sent to people who have not answered yet.")
-    other_offsets = StringField("Other reminder times", validators=[Optional(), Length(max=200)],
-                                description="Times before close, separated by commas, e.g. “5 days, 12 hours”.")
-    min_gap_hours = IntegerField("Minimum gap between two messages to one person (hours)", default=20,
-                                 validators=[InputRequired("Enter a number of hours."), NumberRange(0, 24 * 14)])
-    send_from = SelectField("Send from", choices=HOUR_CHOICES[:-1], default=8, coerce=int, validate_choice=True)
-    send_until = SelectField("Send until", choices=HOUR_CHOICES[1:], default=18, coerce=int, validate_choice=True,
-                              description="Reminders go out only between these local hours.")
+    offsets, other_offsets, min_gap_hours, send_from, send_until = reminder_fields(
+        OFFSET_CHOICES, who="Sent to people who have not answered yet.", before="close")
     response_rule = SelectField("Responses", choices=RESPONSE_RULE_CHOICES, default="organization")
     baseline = BooleanField("This is the baseline round of the template",
                             description="Later rounds of the same template are compared against it.")
