@@ -140,3 +140,19 @@ def test_the_wizard_offers_sending_hours_as_the_round_wizard_does(app, signed_in
     created = _wizard(client, send_from="9", send_until="17")
     assert created.status_code == 302
     assert db.session.scalar(select(Convening)).reminders["send_hours"] == [9, 17]
+
+
+def test_a_new_time_is_checked_by_the_same_rule_as_the_wizard(app, signed_in):
+    app.config["FIXED_NOW"] = NOW
+    builders.stakeholders(regions=("inland-empire-desert",), boards=1, colleges=0)
+    client, _ = signed_in("staff")
+    assert _wizard(client).status_code == 302
+    convening = db.session.scalar(select(Convening))
+    page = client.get(f"/staff/convenings/{convening.id}")
+    for ends, words in (("2027-03-09T08:00", "It must end after it starts."),
+                        ("2027-03-17T12:00", "A convening lasts at most 7 days.")):
+        refused = client.post(f"/staff/convenings/{convening.id}/reschedule", data={
+            "csrf_token": csrf_token(page.data), "starts_at": "2027-03-09T09:00", "ends_at": ends, "reason": ""})
+        assert refused.status_code == 422 and words in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Convening, convening.id).starts_at == dt.datetime(2027, 3, 2, 17, 0, tzinfo=UTC)

@@ -38,3 +38,22 @@ def test_when_words_follow_the_zone_and_daylight_saving():
     overnight = rules.when_words(dt.datetime(2027, 1, 5, 17, 0, tzinfo=UTC), dt.datetime(2027, 1, 6, 19, 0, tzinfo=UTC),
                                  "America/Los_Angeles")
     assert overnight == "Tuesday, January 5, 2027 at 9:00 AM PST to Wednesday, January 6, 2027 at 11:00 AM PST"
+
+
+def test_check_times_refuses_what_creating_and_moving_both_refuse_naming_the_field():
+    import pytest
+
+    from wfsurvey.domain.errors import DomainError
+
+    start = dt.datetime(2027, 3, 2, 17, 0, tzinfo=UTC)
+    now = dt.datetime(2027, 2, 1, 17, 0, tzinfo=UTC)
+    rules.check_times(start, start + dt.timedelta(hours=3), now)  # a good time passes
+    cases = [
+        (start, start, now, {"ends_at": ["must be after the start"]}),
+        (start, start + dt.timedelta(days=8), now, {"ends_at": ["a convening lasts at most 7 days"]}),
+        (start, start + dt.timedelta(hours=3), start, {"starts_at": ["must be in the future"]}),
+    ]
+    for starts, ends, at, fields in cases:
+        with pytest.raises(DomainError) as refused:
+            rules.check_times(starts, ends, at)
+        assert refused.value.code == "invalid" and refused.value.fields == fields

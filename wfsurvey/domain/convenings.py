@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from wfsurvey.domain.errors import DomainError
 from wfsurvey.domain.rules import format_local, to_local
 
 #: draft -> scheduled (invitations out) -> held, or cancelled.
@@ -57,6 +58,14 @@ def times_problem(starts_at: dt.datetime, ends_at: dt.datetime, now: dt.datetime
     if now is not None and starts_at <= now:
         return "starts_at", "must be in the future"
     return None
+
+
+def check_times(starts_at: dt.datetime, ends_at: dt.datetime, now: dt.datetime | None = None) -> None:
+    """Refuse a start and end that cannot be (times_problem), naming the field at fault: what creating and moving a
+    convening both check."""
+    problem = times_problem(starts_at, ends_at, now)
+    if problem:
+        raise DomainError(problem[1], code="invalid", fields={problem[0]: [problem[1]]})
 
 
 def when_words(starts_at: dt.datetime, ends_at: dt.datetime, tz_name: str) -> str:

@@ -27,6 +27,15 @@ DEFINITION_FIELDS = {
 }
 
 
+def check_end(starts: dt.datetime | None, ends: dt.datetime | None) -> None:
+    """The wizard's and the new time's end, by the convening's rule of times (domain.convenings.times_problem)."""
+    if starts and ends:
+        problem = rules.times_problem(starts, ends)
+        if problem:
+            raise ValidationError("It must end after it starts." if problem[1].startswith("must be after")
+                                  else "A convening lasts at most 7 days.")
+
+
 class ConveningForm(AudienceAndReminders, FlaskForm):
     """The create wizard: what, who, when and where, reminders; "Create the draft" makes it (nothing is sent yet)."""
 
@@ -66,11 +75,7 @@ class ConveningForm(AudienceAndReminders, FlaskForm):
             raise ValidationError("Tick at least one region (or name the people to invite below).")
 
     def validate_ends_at(self, field: DateTimeLocalField) -> None:
-        if field.data and self.starts_at.data:
-            problem = rules.times_problem(self.starts_at.data, field.data)
-            if problem:
-                raise ValidationError("It must end after it starts." if problem[1].startswith("must be after")
-                                      else "A convening lasts at most 7 days.")
+        check_end(self.starts_at.data, field.data)
 
     def validate_online_url(self, field: StringField) -> None:
         value = (field.data or "").strip()
@@ -106,8 +111,7 @@ class RescheduleForm(FlaskForm):
     reason = StringField("Why (told to everyone invited)", validators=[Optional(), Length(max=1000)])
 
     def validate_ends_at(self, field: DateTimeLocalField) -> None:
-        if field.data and self.starts_at.data and field.data <= self.starts_at.data:
-            raise ValidationError("It must end after it starts.")
+        check_end(self.starts_at.data, field.data)
 
 
 class WalkInForm(FlaskForm):

@@ -86,9 +86,7 @@ class Convening(Aggregate, Base):
     def reschedule(self, starts_at: dt.datetime, ends_at: dt.datetime, now: dt.datetime, reason: str) -> None:
         if self.state not in ("draft", "scheduled"):
             raise DomainError(f"the convening is {self.state}; it cannot be moved")
-        problem = rules.times_problem(starts_at, ends_at, now)
-        if problem:
-            raise DomainError(problem[1], code="invalid", fields={problem[0]: [problem[1]]})
+        rules.check_times(starts_at, ends_at, now)
         old_starts, old_ends = self.starts_at, self.ends_at
         self.starts_at, self.ends_at = starts_at, ends_at
         if self.state == "scheduled":

@@ -124,8 +124,7 @@ class Round(Aggregate, Base):
     def launch(self, now: dt.datetime, invitations: int) -> None:
         if self.state != "draft":
             raise DomainError(f"round {self.id} is {self.state}; only a draft can be launched")
-        if self.closes_at <= self.opens_at:
-            raise DomainError("the round must close after it opens", code="invalid", fields={"closes_at": ["must be after opens_at"]})
+        rules.check_window(self.opens_at, self.closes_at)
         if self.closes_at <= now:
             raise DomainError("the round's close time has passed", code="invalid", fields={"closes_at": ["must be in the future"]})
         if invitations == 0:

@@ -98,9 +98,7 @@ def _invitation(session: Session, invitation_id: int, *, lock: bool = False) -> 
 def create_convening(command: cmd.CreateConvening, uow: AbstractUnitOfWork) -> Convening:
     """The edges checked the values (see cmd.CreateConvening); here the regions, made codes, and the times."""
     session = uow.session
-    problem = rules.times_problem(command.starts_at, command.ends_at, uow.now)
-    if problem:
-        raise DomainError(problem[1], code="invalid", fields={problem[0]: [problem[1]]})
+    rules.check_times(command.starts_at, command.ends_at, uow.now)
     regions = _region_codes(session, command.regions)
     # The audience's regions default to the convening's own: "the boards and colleges of these regions".
     chosen = command.audience
