@@ -47,6 +47,16 @@ FIELD_WORDS = {"name": "name", "email": "email address", "title": "job title", "
                "regions": "regions", "role": "role", "active": "access"}
 
 
+def _title(found: tuple[str, str] | None, missing: str) -> str:
+    """A round's or a convening's (title, zone) as a sentence names it: “Winter wave”."""
+    return f"“{found[0]}”" if found else missing
+
+
+def _zone(found: tuple[str, str] | None) -> str:
+    """The zone of a round's or a convening's (title, zone); the configured one for one no longer on record."""
+    return found[1] if found else settings.current().get("TIMEZONE", "America/Los_Angeles")
+
+
 @dataclass
 class Names:
     """The names of everything a page of events refers to, by id (regions by code)."""
@@ -62,12 +72,10 @@ class Names:
     convening_invitations: dict[int, tuple[str, str]] = field(default_factory=dict)
 
     def convening(self, convening_id: Any) -> str:
-        found = self.convenings.get(convening_id)
-        return f"“{found[0]}”" if found else "a convening no longer on record"
+        return _title(self.convenings.get(convening_id), "a convening no longer on record")
 
     def convening_zone(self, convening_id: Any) -> str:
-        found = self.convenings.get(convening_id)
-        return found[1] if found else settings.current().get("TIMEZONE", "America/Los_Angeles")
+        return _zone(self.convenings.get(convening_id))
 
     def convening_invitee(self, invitation_id: Any) -> str:
         found = self.convening_invitations.get(invitation_id)
@@ -78,12 +86,10 @@ class Names:
         return ", ".join(names) if names else "no organization"
 
     def round(self, round_id: Any) -> str:
-        found = self.rounds.get(round_id)
-        return f"“{found[0]}”" if found else "a round no longer on record"
+        return _title(self.rounds.get(round_id), "a round no longer on record")
 
     def round_zone(self, round_id: Any) -> str:
-        found = self.rounds.get(round_id)
-        return found[1] if found else settings.current().get("TIMEZONE", "America/Los_Angeles")
+        return _zone(self.rounds.get(round_id))
 
     def invitee(self, invitation_id: Any) -> str:
         """"Grace Ramirez (Fresno City College)": the person an invitation was for."""
@@ -275,6 +281,20 @@ def _designation(p: dict[str, Any], n: Names) -> str:
     return f"{where}: no navigator counterpart named yet, {provisional}."
 
 
+def _reason(p: dict[str, Any]) -> str:
+    return f" Reason: {p['reason']}" if p.get("reason") else ""
+
+
+def _cancelled(subject: str, p: dict[str, Any]) -> str:
+    """A round or a convening called off: "“Winter wave” cancelled. Reason: …"."""
+    return f"{subject} cancelled.{_reason(p)}"
+
+
+def _reminder(about: str, invitee: str, slot: str) -> str:
+    """A reminder about a round or a convening queued: "Reminder about “Winter wave” for Grace Ramirez (…) (…)."."""
+    return f"Reminder about {about} for {invitee} ({slot})."
+
+
 #: Every event type: (its name in words, its payload in a sentence).
 EVENT_WORDS: dict[str, tuple[str, Sentence]] = {
     # stakeholders
@@ -320,8 +340,7 @@ EVENT_WORDS: dict[str, tuple[str, Sentence]] = {
         f"(it was to close {_when(p.get('old_closes_at'), n.round_zone(p['round_id']))}).")),
     "RoundClosed": ("Round closed", lambda p, n: (
         f"{n.round(p['round_id'])} closed{' early' if p.get('early') else ''}: no more answers are accepted.")),
-    "RoundCancelled": ("Round cancelled", lambda p, n: (
-        f"{n.round(p['round_id'])} cancelled." + (f" Reason: {p['reason']}" if p.get("reason") else ""))),
+    "RoundCancelled": ("Round cancelled", lambda p, n: _cancelled(n.round(p['round_id']), p)),
     # invitations and responses
     "InvitationIssued": ("Invitation issued", lambda p, n: (
         f"{n.invitee(p['invitation_id'])} invited to {n.round(p['round_id'])}"
@@ -330,8 +349,8 @@ EVENT_WORDS: dict[str, tuple[str, Sentence]] = {
         f"{n.invitee(p['invitation_id'])} sent a new link to {n.round(p['round_id'])}.")),
     "InvitationForwarded": ("Invitation passed on", lambda p, n: (
         f"{n.invitee(p['invitation_id'])} passed {n.round(p['round_id'])} on to {n.contact(p['to_contact_id'])}.")),
-    "ReminderQueued": ("Reminder queued", lambda p, n: (
-        f"Reminder about {n.round(p['round_id'])} for {n.invitee(p['invitation_id'])} ({slot_words(str(p.get('slot', '')))}).")),
+    "ReminderQueued": ("Reminder queued", lambda p, n: _reminder(
+        n.round(p['round_id']), n.invitee(p['invitation_id']), slot_words(str(p.get('slot', ''))))),
     "ResponseDraftSaved": ("Draft saved", lambda p, n: (
         f"{n.invitee(p['invitation_id'])} saved a draft of their answers to {n.round(p['round_id'])}.")),
     "ResponseSubmitted": ("Response submitted", lambda p, n: (
@@ -362,10 +381,8 @@ EVENT_WORDS: dict[str, tuple[str, Sentence]] = {
         f"{_plural(p['invitations'], 'invitation')} to {n.convening(p['convening_id'])} issued.")),
     "ConveningRescheduled": ("Convening moved", lambda p, n: (
         f"{n.convening(p['convening_id'])} now starts {_when(p.get('starts_at'), n.convening_zone(p['convening_id']))} "
-        f"(it was {_when(p.get('old_starts_at'), n.convening_zone(p['convening_id']))})."
-        + (f" Reason: {p['reason']}" if p.get("reason") else ""))),
-    "ConveningCancelled": ("Convening cancelled", lambda p, n: (
-        f"{n.convening(p['convening_id'])} cancelled." + (f" Reason: {p['reason']}" if p.get("reason") else ""))),
+        f"(it was {_when(p.get('old_starts_at'), n.convening_zone(p['convening_id']))})." + _reason(p))),
+    "ConveningCancelled": ("Convening cancelled", lambda p, n: _cancelled(n.convening(p['convening_id']), p)),
     "ConveningHeld": ("Convening held", lambda p, n: f"{n.convening(p['convening_id'])} took place."),
     "ConveningInvitationIssued": ("Invited to a convening", lambda p, n: (
         f"{n.convening_invitee(p['convening_invitation_id'])} "
@@ -374,10 +391,10 @@ EVENT_WORDS: dict[str, tuple[str, Sentence]] = {
     "RsvpPromoted": ("Seat from the waitlist", lambda p, n: (
         f"{n.convening_invitee(p['convening_invitation_id'])} has a seat at {n.convening(p['convening_id'])}, "
         "first on the waitlist when one opened.")),
-    "ConveningReminderQueued": ("Convening reminder queued", lambda p, n: (
-        f"Reminder about {n.convening(p['convening_id'])} for {n.convening_invitee(p['convening_invitation_id'])} ("
-        + ("the one reminder to those who have not answered" if p.get("slot") == "no-answer"
-           else slot_words(str(p.get("slot", ""))).replace("before close", "before the start")) + ").")),
+    "ConveningReminderQueued": ("Convening reminder queued", lambda p, n: _reminder(
+        n.convening(p['convening_id']), n.convening_invitee(p['convening_invitation_id']),
+        "the one reminder to those who have not answered" if p.get("slot") == "no-answer"
+        else slot_words(str(p.get("slot", ""))).replace("before close", "before the start"))),
     "AttendanceRecorded": ("Attendance", lambda p, n: (
         f"{n.convening_invitee(p['convening_invitation_id'])} "
         + ("attended " if p.get("attended") else "taken off the list of those who attended ")
@@ -400,8 +417,7 @@ EVENT_WORDS: dict[str, tuple[str, Sentence]] = {
         f"{n.region(p.get('region'))} confirmed as a pilot region.")),
     "PilotRegionDropped": ("Pilot region dropped", lambda p, n: (
         f"{n.region(p.get('region'))} is no longer a"
-        + (" confirmed" if p.get("was_confirmed") else " proposed") + " pilot region."
-        + (f" Reason: {p['reason']}" if p.get("reason") else ""))),
+        + (" confirmed" if p.get("was_confirmed") else " proposed") + " pilot region." + _reason(p))),
     # users
     "UserCreated": ("User added", lambda p, n: f"Account for {p['email']} created, as {p['role']}."),
     "UserUpdated": ("User changed", lambda p, n: f"{n.user(p['user_id'])}: {_changes(p.get('changes'), n)}."),
