@@ -16,6 +16,7 @@ from wfsurvey.extensions import db
 from wfsurvey.jobs import run_due_jobs
 from wfsurvey.jobs.delivery import deliver_outbox
 from wfsurvey.models import AccessToken, Contact, ConveningInvitation, EventRecord, OutboxMessage
+from wfsurvey.queries.actors import describe_actors
 from wfsurvey.services import handle
 
 UTC = dt.UTC
@@ -168,6 +169,12 @@ def test_waitlist_promotion_is_emailed_when_a_yes_turns_no(app, client, smtp_ser
                                                               EventRecord.aggregate_id == str(rows["college1"].id))
                                .order_by(EventRecord.seq)).all()
     assert kinds == ["ConveningInvitationIssued", "RsvpGiven", "RsvpPromoted"]
+    # The answers' actor is the invitee's link, said in words as a survey link is.
+    actor = db.session.scalar(select(EventRecord.actor).where(EventRecord.type == "RsvpGiven",
+                                                              EventRecord.aggregate_id == str(rows["college1"].id)))
+    words = describe_actors(db.session, [actor, "rsvp:999999"])
+    assert words[actor] == "Person inland-empire-desert college 1's convening link (Inland Empire Desert college 1)"
+    assert words["rsvp:999999"] == "An invitee's link"
     # A Maybe from the waitlist leaves it; nobody is promoted past capacity.
     assert _answer(client, token["college2"], "maybe").status_code == 303
     db.session.expire_all()

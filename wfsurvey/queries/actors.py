@@ -39,6 +39,16 @@ def _ids(actors: Iterable[str], kind: str) -> dict[str, int]:
     return found
 
 
+def invitees(session: Session, model, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """{invitation id: (person's name, organization's name)} of invitations (`model`: Invitation or
+    ConveningInvitation), in one statement: who a link or an invitation was for."""
+    return {row.id: (row.name, row.organization) for row in session.execute(
+        select(model.id, Contact.name, Organization.name.label("organization"))
+        .join(Contact, Contact.id == model.contact_id)
+        .join(Organization, Organization.id == model.organization_id)
+        .where(model.id.in_(set(ids))))}
+
+
 def describe_actors(session: Session, actors: Iterable[str]) -> dict[str, str]:
     """Each actor string in words; one that names a row no longer there is still said in words, never as an id."""
     actors = set(actors)
@@ -52,27 +62,13 @@ def describe_actors(session: Session, actors: Iterable[str]) -> dict[str, str]:
             row = rows.get(user_id)
             words[actor] = user_words(row.name, row.email, row.role) if row else "A user no longer on record"
 
-    links = _ids(actors, "token")
-    if links:
-        rows = {row.id: row for row in session.execute(
-            select(Invitation.id, Contact.name, Organization.name.label("organization"))
-            .join(Contact, Contact.id == Invitation.contact_id)
-            .join(Organization, Organization.id == Invitation.organization_id)
-            .where(Invitation.id.in_(set(links.values()))))}
+    for kind, model, said, missing in (("token", Invitation, "link", "A respondent's link"),
+                                       ("rsvp", ConveningInvitation, "convening link", "An invitee's link")):
+        links = _ids(actors, kind)
+        found = invitees(session, model, set(links.values())) if links else {}
         for actor, invitation_id in links.items():
-            row = rows.get(invitation_id)
-            words[actor] = f"{possessive(row.name)} link ({row.organization})" if row else "A respondent's link"
-
-    rsvp_links = _ids(actors, "rsvp")
-    if rsvp_links:
-        rows = {row.id: row for row in session.execute(
-            select(ConveningInvitation.id, Contact.name, Organization.name.label("organization"))
-            .join(Contact, Contact.id == ConveningInvitation.contact_id)
-            .join(Organization, Organization.id == ConveningInvitation.organization_id)
-            .where(ConveningInvitation.id.in_(set(rsvp_links.values()))))}
-        for actor, invitation_id in rsvp_links.items():
-            row = rows.get(invitation_id)
-            words[actor] = f"{possessive(row.name)} convening link ({row.organization})" if row else "An invitee's link"
+            row = found.get(invitation_id)
+            words[actor] = f"{possessive(row[0])} {said} ({row[1]})" if row else missing
 
     tokens = _ids(actors, "api")
     if tokens:

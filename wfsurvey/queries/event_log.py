@@ -33,7 +33,7 @@ from wfsurvey.models import (
     Round,
     User,
 )
-from wfsurvey.queries.actors import describe_actors, user_words
+from wfsurvey.queries.actors import describe_actors, invitees, user_words
 from wfsurvey.queries.status import region_names
 
 #: How the kinds of email are called in a sentence ("the reminder to ...").
@@ -57,6 +57,11 @@ def _zone(found: tuple[str, str] | None) -> str:
     return found[1] if found else settings.current().get("TIMEZONE", "America/Los_Angeles")
 
 
+def _person(found: tuple[str, str] | None) -> str:
+    """(name, organization) of queries.actors.invitees as a sentence names them."""
+    return f"{found[0]} ({found[1]})" if found else "someone no longer on record"
+
+
 @dataclass
 class Names:
     """The names of everything a page of events refers to, by id (regions by code)."""
@@ -78,8 +83,8 @@ class Names:
         return _zone(self.convenings.get(convening_id))
 
     def convening_invitee(self, invitation_id: Any) -> str:
-        found = self.convening_invitations.get(invitation_id)
-        return f"{found[0]} ({found[1]})" if found else "someone no longer on record"
+        """The person a convening invitation was for, as invitee() says a round's."""
+        return _person(self.convening_invitations.get(invitation_id))
 
     def organization_list(self, ids: Iterable[Any]) -> str:
         names = [self.organization(i) for i in ids or ()]
@@ -93,8 +98,7 @@ class Names:
 
     def invitee(self, invitation_id: Any) -> str:
         """"Grace Ramirez (Fresno City College)": the person an invitation was for."""
-        found = self.invitations.get(invitation_id)
-        return f"{found[0]} ({found[1]})" if found else "someone no longer on record"
+        return _person(self.invitations.get(invitation_id))
 
     def contact(self, contact_id: Any) -> str:
         return self.contacts.get(contact_id, "a contact no longer on record")
@@ -160,11 +164,7 @@ def look_up(session: Session, payloads: Sequence[dict[str, Any]]) -> Names:
         names.rounds = {row.id: (row.title, row.timezone) for row in session.execute(
             select(Round.id, Round.title, Round.timezone).where(Round.id.in_(wanted["rounds"])))}
     if wanted["invitations"]:
-        names.invitations = {row.id: (row.name, row.organization) for row in session.execute(
-            select(Invitation.id, Contact.name, Organization.name.label("organization"))
-            .join(Contact, Contact.id == Invitation.contact_id)
-            .join(Organization, Organization.id == Invitation.organization_id)
-            .where(Invitation.id.in_(wanted["invitations"])))}
+        names.invitations = invitees(session, Invitation, wanted["invitations"])
     if wanted["contacts"]:
         names.contacts = dict(session.execute(select(Contact.id, Contact.name).where(Contact.id.in_(wanted["contacts"]))).all())
     if wanted["organizations"]:
@@ -182,11 +182,7 @@ def look_up(session: Session, payloads: Sequence[dict[str, Any]]) -> Names:
         names.convenings = {row.id: (row.title, row.timezone) for row in session.execute(
             select(Convening.id, Convening.title, Convening.timezone).where(Convening.id.in_(wanted["convenings"])))}
     if wanted["convening_invitations"]:
-        names.convening_invitations = {row.id: (row.name, row.organization) for row in session.execute(
-            select(ConveningInvitation.id, Contact.name, Organization.name.label("organization"))
-            .join(Contact, Contact.id == ConveningInvitation.contact_id)
-            .join(Organization, Organization.id == ConveningInvitation.organization_id)
-            .where(ConveningInvitation.id.in_(wanted["convening_invitations"])))}
+        names.convening_invitations = invitees(session, ConveningInvitation, wanted["convening_invitations"])
     return names
 
 
