@@ -131,3 +131,39 @@ def test_invitee_answers_on_a_phone_staff_check_in_and_the_timeline_reads_in_ord
     _fits(desk, 1280)
     axe_check(desk, what="the region's engagement summary")
     desk.screenshot(path=SCREENSHOTS.format("engagement"), full_page=True)
+
+
+def test_staff_change_the_seats_on_the_convening_page_at_both_widths(app, live_server, new_page, make_user, axe_check):
+    builders.stakeholders(regions=("inland-empire-desert",), boards=2, colleges=1)
+    convening = handle(cmd.CreateConvening(
+        title="Inland Empire advanced manufacturing convening", regions=("inland-empire-desert",),
+        starts_at=dt.datetime(2026, 10, 20, 16, 0, tzinfo=UTC), ends_at=dt.datetime(2026, 10, 20, 19, 30, tzinfo=UTC),
+        location="Riverside City College, Room 101", capacity=1, audience=cmd.Audience(org_types=("lwib", "college")),
+    ), actor="test", now=INVITED)
+    handle(cmd.SendConveningInvitations(convening.id), actor="test", now=INVITED)
+    invitations = db.session.scalars(select(ConveningInvitation).order_by(ConveningInvitation.id)).all()
+    for invitation in invitations:
+        handle(cmd.AnswerRsvp(invitation.id, "yes"), actor="test", now=RSVPED)
+    app.config["FIXED_NOW"] = RSVPED
+    staff = make_user(role="staff")
+    for viewport, width in ((None, 1280), (PHONE, PHONE["width"])):
+        desk = new_page(viewport=viewport) if viewport else new_page()
+        desk.goto("/login")
+        desk.get_by_label("Email address").fill(staff.email)
+        desk.get_by_label("Password").fill(DEFAULT_PASSWORD)
+        desk.get_by_role("button", name="Sign in").click()
+        desk.goto(f"/staff/convenings/{convening.id}#seats")
+        expect(desk.get_by_role("heading", name="Seats")).to_be_visible()
+        _fits(desk, width)
+        axe_check(desk, what=f"the convening's page with its seats at {width} px")
+        desk.screenshot(path=SCREENSHOTS.format(f"seats-{width}"), full_page=True)
+    desk.get_by_label("Number of seats").fill("0")
+    desk.get_by_role("button", name="Change the seats").click()
+    expect(desk.locator(".error-summary")).to_contain_text("Enter a number of seats from 1.")
+    desk.get_by_label("Number of seats").fill("2")
+    desk.get_by_role("button", name="Change the seats").click()
+    expect(desk.locator(".flash-success")).to_contain_text(
+        "It now has 2 seats. 1 person from the waitlist now has a seat and is emailed.")
+    expect(desk.locator("p.big")).to_contain_text("2 coming of 2 seats")
+    _fits(desk, PHONE["width"])
+    desk.screenshot(path=SCREENSHOTS.format("seats-changed-390"), full_page=True)

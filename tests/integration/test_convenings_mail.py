@@ -9,13 +9,13 @@ import icalendar
 from sqlalchemy import select
 
 from tests import builders
-from tests.web import csrf_token
+from tests.web import csrf_token, signed_in  # noqa: F401  (signed_in is a fixture)
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain.reminders import ReminderPolicy
 from wfsurvey.extensions import db
 from wfsurvey.jobs import run_due_jobs
 from wfsurvey.jobs.delivery import deliver_outbox
-from wfsurvey.models import AccessToken, Contact, ConveningInvitation, EventRecord, OutboxMessage
+from wfsurvey.models import AccessToken, Contact, Convening, ConveningInvitation, EventRecord, OutboxMessage
 from wfsurvey.queries.actors import describe_actors
 from wfsurvey.services import handle
 
@@ -179,6 +179,69 @@ def test_waitlist_promotion_is_emailed_when_a_yes_turns_no(app, client, smtp_ser
     assert _answer(client, token["college2"], "maybe").status_code == 303
     db.session.expire_all()
     assert db.session.scalar(select(ConveningInvitation).where(ConveningInvitation.id == rows["college2"].id)).standing == "maybe"
+
+
+def test_staff_change_the_seats_never_below_those_given_and_added_seats_go_to_the_waitlist(app, client, smtp_server,
+                                                                                            signed_in):
+    app.config.update(SMTP_URL=smtp_server.url, FIXED_NOW=NOW)
+    builders.stakeholders(regions=("inland-empire-desert",), boards=2, colleges=3)
+    convening = _convening(capacity=2, org_types=("lwib", "college"))
+    handle(cmd.SendConveningInvitations(convening.id), actor="test", now=NOW)
+    deliver_outbox(now=NOW)
+    links = _links(smtp_server)
+    order = ["lwib1", "lwib2", "college1", "college2", "college3"]
+    token = {who: links[f"{who}.inland-empire-desert@example.org"] for who in order}
+    for who in order:
+        assert _answer(client, token[who], "yes").status_code == 303
+
+    def standings():
+        db.session.expire_all()
+        rows = {i.contact.email.split(".")[0]: i for i in db.session.scalars(select(ConveningInvitation))}
+        return [rows[w].standing for w in order]
+
+    assert standings() == ["yes", "yes", "waitlisted", "waitlisted", "waitlisted"]
+    staff, _ = signed_in("staff")
+    page = staff.get(f"/staff/convenings/{convening.id}")
+    assert 'id="seats"' in page.get_data(as_text=True) and 'value="2"' in page.get_data(as_text=True)
+
+    # Fewer seats than people already holding one: refused beside the field, nothing stored, nobody moved.
+    smtp_server.clear()
+    refused = staff.post(f"/staff/convenings/{convening.id}/capacity",
+                         data={"csrf_token": csrf_token(page.data), "capacity": "1"})
+    assert refused.status_code == 422
+    assert "2 people have a seat already, so it needs at least 2 seats" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Convening, convening.id).capacity == 2
+    assert standings() == ["yes", "yes", "waitlisted", "waitlisted", "waitlisted"]
+    assert not db.session.scalars(select(EventRecord).where(EventRecord.type == "ConveningCapacityChanged")).all()
+
+    # One more seat: the first on the waitlist has it and is emailed (with a link), as when a seat is given up.
+    raised = staff.post(f"/staff/convenings/{convening.id}/capacity",
+                        data={"csrf_token": csrf_token(page.data), "capacity": "3"})
+    assert raised.status_code == 303
+    assert "1 person from the waitlist now has a seat and is emailed." in staff.get(
+        raised.headers["Location"]).get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Convening, convening.id).capacity == 3
+    assert standings() == ["yes", "yes", "yes", "waitlisted", "waitlisted"]
+    assert deliver_outbox(now=NOW).sent == 1
+    assert [m.recipients[0] for m in smtp_server.messages] == ["college1.inland-empire-desert@example.org"]
+    assert smtp_server.messages[0].subject.startswith("A seat is yours") and LINK.search(smtp_server.messages[0].text())
+    assert "number 1 on the waitlist" in client.get(f"/c/{token['college2']}").get_data(as_text=True)
+    changed = db.session.scalars(select(EventRecord).where(EventRecord.type == "ConveningCapacityChanged")).one()
+    assert changed.payload == {"convening_id": convening.id, "capacity": 3, "old_capacity": 2}
+    log = staff.get("/staff/events").get_data(as_text=True)
+    assert "now has 3 seats (it had 2 seats)." in log
+
+    # No limit: everyone waiting has a seat, each emailed once.
+    smtp_server.clear()
+    unlimited = staff.post(f"/staff/convenings/{convening.id}/capacity",
+                           data={"csrf_token": csrf_token(page.data), "capacity": ""})
+    assert unlimited.status_code == 303
+    assert standings() == ["yes"] * 5 and db.session.get(Convening, convening.id).capacity is None
+    assert deliver_outbox(now=NOW).sent == 2
+    assert sorted(m.recipients[0] for m in smtp_server.messages) == [
+        "college2.inland-empire-desert@example.org", "college3.inland-empire-desert@example.org"]
 
 
 def test_reminders_reach_yes_and_maybe_each_slot_and_non_answerers_once(app, client, smtp_server):

@@ -57,3 +57,12 @@ def test_check_times_refuses_what_creating_and_moving_both_refuse_naming_the_fie
         with pytest.raises(DomainError) as refused:
             rules.check_times(starts, ends, at)
         assert refused.value.code == "invalid" and refused.value.fields == fields
+
+
+def test_capacity_never_below_the_seats_given():
+    assert rules.capacity_problem(None, 40) is None and rules.capacity_problem(3, 3) is None
+    assert rules.capacity_problem(2, 3) == "3 people have a seat already, so it needs at least 3 seats"
+    assert rules.capacity_problem(None, 1) is None
+    assert rules.capacity_problem(0, 1) == "must be at least 1 (leave it empty for no limit)"
+    assert rules.capacity_problem(0, 0) == "must be at least 1 (leave it empty for no limit)"
+    assert rules.capacity_problem(rules.MOST_SEATS + 1, 0) == "must be at most 100,000"

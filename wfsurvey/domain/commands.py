@@ -404,6 +404,14 @@ class RescheduleConvening:
 
 
 @dataclass(frozen=True)
+class SetConveningCapacity:
+    """Change the number of seats; seats added go to the waitlist in order, as a seat given up does."""
+    convening_id: int
+    #: Seats; None for no limit.
+    capacity: int | None
+
+
+@dataclass(frozen=True)
 class CancelConvening:
     """Call the convening off; everyone invited is told, and their calendars drop the entry (METHOD:CANCEL)."""
     convening_id: int

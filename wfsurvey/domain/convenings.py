@@ -22,6 +22,8 @@ STANDING_WORDS = {"yes": "Coming", "waitlisted": "On the waitlist", "no": "Not c
 REMINDED = ("yes", "maybe")
 #: The one reminder to people who have not answered goes out with the first slot.
 LONGEST_NOTE = 2000
+#: Most seats a convening may have.
+MOST_SEATS = 100_000
 
 
 def standing(answer: str | None, waitlist_seq: int | None) -> str:
@@ -30,6 +32,21 @@ def standing(answer: str | None, waitlist_seq: int | None) -> str:
     if answer == "yes" and waitlist_seq is not None:
         return "waitlisted"
     return answer
+
+
+def capacity_problem(capacity: int | None, confirmed: int) -> str | None:
+    """Why a convening cannot now have `capacity` seats (None: no limit) when `confirmed` people hold one, else None."""
+    if capacity is None:
+        return None
+    if capacity < 1:
+        return "must be at least 1 (leave it empty for no limit)"
+    if capacity > MOST_SEATS:
+        return f"must be at most {MOST_SEATS:,}"
+    if capacity < confirmed:
+        if confirmed == 1:
+            return "1 person has a seat already, so it needs at least 1 seat"
+        return f"{confirmed:,} people have a seat already, so it needs at least {confirmed:,} seats"
+    return None
 
 
 def has_seat(confirmed: int, capacity: int | None) -> bool:

@@ -365,6 +365,14 @@ class ConveningCancelled(Event):
 
 
 @_event("convening", "convening_id")
+class ConveningCapacityChanged(Event):
+    """The seats changed (None: no limit); seats added went to the waitlist (RsvpPromoted, after this)."""
+    convening_id: int
+    capacity: int | None
+    old_capacity: int | None
+
+
+@_event("convening", "convening_id")
 class ConveningHeld(Event):
     convening_id: int
 

@@ -55,7 +55,7 @@ class ConveningForm(AudienceAndReminders, FlaskForm):
                            description="Address and room; leave empty for an online meeting.")
     online_url = StringField("Online link", validators=[Optional(), Length(max=500)],
                              description="The link to join online, if any (https://…).")
-    capacity = IntegerField("Seats", validators=[Optional(), NumberRange(1, 100_000, "Enter a number of seats from 1.")],
+    capacity = IntegerField("Seats", validators=[Optional(), NumberRange(1, rules.MOST_SEATS, "Enter a number of seats from 1.")],
                             description="Leave empty for no limit. When full, further yes answers join a waitlist.")
     offsets, other_offsets, min_gap_hours, send_from, send_until = reminder_fields(
         OFFSET_CHOICES, who="To those who said yes or maybe; those who have not answered get one reminder.",
@@ -102,6 +102,18 @@ class ConveningForm(AudienceAndReminders, FlaskForm):
             timezone=self.timezone.data, starts_at=starts_at, ends_at=ends_at, location=(self.location.data or "").strip(),
             online_url=(self.online_url.data or "").strip(), capacity=self.capacity.data, audience=audience,
             reminders=self.reminder_policy())
+
+
+class CapacityForm(FlaskForm):
+    """The seats of a convening already made (the wizard's field, said for a convening that has answers)."""
+
+    capacity = ConveningForm.capacity
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.capacity.label.text = "Number of seats"
+        self.capacity.description = ("Leave empty for no limit. It cannot be fewer than the people who already have a "
+                                     "seat. Seats you add go to the waitlist in order, and each person is emailed.")
 
 
 class RescheduleForm(FlaskForm):

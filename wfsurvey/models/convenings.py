@@ -96,6 +96,19 @@ class Convening(Aggregate, Base):
             starts_at=starts_at.isoformat(), ends_at=ends_at.isoformat(), sequence=self.sequence, reason=reason,
         ))
 
+    def set_capacity(self, capacity: int | None, confirmed: int) -> bool:
+        """Change the seats (None: no limit) while `confirmed` people hold one; returns whether they changed."""
+        if self.state not in ("draft", "scheduled"):
+            raise DomainError(f"the convening is {self.state}; its seats can no longer change")
+        problem = rules.capacity_problem(capacity, confirmed)
+        if problem:
+            raise DomainError(problem, code="invalid", fields={"capacity": [problem]})
+        if capacity == self.capacity:
+            return False
+        old, self.capacity = self.capacity, capacity
+        self.record(events.ConveningCapacityChanged(convening_id=self.id, capacity=capacity, old_capacity=old))
+        return True
+
     def cancel(self, now: dt.datetime, reason: str) -> None:
         if self.state not in ("draft", "scheduled"):
             raise DomainError(f"the convening is {self.state}; it cannot be cancelled")

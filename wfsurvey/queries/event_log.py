@@ -379,6 +379,10 @@ EVENT_WORDS: dict[str, tuple[str, Sentence]] = {
         f"{n.convening(p['convening_id'])} now starts {_when(p.get('starts_at'), n.convening_zone(p['convening_id']))} "
         f"(it was {_when(p.get('old_starts_at'), n.convening_zone(p['convening_id']))})." + _reason(p))),
     "ConveningCancelled": ("Convening cancelled", lambda p, n: _cancelled(n.convening(p['convening_id']), p)),
+    "ConveningCapacityChanged": ("Convening seats changed", lambda p, n: (
+        f"{n.convening(p['convening_id'])} now has "
+        + (_plural(p['capacity'], 'seat') if p.get("capacity") else "no limit on seats")
+        + (f" (it had {_plural(p['old_capacity'], 'seat')})." if p.get("old_capacity") else " (it had no limit)."))),
     "ConveningHeld": ("Convening held", lambda p, n: f"{n.convening(p['convening_id'])} took place."),
     "ConveningInvitationIssued": ("Invited to a convening", lambda p, n: (
         f"{n.convening_invitee(p['convening_invitation_id'])} "

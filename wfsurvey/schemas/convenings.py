@@ -14,7 +14,7 @@ from wfsurvey.domain.rules import parse_local, zone
 from wfsurvey.schemas.common import NO_NUL, IsoTime, LocalTime, Text
 from wfsurvey.schemas.rounds import DEFAULT_TIMEZONE, AudienceInputSchema, RemindersSchema
 
-MAX_CAPACITY = 100_000
+MAX_CAPACITY = rules.MOST_SEATS
 
 
 def _check_times(data: dict[str, Any], tz: str) -> None:

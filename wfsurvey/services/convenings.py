@@ -154,6 +154,23 @@ def reschedule_convening(command: cmd.RescheduleConvening, uow: AbstractUnitOfWo
     return convening
 
 
+@dataclass
+class CapacitySet:
+    convening: Convening
+    #: Convening invitation ids that moved from the waitlist to a seat (each emailed).
+    promoted: list[int]
+
+
+def set_capacity(command: cmd.SetConveningCapacity, uow: AbstractUnitOfWork) -> CapacitySet:
+    """Change the seats, never below those already given; seats added go to the waitlist as a seat given up does."""
+    session = uow.session
+    # The row lock serializes this with the answers, which count seats under it too (answer_rsvp).
+    convening = get_convening(session, command.convening_id, lock=True)
+    if not convening.set_capacity(command.capacity, _confirmed(session, convening.id)):
+        return CapacitySet(convening, [])
+    return CapacitySet(convening, promote_waitlist(uow, convening))
+
+
 def cancel_convening(command: cmd.CancelConvening, uow: AbstractUnitOfWork) -> Convening:
     session = uow.session
     convening = get_convening(session, command.convening_id, lock=True)

@@ -58,6 +58,7 @@ COMMAND_HANDLERS: dict[type, object] = {
     cmd.SendConveningInvitations: convenings.send_invitations,
     cmd.RescheduleConvening: convenings.reschedule_convening,
     cmd.CancelConvening: convenings.cancel_convening,
+    cmd.SetConveningCapacity: convenings.set_capacity,
     cmd.MarkConveningHeld: convenings.mark_held,
     cmd.AnswerRsvp: convenings.answer_rsvp,
     cmd.OptOutOfConvenings: convenings.opt_out,

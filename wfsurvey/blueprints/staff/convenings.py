@@ -20,7 +20,14 @@ from wfsurvey.domain.rules import format_local, parse_local
 from wfsurvey.domain.stakeholders import ORG_TYPE_LABELS, slugify
 from wfsurvey.extensions import db
 from wfsurvey.forms import ActionForm, add_domain_errors
-from wfsurvey.forms.convenings import DEFINITION_FIELDS, ConveningForm, OutcomeNoteForm, RescheduleForm, WalkInForm
+from wfsurvey.forms.convenings import (
+    DEFINITION_FIELDS,
+    CapacityForm,
+    ConveningForm,
+    OutcomeNoteForm,
+    RescheduleForm,
+    WalkInForm,
+)
 from wfsurvey.forms.stakeholders import region_choices
 from wfsurvey.models import Convening, ConveningInvitation, Organization
 from wfsurvey.queries import NotFound, exports
@@ -79,10 +86,11 @@ def _place(form: ConveningForm, exc: DomainError) -> None:
 
 
 def _render(convening: Convening, *, reschedule_form: RescheduleForm | None = None,
-            note_form: OutcomeNoteForm | None = None, status: int = 200):
+            note_form: OutcomeNoteForm | None = None, capacity_form: CapacityForm | None = None, status: int = 200):
     rows = queries.rsvps(db.session, convening.id)
     totals = queries.totals(rows)
     reschedule_form = reschedule_form or RescheduleForm(formdata=None)
+    capacity_form = capacity_form or CapacityForm(formdata=None, data={"capacity": convening.capacity})
     note_form = note_form or _note_form(convening, rows, formdata=None)
     notes = queries.outcome_notes(db.session, convening.id)
     organizations = dict(db.session.execute(select(Organization.id, Organization.name).where(
@@ -90,7 +98,7 @@ def _render(convening: Convening, *, reschedule_form: RescheduleForm | None = No
     return render_template(
         "staff/convening.html", convening=convening, when=_when(convening), rows=rows, totals=totals,
         standing_words=rules.STANDING_WORDS, region_names=region_names(db.session, list(convening.regions or [])),
-        reschedule_form=reschedule_form, note_form=note_form, notes=notes, organizations=organizations,
+        reschedule_form=reschedule_form, note_form=note_form, capacity_form=capacity_form, notes=notes, organizations=organizations,
         action_form=ActionForm(), local=lambda m: format_local(m, convening.timezone), now=clock.now(),
         type_labels=ORG_TYPE_LABELS), status
 
@@ -137,6 +145,23 @@ def reschedule_convening(convening_id: int):
             flash(f"Moved to {_when(moved.value)}.{told}", "success")
             return redirect(url_for("staff.convening", convening_id=convening_id), 303)
     return _render(convening, reschedule_form=form, status=422)
+
+
+@bp.post("/convenings/<int:convening_id>/capacity")
+@staff_required
+def set_convening_capacity(convening_id: int):
+    convening = _convening(convening_id)
+    form = CapacityForm()
+    if form.validate_on_submit():
+        changed = run_on_form(cmd.SetConveningCapacity(convening_id, form.capacity.data), form)
+        if changed.ok:
+            seats = f"{changed.value.convening.capacity:,} seats" if changed.value.convening.capacity else "no limit on seats"
+            promoted = len(changed.value.promoted)
+            moved = (f" {promoted:,} {'person' if promoted == 1 else 'people'} from the waitlist now "
+                     f"{'has a seat and is' if promoted == 1 else 'have a seat and are'} emailed.") if promoted else ""
+            flash(f"It now has {seats}.{moved}", "success")
+            return redirect(url_for("staff.convening", convening_id=convening_id, _anchor="seats"), 303)
+    return _render(convening, capacity_form=form, status=422)
 
 
 @bp.post("/convenings/<int:convening_id>/cancel")
