@@ -13,6 +13,7 @@ from sqlalchemy.sql.dml import Update
 from wfsurvey.bulk import insert_rows
 from wfsurvey.domain import events as ev
 from wfsurvey.models.projections import InvitationProgress, RoundProgress
+from wfsurvey.prepared import Prepared
 from wfsurvey.projections.context import ProjectionContext
 from wfsurvey.projections.upsert import add_counts, dialect_name
 
@@ -77,6 +78,18 @@ def _raise_statement(flag: str) -> Update:
 
 
 @cache
+def _raise_one(flag: str) -> Prepared:
+    """_raise_statement for a single invitation (a respondent's save or submit), as a prepared statement."""
+    table = InvitationProgress.__table__
+    return Prepared(
+        update(table)
+        .where(table.c.invitation_id == bindparam("id"), table.c[flag].is_(False))
+        .values({flag: True})
+        .returning(table.c.round_id, table.c.org_type, table.c.regions)
+    )
+
+
+@cache
 def _raise_together_statement(flags: tuple[str, ...]) -> Update:
     """PostgreSQL: several flags raised in one UPDATE that also returns what each was before.
 
@@ -132,6 +145,12 @@ def _raise_flags(uow: ProjectionContext, pairs: list[tuple[int, str]]) -> None:
             by_flag.setdefault(flag, []).append(invitation_id)
     for flag in FLAGS:
         ids = sorted(by_flag.get(flag, ()))
+        if len(ids) == 1:
+            raised = _raise_one(flag).execute(session, {"id": ids[0]}).fetchall()
+            for round_id, org_type, regions in raised:
+                for scope, key in scopes(org_type, regions.split(",") if regions else []):
+                    deltas[(round_id, scope, key)][flag] += 1
+            continue
         for chunk in range(0, len(ids), 5000):
             raised = session.execute(_raise_statement(flag), {"ids": ids[chunk:chunk + 5000]})
             for round_id, org_type, regions in raised:

@@ -27,6 +27,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.types import ARRAY
 
+from wfsurvey.prepared import Prepared
+
 #: The INSERT construct with an ON CONFLICT clause, per dialect name.
 _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 _DIALECTS = {"sqlite": sqlite.dialect, "postgresql": postgresql.dialect}
@@ -39,13 +41,12 @@ def dialect_name(session: Session) -> str:
 
 
 @cache
-def _upsert(dialect_name: str, table: Table, keys: tuple[str, ...], columns: tuple[str, ...], add: bool) -> TextClause:
-    """The statement, compiled once per use and kept as text.
+def _upsert(dialect_name: str, table: Table, keys: tuple[str, ...], columns: tuple[str, ...], add: bool) -> Prepared:
+    """The statement, compiled once per use and kept as text, run as a prepared statement (wfsurvey.prepared).
 
     SQLAlchemy does not cache INSERT ... ON CONFLICT (the dialects' Insert has no cache key), so
     the construct would be compiled anew at every execution, costing more than running it. As
-    text with typed parameters it is cached like any other statement, and values are still
-    converted by their columns' types (JSON, timestamps).
+    text with typed parameters, values are still converted by their columns' types (JSON, timestamps).
     """
     stmt = _INSERTS[dialect_name](table)
     stmt = stmt.on_conflict_do_update(
@@ -55,7 +56,7 @@ def _upsert(dialect_name: str, table: Table, keys: tuple[str, ...], columns: tup
     names = keys + columns
     sql = str(stmt.compile(dialect=_DIALECTS[dialect_name](paramstyle="named"), column_keys=list(names)))
     # text() reads ":name" as a parameter: a PostgreSQL cast ("::JSONB") must be escaped.
-    return text(sql.replace("::", "\\:\\:")).bindparams(*(bindparam(n, type_=table.c[n].type) for n in names))
+    return Prepared(text(sql.replace("::", "\\:\\:")).bindparams(*(bindparam(n, type_=table.c[n].type) for n in names)))
 
 
 def add_counts(session: Session, table: Table, keys: Sequence[str], counters: Sequence[str],
@@ -70,7 +71,7 @@ def add_counts(session: Session, table: Table, keys: Sequence[str], counters: Se
     if dialect_name(session) == "postgresql" and len(rows) <= PENDING_ROWS:
         _pending(session).add(table, "add", tuple(keys), tuple(counters), rows)
         return
-    session.execute(_upsert(dialect_name(session), table, tuple(keys), tuple(counters), True), rows)
+    _upsert(dialect_name(session), table, tuple(keys), tuple(counters), True).execute(session, rows)
 
 
 def put_rows(session: Session, table: Table, keys: Sequence[str], columns: Sequence[str],
@@ -81,7 +82,7 @@ def put_rows(session: Session, table: Table, keys: Sequence[str], columns: Seque
     if dialect_name(session) == "postgresql" and len(rows) <= PENDING_ROWS:
         _pending(session).add(table, "put", tuple(keys), tuple(columns), rows)
         return
-    session.execute(_upsert(dialect_name(session), table, tuple(keys), tuple(columns), False), rows)
+    _upsert(dialect_name(session), table, tuple(keys), tuple(columns), False).execute(session, rows)
 
 
 def insert_later(session: Session, table: Table, rows: list[dict[str, Any]]) -> bool:

@@ -6,8 +6,9 @@ force is the last DesignationOverridden of a region in the log, so the log alone
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
-from sqlalchemy import distinct, select
+from sqlalchemy import bindparam, distinct, select
 from sqlalchemy.orm import Session
 
 from wfsurvey import settings
@@ -39,6 +40,8 @@ from wfsurvey.models import (
     Round,
     User,
 )
+from wfsurvey.prepared import Prepared
+from wfsurvey.projections.baseline import round_questions
 from wfsurvey.queries.status import region_names
 from wfsurvey.services.rounds import NotFound, get_round
 from wfsurvey.services.unit_of_work import AbstractUnitOfWork
@@ -51,7 +54,7 @@ def designation_key(round_id: int, region: str) -> str:
     return f"{round_id}:{region}"
 
 
-def round_regions(session: Session, round_: Round) -> list[str]:
+def round_regions(session: Session, round_: Round | RoundFacts) -> list[str]:
     """The round's audience regions, or when it names none, every region an invitation was issued in."""
     codes = list(round_.audience.get("regions") or [])
     if codes:
@@ -145,7 +148,7 @@ def _changed(round_id: int, result: Result, now: dt.datetime) -> ev.DesignationC
     )
 
 
-def compute(session: Session, round_: Round, *, extra_override: tuple[str, Override] | None = None,
+def compute(session: Session, round_: Round | RoundFacts, *, extra_override: tuple[str, Override] | None = None,
             regions: list[str] | None = None) -> dict[str, Result] | None:
     """Every region's result as the rule and the overrides decide now; None when the round has no designations.
 
@@ -155,7 +158,7 @@ def compute(session: Session, round_: Round, *, extra_override: tuple[str, Overr
     """
     if round_.state in SILENT_STATES:
         return None
-    key = contact_question_key(round_.template.questions)
+    key = contact_question_key(round_questions(session, round_.id))
     if key is None:
         return None
     if regions is None:
@@ -174,6 +177,58 @@ def compute(session: Session, round_: Round, *, extra_override: tuple[str, Overr
                       final=round_.state == "closed", overrides=overrides)
 
 
+class RoundFacts(NamedTuple):
+    """What a recompute reads of its round, when the round is not loaded as an object (compute takes either)."""
+
+    id: int
+    state: str
+    audience: dict
+
+
+_rounds = Round.__table__
+_ROUND_FACTS = Prepared(select(_rounds.c.state, _rounds.c.audience).where(_rounds.c.id == bindparam("id")))
+_ROUND_FACTS_LOCKED = Prepared(select(_rounds.c.state, _rounds.c.audience).where(_rounds.c.id == bindparam("id"))
+                               .with_for_update(key_share=True))
+#: Where a session notes what its transaction read of a round (note_round_facts).
+_FACTS_KEY = "wfsurvey_round_facts"
+
+
+def note_round_facts(session: Session, round_id: int, state: str, audience: dict) -> None:
+    """A command read the round's state and audience in this transaction (SQLite's writers take turns, so they
+    cannot change before it ends): a recompute in the same transaction need not read them again."""
+    transaction = session.get_transaction()
+    noted = session.info.get(_FACTS_KEY)
+    if noted is None or noted["transaction"] is not transaction:
+        noted = session.info[_FACTS_KEY] = {"transaction": transaction, "rounds": {}}
+    noted["rounds"][round_id] = RoundFacts(round_id, state, audience)
+
+
+def _round_for_recompute(session: Session, round_id: int) -> Round | RoundFacts:
+    """The round, locked on PostgreSQL: its object if the session holds it, else its facts.
+
+    The lock makes two submissions to one round take turns here, so that each compares against
+    the other's result and neither inserts the same designations row (PostgreSQL; SQLite serializes writers).
+    FOR NO KEY UPDATE: it does not conflict with the key-share locks that new responses' foreign
+    keys take on the round row, so two colleagues submitting at once cannot deadlock here.
+    One statement takes it and reads the facts (the state as the transaction it waited for left it).
+    SQLite renders no row lock (its writers are serialized already): there the round's object or the facts
+    its command noted are used as they are, else the facts are read.
+    """
+    loaded = session.identity_map.get(session.identity_key(Round, round_id))
+    if session.get_bind().dialect.name != "sqlite":
+        row = _ROUND_FACTS_LOCKED.first(session, {"id": round_id})
+    elif loaded is not None:
+        return loaded
+    else:
+        noted = session.info.get(_FACTS_KEY)
+        if noted is not None and noted["transaction"] is session.get_transaction() and round_id in noted["rounds"]:
+            return noted["rounds"][round_id]
+        row = _ROUND_FACTS.first(session, {"id": round_id})
+    if row is None:
+        raise NotFound(f"no round {round_id}")
+    return loaded if loaded is not None else RoundFacts(round_id, row[0], row[1])
+
+
 def recompute(uow: AbstractUnitOfWork, round_id: int, regions: list[str] | None = None) -> int:
     """Record a DesignationChanged for each region (of `regions` only, if given) whose result changed.
 
@@ -186,14 +241,7 @@ def recompute(uow: AbstractUnitOfWork, round_id: int, regions: list[str] | None 
     # keys take on the round row, so two colleagues submitting at once cannot deadlock here.
     # A bare statement takes it: the round itself is usually loaded in this unit of work already.
     # SQLite renders no row lock (its writers are serialized already): there the round is only loaded.
-    if session.get_bind().dialect.name != "sqlite":
-        rounds = Round.__table__
-        locked = session.execute(select(rounds.c.id).where(rounds.c.id == round_id).with_for_update(key_share=True))
-        if locked.first() is None:
-            raise NotFound(f"no round {round_id}")
-    round_ = session.get(Round, round_id)
-    if round_ is None:
-        raise NotFound(f"no round {round_id}")
+    round_ = _round_for_recompute(session, round_id)
     results = compute(session, round_, regions=regions)
     if results is None:
         return 0
