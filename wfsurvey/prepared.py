@@ -91,11 +91,20 @@ class Prepared:
     def first(self, session_or_connection: Session | scoped_session | Connection,
               values: Mapping[str, Any]) -> tuple[Any, ...] | None:
         """The first row of a SELECT (or RETURNING), its values converted by their columns' types; None without one."""
+        found = self.rows(session_or_connection, values, first=True)
+        return found[0] if found else None
+
+    def rows(self, session_or_connection: Session | scoped_session | Connection, values: Mapping[str, Any], *,
+             first: bool = False) -> list[tuple[Any, ...]]:
+        """Every row of a SELECT (or RETURNING), or only the first, its values converted by their columns' types."""
         connection = (session_or_connection if isinstance(session_or_connection, Connection)
                       else session_or_connection.connection())
         compiled = self._compiled(connection.dialect)
-        row = connection.exec_driver_sql(compiled.sql, compiled.arguments(values)).first()
-        if row is None:
-            return None
-        return tuple(value if process is None or value is None else process(value)
-                     for value, process in zip(row, compiled.results, strict=True))
+        result = connection.exec_driver_sql(compiled.sql, compiled.arguments(values))
+        found = result.fetchmany(1) if first else result.fetchall()
+        result.close()
+        processors = compiled.results
+        if not any(processors):
+            return [tuple(row) for row in found]
+        return [tuple(value if process is None or value is None else process(value)
+                      for value, process in zip(row, processors, strict=True)) for row in found]

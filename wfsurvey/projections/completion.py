@@ -90,7 +90,7 @@ def _raise_one(flag: str) -> Prepared:
 
 
 @cache
-def _raise_together_statement(flags: tuple[str, ...]) -> Update:
+def _raise_together_statement(flags: tuple[str, ...]) -> Prepared:
     """PostgreSQL: several flags raised in one UPDATE that also returns what each was before.
 
     The rows are read and locked by a subquery (FOR UPDATE), whose values are the flags as they were:
@@ -100,7 +100,7 @@ def _raise_together_statement(flags: tuple[str, ...]) -> Update:
     old = (select(table.c.invitation_id, *(table.c[f] for f in flags))
            .where(table.c.invitation_id == any_(bindparam("ids", type_=ARRAY(Integer))))
            .with_for_update().subquery("old"))
-    return (
+    return Prepared(
         update(table)
         .where(table.c.invitation_id == old.c.invitation_id, or_(*(old.c[f].is_(False) for f in flags)))
         .values(dict.fromkeys(flags, True))
@@ -128,11 +128,12 @@ def _raise_flags(uow: ProjectionContext, pairs: list[tuple[int, str]]) -> None:
         for invitation_id, flags in wanted.items():
             by_flags.setdefault(tuple(f for f in FLAGS if f in flags), []).append(invitation_id)
         for flags, ids in sorted(by_flags.items()):
-            statement = _raise_statement(flags[0]) if len(flags) == 1 else _raise_together_statement(flags)
             ids.sort()
             for chunk in range(0, len(ids), 5000):
                 part = ids[chunk:chunk + 5000]
-                for row in session.execute(statement, {"ids": part}):
+                rows = (session.execute(_raise_statement(flags[0]), {"ids": part}) if len(flags) == 1
+                        else _raise_together_statement(flags).execute(session, {"ids": part}))
+                for row in rows:
                     raised = flags if len(flags) == 1 else [f for f, was in zip(flags, row[3:], strict=True) if not was]
                     for scope, key in scopes(row.org_type, row.regions.split(",") if row.regions else []):
                         for flag in raised:

@@ -148,17 +148,17 @@ class _Pending:
                 params[f"w{n}_{name}"] = [json.dumps(v) for v in values] if _is_json(table, name) else values
         self.flushing = True
         try:
-            connection.execute(_combined(tuple(shape)), params)
+            _combined(tuple(shape)).execute(connection, params)
         finally:
             self.flushing = False
 
 
 @cache
-def _combined(shape: tuple[tuple[Table, str, tuple[str, ...], tuple[str, ...]], ...]) -> TextClause:
+def _combined(shape: tuple[tuple[Table, str, tuple[str, ...], tuple[str, ...]], ...]) -> Prepared:
     """One statement for the writes of `shape`: a WITH of one INSERT ... SELECT FROM unnest(arrays) per write.
 
-    Compiled once per shape and kept as text with typed parameters, as _upsert is: an INSERT ... ON CONFLICT
-    has no cache key, and would be compiled at every execution.
+    Compiled once per shape and kept as text with typed parameters, run as a prepared statement, as _upsert is:
+    an INSERT ... ON CONFLICT has no cache key, and would be compiled at every execution.
     """
     parts, params = [], []
     for n, (table, kind, keys, columns) in enumerate(shape):
@@ -177,7 +177,7 @@ def _combined(shape: tuple[tuple[Table, str, tuple[str, ...], tuple[str, ...]], 
     statement = select(literal_column("1")).add_cte(*parts)
     sql = str(statement.compile(dialect=_PSYCOPG(paramstyle="named")))
     # text() reads ":name" as a parameter: a cast ("::INTEGER[]") must be escaped.
-    return text(sql.replace("::", "\\:\\:")).bindparams(*(bindparam(p.key, type_=p.type) for p in params))
+    return Prepared(text(sql.replace("::", "\\:\\:")).bindparams(*(bindparam(p.key, type_=p.type) for p in params)))
 
 
 def _is_json(table: Table, name: str) -> bool:

@@ -6,6 +6,8 @@ force is the last DesignationOverridden of a region in the log, so the log alone
 from __future__ import annotations
 
 import datetime as dt
+from collections import namedtuple
+from functools import cache
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, distinct, select
@@ -78,24 +80,10 @@ def board_answers(session: Session, round_id: int, key: str, regions: list[str] 
     rather than the ORM: a round of 100,000 boards loads in a fraction of the time.
     """
     session.flush()  # a Core statement does not autoflush: it must see this unit of work's answers
-    contact = Response.answers[key]
-    query = (
-        select(Response.organization_id, Organization.name, InvitationProgress.regions,
-               contact["email"].as_string(), contact["name"].as_string(), contact["organization"].as_string())
-        .join(InvitationProgress, InvitationProgress.invitation_id == Response.invitation_id)
-        .join(Organization, Organization.id == Response.organization_id)
-        .where(Response.status == "submitted", InvitationProgress.org_type == NOMINATING_ORG_TYPE)
-        .order_by(Response.updated_at, Response.id)
-    )
-    # A whole round is read from its responses, by their round index. Given regions, their boards'
-    # invitations come from the membership rows (proj_board_regions, found by round and region), and
-    # only their answers are looked up, one by one: the cost follows the boards of those regions,
-    # not the answers of the round.
-    if regions is None:
-        query = query.where(Response.round_id == round_id)
+    if regions is not None and len(regions) == 1:  # a board's answer: its region (prepared, see _one_region_answers)
+        rows = _one_region_answers(key).execute(session, {"round_id": round_id, "region": regions[0]}).fetchall()
     else:
-        query = query.where(Response.invitation_id.in_(_boards_in(round_id, regions)))
-    rows = session.connection().execute(query).all()  # fetchall: iterating a result fetches row by row, several times slower
+        rows = _answers_query(session, round_id, key, regions)
     # Thousands of boards share a few region lists: split each distinct one once (the rule only reads them).
     split: dict[str, tuple[str, ...]] = {}
     return [
@@ -106,21 +94,62 @@ def board_answers(session: Session, round_id: int, key: str, regions: list[str] 
     ]
 
 
+def _board_answers_select(key: str):
+    contact = Response.answers[key]
+    return (
+        select(Response.organization_id, Organization.name, InvitationProgress.regions,
+               contact["email"].as_string(), contact["name"].as_string(), contact["organization"].as_string())
+        .join(InvitationProgress, InvitationProgress.invitation_id == Response.invitation_id)
+        .join(Organization, Organization.id == Response.organization_id)
+        .where(Response.status == "submitted", InvitationProgress.org_type == NOMINATING_ORG_TYPE)
+        .order_by(Response.updated_at, Response.id)
+    )
+
+
+@cache
+def _one_region_answers(key: str) -> Prepared:
+    """board_answers for one region, as a prepared statement (wfsurvey.prepared): a board's submit runs it."""
+    return Prepared(_board_answers_select(key).where(Response.invitation_id.in_(
+        select(BoardRegion.invitation_id)
+        .where(BoardRegion.round_id == bindparam("round_id"), BoardRegion.region == bindparam("region")))))
+
+
+def _answers_query(session: Session, round_id: int, key: str, regions: list[str] | None) -> list:
+    query = _board_answers_select(key)
+    # A whole round is read from its responses, by their round index. Given regions, their boards'
+    # invitations come from the membership rows (proj_board_regions, found by round and region), and
+    # only their answers are looked up, one by one: the cost follows the boards of those regions,
+    # not the answers of the round.
+    if regions is None:
+        query = query.where(Response.round_id == round_id)
+    else:
+        query = query.where(Response.invitation_id.in_(_boards_in(round_id, regions)))
+    return session.connection().execute(query).all()  # fetchall: iterating a result fetches row by row, several times slower
+
+
 def overrides_in_force(session: Session, round_id: int, regions: list[str]) -> dict[str, Override]:
     """The last admin override of each region, read from the log."""
     keys = [designation_key(round_id, code) for code in regions]
     found: dict[str, Override] = {}
     if not keys:
         return found
-    rows = session.execute(
-        select(EventRecord.payload)
-        .where(EventRecord.aggregate_type == ev.DesignationOverridden.aggregate,
-               EventRecord.type == ev.DesignationOverridden.__name__, EventRecord.aggregate_id.in_(keys))
-        .order_by(EventRecord.seq)
-    ).scalars()
+    if len(keys) == 1:  # a board's answer: its region's overrides (prepared)
+        rows = [payload for (payload,) in _ONE_REGION_OVERRIDES.rows(session, {"key": keys[0]})]
+    else:
+        rows = session.execute(_overrides_select().where(EventRecord.aggregate_id.in_(keys))).scalars()
     for payload in rows:
         found[payload["region"]] = Override(nominee=payload["nominee"], reason=payload["reason"])
     return found
+
+
+def _overrides_select():
+    return (select(EventRecord.payload)
+            .where(EventRecord.aggregate_type == ev.DesignationOverridden.aggregate,
+                   EventRecord.type == ev.DesignationOverridden.__name__)
+            .order_by(EventRecord.seq))
+
+
+_ONE_REGION_OVERRIDES = Prepared(_overrides_select().where(EventRecord.aggregate_id == bindparam("key")))
 
 
 def current_rows(session: Session, round_id: int, regions: list[str] | None = None) -> dict[str, Result]:
@@ -130,10 +159,21 @@ def current_rows(session: Session, round_id: int, regions: list[str] | None = No
     objects already loaded in this session would not see.
     """
     table = Designation.__table__
+    if regions is not None and len(regions) == 1:  # a board's answer: its region's row (prepared)
+        return {row.region: as_result(row) for row in
+                (_DesignationRow(*values) for values in _ONE_REGION_ROW.rows(session, {"round_id": round_id,
+                                                                                     "region": regions[0]}))}
     query = select(table).where(table.c.round_id == round_id)
     if regions is not None:
         query = query.where(table.c.region.in_(regions))
     return {row.region: as_result(row) for row in session.execute(query)}
+
+
+_designations = Designation.__table__
+_ONE_REGION_ROW = Prepared(select(_designations).where(_designations.c.round_id == bindparam("round_id"),
+                                                       _designations.c.region == bindparam("region")))
+#: A row of the designations table, as _ONE_REGION_ROW gives it.
+_DesignationRow = namedtuple("_DesignationRow", [c.name for c in _designations.columns])  # type: ignore[misc]
 
 
 def as_result(row) -> Result:

@@ -284,14 +284,14 @@ def _prepared_update(columns: tuple[str, ...]) -> Prepared:
 
 
 @cache
-def _insert_response_updating_invitation(columns: tuple[str, ...], changed: tuple[str, ...]) -> Select:
+def _insert_response_updating_invitation(columns: tuple[str, ...], changed: tuple[str, ...]) -> Prepared:
     """PostgreSQL: a first response inserted and its invitation updated in one statement (two DML parts of a WITH)."""
     # Parameters named apart from the columns: a parameter named like a column of the updated table would be set too.
     inserted = insert(_responses).values({c: bindparam(f"r_{c}", type_=_responses.c[c].type) for c in columns})
     marked = (update(_invitations).where(_invitations.c.id == bindparam("b_id"))
               .values({c: bindparam(f"i_{c}", type_=_invitations.c[c].type) for c in changed}))
     new = inserted.returning(_responses.c.id).cte("new_response")
-    return select(new.c.id).add_cte(marked.cte("marked_invitation"))
+    return Prepared(select(new.c.id).add_cte(marked.cte("marked_invitation")))
 
 
 def _write(session: Session, target: _Answering, answers: dict[str, Any], now: dt.datetime, *,
@@ -314,9 +314,9 @@ def _write(session: Session, target: _Answering, answers: dict[str, Any], now: d
         _forget(session, Invitation, target.invitation_id, ["response"])
         if changes and session.get_bind().dialect.name == "postgresql":
             statement = _insert_response_updating_invitation(tuple(row), tuple(changes))
-            response_id = session.execute(
-                statement, {**{f"r_{c}": v for c, v in row.items()}, **{f"i_{c}": v for c, v in changes.items()},
-                            "b_id": target.invitation_id}).scalar_one()
+            response_id = statement.execute(
+                session, {**{f"r_{c}": v for c, v in row.items()}, **{f"i_{c}": v for c, v in changes.items()},
+                          "b_id": target.invitation_id}).scalar_one()
             _forget(session, Invitation, target.invitation_id, list(changes))
             return response_id
         if session.get_bind().dialect.name == "sqlite":
