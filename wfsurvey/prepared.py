@@ -57,11 +57,14 @@ class Prepared:
     values come as parameters named like them, as `Connection.execute(insert(table), row)` would.
     """
 
-    __slots__ = ("statement", "column_keys", "_by_dialect")
+    __slots__ = ("statement", "column_keys", "options", "_by_dialect")
 
-    def __init__(self, statement: ClauseElement, column_keys: Sequence[str] | None = None):
+    def __init__(self, statement: ClauseElement, column_keys: Sequence[str] | None = None,
+                 options: Mapping[str, Any] | None = None):
         self.statement = statement
         self.column_keys = list(column_keys) if column_keys is not None else None
+        #: Execution options given to every execution (as Connection.execution_options would).
+        self.options = dict(options or {})
         self._by_dialect: dict[str, _Compiled] = {}
 
     def _compiled(self, dialect: Dialect) -> _Compiled:
@@ -84,9 +87,11 @@ class Prepared:
         connection = (session_or_connection if isinstance(session_or_connection, Connection)
                       else session_or_connection.connection())
         compiled = self._compiled(connection.dialect)
-        if isinstance(values, Mapping):
-            return connection.exec_driver_sql(compiled.sql, compiled.arguments(values))
-        return connection.exec_driver_sql(compiled.sql, [compiled.arguments(v) for v in values])
+        arguments = (compiled.arguments(values) if isinstance(values, Mapping)
+                     else [compiled.arguments(v) for v in values])
+        if self.options:
+            return connection.exec_driver_sql(compiled.sql, arguments, execution_options=self.options)
+        return connection.exec_driver_sql(compiled.sql, arguments)
 
     def first(self, session_or_connection: Session | scoped_session | Connection,
               values: Mapping[str, Any]) -> tuple[Any, ...] | None:
@@ -100,7 +105,10 @@ class Prepared:
         connection = (session_or_connection if isinstance(session_or_connection, Connection)
                       else session_or_connection.connection())
         compiled = self._compiled(connection.dialect)
-        result = connection.exec_driver_sql(compiled.sql, compiled.arguments(values))
+        if self.options:
+            result = connection.exec_driver_sql(compiled.sql, compiled.arguments(values), execution_options=self.options)
+        else:
+            result = connection.exec_driver_sql(compiled.sql, compiled.arguments(values))
         found = result.fetchmany(1) if first else result.fetchall()
         result.close()
         processors = compiled.results

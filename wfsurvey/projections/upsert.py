@@ -204,11 +204,18 @@ def flush_pending(connection: Connection) -> None:
         pending.flush(connection)
 
 
-def _before_statement(connection: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+#: An execution option of a read that need not see the transaction's waiting writes, though it names their tables
+#: (the overrides a board's answer is decided with: its command's own events are none of them).
+IGNORES_PENDING = "wfsurvey_ignores_pending_writes"
+
+
+def _before_statement(connection: Connection, _cursor: Any, statement: str, _parameters: Any, context: Any,
+                      _executemany: bool) -> None:
     pending = connection.info.get(_KEY)
     if (pending is not None and pending.writes and not pending.flushing
             and pending.transaction is connection.get_transaction()
-            and any(name in statement for name in pending.tables)):
+            and any(name in statement for name in pending.tables)
+            and not (context is not None and context.execution_options.get(IGNORES_PENDING))):
         pending.flush(connection)
 
 

@@ -44,6 +44,7 @@ from wfsurvey.models import (
 )
 from wfsurvey.prepared import Prepared
 from wfsurvey.projections.baseline import round_questions
+from wfsurvey.projections.upsert import IGNORES_PENDING
 from wfsurvey.queries.status import region_names
 from wfsurvey.services.rounds import NotFound, get_round
 from wfsurvey.services.unit_of_work import AbstractUnitOfWork
@@ -149,7 +150,11 @@ def _overrides_select():
             .order_by(EventRecord.seq))
 
 
-_ONE_REGION_OVERRIDES = Prepared(_overrides_select().where(EventRecord.aggregate_id == bindparam("key")))
+#: A board's answer decides its region with the overrides in the log; its own command records none (an override
+#: recorded in the same transaction comes as compute's extra_override), so the read need not wait for this
+#: transaction's waiting writes to the log to be sent first (PostgreSQL, projections.upsert).
+_ONE_REGION_OVERRIDES = Prepared(_overrides_select().where(EventRecord.aggregate_id == bindparam("key")),
+                                 options={IGNORES_PENDING: True})
 
 
 def current_rows(session: Session, round_id: int, regions: list[str] | None = None) -> dict[str, Result]:
