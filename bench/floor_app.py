@@ -62,8 +62,9 @@ def create_app(url: str | None = None) -> Flask:
         SQLALCHEMY_DATABASE_URI=normalise_database_url(url or os.environ["WFSURVEY_BENCH_FLOOR_URL"]),
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         SECRET_KEY="floor",
-        # Same as the benchmark config of the real app: load comes without a CSRF token.
-        WTF_CSRF_ENABLED=False,
+        # CSRF on, as in the real app: each request carries a session cookie and the form's token.
+        WTF_CSRF_ENABLED=True,
+        WTF_CSRF_TIME_LIMIT=None,
     )
     db.init_app(app)
     with app.app_context():

@@ -25,11 +25,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--seconds", type=float, required=True)
-    parser.add_argument("--requests", required=True, help="file of 'path<TAB>body' lines")
+    parser.add_argument("--requests", required=True, help="file of 'path<TAB>body[<TAB>Cookie]' lines")
     args = parser.parse_args(argv)
 
     with open(args.requests) as f:
-        lines = [line.rstrip("\n").split("\t", 1) for line in f if line.strip()]
+        # path TAB body [TAB Cookie header] (bench/submit.lua reads the same lines)
+        lines = [(line.rstrip("\n").split("\t", 2) + [""])[:3] for line in f if line.strip()]
     lock = threading.Lock()
     cursor = [0]
     latencies: list[float] = []
@@ -46,12 +47,12 @@ def main(argv: list[str] | None = None) -> None:
                 if cursor[0] >= len(lines):
                     exhausted[0] = 1
                     return
-                path, body = lines[cursor[0]]
+                path, body, cookie = lines[cursor[0]]
                 cursor[0] += 1
             t0 = time.perf_counter()
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=10)
-                conn.request("POST", path, body=body, headers=headers)
+                conn.request("POST", path, body=body, headers={**headers, "Cookie": cookie} if cookie else headers)
                 response = conn.getresponse()
                 response.read()
                 conn.close()

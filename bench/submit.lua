@@ -1,5 +1,5 @@
 -- wrk script of the submit benchmark: every request POSTs a form to a DIFFERENT link.
--- Arguments after "--": the requests file (one "path<TAB>urlencoded body" per line) and the
+-- Arguments after "--": the requests file (one "path<TAB>urlencoded body[<TAB>Cookie]" per line) and the
 -- number of wrk threads. Thread k sends lines k, k+n, k+2n, ... once each; a thread that runs
 -- out stops itself (and done() says so: the run then had too few invitations to be valid).
 local threads = {}
@@ -18,9 +18,16 @@ function init(args)
   local i = 0
   for line in io.lines(args[1]) do
     if i % nthreads == tid then
+      -- path TAB body [TAB Cookie header]: the session cookie that goes with the body's CSRF token
       local tab = line:find("\t", 1, true)
-      requests[#requests + 1] = wrk.format("POST", line:sub(1, tab - 1),
-        {["Content-Type"] = "application/x-www-form-urlencoded"}, line:sub(tab + 1))
+      local path, rest = line:sub(1, tab - 1), line:sub(tab + 1)
+      local headers = {["Content-Type"] = "application/x-www-form-urlencoded"}
+      local tab2 = rest:find("\t", 1, true)
+      if tab2 then
+        headers["Cookie"] = rest:sub(tab2 + 1)
+        rest = rest:sub(1, tab2 - 1)
+      end
+      requests[#requests + 1] = wrk.format("POST", path, headers, rest)
     end
     i = i + 1
   end

@@ -78,3 +78,7 @@ JOB_RUNS_KEEP_DAYS = 30
 # The pilot-area ranking ranks only regions with at least this many responses; the others are listed apart,
 # as "not enough answers to rank" (one answer out of 26 invited says little about a region).
 MIN_RESPONSES_FOR_RANKING = 3
+# Objects made at start-up are frozen out of the garbage collector's sight once the app is made (each gunicorn
+# worker, the scheduler), which spares every full collection walking them. Off under tests (TESTING), whose one
+# process makes an app per test.
+GC_FREEZE = True

@@ -2,6 +2,7 @@
 
 ENV = "testing"
 TESTING = True
+GC_FREEZE = False
 SECRET_KEY = "testing-secret-key"
 WTF_CSRF_ENABLED = True
 RATELIMIT_ENABLED = False

@@ -5,6 +5,7 @@ then the caller's override. Configuration helpers live in wfsurvey.settings.
 """
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from collections.abc import Mapping
@@ -63,7 +64,21 @@ def create_app(config: dict[str, Any] | str | os.PathLike | None = None) -> Flas
     logs.install()
     if not app.debug and not app.testing and not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if app.config.get("GC_FREEZE", not app.testing):
+        _freeze_startup_objects()
     return app
+
+
+def _freeze_startup_objects() -> None:
+    """Take what start-up made (modules, mappers, tables, routes, config) out of the garbage collector's sight.
+
+    gunicorn calls the factory in each worker (and the scheduler and CLI once): these objects live as long as the
+    process, yet every full collection walked all of them, about 170,000, which cost a respondent's submit
+    0.15 ms on average (a 60 ms pause every few hundred requests). Collected first, so that no garbage is frozen
+    with them. Off under tests, whose process makes an app per test (config GC_FREEZE).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _config_in_context() -> Mapping[str, Any] | None:

@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import ARRAY
 
+from wfsurvey.prepared import Prepared
+
 #: The position of each row in the arrays (WITH ORDINALITY).
 ORDINAL = "bulk_row_number"
 #: From this many rows on (and when no conflict is to be skipped), PostgreSQL gets them by COPY, its fastest way
@@ -49,6 +51,8 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     if dialect == "postgresql" and not any(isinstance(table.c[name].type, LONG_VALUES) for name in names):
         columns = {name: [row[name] for row in rows] for name in names}
         return session.execute(_unnest_statement(table, names, skip_conflicts_on), columns).rowcount
+    if dialect == "sqlite":
+        return _prepared(dialect, table, skip_conflicts_on, names).execute(session, rows).rowcount
     return session.execute(_statement(dialect, table, skip_conflicts_on), rows).rowcount
 
 
@@ -84,6 +88,12 @@ def _statement(dialect: str, table: Table, skip_conflicts_on: str | None) -> Ins
     # The dialects' own INSERT (needed for ON CONFLICT) is never in SQLAlchemy's compiled cache: it
     # would be compiled at every call, and the event log's insert runs in every command.
     return _finish(_INSERTS[dialect](table) if skip_conflicts_on else insert(table), skip_conflicts_on)
+
+
+@cache
+def _prepared(dialect: str, table: Table, skip_conflicts_on: str | None, names: tuple[str, ...]) -> Prepared:
+    """_statement for rows of these columns, as a prepared statement (wfsurvey.prepared): an executemany in process."""
+    return Prepared(_statement(dialect, table, skip_conflicts_on), column_keys=names)
 
 
 @cache

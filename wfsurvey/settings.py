@@ -73,7 +73,9 @@ def load_config(app: Flask, config: dict[str, Any] | str | os.PathLike | None) -
         url = f"sqlite:///{Path(app.instance_path) / 'wfsurvey.sqlite'}"
     app.config["DATABASE_URL"] = url = normalise_database_url(url)
     app.config["SQLALCHEMY_DATABASE_URI"] = url
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    # A PostgreSQL connection can die in the pool (a restarted server, a killed session): pinged before use. A SQLite
+    # file's cannot, and the ping would cost every request a statement's overhead.
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": not url.startswith("sqlite")})
     app.config["RATELIMIT_STORAGE_URI"] = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
     if not app.config.get("RATELIMIT_KEY_PREFIX"):
         app.config["RATELIMIT_KEY_PREFIX"] = default_key_prefix(url)

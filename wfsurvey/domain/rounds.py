@@ -23,6 +23,17 @@ FIELD_WORDS = {
 }
 
 
+def window_state(state: str, opens_at: dt.datetime, closes_at: dt.datetime, now: dt.datetime) -> str:
+    """What a respondent sees of a round in `state` with this window: "not_open", "open", "closed" or "cancelled"."""
+    if state == "cancelled":
+        return "cancelled"
+    if state == "closed" or now >= closes_at:
+        return "closed"
+    if state in ("draft", "scheduled") or now < opens_at:
+        return "not_open"
+    return "open"
+
+
 def check_editable(round_id: int, state: str) -> None:
     if state not in EDITABLE_STATES:
         raise DomainError(f"round {round_id} is {state}; only a draft round can be edited "

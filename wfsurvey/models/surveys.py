@@ -110,14 +110,8 @@ class Round(Aggregate, Base):
         return self.state == "open" and self.opens_at <= now < self.closes_at
 
     def window_state(self, now: dt.datetime) -> str:
-        """What a respondent sees: "not_open", "open", "closed" or "cancelled"."""
-        if self.state == "cancelled":
-            return "cancelled"
-        if self.state == "closed" or now >= self.closes_at:
-            return "closed"
-        if self.state in ("draft", "scheduled") or now < self.opens_at:
-            return "not_open"
-        return "open"
+        """What a respondent sees: "not_open", "open", "closed" or "cancelled" (domain.rounds.window_state)."""
+        return rules.window_state(self.state, self.opens_at, self.closes_at, now)
 
     # --- moves --------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from wfsurvey.domain import events as ev
 from wfsurvey.domain.questions import QUESTION_TYPES, QuestionType
 from wfsurvey.models.projections import BaselineStat, SubmittedAnswers
 from wfsurvey.models.surveys import Round, Template
+from wfsurvey.prepared import Prepared
 from wfsurvey.projections.context import ProjectionContext
 from wfsurvey.projections.upsert import add_counts, insert_later
 
@@ -29,7 +30,7 @@ _QUESTIONS = (select(_templates.c.questions).join(_rounds, _rounds.c.template_id
               .where(_rounds.c.id == bindparam("round_id")))
 _PREVIOUS = (select(_submitted.c.invitation_id, _submitted.c.round_id, _submitted.c.regions, _submitted.c.answers)
              .where(_submitted.c.invitation_id.in_(bindparam("ids", expanding=True))))
-_INSERT_PREVIOUS = insert(_submitted)
+_INSERT_PREVIOUS = Prepared(insert(_submitted), column_keys=("invitation_id", "round_id", "org_type", "regions", "answers"))
 _UPDATE_PREVIOUS = (update(_submitted).where(_submitted.c.invitation_id == bindparam("b_invitation_id"))
                     .values(org_type=bindparam("b_org_type"), regions=bindparam("b_regions"), answers=bindparam("b_answers")))
 _STAT_KEY = ("round_id", "region", "question", "value")
@@ -42,11 +43,29 @@ def round_questions(session: Session, round_id: int) -> list[dict]:
     answer live and in a rebuild. The command that recorded the event has usually loaded the round
     and its template in this session already: then they are taken from there, without SQL.
     """
+    noted = session.info.get(_QUESTIONS_KEY)
+    if noted is not None and round_id in noted:
+        return noted[round_id]
     round_ = session.identity_map.get(session.identity_key(Round, round_id))
     template = inspect(round_).dict.get("template") if round_ is not None else None
     if template is not None and "questions" in inspect(template).dict:
         return template.questions
-    return session.execute(_QUESTIONS, {"round_id": round_id}).scalar() or []
+    questions = session.execute(_QUESTIONS, {"round_id": round_id}).scalar() or []
+    note_round_questions(session, round_id, questions)
+    return questions
+
+
+#: Where a session keeps the questions of the rounds it read them for (see note_round_questions).
+_QUESTIONS_KEY = "wfsurvey_round_questions"
+
+
+def note_round_questions(session: Session, round_id: int, questions: list[dict]) -> None:
+    """Keep the questions a command read of a launched round for this session's handlers (round_questions).
+
+    A command that read them as values (no Round object in the session) saves the handlers of its
+    events a statement. Only launched rounds: a draft's template version may still change.
+    """
+    session.info.setdefault(_QUESTIONS_KEY, {})[round_id] = questions
 
 
 #: A counted question of a round: its type and its definition.
@@ -124,7 +143,7 @@ def on_answers(events: list[ev.ResponseSubmitted | ev.ResponseAmended], uow: Pro
     new = [{"invitation_id": i, "round_id": e.round_id, "org_type": e.org_type, "regions": ",".join(e.regions),
             "answers": e.answers} for i, e in latest.items() if i not in before]
     if new and not insert_later(session, _submitted, new):
-        session.execute(_INSERT_PREVIOUS, new)
+        _INSERT_PREVIOUS.execute(session, new)
     amended = [{"b_invitation_id": i, "b_org_type": e.org_type, "b_regions": ",".join(e.regions), "b_answers": e.answers}
                for i, e in latest.items() if i in before]
     if amended:

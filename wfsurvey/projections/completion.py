@@ -13,6 +13,7 @@ from sqlalchemy.sql.dml import Update
 from wfsurvey.bulk import insert_rows
 from wfsurvey.domain import events as ev
 from wfsurvey.models.projections import InvitationProgress, RoundProgress
+from wfsurvey.prepared import Prepared
 from wfsurvey.projections.context import ProjectionContext
 from wfsurvey.projections.upsert import add_counts, dialect_name
 
@@ -77,7 +78,19 @@ def _raise_statement(flag: str) -> Update:
 
 
 @cache
-def _raise_together_statement(flags: tuple[str, ...]) -> Update:
+def _raise_one(flag: str) -> Prepared:
+    """_raise_statement for a single invitation (a respondent's save or submit), as a prepared statement."""
+    table = InvitationProgress.__table__
+    return Prepared(
+        update(table)
+        .where(table.c.invitation_id == bindparam("id"), table.c[flag].is_(False))
+        .values({flag: True})
+        .returning(table.c.round_id, table.c.org_type, table.c.regions)
+    )
+
+
+@cache
+def _raise_together_statement(flags: tuple[str, ...]) -> Prepared:
     """PostgreSQL: several flags raised in one UPDATE that also returns what each was before.
 
     The rows are read and locked by a subquery (FOR UPDATE), whose values are the flags as they were:
@@ -87,7 +100,7 @@ def _raise_together_statement(flags: tuple[str, ...]) -> Update:
     old = (select(table.c.invitation_id, *(table.c[f] for f in flags))
            .where(table.c.invitation_id == any_(bindparam("ids", type_=ARRAY(Integer))))
            .with_for_update().subquery("old"))
-    return (
+    return Prepared(
         update(table)
         .where(table.c.invitation_id == old.c.invitation_id, or_(*(old.c[f].is_(False) for f in flags)))
         .values(dict.fromkeys(flags, True))
@@ -115,11 +128,12 @@ def _raise_flags(uow: ProjectionContext, pairs: list[tuple[int, str]]) -> None:
         for invitation_id, flags in wanted.items():
             by_flags.setdefault(tuple(f for f in FLAGS if f in flags), []).append(invitation_id)
         for flags, ids in sorted(by_flags.items()):
-            statement = _raise_statement(flags[0]) if len(flags) == 1 else _raise_together_statement(flags)
             ids.sort()
             for chunk in range(0, len(ids), 5000):
                 part = ids[chunk:chunk + 5000]
-                for row in session.execute(statement, {"ids": part}):
+                rows = (session.execute(_raise_statement(flags[0]), {"ids": part}) if len(flags) == 1
+                        else _raise_together_statement(flags).execute(session, {"ids": part}))
+                for row in rows:
                     raised = flags if len(flags) == 1 else [f for f, was in zip(flags, row[3:], strict=True) if not was]
                     for scope, key in scopes(row.org_type, row.regions.split(",") if row.regions else []):
                         for flag in raised:
@@ -132,6 +146,12 @@ def _raise_flags(uow: ProjectionContext, pairs: list[tuple[int, str]]) -> None:
             by_flag.setdefault(flag, []).append(invitation_id)
     for flag in FLAGS:
         ids = sorted(by_flag.get(flag, ()))
+        if len(ids) == 1:
+            raised = _raise_one(flag).execute(session, {"id": ids[0]}).fetchall()
+            for round_id, org_type, regions in raised:
+                for scope, key in scopes(org_type, regions.split(",") if regions else []):
+                    deltas[(round_id, scope, key)][flag] += 1
+            continue
         for chunk in range(0, len(ids), 5000):
             raised = session.execute(_raise_statement(flag), {"ids": ids[chunk:chunk + 5000]})
             for round_id, org_type, regions in raised:

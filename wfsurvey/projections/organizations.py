@@ -32,6 +32,7 @@ from sqlalchemy.sql.dml import Update
 
 from wfsurvey.domain import events as ev
 from wfsurvey.models.projections import OrganizationCounts, OrganizationProgress
+from wfsurvey.prepared import Prepared
 from wfsurvey.projections.completion import scopes
 from wfsurvey.projections.context import ProjectionContext
 from wfsurvey.projections.upsert import add_counts, dialect_name
@@ -173,10 +174,10 @@ def on_invitations_issued(events: list[ev.InvitationIssued], uow: ProjectionCont
 
 
 @cache
-def _count_answer_statement() -> Update:
-    return (update(_ORG).where(_ORG.c.round_id == bindparam("r"), _ORG.c.organization_id == bindparam("o"))
-            .values(submitted=_ORG.c.submitted + bindparam("n"))
-            .returning(_ORG.c.org_type, _ORG.c.regions, _ORG.c.invitations, _ORG.c.submitted))
+def _count_answer_statement() -> Prepared:
+    return Prepared(update(_ORG).where(_ORG.c.round_id == bindparam("r"), _ORG.c.organization_id == bindparam("o"))
+                    .values(submitted=_ORG.c.submitted + bindparam("n"))
+                    .returning(_ORG.c.org_type, _ORG.c.regions, _ORG.c.invitations, _ORG.c.submitted))
 
 
 def on_submitted(events: list[ev.ResponseSubmitted], uow: ProjectionContext) -> None:
@@ -188,7 +189,7 @@ def on_submitted(events: list[ev.ResponseSubmitted], uow: ProjectionContext) -> 
         _apply(session, changes)
         return
     [(key, change)] = changes.items()
-    row = session.execute(_count_answer_statement(), {"r": key[0], "o": key[1], "n": change[3]}).first()
+    row = _count_answer_statement().execute(session, {"r": key[0], "o": key[1], "n": change[3]}).first()
     if row is None:  # not invited (cannot happen through the commands): the general way creates the row
         _apply(session, changes)
         return

@@ -27,6 +27,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.types import ARRAY
 
+from wfsurvey.prepared import Prepared
+
 #: The INSERT construct with an ON CONFLICT clause, per dialect name.
 _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 _DIALECTS = {"sqlite": sqlite.dialect, "postgresql": postgresql.dialect}
@@ -39,13 +41,12 @@ def dialect_name(session: Session) -> str:
 
 
 @cache
-def _upsert(dialect_name: str, table: Table, keys: tuple[str, ...], columns: tuple[str, ...], add: bool) -> TextClause:
-    """The statement, compiled once per use and kept as text.
+def _upsert(dialect_name: str, table: Table, keys: tuple[str, ...], columns: tuple[str, ...], add: bool) -> Prepared:
+    """The statement, compiled once per use and kept as text, run as a prepared statement (wfsurvey.prepared).
 
     SQLAlchemy does not cache INSERT ... ON CONFLICT (the dialects' Insert has no cache key), so
     the construct would be compiled anew at every execution, costing more than running it. As
-    text with typed parameters it is cached like any other statement, and values are still
-    converted by their columns' types (JSON, timestamps).
+    text with typed parameters, values are still converted by their columns' types (JSON, timestamps).
     """
     stmt = _INSERTS[dialect_name](table)
     stmt = stmt.on_conflict_do_update(
@@ -55,7 +56,7 @@ def _upsert(dialect_name: str, table: Table, keys: tuple[str, ...], columns: tup
     names = keys + columns
     sql = str(stmt.compile(dialect=_DIALECTS[dialect_name](paramstyle="named"), column_keys=list(names)))
     # text() reads ":name" as a parameter: a PostgreSQL cast ("::JSONB") must be escaped.
-    return text(sql.replace("::", "\\:\\:")).bindparams(*(bindparam(n, type_=table.c[n].type) for n in names))
+    return Prepared(text(sql.replace("::", "\\:\\:")).bindparams(*(bindparam(n, type_=table.c[n].type) for n in names)))
 
 
 def add_counts(session: Session, table: Table, keys: Sequence[str], counters: Sequence[str],
@@ -70,7 +71,7 @@ def add_counts(session: Session, table: Table, keys: Sequence[str], counters: Se
     if dialect_name(session) == "postgresql" and len(rows) <= PENDING_ROWS:
         _pending(session).add(table, "add", tuple(keys), tuple(counters), rows)
         return
-    session.execute(_upsert(dialect_name(session), table, tuple(keys), tuple(counters), True), rows)
+    _upsert(dialect_name(session), table, tuple(keys), tuple(counters), True).execute(session, rows)
 
 
 def put_rows(session: Session, table: Table, keys: Sequence[str], columns: Sequence[str],
@@ -81,7 +82,7 @@ def put_rows(session: Session, table: Table, keys: Sequence[str], columns: Seque
     if dialect_name(session) == "postgresql" and len(rows) <= PENDING_ROWS:
         _pending(session).add(table, "put", tuple(keys), tuple(columns), rows)
         return
-    session.execute(_upsert(dialect_name(session), table, tuple(keys), tuple(columns), False), rows)
+    _upsert(dialect_name(session), table, tuple(keys), tuple(columns), False).execute(session, rows)
 
 
 def insert_later(session: Session, table: Table, rows: list[dict[str, Any]]) -> bool:
@@ -147,17 +148,17 @@ class _Pending:
                 params[f"w{n}_{name}"] = [json.dumps(v) for v in values] if _is_json(table, name) else values
         self.flushing = True
         try:
-            connection.execute(_combined(tuple(shape)), params)
+            _combined(tuple(shape)).execute(connection, params)
         finally:
             self.flushing = False
 
 
 @cache
-def _combined(shape: tuple[tuple[Table, str, tuple[str, ...], tuple[str, ...]], ...]) -> TextClause:
+def _combined(shape: tuple[tuple[Table, str, tuple[str, ...], tuple[str, ...]], ...]) -> Prepared:
     """One statement for the writes of `shape`: a WITH of one INSERT ... SELECT FROM unnest(arrays) per write.
 
-    Compiled once per shape and kept as text with typed parameters, as _upsert is: an INSERT ... ON CONFLICT
-    has no cache key, and would be compiled at every execution.
+    Compiled once per shape and kept as text with typed parameters, run as a prepared statement, as _upsert is:
+    an INSERT ... ON CONFLICT has no cache key, and would be compiled at every execution.
     """
     parts, params = [], []
     for n, (table, kind, keys, columns) in enumerate(shape):
@@ -176,7 +177,7 @@ def _combined(shape: tuple[tuple[Table, str, tuple[str, ...], tuple[str, ...]], 
     statement = select(literal_column("1")).add_cte(*parts)
     sql = str(statement.compile(dialect=_PSYCOPG(paramstyle="named")))
     # text() reads ":name" as a parameter: a cast ("::INTEGER[]") must be escaped.
-    return text(sql.replace("::", "\\:\\:")).bindparams(*(bindparam(p.key, type_=p.type) for p in params))
+    return Prepared(text(sql.replace("::", "\\:\\:")).bindparams(*(bindparam(p.key, type_=p.type) for p in params)))
 
 
 def _is_json(table: Table, name: str) -> bool:
@@ -203,11 +204,18 @@ def flush_pending(connection: Connection) -> None:
         pending.flush(connection)
 
 
-def _before_statement(connection: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+#: An execution option of a read that need not see the transaction's waiting writes, though it names their tables
+#: (the overrides a board's answer is decided with: its command's own events are none of them).
+IGNORES_PENDING = "wfsurvey_ignores_pending_writes"
+
+
+def _before_statement(connection: Connection, _cursor: Any, statement: str, _parameters: Any, context: Any,
+                      _executemany: bool) -> None:
     pending = connection.info.get(_KEY)
     if (pending is not None and pending.writes and not pending.flushing
             and pending.transaction is connection.get_transaction()
-            and any(name in statement for name in pending.tables)):
+            and any(name in statement for name in pending.tables)
+            and not (context is not None and context.execution_options.get(IGNORES_PENDING))):
         pending.flush(connection)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, joinedload, scoped_session
 
 from wfsurvey.domain.tokens import hash_token, tokens_match
 from wfsurvey.models import AccessToken, ApiToken, ConveningInvitation, Invitation, Round
+from wfsurvey.prepared import Prepared
 
 
 class LinkTarget(NamedTuple):
@@ -35,8 +36,9 @@ def _token_statement() -> Select:
 
 
 @cache
-def _target_statement(lock: bool = False) -> Select:
+def _target_statement(lock: bool = False) -> Prepared:
     # Columns of the tables, not entities: no objects are made, and the session does not autoflush.
+    # Prepared (wfsurvey.prepared): every respondent's POST runs it first.
     tokens, invitations, rounds = AccessToken.__table__, Invitation.__table__, Round.__table__
     statement = (
         select(tokens.c.token_hash, tokens.c.revoked_at, invitations.c.id, rounds.c.state)
@@ -45,14 +47,16 @@ def _target_statement(lock: bool = False) -> Select:
         .where(tokens.c.token_hash == bindparam("token_hash"))
     )
     # The invitation's row only (PostgreSQL; SQLite has no row locks and renders none).
-    return statement.with_for_update(of=invitations) if lock else statement
+    return Prepared(statement.with_for_update(of=invitations) if lock else statement)
 
 
-def _opened(session: Session, statement: Select, token: str) -> Row | None:
+def _opened(session: Session, statement: Select | Prepared, token: str) -> Row | None:
     """The row `statement` finds for the link's token, or None (unknown and revoked tokens alike)."""
     if not token or len(token) > 200:
         return None
-    row = session.execute(statement, {"token_hash": hash_token(token)}).first()
+    values = {"token_hash": hash_token(token)}
+    row = (statement.execute(session, values) if isinstance(statement, Prepared)
+           else session.execute(statement, values)).first()
     # The index finds the row by digest (which an attacker cannot steer byte by byte); the
     # constant-time check repeats the comparison without leaking timing. Revoked tokens fall
     # through exactly like unknown ones.

@@ -6,8 +6,11 @@ force is the last DesignationOverridden of a region in the log, so the log alone
 from __future__ import annotations
 
 import datetime as dt
+from collections import namedtuple
+from functools import cache
+from typing import NamedTuple
 
-from sqlalchemy import distinct, select
+from sqlalchemy import bindparam, distinct, select
 from sqlalchemy.orm import Session
 
 from wfsurvey import settings
@@ -39,6 +42,9 @@ from wfsurvey.models import (
     Round,
     User,
 )
+from wfsurvey.prepared import Prepared
+from wfsurvey.projections.baseline import round_questions
+from wfsurvey.projections.upsert import IGNORES_PENDING
 from wfsurvey.queries.status import region_names
 from wfsurvey.services.rounds import NotFound, get_round
 from wfsurvey.services.unit_of_work import AbstractUnitOfWork
@@ -51,7 +57,7 @@ def designation_key(round_id: int, region: str) -> str:
     return f"{round_id}:{region}"
 
 
-def round_regions(session: Session, round_: Round) -> list[str]:
+def round_regions(session: Session, round_: Round | RoundFacts) -> list[str]:
     """The round's audience regions, or when it names none, every region an invitation was issued in."""
     codes = list(round_.audience.get("regions") or [])
     if codes:
@@ -75,24 +81,10 @@ def board_answers(session: Session, round_id: int, key: str, regions: list[str] 
     rather than the ORM: a round of 100,000 boards loads in a fraction of the time.
     """
     session.flush()  # a Core statement does not autoflush: it must see this unit of work's answers
-    contact = Response.answers[key]
-    query = (
-        select(Response.organization_id, Organization.name, InvitationProgress.regions,
-               contact["email"].as_string(), contact["name"].as_string(), contact["organization"].as_string())
-        .join(InvitationProgress, InvitationProgress.invitation_id == Response.invitation_id)
-        .join(Organization, Organization.id == Response.organization_id)
-        .where(Response.status == "submitted", InvitationProgress.org_type == NOMINATING_ORG_TYPE)
-        .order_by(Response.updated_at, Response.id)
-    )
-    # A whole round is read from its responses, by their round index. Given regions, their boards'
-    # invitations come from the membership rows (proj_board_regions, found by round and region), and
-    # only their answers are looked up, one by one: the cost follows the boards of those regions,
-    # not the answers of the round.
-    if regions is None:
-        query = query.where(Response.round_id == round_id)
+    if regions is not None and len(regions) == 1:  # a board's answer: its region (prepared, see _one_region_answers)
+        rows = _one_region_answers(key).execute(session, {"round_id": round_id, "region": regions[0]}).fetchall()
     else:
-        query = query.where(Response.invitation_id.in_(_boards_in(round_id, regions)))
-    rows = session.connection().execute(query).all()  # fetchall: iterating a result fetches row by row, several times slower
+        rows = _answers_query(session, round_id, key, regions)
     # Thousands of boards share a few region lists: split each distinct one once (the rule only reads them).
     split: dict[str, tuple[str, ...]] = {}
     return [
@@ -103,21 +95,66 @@ def board_answers(session: Session, round_id: int, key: str, regions: list[str] 
     ]
 
 
+def _board_answers_select(key: str):
+    contact = Response.answers[key]
+    return (
+        select(Response.organization_id, Organization.name, InvitationProgress.regions,
+               contact["email"].as_string(), contact["name"].as_string(), contact["organization"].as_string())
+        .join(InvitationProgress, InvitationProgress.invitation_id == Response.invitation_id)
+        .join(Organization, Organization.id == Response.organization_id)
+        .where(Response.status == "submitted", InvitationProgress.org_type == NOMINATING_ORG_TYPE)
+        .order_by(Response.updated_at, Response.id)
+    )
+
+
+@cache
+def _one_region_answers(key: str) -> Prepared:
+    """board_answers for one region, as a prepared statement (wfsurvey.prepared): a board's submit runs it."""
+    return Prepared(_board_answers_select(key).where(Response.invitation_id.in_(
+        select(BoardRegion.invitation_id)
+        .where(BoardRegion.round_id == bindparam("round_id"), BoardRegion.region == bindparam("region")))))
+
+
+def _answers_query(session: Session, round_id: int, key: str, regions: list[str] | None) -> list:
+    query = _board_answers_select(key)
+    # A whole round is read from its responses, by their round index. Given regions, their boards'
+    # invitations come from the membership rows (proj_board_regions, found by round and region), and
+    # only their answers are looked up, one by one: the cost follows the boards of those regions,
+    # not the answers of the round.
+    if regions is None:
+        query = query.where(Response.round_id == round_id)
+    else:
+        query = query.where(Response.invitation_id.in_(_boards_in(round_id, regions)))
+    return session.connection().execute(query).all()  # fetchall: iterating a result fetches row by row, several times slower
+
+
 def overrides_in_force(session: Session, round_id: int, regions: list[str]) -> dict[str, Override]:
     """The last admin override of each region, read from the log."""
     keys = [designation_key(round_id, code) for code in regions]
     found: dict[str, Override] = {}
     if not keys:
         return found
-    rows = session.execute(
-        select(EventRecord.payload)
-        .where(EventRecord.aggregate_type == ev.DesignationOverridden.aggregate,
-               EventRecord.type == ev.DesignationOverridden.__name__, EventRecord.aggregate_id.in_(keys))
-        .order_by(EventRecord.seq)
-    ).scalars()
+    if len(keys) == 1:  # a board's answer: its region's overrides (prepared)
+        rows = [payload for (payload,) in _ONE_REGION_OVERRIDES.rows(session, {"key": keys[0]})]
+    else:
+        rows = session.execute(_overrides_select().where(EventRecord.aggregate_id.in_(keys))).scalars()
     for payload in rows:
         found[payload["region"]] = Override(nominee=payload["nominee"], reason=payload["reason"])
     return found
+
+
+def _overrides_select():
+    return (select(EventRecord.payload)
+            .where(EventRecord.aggregate_type == ev.DesignationOverridden.aggregate,
+                   EventRecord.type == ev.DesignationOverridden.__name__)
+            .order_by(EventRecord.seq))
+
+
+#: A board's answer decides its region with the overrides in the log; its own command records none (an override
+#: recorded in the same transaction comes as compute's extra_override), so the read need not wait for this
+#: transaction's waiting writes to the log to be sent first (PostgreSQL, projections.upsert).
+_ONE_REGION_OVERRIDES = Prepared(_overrides_select().where(EventRecord.aggregate_id == bindparam("key")),
+                                 options={IGNORES_PENDING: True})
 
 
 def current_rows(session: Session, round_id: int, regions: list[str] | None = None) -> dict[str, Result]:
@@ -127,10 +164,21 @@ def current_rows(session: Session, round_id: int, regions: list[str] | None = No
     objects already loaded in this session would not see.
     """
     table = Designation.__table__
+    if regions is not None and len(regions) == 1:  # a board's answer: its region's row (prepared)
+        return {row.region: as_result(row) for row in
+                (_DesignationRow(*values) for values in _ONE_REGION_ROW.rows(session, {"round_id": round_id,
+                                                                                     "region": regions[0]}))}
     query = select(table).where(table.c.round_id == round_id)
     if regions is not None:
         query = query.where(table.c.region.in_(regions))
     return {row.region: as_result(row) for row in session.execute(query)}
+
+
+_designations = Designation.__table__
+_ONE_REGION_ROW = Prepared(select(_designations).where(_designations.c.round_id == bindparam("round_id"),
+                                                       _designations.c.region == bindparam("region")))
+#: A row of the designations table, as _ONE_REGION_ROW gives it.
+_DesignationRow = namedtuple("_DesignationRow", [c.name for c in _designations.columns])  # type: ignore[misc]
 
 
 def as_result(row) -> Result:
@@ -145,7 +193,7 @@ def _changed(round_id: int, result: Result, now: dt.datetime) -> ev.DesignationC
     )
 
 
-def compute(session: Session, round_: Round, *, extra_override: tuple[str, Override] | None = None,
+def compute(session: Session, round_: Round | RoundFacts, *, extra_override: tuple[str, Override] | None = None,
             regions: list[str] | None = None) -> dict[str, Result] | None:
     """Every region's result as the rule and the overrides decide now; None when the round has no designations.
 
@@ -155,7 +203,7 @@ def compute(session: Session, round_: Round, *, extra_override: tuple[str, Overr
     """
     if round_.state in SILENT_STATES:
         return None
-    key = contact_question_key(round_.template.questions)
+    key = contact_question_key(round_questions(session, round_.id))
     if key is None:
         return None
     if regions is None:
@@ -174,6 +222,58 @@ def compute(session: Session, round_: Round, *, extra_override: tuple[str, Overr
                       final=round_.state == "closed", overrides=overrides)
 
 
+class RoundFacts(NamedTuple):
+    """What a recompute reads of its round, when the round is not loaded as an object (compute takes either)."""
+
+    id: int
+    state: str
+    audience: dict
+
+
+_rounds = Round.__table__
+_ROUND_FACTS = Prepared(select(_rounds.c.state, _rounds.c.audience).where(_rounds.c.id == bindparam("id")))
+_ROUND_FACTS_LOCKED = Prepared(select(_rounds.c.state, _rounds.c.audience).where(_rounds.c.id == bindparam("id"))
+                               .with_for_update(key_share=True))
+#: Where a session notes what its transaction read of a round (note_round_facts).
+_FACTS_KEY = "wfsurvey_round_facts"
+
+
+def note_round_facts(session: Session, round_id: int, state: str, audience: dict) -> None:
+    """A command read the round's state and audience in this transaction (SQLite's writers take turns, so they
+    cannot change before it ends): a recompute in the same transaction need not read them again."""
+    transaction = session.get_transaction()
+    noted = session.info.get(_FACTS_KEY)
+    if noted is None or noted["transaction"] is not transaction:
+        noted = session.info[_FACTS_KEY] = {"transaction": transaction, "rounds": {}}
+    noted["rounds"][round_id] = RoundFacts(round_id, state, audience)
+
+
+def _round_for_recompute(session: Session, round_id: int) -> Round | RoundFacts:
+    """The round, locked on PostgreSQL: its object if the session holds it, else its facts.
+
+    The lock makes two submissions to one round take turns here, so that each compares against
+    the other's result and neither inserts the same designations row (PostgreSQL; SQLite serializes writers).
+    FOR NO KEY UPDATE: it does not conflict with the key-share locks that new responses' foreign
+    keys take on the round row, so two colleagues submitting at once cannot deadlock here.
+    One statement takes it and reads the facts (the state as the transaction it waited for left it).
+    SQLite renders no row lock (its writers are serialized already): there the round's object or the facts
+    its command noted are used as they are, else the facts are read.
+    """
+    loaded = session.identity_map.get(session.identity_key(Round, round_id))
+    if session.get_bind().dialect.name != "sqlite":
+        row = _ROUND_FACTS_LOCKED.first(session, {"id": round_id})
+    elif loaded is not None:
+        return loaded
+    else:
+        noted = session.info.get(_FACTS_KEY)
+        if noted is not None and noted["transaction"] is session.get_transaction() and round_id in noted["rounds"]:
+            return noted["rounds"][round_id]
+        row = _ROUND_FACTS.first(session, {"id": round_id})
+    if row is None:
+        raise NotFound(f"no round {round_id}")
+    return loaded if loaded is not None else RoundFacts(round_id, row[0], row[1])
+
+
 def recompute(uow: AbstractUnitOfWork, round_id: int, regions: list[str] | None = None) -> int:
     """Record a DesignationChanged for each region (of `regions` only, if given) whose result changed.
 
@@ -186,14 +286,7 @@ def recompute(uow: AbstractUnitOfWork, round_id: int, regions: list[str] | None 
     # keys take on the round row, so two colleagues submitting at once cannot deadlock here.
     # A bare statement takes it: the round itself is usually loaded in this unit of work already.
     # SQLite renders no row lock (its writers are serialized already): there the round is only loaded.
-    if session.get_bind().dialect.name != "sqlite":
-        rounds = Round.__table__
-        locked = session.execute(select(rounds.c.id).where(rounds.c.id == round_id).with_for_update(key_share=True))
-        if locked.first() is None:
-            raise NotFound(f"no round {round_id}")
-    round_ = session.get(Round, round_id)
-    if round_ is None:
-        raise NotFound(f"no round {round_id}")
+    round_ = _round_for_recompute(session, round_id)
     results = compute(session, round_, regions=regions)
     if results is None:
         return 0
