@@ -29,7 +29,7 @@ GOOD_API = {"template": "outcomes", "title": "AM outcomes", "cadence": "P3M", "f
 #: Bad values refused by both: (page field, page value, API field, API value, what the page says beside the field).
 BAD = [
     ("template", "no-such-template", "template", "no-such-template", "Not a valid choice"),
-    ("cadence", "P2W", "cadence", "P2W", "Not a valid choice"),
+    ("cadence", "P2W", "cadence", "P2W", "Choose how often: every quarter or every month."),
     ("first_period_end", "1999-12-31", "first_period_end", "1999-12-31", "a date between 2000 and 2200"),
     ("first_period_end", "", "first_period_end", "", "Enter the day the first period ends."),
     ("timezone", "Mars/Olympus_Mons", "timezone", "Mars/Olympus_Mons", "Not a valid choice"),
@@ -117,6 +117,44 @@ def test_the_service_refusal_is_shown_beside_the_field(staff, monkeypatch):
     response = post_form(staff, "/staff/series/new", dict(GOOD, template="gone"), token_from="/staff/series/new")
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 200 and "unknown template" in page and 'id="template-error"' in page
+    assert _count() == 0
+
+
+def _without_codes(page: str) -> str:
+    """The page's words, the radio buttons' stored values (value="P3M") left out."""
+    return page.replace('value="P3M"', "").replace('value="P1M"', "")
+
+
+def test_a_bad_cadence_is_refused_in_words_never_in_codes(staff, monkeypatch):
+    # Refused by the page's own field...
+    response = post_form(staff, "/staff/series/new", dict(GOOD, cadence="P2W"), token_from="/staff/series/new")
+    page = _without_codes(html.unescape(response.get_data(as_text=True)))
+    assert response.status_code == 200 and "Choose how often: every quarter or every month." in page
+    assert "P3M" not in page and "P1M" not in page and "P2W" not in page.replace('value="P2W"', "")
+    # ...and by the schema behind it (the API's rule, whose message names the codes for scripts).
+    from wfsurvey.forms import series as series_form
+    monkeypatch.setattr(series_form.SeriesForm.cadence, "kwargs",
+                        dict(series_form.SeriesForm.cadence.kwargs,
+                             choices=[*series_form.CADENCE_CHOICES, series_form.SelectChoice("P2W", "Every fortnight")]))
+    response = post_form(staff, "/staff/series/new", dict(GOOD, cadence="P2W"), token_from="/staff/series/new")
+    page = _without_codes(html.unescape(response.get_data(as_text=True)))
+    assert response.status_code == 200 and 'id="cadence-error"' in page
+    assert "Choose how often: every quarter or every month." in page and "P3M" not in page and "P1M" not in page
+    assert _count() == 0
+
+
+def test_the_service_refuses_a_bad_cadence_in_words(staff):
+    from wfsurvey.domain import commands as cmd
+    from wfsurvey.domain.errors import DomainError
+    from wfsurvey.domain.reminders import ReminderPolicy
+    from wfsurvey.services import handle
+
+    with pytest.raises(DomainError) as refused:
+        handle(cmd.CreateSeries(template_slug="outcomes", title="AM outcomes", cadence="P2W",
+                                first_period_end=dt.date(2027, 3, 31), timezone="America/Los_Angeles",
+                                open_days_before=7, close_days_after=10, audience=cmd.Audience(), pilot_regions=False,
+                                reminders=ReminderPolicy()), actor="cli")
+    assert refused.value.fields == {"cadence": ["Choose how often: every quarter or every month."]}
     assert _count() == 0
 
 

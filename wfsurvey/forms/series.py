@@ -12,7 +12,7 @@ from wtforms import DateField, IntegerField, RadioField, SelectChoice, SelectFie
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from wfsurvey.domain import commands as cmd
-from wfsurvey.domain.series import CADENCE_WORDS
+from wfsurvey.domain.series import CADENCE_REFUSED, CADENCE_WORDS
 from wfsurvey.extensions import db
 from wfsurvey.forms.rounds import AudienceAndReminders, RoundForm, split_list, timezone_choices
 from wfsurvey.forms.stakeholders import region_choices
@@ -67,7 +67,8 @@ class SeriesForm(AudienceAndReminders, FlaskForm):
     title = StringField("Title", validators=[DataRequired("Enter the series' title."), Length(max=250)],
                         description="Each period's round is called this, followed by its period, e.g. “Advanced "
                                     "Manufacturing outcomes: quarter ending March 31, 2027”.")
-    cadence = RadioField("How often", choices=CADENCE_CHOICES, default="P3M", validate_choice=True)
+    cadence = RadioField("How often", choices=CADENCE_CHOICES, default="P3M", validate_choice=True,
+                         invalid_choice_message=CADENCE_REFUSED)
     first_period_end = DateField("The first period ends on", validators=[InputRequired("Enter the day the first period "
                                                                                         "ends.")],
                                  description="Each later period ends a quarter (or a month) after the one before.")
@@ -135,6 +136,8 @@ class SeriesForm(AudienceAndReminders, FlaskForm):
     def place(self, messages: dict[str, list[str]]) -> None:
         """Refusals named as the API names them ("audience.regions"), beside the page's fields; the rest on top."""
         for name, said in messages.items():
+            if name == "cadence":  # the API's message names the stored codes ("P3M"); staff read words
+                said = [CADENCE_REFUSED]
             field = getattr(self, PAGE_FIELDS.get(name, ""), None)
             if field is None:
                 self.form_errors.append(f"{name}: {' '.join(said)}")

@@ -10,7 +10,7 @@ from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
 from wfsurvey.domain.errors import DomainError
 from wfsurvey.domain.reminders import ReminderPolicy
-from wfsurvey.domain.series import CADENCE_MONTHS, period_end, period_words, window
+from wfsurvey.domain.series import CADENCE_MONTHS, CADENCE_REFUSED, period_end, period_words, window
 from wfsurvey.models import PilotRegion, Round, RoundSeries
 from wfsurvey.queries import audience as audience_queries
 from wfsurvey.queries.templates import find_template
@@ -21,8 +21,7 @@ from wfsurvey.services.unit_of_work import AbstractUnitOfWork
 def create_series(command: cmd.CreateSeries, uow: AbstractUnitOfWork) -> RoundSeries:
     session = uow.session
     if command.cadence not in CADENCE_MONTHS:
-        raise DomainError("unknown cadence", code="invalid", fields={"cadence": ["Choose P3M (every quarter) or P1M "
-                                                                                 "(every month)."]})
+        raise DomainError("unknown cadence", code="invalid", fields={"cadence": [CADENCE_REFUSED]})
     if find_template(session, command.template_slug, None) is None:
         raise DomainError(f"no template '{command.template_slug}'", code="invalid", fields={"template": ["unknown template"]})
     stored = command.audience.to_stored()
