@@ -158,6 +158,40 @@ def test_the_service_refuses_a_bad_cadence_in_words(staff):
     assert _count() == 0
 
 
+def test_the_form_says_which_audience_applies_and_refuses_regions_beside_the_pilot_regions(client, staff):
+    form = html.unescape(staff.get("/staff/series/new").get_data(as_text=True))
+    assert "Which regions" in form and "The regions ticked below" in form
+    assert "Only with “The regions ticked below”." in form
+    assert "For either choice of regions: only organizations of the types ticked are invited." in form
+
+    # The pilot regions chosen and regions ticked too: refused beside "Regions", not silently dropped.
+    response = post_form(staff, "/staff/series/new", dict(GOOD, regions=[LA]), token_from="/staff/series/new")
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 200 and 'id="regions-error"' in page
+    assert "You chose the confirmed pilot regions: untick these regions, or choose “The regions ticked below” instead." \
+        in page
+    assert _count() == 0
+    # The API refuses the same mix, in words too.
+    api = Api(client, token_for("admin", "admin@example.org"))
+    refused = api.post("/series", dict(GOOD_API, audience={"pilot_regions": True, "regions": [LA], "org_types": ["lwib"]}))
+    assert refused.status_code in (400, 422), refused.json
+    assert "names no regions" in str(refused.json["error"]) and _count() == 0
+
+
+def test_the_series_page_says_who_is_invited_by_name(staff):
+    done = post_form(staff, "/staff/series/new", GOOD, token_from="/staff/series/new")
+    shown = html.unescape(staff.get(done.headers["Location"]).get_data(as_text=True))
+    assert "Who is invited" in shown
+    assert "The confirmed pilot regions as they are when each period starts (now: none is confirmed yet)" in shown
+    assert "Local workforce board" in shown and "Every type" not in shown
+
+    data = dict(GOOD, invites="chosen", regions=[LA, IE], org_types=[], title="Chosen")
+    done = post_form(staff, "/staff/series/new", data, token_from="/staff/series/new")
+    shown = html.unescape(staff.get(done.headers["Location"]).get_data(as_text=True))
+    assert "Los Angeles" in shown and "Inland Empire Desert" in shown and "Every type" in shown
+    assert LA not in shown.replace(f"/{LA}", "") and "pilot regions" not in shown
+
+
 def test_the_page_needs_csrf_and_staff(app, staff, client):
     assert staff.post("/staff/series/new", data=GOOD).status_code in (200, 400)
     assert _count() == 0

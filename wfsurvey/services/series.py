@@ -17,6 +17,10 @@ from wfsurvey.queries.templates import find_template
 from wfsurvey.services import rounds
 from wfsurvey.services.unit_of_work import AbstractUnitOfWork
 
+#: Regions named beside pilot_regions (the page says it in its own words, beside its "Regions" field).
+REGIONS_WITH_PILOTS = ("A series that invites the confirmed pilot regions names no regions: leave the regions out, or "
+                       "invite chosen regions instead.")
+
 
 def create_series(command: cmd.CreateSeries, uow: AbstractUnitOfWork) -> RoundSeries:
     session = uow.session
@@ -26,6 +30,9 @@ def create_series(command: cmd.CreateSeries, uow: AbstractUnitOfWork) -> RoundSe
         raise DomainError(f"no template '{command.template_slug}'", code="invalid", fields={"template": ["unknown template"]})
     stored = command.audience.to_stored()
     if command.pilot_regions:
+        if command.audience.regions:  # refused, not dropped: the caller meant one set of regions or the other
+            raise DomainError("a series over the pilot regions names no regions", code="invalid",
+                              fields={"audience.regions": [REGIONS_WITH_PILOTS]})
         stored["regions"] = []
     else:
         # Names resolved to codes now, as a round does, so that the stored audience is unambiguous.

@@ -16,12 +16,14 @@ from wfsurvey.clock import now
 from wfsurvey.domain.errors import DomainError
 from wfsurvey.domain.rules import format_local
 from wfsurvey.domain.series import date_words
+from wfsurvey.domain.stakeholders import ORG_TYPE_LABELS
 from wfsurvey.extensions import db
 from wfsurvey.forms.series import SeriesForm
 from wfsurvey.queries import NotFound, exports
 from wfsurvey.queries.indicators import indicator_rows, indicator_series, series_regions
 from wfsurvey.queries.pilots import pilot_regions
 from wfsurvey.queries.series import series_detail, series_list
+from wfsurvey.queries.status import region_names
 from wfsurvey.queries.templates import find_template
 
 
@@ -125,7 +127,11 @@ def series_page(series_id: int):
     except NotFound:
         abort(404)
     template = find_template(db.session, detail["template"], None)
-    return render_template("staff/series.html", series=detail, template_title=template.title if template else None)
+    audience = detail["audience"] or {}
+    pilots = [p["name"] for p in pilot_regions(db.session) if p["status"] == "confirmed"]
+    return render_template("staff/series.html", series=detail, template_title=template.title if template else None,
+                           region_names=region_names(db.session, list(audience.get("regions") or [])),
+                           pilot_names=pilots, type_labels=ORG_TYPE_LABELS)
 
 
 def _region(series_id: int) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
