@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -190,6 +191,36 @@ def test_the_series_page_says_who_is_invited_by_name(staff):
     shown = html.unescape(staff.get(done.headers["Location"]).get_data(as_text=True))
     assert "Los Angeles" in shown and "Inland Empire Desert" in shown and "Every type" in shown
     assert LA not in shown.replace(f"/{LA}", "") and "pilot regions" not in shown
+
+
+def test_preview_the_dates_shows_the_first_periods_in_words_and_creates_nothing(staff):
+    response = post_form(staff, "/staff/series/new", dict(GOOD, action="preview"), token_from="/staff/series/new")
+    assert response.status_code == 200
+    page = html.unescape(response.get_data(as_text=True))
+    preview = page[page.index('id="dates-preview"'):]
+    preview = preview[:preview.index("</table>")]
+    rows = [" ".join(re.sub(r"<[^>]+>", " ", row).split()) for row in preview.split("<tr>")[2:]]
+    assert rows == [
+        "Quarter ending March 31, 2027 Wednesday, March 24, 2027 at 9:00 AM PDT Saturday, April 10, 2027 at 5:00 PM PDT",
+        "Quarter ending June 30, 2027 Wednesday, June 23, 2027 at 9:00 AM PDT Saturday, July 10, 2027 at 5:00 PM PDT",
+        "Quarter ending September 30, 2027 Thursday, September 23, 2027 at 9:00 AM PDT "
+        "Sunday, October 10, 2027 at 5:00 PM PDT",
+        "Quarter ending December 31, 2027 Friday, December 24, 2027 at 9:00 AM PST "
+        "Monday, January 10, 2028 at 5:00 PM PST",
+    ]
+    assert _count() == 0 and 'value="AM outcomes"' in page  # what was typed is kept
+
+    # A first period already over is said so: the scheduler makes no round for it.
+    response = post_form(staff, "/staff/series/new", dict(GOOD, action="preview", first_period_end="2026-09-30"),
+                         token_from="/staff/series/new")
+    page = html.unescape(response.get_data(as_text=True))
+    assert "Quarter ending September 30, 2026" in page and page.count("(over already: no round is made)") == 1
+    # Refused values: said beside the field, no preview.
+    response = post_form(staff, "/staff/series/new", dict(GOOD, action="preview", open_days_before="99"),
+                         token_from="/staff/series/new")
+    page = html.unescape(response.get_data(as_text=True))
+    assert 'id="dates-preview"' not in page and 'id="open_days_before-error"' in page
+    assert _count() == 0
 
 
 def test_the_page_needs_csrf_and_staff(app, staff, client):
