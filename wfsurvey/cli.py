@@ -356,7 +356,7 @@ def jobs_run(now_text: str | None) -> None:
     with _console_quiet_below(logging.WARNING):
         report = run_due_jobs(app, now)
     # Printed after the run, in one piece: what a log line of a job would have split is in `jobs status`.
-    click.echo(f"running jobs at {now.isoformat()} ({format_local(now, tz)})")
+    click.echo(f"running jobs at {format_local(now, tz)}")
     for name, counts in report.items():
         click.echo(f"  {name}: {_counts_text(counts)}")
     for name, error in report.errors.items():
@@ -369,9 +369,11 @@ def jobs_run(now_text: str | None) -> None:
 @with_appcontext
 def jobs_status() -> None:
     """Print the last run of each job: when (logical time), how long it took, what it did, any error."""
+    from wfsurvey.domain.rules import format_local_compact
     from wfsurvey.jobs import JOBS
     from wfsurvey.jobs.runs import duration, last_runs
 
+    tz = current_app.config.get("TIMEZONE", "America/Los_Angeles")
     latest = last_runs(db.session)
     for name in list(JOBS) + sorted(set(latest) - set(JOBS)):
         run = latest.get(name)
@@ -380,10 +382,10 @@ def jobs_status() -> None:
             continue
         took = duration(run)
         if took is None:
-            state = f"started {run.started_at.isoformat(timespec='seconds')}, not finished (running, or it died)"
+            state = f"started {format_local_compact(run.started_at, tz)}, not finished (running, or it died)"
         else:
             state = f"took {took.total_seconds():.2f} s"
-        click.echo(f"{name}: at {run.logical_now.isoformat()} (started {run.started_at.isoformat(timespec='seconds')}), "
+        click.echo(f"{name}: at {format_local_compact(run.logical_now, tz)} (started {format_local_compact(run.started_at, tz)}), "
                    f"{state}: {_counts_text(dict(sorted(run.counts.items())))}")  # JSONB keeps no key order
         if run.error:
             click.echo(f"  FAILED: {run.error}")

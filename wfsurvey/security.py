@@ -23,6 +23,14 @@ def mark_access(view: F, access: str) -> F:
     return view
 
 
+def checks_own_text(view: F) -> F:
+    """Mark a view that checks the text of its form itself (the survey builder: it shows the page again with what was
+    typed and the problem beside its field, rather than a bare 400). Field names and query strings are still checked
+    at the door."""
+    view.wfsurvey_checks_text = True  # type: ignore[attr-defined]
+    return view
+
+
 def csp_nonce() -> str:
     if "csp_nonce" not in g:
         g.csp_nonce = secrets.token_urlsafe(16)
@@ -59,11 +67,14 @@ def _refuse_unstorable_text() -> None:
     """
     if request.path.startswith(("/api/", "/r/", "/c/")):
         return
+    view = current_app.view_functions.get(request.endpoint or "")
+    own = getattr(view, "wfsurvey_checks_text", False)
     for values in (request.args, request.form):
         for key, value in values.items(multi=True):
             if text_problem(key):
                 abort(400, description=f"A field name: {text_problem(key)}.")
-            problem = None if key in FILE_TEXT_FIELDS else text_problem(value)
+            skip = key in FILE_TEXT_FIELDS or (own and values is request.form)
+            problem = None if skip else text_problem(value)
             if problem:
                 abort(400, description=f"The field “{key}”: {problem}.")
 

@@ -321,3 +321,28 @@ def test_leaving_the_builder_with_unsaved_changes_asks_first(app, live_server, n
     # Dismissed (by the test's browser), the question keeps the page and what was typed.
     expect(page.get_by_label("Title")).to_have_value("Half built")
     watch.dialogs.clear()
+
+
+def test_a_pasted_control_character_keeps_what_was_typed_with_javascript_on_and_off(app, live_server, new_page,
+                                                                                    make_user, axe_check, tmp_path):
+    staff = make_user(role="staff")
+    for javascript in (False, True):
+        page = new_page(javascript=javascript)
+        sign_in(page, staff.email)
+        page.goto("/staff/templates/new")
+        b = Builder(page)
+        page.get_by_label("Title").fill("Pasted survey")
+        uid = b.add("Short text", "Which college\u000b helps?")
+        page.locator(f"#i{uid}-help").fill("Name one.")
+        page.get_by_role("button", name="Save as version 1").click()
+        expect(page.locator("#builder-errors")).to_contain_text(
+            "Question 1, “Which college helps?”: Text must not contain the control character U+000B")
+        expect(page.locator(f"#i{uid}-label-error")).to_contain_text("which cannot be seen: it is taken out here")
+        expect(page.locator(f"#i{uid}-label")).to_have_value("Which college helps?")
+        expect(page.locator(f"#i{uid}-help")).to_have_value("Name one.")
+        expect(page.get_by_label("Title")).to_have_value("Pasted survey")
+        page.screenshot(path=str(tmp_path / f"builder-control-{'js' if javascript else 'nojs'}.png"), full_page=True)
+        if javascript:  # axe runs as a script
+            axe_check(page, what="the builder with a control character refused")
+        db.session.rollback()
+        assert db.session.scalar(select(Template).where(Template.slug == "pasted-survey")) is None

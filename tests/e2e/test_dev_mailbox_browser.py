@@ -66,3 +66,30 @@ def test_the_html_part_opened_on_its_own_runs_no_script_either(app, page, watch,
     expect(page.locator("#greeting")).to_have_text("The survey is open until Friday.")
     watch.page_errors.clear()
     watch.csp_violations.clear()
+
+
+ICS = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nSUMMARY:Convening\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+
+
+def test_staff_see_each_attachment_and_download_it(app, new_page, make_user, axe_check, tmp_path):
+    msg = MailboxMessage(from_addr="a@example.org", to_addr="grace@example.org", subject="You are invited: a convening",
+                         body_text="t", body_html="<p>h</p>", headers={},
+                         attachments=[{"filename": "invite.ics", "content_type": "text/calendar; method=REQUEST; "
+                                       "charset=utf-8", "content": ICS}],
+                         received_at=dt.datetime.now(dt.timezone.utc))
+    db.session.add(msg)
+    db.session.commit()
+    for width in (1280, 390):
+        page = new_page(viewport={"width": width, "height": 900})
+        sign_in(page, make_user)
+        page.goto(f"/dev/mailbox/{msg.id}")
+        row = page.get_by_role("row", name="invite.ics")
+        expect(row).to_contain_text("Calendar file (text/calendar)")
+        expect(row).to_contain_text(f"{len(ICS)} bytes")
+        page.screenshot(path=str(tmp_path / f"mailbox-attachments-{width}.png"), full_page=True)
+        axe_check(page, what=f"a dev mailbox message with an attachment at {width} px")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download invite.ics").click()
+    download = info.value
+    assert download.suggested_filename == "invite.ics"
+    assert download.path().read_bytes() == ICS.encode("utf-8")

@@ -59,6 +59,13 @@ def test_staff_create_a_series_on_the_page(app, live_server, new_page, make_user
     assert db.session.scalars(select(RoundSeries)).all() == []
 
     staff.get_by_label("Each round opens this many days before its period ends").fill("7")
+    staff.get_by_role("button", name="Preview the dates").click()
+    expect(staff.get_by_role("row", name="Quarter ending March 31, 2027")).to_contain_text(
+        "Wednesday, March 24, 2027 at 9:00 AM PDT")
+    expect(staff.get_by_label("Title")).to_have_value("AM outcomes")
+    axe_check(staff, what="the new series page with its dates preview")
+    db.session.rollback()
+    assert db.session.scalars(select(RoundSeries)).all() == []
     staff.screenshot(path=str(tmp_path / "series-new-1280.png"), full_page=True)
     staff.get_by_role("button", name="Create the series").click()
     expect(staff.get_by_role("heading", level=1)).to_have_text("AM outcomes")

@@ -405,3 +405,45 @@ def test_a_number_is_marked_as_an_outcome_indicator_in_the_builder(staff):
     assert (form.get(f"i{uid}-indicator_code"), form.get(f"i{uid}-indicator_target")) == ("jobs_filled", "1200")
     assert press(staff, page, "save").status_code == 302
     assert templates()[1].questions == templates()[0].questions
+
+
+def test_a_control_character_typed_in_a_question_keeps_the_form_and_is_said_beside_the_field(staff):
+    page = press(staff, staff.get(URL), "add", {"title": "Apprenticeship pathways", "new_type": "single_choice"})
+    (role,) = uids(page)
+    first, second = option_uids(page, role)
+    # Pasted from a word processor: a vertical tab (U+000B) inside the question, a bell (U+0007) in an option.
+    refused = press(staff, page, "save", {
+        f"i{role}-label": "What is\x0b your role?", f"i{role}-help": "Pick one.\nThe closest.",
+        f"i{role}-required": True, f"i{role}-o{first}-label": "Direc\x07tor", f"i{role}-o{second}-label": "Staff member"})
+    assert refused.status_code == 422
+    body = text(refused)
+    form = Form(refused.get_data(as_text=True), "builder")
+    # Everything typed is kept (the invisible characters taken out), and nothing is stored.
+    assert form.get("title") == "Apprenticeship pathways"
+    assert form.get(f"i{role}-label") == "What is your role?"
+    assert form.get(f"i{role}-help") == "Pick one.\nThe closest."
+    assert form.getlist(f"i{role}-required") == ["1"]
+    assert form.get(f"i{role}-o{first}-label") == "Director" and form.get(f"i{role}-o{second}-label") == "Staff member"
+    assert templates() == []
+    # Said in the summary, naming the question, and beside each field.
+    said = ("Text must not contain the control character U+000B, which cannot be seen: it is taken out here. "
+            "Check the text, then save again.")
+    assert f"Question 1, “What is your role?”: {said}" in body
+    assert re.search(rf'<p class="field-error" id="i{role}-label-error">.*?{re.escape(said)}</p>', body, re.S)
+    assert re.search(rf'id="i{role}-o{first}-label-error">.*?U\+0007, which cannot be seen', body, re.S)
+    assert "Question 1, “What is your role?”, option 1: Text must not contain the control character U+0007" in body
+
+    # Saved as it now reads.
+    saved = press(staff, refused, "save")
+    assert saved.status_code == 302
+    (template,) = templates()
+    assert template.questions[0]["label"] == "What is your role?"
+    assert [o["label"] for o in template.questions[0]["options"]] == ["Director", "Staff member"]
+
+
+def test_the_builder_still_refuses_a_control_character_in_its_own_hidden_fields(staff):
+    page = press(staff, staff.get(URL), "add", {"title": "Apprenticeship pathways", "new_type": "text"})
+    form = Form(page.get_data(as_text=True), "builder")
+    form.set("slug_auto", "x\x00")
+    assert form.post(staff, URL, "save").status_code == 400
+    assert templates() == []

@@ -320,3 +320,35 @@ def test_a_bounced_invitation_is_not_told_of_the_new_time_and_an_opt_out_stops_w
     from wfsurvey.queries.event_log import describe_events
     record = db.session.scalar(select(EventRecord).where(EventRecord.type == "ContactOptedOut"))
     assert "(through their link)" in describe_events(db.session, [record])[0].sentence
+
+
+def test_the_dev_mailbox_lists_the_ics_and_staff_download_it(app, signed_in):
+    from wfsurvey.models import MailboxMessage
+
+    assert app.config["SMTP_URL"] is None  # the dev mailbox, as `make run` has it
+    app.config.update(FIXED_NOW=NOW)
+    staff, _ = signed_in()
+    builders.stakeholders(regions=("inland-empire-desert",), boards=1, colleges=0)
+    convening = _convening()
+    handle(cmd.SendConveningInvitations(convening.id), actor="test", now=NOW)
+    assert deliver_outbox(now=NOW).sent == 1
+    stored = db.session.scalars(select(MailboxMessage)).one()
+    sent = db.session.scalars(select(OutboxMessage)).one().attachments[0]
+    size = len(sent["content"].encode("utf-8"))
+
+    listing = staff.get("/dev/mailbox").get_data(as_text=True)
+    assert "(1 attachment)" in listing
+    page = staff.get(f"/dev/mailbox/{stored.id}").get_data(as_text=True)
+    row = re.search(r"<tr><th scope=\"row\">invite\.ics</th>(.*?)</tr>", page, re.S)
+    assert row, page
+    cells = [" ".join(re.sub(r"<[^>]+>", " ", c).split()) for c in re.findall(r"<td>(.*?)</td>", row.group(1), re.S)]
+    assert cells == ["Calendar file (text/calendar)", f"{size / 1024:.1f} KB" if size >= 1024 else f"{size:,} bytes",
+                     "Download invite.ics"]
+
+    file = staff.get(f"/dev/mailbox/{stored.id}/attachments/1")
+    assert file.status_code == 200 and file.headers["Content-Type"].startswith("text/calendar; method=REQUEST")
+    assert file.headers["Content-Disposition"] == 'attachment; filename="invite.ics"'
+    assert file.data == sent["content"].encode("utf-8")
+    assert _event(icalendar.Calendar.from_ical(file.data))["SUMMARY"] == "Inland Empire advanced manufacturing convening"
+    assert staff.get(f"/dev/mailbox/{stored.id}/attachments/2").status_code == 404
+    assert app.test_client().get(f"/dev/mailbox/{stored.id}/attachments/1").status_code == 302  # staff only

@@ -116,7 +116,7 @@ def test_reading_is_never_refused_for_its_origin(client):
 
 def test_the_dev_mailbox_needs_a_staff_sign_in(app, client, signed_in):
     assert app.config["ENV"] != "production"  # the blueprint is registered: development
-    for path in ("/dev/mailbox", "/dev/mailbox/1", "/dev/mailbox/1/html"):
+    for path in ("/dev/mailbox", "/dev/mailbox/1", "/dev/mailbox/1/html", "/dev/mailbox/1/attachments/1"):
         response = client.get(path)
         assert response.status_code == 302 and "/login" in response.headers["Location"], path
     staff, _ = signed_in()

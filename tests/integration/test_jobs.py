@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from collections import defaultdict
 
@@ -108,7 +109,8 @@ def test_jobs_run_opens_the_window_delivers_and_records_each_job(people, runner)
     assert "windows: opened=0 closed=0" in out and count(OutboxMessage) == 0
 
     out = jobs(runner, "2026-10-05T09:00:00-07:00")
-    assert "running jobs at 2026-10-05T16:00:00+00:00 (Monday, October 5, 2026 at 9:00 AM PDT)" in out
+    # Staff read this header: the time in words, in the association's zone, never ISO 8601.
+    assert out.splitlines()[0] == "running jobs at Monday, October 5, 2026 at 9:00 AM PDT"
     assert "windows: opened=1 closed=0 skipped=0" in out
     assert "delivery: sent=8" in out
     assert sorted(mailbox()) == people and all(kinds == ["invitation"] for kinds in mailbox().values())
@@ -165,10 +167,11 @@ def test_a_failing_job_is_recorded_the_others_still_run_and_the_exit_status_says
     status = runner.invoke(args=["jobs", "status"])
     assert status.exit_code == 0
     lines = status.output.splitlines()
-    assert lines.pop(0).startswith("series: at 2026-10-07T16:00:00+00:00 (started ")
-    assert lines[0].startswith("windows: at 2026-10-07T16:00:00+00:00 (started ")
+    assert lines.pop(0).startswith("series: at Oct 7, 2026, 9:00 AM PDT (started ")
+    assert lines[0].startswith("windows: at Oct 7, 2026, 9:00 AM PDT (started ")
     assert "took " in lines[0] and lines[0].endswith(": closed=0 opened=0 skipped=0")
-    assert lines[1].startswith("reminders: at 2026-10-07T16:00:00+00:00") and lines[1].endswith("looked_at=3")
+    assert lines[1].startswith("reminders: at Oct 7, 2026, 9:00 AM PDT") and lines[1].endswith("looked_at=3")
+    assert not any(re.search(r"\d{4}-\d\d-\d\dT", line) for line in lines), lines  # no ISO 8601 anywhere
     assert lines[2] == "  FAILED: RuntimeError: disk on fire"
     assert lines[3].startswith("delivery: at ") and "sent=8" in lines[3]
     assert lines[4].startswith("designations: at ")

@@ -145,3 +145,38 @@ def test_a_ranking_is_answered_counted_and_read_as_regional_consensus(app, clien
     assert "Agreement: W = 0.78 (n = 3)." in _words(page)
     assert "Too few answers to measure agreement: 1 of the 3 needed." in _words(page)
     assert staff.get(f"/staff/rounds/{round_.id}/consensus?question=nope").status_code == 404
+
+
+def _sections(page: str) -> dict[str, str]:
+    """The consensus page's regions: heading -> the section's words."""
+    found = re.findall(r'<section class="consensus-region"[^>]*>\s*<h2[^>]*>(.*?)</h2>(.*?)</section>', page, re.S)
+    return {name: _words(body) for name, body in found}
+
+
+def test_regions_without_rankings_are_listed_when_the_audience_names_no_regions(app, client, signed_in):  # noqa: F811
+    from wfsurvey.services import handle
+
+    app.config["FIXED_NOW"] = LAUNCH
+    builders.stakeholders(regions=(LA, IE, "central-valley"), boards=1, colleges=1)
+    builders.template(TEMPLATE, now=LAUNCH)
+    draft = handle(builders.round_command(builders.round_definition(
+        title="Colleges only", audience={"regions": [], "org_types": ["college"]})), actor="test", now=LAUNCH)
+    round_ = builders.launched_round(now=LAUNCH)  # every region, every type: no region named
+    assert round_.audience["regions"] == []
+    app.config["FIXED_NOW"] = DURING
+    assert _post(client, _link(f"lwib1.{LA}@example.org"), _ranks("cnc", "weld", "tech", "qa")).status_code == 303
+
+    staff, _ = signed_in("staff")
+    page = html.unescape(staff.get(f"/staff/rounds/{round_.id}/consensus").get_data(as_text=True))
+    sections = _sections(page)
+    assert list(sections) == ["Central Valley", "Inland Empire Desert", "Los Angeles"]
+    assert sections["Central Valley"] == "No rankings yet."
+    assert sections["Inland Empire Desert"] == "No rankings yet."
+    assert sections["Los Angeles"].startswith("1 ranking. Too few answers to measure agreement: 1 of the 3 needed.")
+    api = Api(client, token_for("staff", "staff@example.org"))
+    listed = api.get(f"/rounds/{round_.id}/consensus?question=occ").json
+    assert [(r["name"], r["n"]) for r in listed] == [("Central Valley", 0), ("Inland Empire Desert", 0), ("Los Angeles", 1)]
+    # Before its launch, a round's regions are those of the organizations of its types.
+    page = html.unescape(staff.get(f"/staff/rounds/{draft.id}/consensus").get_data(as_text=True))
+    assert _sections(page) == {"Central Valley": "No rankings yet.", "Inland Empire Desert": "No rankings yet.",
+                               "Los Angeles": "No rankings yet."}

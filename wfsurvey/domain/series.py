@@ -18,6 +18,8 @@ from wfsurvey.domain.rules import parse_local
 CADENCE_MONTHS = {"P3M": 3, "P1M": 1}
 #: How a cadence is said.
 CADENCE_WORDS = {"P3M": "every quarter", "P1M": "every month"}
+#: What staff are told when a cadence is not one of these (never its stored code).
+CADENCE_REFUSED = "Choose how often: every quarter or every month."
 #: What one period is called ("the quarter ending ...").
 PERIOD_NOUNS = {"P3M": "quarter", "P1M": "month"}
 OPENS_AT = dt.time(9, 0)

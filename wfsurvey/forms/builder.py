@@ -21,7 +21,8 @@ from marshmallow import ValidationError
 from wfsurvey.domain import skip_logic
 from wfsurvey.domain.questions import QUESTION_TYPES
 from wfsurvey.domain.stakeholders import ORG_TYPES
-from wfsurvey.schemas.templates import Names, QuestionSchema, cross_check, normalise_question
+from wfsurvey.domain.text import text_problem, without_controls
+from wfsurvey.schemas.templates import TEMPLATE_FIELDS, Names, Problem, QuestionSchema, cross_check, normalise_question
 
 #: What the builder edits itself; anything else a stored question holds is kept as it was (`extra`).
 EDITED = ("key", "type", "label", "help", "required", "options", "min", "max", "min_label", "max_label", "top",
@@ -425,6 +426,59 @@ def from_form(form: Mapping[str, Any]) -> Draft:
                                             one(o + "exclusive") == "1", one(o + "value_was")))
         draft.items.append(item)
     return draft
+
+
+# --- control characters in what was typed ----------------------------------------------------
+
+#: The template's fields staff type into, and each entry's, and each option's (by the Problem's field path).
+TYPED_TEMPLATE_FIELDS = ("title", "slug", "description")
+TYPED_ITEM_FIELDS = {"label": "label", "key": "key", "help": "help", "min": "min", "max": "max",
+                     "min_label": "min_label", "max_label": "max_label", "top": "top",
+                     **{f"indicator_{name}": f"indicator.{name}" for name in INDICATOR_FIELDS},
+                     "rule_value": "show_if.equals"}
+TYPED_OPTION_FIELDS = ("label", "value")
+_TYPED_NAME = re.compile(rf"(?:{'|'.join(TYPED_TEMPLATE_FIELDS)})|i[a-z0-9]{{1,16}}-(?:{'|'.join(TYPED_ITEM_FIELDS)})"
+                         rf"|i[a-z0-9]{{1,16}}-o[a-z0-9]{{1,16}}-(?:{'|'.join(TYPED_OPTION_FIELDS)})")
+
+
+def is_typed_field(name: str) -> bool:
+    """Whether a posted field is one staff type into (the others are the page's own hidden fields and choices)."""
+    return _TYPED_NAME.fullmatch(name) is not None
+
+
+def take_out_controls(draft: Draft) -> list[Problem]:
+    """Take the characters no text may keep (wfsurvey.domain.text: control characters, direction overrides) out of
+    what was typed, and say where each was: a pasted character nobody can see must not cost the rest of the form."""
+    found: list[tuple[int | None, str, str]] = []
+
+    def clean(owner: Any, name: str, index: int | None, path: str) -> None:
+        value = getattr(owner, name)
+        problem = text_problem(value)
+        if problem:
+            setattr(owner, name, without_controls(value, multiline=True))
+            found.append((index, path, problem))
+
+    for name in TYPED_TEMPLATE_FIELDS:
+        clean(draft, name, None, name)
+    for index, item in enumerate(draft.items):
+        for name, path in TYPED_ITEM_FIELDS.items():
+            clean(item, name, index, path)
+        for n, option in enumerate(item.options):
+            for name in TYPED_OPTION_FIELDS:
+                clean(option, name, index, f"options.{n}.{name}")
+    names = Names(draft.definition()["questions"])
+    problems = []
+    for index, path, problem in found:
+        if index is None:
+            where = TEMPLATE_FIELDS[path]
+        else:
+            where = names(index)
+            if path.startswith("options."):
+                where += f", option {int(path.split('.')[1]) + 1}"
+        message = (f"{problem[0].upper()}{problem[1:]}, which cannot be seen: it is taken out here. Check the text, "
+                   "then save again.")
+        problems.append(Problem(index, path, message, where))
+    return problems
 
 
 # --- what the page offers for a skip rule ----------------------------------------------------

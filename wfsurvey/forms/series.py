@@ -10,18 +10,24 @@ from marshmallow import ValidationError
 from sqlalchemy import func, select
 from wtforms import DateField, IntegerField, RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import ValidationError as FieldRefused
 
 from wfsurvey.domain import commands as cmd
-from wfsurvey.domain.series import CADENCE_WORDS
+from wfsurvey.domain.series import CADENCE_REFUSED, CADENCE_WORDS
 from wfsurvey.extensions import db
 from wfsurvey.forms.rounds import AudienceAndReminders, RoundForm, split_list, timezone_choices
-from wfsurvey.forms.stakeholders import region_choices
+from wfsurvey.forms.stakeholders import ORG_TYPE_CHOICES, CheckboxesField, region_choices
 from wfsurvey.models import Template
 from wfsurvey.schemas.series import CLOSE_DAYS_AFTER, OPEN_DAYS_BEFORE, SeriesCreateSchema
 
 CADENCE_CHOICES = [SelectChoice(code, words[0].upper() + words[1:]) for code, words in CADENCE_WORDS.items()]
-#: Who each period's round invites.
+#: Which regions each period's round invites: the pilot regions of the day, or those ticked. The organization types
+#: ticked apply to either (a series over the pilot regions usually asks their boards); regions ticked while the pilot
+#: regions are chosen are refused rather than silently dropped.
 PILOTS, CHOSEN = "pilots", "chosen"
+#: Said beside "Regions" when they are ticked and the pilot regions chosen (the service says the same to the API).
+REGIONS_WITH_PILOTS = ("You chose the confirmed pilot regions: untick these regions, or choose “The regions ticked "
+                       "below” instead.")
 #: Where the schema's (the API's) names of a refused value are shown on the page.
 PAGE_FIELDS = {
     "template": "template", "title": "title", "cadence": "cadence", "first_period_end": "first_period_end",
@@ -67,7 +73,8 @@ class SeriesForm(AudienceAndReminders, FlaskForm):
     title = StringField("Title", validators=[DataRequired("Enter the series' title."), Length(max=250)],
                         description="Each period's round is called this, followed by its period, e.g. “Advanced "
                                     "Manufacturing outcomes: quarter ending March 31, 2027”.")
-    cadence = RadioField("How often", choices=CADENCE_CHOICES, default="P3M", validate_choice=True)
+    cadence = RadioField("How often", choices=CADENCE_CHOICES, default="P3M", validate_choice=True,
+                         invalid_choice_message=CADENCE_REFUSED)
     first_period_end = DateField("The first period ends on", validators=[InputRequired("Enter the day the first period "
                                                                                         "ends.")],
                                  description="Each later period ends a quarter (or a month) after the one before.")
@@ -82,9 +89,12 @@ class SeriesForm(AudienceAndReminders, FlaskForm):
                                                 NumberRange(*CLOSE_DAYS_AFTER, message="Enter a number of days from "
                                                             f"{CLOSE_DAYS_AFTER[0]} to {CLOSE_DAYS_AFTER[1]}.")],
                                     description="At 5:00 PM.")
-    invites = RadioField("Who is invited", choices=[], default=PILOTS, validate_choice=True)
-    regions = RoundForm.regions
-    org_types = RoundForm.org_types
+    invites = RadioField("Which regions", choices=[], default=PILOTS, validate_choice=True)
+    regions = CheckboxesField("Regions", choices=[], validate_choice=True,
+                              description="Only with “The regions ticked below”. None ticked: every region.")
+    org_types = CheckboxesField("Organization types", choices=ORG_TYPE_CHOICES, validate_choice=True,
+                                description="For either choice of regions: only organizations of the types ticked are "
+                                            "invited. None ticked: every type.")
     include_contacts = RoundForm.include_contacts
     exclude_contacts = RoundForm.exclude_contacts
     offsets = RoundForm.offsets
@@ -100,13 +110,16 @@ class SeriesForm(AudienceAndReminders, FlaskForm):
         self.timezone.choices = timezone_choices()
         now = ", ".join(pilot_names) if pilot_names else "none is confirmed yet"
         self.invites.choices = [
-            SelectChoice(PILOTS, f"The confirmed pilot regions as they are when each period starts (now: {now}), "
-                                 "of the organization types ticked below"),
-            SelectChoice(CHOSEN, "The regions and organization types ticked below"),
+            SelectChoice(PILOTS, f"The confirmed pilot regions as they are when each period starts (now: {now})"),
+            SelectChoice(CHOSEN, "The regions ticked below"),
         ]
         if not self.is_submitted():
             self.timezone.data = self.timezone.data or current_app.config.get("TIMEZONE") or "America/Los_Angeles"
             self.offsets.data = self.offsets.data or ["P7D", "P2D", "P1D"]
+
+    def validate_regions(self, field: CheckboxesField) -> None:
+        if self.invites.data == PILOTS and field.data:
+            raise FieldRefused(REGIONS_WITH_PILOTS)
 
     def payload(self) -> dict[str, Any]:
         """What staff chose, as the API's POST /series body."""
@@ -135,6 +148,8 @@ class SeriesForm(AudienceAndReminders, FlaskForm):
     def place(self, messages: dict[str, list[str]]) -> None:
         """Refusals named as the API names them ("audience.regions"), beside the page's fields; the rest on top."""
         for name, said in messages.items():
+            if name == "cadence":  # the API's message names the stored codes ("P3M"); staff read words
+                said = [CADENCE_REFUSED]
             field = getattr(self, PAGE_FIELDS.get(name, ""), None)
             if field is None:
                 self.form_errors.append(f"{name}: {' '.join(said)}")

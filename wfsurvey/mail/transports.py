@@ -101,6 +101,9 @@ class OutgoingMessage:
     data: bytes
     #: An address outside ASCII: only a server offering SMTPUTF8 can carry the message.
     international: bool
+    #: The files attached, as the outbox row gives them ({"filename", "content_type", "content"}): the dev mailbox
+    #: keeps them so that staff can check a convening's .ics before a real server is set up.
+    attachments: tuple[dict[str, str], ...] = ()
 
 
 @functools.lru_cache(maxsize=8)
@@ -227,7 +230,8 @@ def build_message(outbox_row: Any, mail_from: str, *, date: dt.datetime | None =
     head = "".join(_header(name, value, policy) for name, value in headers.items())
     delimiter = f"--{boundary}\r\n".encode("ascii")
     alternative = b"".join((delimiter, parts[0], b"\r\n", delimiter, parts[1], f"\r\n--{boundary}--\r\n".encode("ascii")))
-    files = [_attachment(item) for item in getattr(outbox_row, "attachments", None) or ()]
+    attached = tuple(getattr(outbox_row, "attachments", None) or ())
+    files = [_attachment(item) for item in attached]
     if files:
         # multipart/mixed: the text and HTML as one alternative, then each file (a convening's .ics).
         outer = _boundary(alternative, *files)
@@ -242,7 +246,8 @@ def build_message(outbox_row: Any, mail_from: str, *, date: dt.datetime | None =
         head += f'MIME-Version: 1.0\r\nContent-Type: multipart/alternative;\r\n boundary="{boundary}"\r\n\r\n'
         data = head.encode("utf-8") + alternative
     return OutgoingMessage(outbox_id=outbox_row.id, envelope_from=envelope_from, envelope_to=envelope_to,
-                           headers=headers, text=text, html=html, data=data, international=international)
+                           headers=headers, text=text, html=html, data=data, international=international,
+                           attachments=attached)
 
 
 # --- SMTP ----------------------------------------------------------------------------------
@@ -415,6 +420,8 @@ class DevMailboxConnection:
                     body_text=message.text,
                     body_html=message.html,
                     headers=message.headers,
+                    attachments=[{"filename": a["filename"], "content_type": a["content_type"],
+                                  "content": a.get("content", "")} for a in message.attachments] or None,
                     received_at=dt.datetime.now(dt.UTC),
                 )
             )

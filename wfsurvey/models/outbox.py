@@ -92,6 +92,8 @@ class MailboxMessage(Base):
     body_html: Mapped[str] = mapped_column(Text)
     #: Headers as sent.
     headers: Mapped[dict[str, Any]]
+    #: Files sent with it, as the outbox row gave them: [{"filename", "content_type", "content"}] (text), or None.
+    attachments: Mapped[list[Any] | None]
     #: When it was delivered (UTC).
     received_at: Mapped[dt.datetime]
 

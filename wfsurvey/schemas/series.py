@@ -22,7 +22,8 @@ class SeriesAudienceSchema(AudienceInputSchema):
     """A round's audience, or the pilot regions of the day each period starts."""
 
     pilot_regions = fields.Boolean(load_default=False, metadata={
-        "description": "Invite the confirmed pilot regions as they are when each period starts (regions is then ignored)"})
+        "description": "Invite the confirmed pilot regions as they are when each period starts; org_types still "
+                       "apply, and regions must then be left out (refused otherwise)"})
 
     @post_load
     def _audience(self, data: dict[str, Any], **_: Any) -> Any:  # type: ignore[override]

@@ -10,23 +10,29 @@ from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
 from wfsurvey.domain.errors import DomainError
 from wfsurvey.domain.reminders import ReminderPolicy
-from wfsurvey.domain.series import CADENCE_MONTHS, period_end, period_words, window
+from wfsurvey.domain.series import CADENCE_MONTHS, CADENCE_REFUSED, period_end, period_words, window
 from wfsurvey.models import PilotRegion, Round, RoundSeries
 from wfsurvey.queries import audience as audience_queries
 from wfsurvey.queries.templates import find_template
 from wfsurvey.services import rounds
 from wfsurvey.services.unit_of_work import AbstractUnitOfWork
 
+#: Regions named beside pilot_regions (the page says it in its own words, beside its "Regions" field).
+REGIONS_WITH_PILOTS = ("A series that invites the confirmed pilot regions names no regions: leave the regions out, or "
+                       "invite chosen regions instead.")
+
 
 def create_series(command: cmd.CreateSeries, uow: AbstractUnitOfWork) -> RoundSeries:
     session = uow.session
     if command.cadence not in CADENCE_MONTHS:
-        raise DomainError("unknown cadence", code="invalid", fields={"cadence": ["Choose P3M (every quarter) or P1M "
-                                                                                 "(every month)."]})
+        raise DomainError("unknown cadence", code="invalid", fields={"cadence": [CADENCE_REFUSED]})
     if find_template(session, command.template_slug, None) is None:
         raise DomainError(f"no template '{command.template_slug}'", code="invalid", fields={"template": ["unknown template"]})
     stored = command.audience.to_stored()
     if command.pilot_regions:
+        if command.audience.regions:  # refused, not dropped: the caller meant one set of regions or the other
+            raise DomainError("a series over the pilot regions names no regions", code="invalid",
+                              fields={"audience.regions": [REGIONS_WITH_PILOTS]})
         stored["regions"] = []
     else:
         # Names resolved to codes now, as a round does, so that the stored audience is unambiguous.

@@ -1,5 +1,5 @@
-"""The dev mailbox: messages the dev transport 'delivered', with clickable links, and each message's HTML part as a
-mail client would show it. Never registered in production.
+"""The dev mailbox: messages the dev transport 'delivered', with clickable links, each message's HTML part as a
+mail client would show it, and its attachments to download (a convening's .ics). Never registered in production.
 
 Behind a staff sign-in even in development, the HTML part included: the messages carry live respondent links,
 and a development server is often reachable by others on the same network.
@@ -10,6 +10,7 @@ from flask import Blueprint, Response, abort, render_template
 from sqlalchemy import select
 
 from wfsurvey.authz import staff_required
+from wfsurvey.blueprints.downloads import download
 from wfsurvey.extensions import db
 from wfsurvey.models import MailboxMessage
 
@@ -29,6 +30,30 @@ def _message_or_404(message_id: int) -> MailboxMessage:
     return msg
 
 
+def size_words(size: int) -> str:
+    """"1 byte", "812 bytes", "4.2 KB", "1.3 MB" (1 KB = 1,024 bytes, as file managers say)."""
+    if size < 1024:
+        return f"{size:,} byte{'' if size == 1 else 's'}"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def attachments_of(msg: MailboxMessage) -> list[dict[str, object]]:
+    """Each attached file: its name, its type as sent and in words, its size in bytes and in words."""
+    out = []
+    for number, item in enumerate(msg.attachments or (), start=1):
+        size = len(str(item.get("content", "")).encode("utf-8"))
+        media = str(item.get("content_type", "")).split(";")[0].strip()
+        out.append({"number": number, "filename": item.get("filename", ""), "content_type": item.get("content_type", ""),
+                    "kind": KINDS.get(media, media), "size": size, "size_words": size_words(size)})
+    return out
+
+
+#: How the types the mail carries are said.
+KINDS = {"text/calendar": "Calendar file (text/calendar)"}
+
+
 @bp.get("/mailbox")
 @staff_required
 def mailbox():
@@ -39,7 +64,23 @@ def mailbox():
 @bp.get("/mailbox/<int:message_id>")
 @staff_required
 def message(message_id: int):
-    return render_template("dev/message.html", msg=_message_or_404(message_id))
+    msg = _message_or_404(message_id)
+    return render_template("dev/message.html", msg=msg, attachments=attachments_of(msg))
+
+
+@bp.get("/mailbox/<int:message_id>/attachments/<int:number>")
+@staff_required
+def attachment(message_id: int, number: int):
+    """The `number`th attached file (from 1), to save: never shown in the page, never run."""
+    items = _message_or_404(message_id).attachments or []
+    if not 1 <= number <= len(items):
+        abort(404)
+    item = items[number - 1]
+    response = download(str(item.get("content", "")).encode("utf-8"), str(item.get("content_type", "")),
+                        str(item.get("filename", "")) or f"attachment-{number}")
+    response.headers["Content-Type"] = str(item.get("content_type", "")) or "application/octet-stream"
+    response.headers["Content-Security-Policy"] = HTML_PART_POLICY
+    return response
 
 
 @bp.get("/mailbox/<int:message_id>/html")

@@ -22,10 +22,13 @@ from wfsurvey.domain import skip_logic
 from wfsurvey.domain.questions import QUESTION_TYPES
 from wfsurvey.domain.stakeholders import ORG_TYPE_LABELS, ORG_TYPES
 from wfsurvey.extensions import db
-from wfsurvey.forms.builder import Draft, draft_problems, field_id, from_definition, from_form, previewable, targets
+from wfsurvey.domain.text import text_problem
+from wfsurvey.forms.builder import (Draft, draft_problems, field_id, from_definition, from_form, is_typed_field,
+                                    previewable, take_out_controls, targets)
 from wfsurvey.models import Template
 from wfsurvey.queries.templates import find_template
 from wfsurvey.schemas.templates import Problem
+from wfsurvey.security import checks_own_text
 from wfsurvey.services.templates import TemplateInvalid
 
 
@@ -72,11 +75,19 @@ def new_template():
 
 
 @bp.post("/templates/new")
+@checks_own_text
 @staff_required
 def build_template():
+    for key, value in request.form.items(multi=True):
+        problem = text_problem(value)
+        if problem and not is_typed_field(key):  # not typed by anyone: the page's own fields, altered
+            abort(400, description=f"The field “{key}”: {problem}.")
     draft = from_form(request.form)
+    typed = take_out_controls(draft)
     slugs = _slugs()
     draft.fill_in(slugs)
+    if typed:  # nothing done, nothing saved: the page again, with what was typed and where the character was
+        return _page(draft, problems=typed, focus="builder-errors", status=422)
     action = request.form.get("action") or "preview"
     if action != "save":
         focus = "preview" if action == "preview" else draft.apply(action, request.form.get("new_type", ""))

@@ -15,13 +15,15 @@ from wfsurvey.blueprints.staff import bp
 from wfsurvey.clock import now
 from wfsurvey.domain.errors import DomainError
 from wfsurvey.domain.rules import format_local
-from wfsurvey.domain.series import date_words
+from wfsurvey.domain.series import date_words, period_end, period_words, window
+from wfsurvey.domain.stakeholders import ORG_TYPE_LABELS
 from wfsurvey.extensions import db
 from wfsurvey.forms.series import SeriesForm
 from wfsurvey.queries import NotFound, exports
 from wfsurvey.queries.indicators import indicator_rows, indicator_series, series_regions
 from wfsurvey.queries.pilots import pilot_regions
 from wfsurvey.queries.series import series_detail, series_list
+from wfsurvey.queries.status import region_names
 from wfsurvey.queries.templates import find_template
 
 
@@ -99,13 +101,42 @@ def _place_refusal(form: SeriesForm, exc: DomainError) -> None:
         form.form_errors.append(exc.message)
 
 
+#: How many periods "Preview the dates" shows.
+PREVIEW_PERIODS = 4
+
+
+def dates_preview(form: SeriesForm) -> list[dict[str, Any]] | None:
+    """The first periods' windows, in words, as the form's values would make them; None while those values are
+    refused (their errors are beside the fields)."""
+    needed = (form.cadence, form.first_period_end, form.timezone, form.open_days_before, form.close_days_after)
+    day = form.first_period_end.data
+    if any(f.errors for f in needed) or day is None:
+        return None
+    if not 2000 <= day.year <= 2200:  # the schema's rule, said before Create says it
+        form.first_period_end.errors = [*form.first_period_end.errors, "a date between 2000 and 2200"]
+        return None
+    tz, at = form.timezone.data, now()
+    rows = []
+    for k in range(PREVIEW_PERIODS):
+        opens, closes = window(day, form.cadence.data, k, tz, form.open_days_before.data, form.close_days_after.data)
+        rows.append({"period_words": period_words(form.cadence.data, period_end(day, form.cadence.data, k)),
+                     "opens": format_local(opens, tz), "closes": format_local(closes, tz), "over": closes <= at})
+    return rows
+
+
 @bp.route("/series/new", methods=["GET", "POST"])
 @staff_required
 def new_series():
-    """Staff create a round series: the same command, checked by the same schema, as POST /api/v1/series."""
+    """Staff create a round series: the same command, checked by the same schema, as POST /api/v1/series. "Preview
+    the dates" shows the first periods' windows and creates nothing."""
     pilots = [p["name"] for p in pilot_regions(db.session) if p["status"] == "confirmed"]
     form = SeriesForm(scheme=settings.region_scheme(), pilot_names=pilots)
-    if form.validate_on_submit():
+    preview = None
+    if form.is_submitted() and request.form.get("action") == "preview":
+        form.validate()
+        if not form.csrf_token.errors:  # an expired page: the error summary says so, nothing is previewed
+            preview = dates_preview(form)
+    elif form.validate_on_submit():
         command = form.command()
         if command is not None:
             created = run_on_form(command, form, place=_place_refusal)
@@ -113,7 +144,7 @@ def new_series():
                 flash(f"The series “{created.value.title}” is created. Its rounds are made and launched when each "
                       "period's window opens.", "success")
                 return redirect(url_for("staff.series_page", series_id=created.value.id))
-    return render_template("staff/series_new.html", form=form, has_pilots=bool(pilots),
+    return render_template("staff/series_new.html", form=form, has_pilots=bool(pilots), preview=preview,
                            has_templates=bool(form.template.choices), has_regions=bool(form.regions.choices))
 
 
@@ -125,7 +156,11 @@ def series_page(series_id: int):
     except NotFound:
         abort(404)
     template = find_template(db.session, detail["template"], None)
-    return render_template("staff/series.html", series=detail, template_title=template.title if template else None)
+    audience = detail["audience"] or {}
+    pilots = [p["name"] for p in pilot_regions(db.session) if p["status"] == "confirmed"]
+    return render_template("staff/series.html", series=detail, template_title=template.title if template else None,
+                           region_names=region_names(db.session, list(audience.get("regions") or [])),
+                           pilot_names=pilots, type_labels=ORG_TYPE_LABELS)
 
 
 def _region(series_id: int) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
