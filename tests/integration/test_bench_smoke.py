@@ -75,8 +75,12 @@ def test_the_export_benchmark_streams_every_response_at_tiny_size(tmp_path):
         "raw responses export as CSV", "raw responses export as XLSX", "API responses list, first page",
         "API responses list, a page from the middle", "API responses list, one region's first page",
         "HTML responses list, first page", "API responses search in free text (one match)"]
+    # Every row's conditions hold (statements as many as for 100 responses, the one response found); the times are
+    # not held to their targets here: at this size, on a busy machine, they say nothing (`make bench` measures them).
     for row in rows:
-        assert row["passed"], row
+        assert row["conditions"] and all(row["conditions"].values()) and row["median"] > 0, row
     for row in rows[:2]:
+        # The peak RSS of the export's process, which load does not change: its target holds even at this size.
+        assert row["passed"], row
         assert row["conditions"] == {"every response exported (100 rows)": True} and 0 < row["median"] < 150
     assert rows[-1]["conditions"] == {"the one response found": True}
