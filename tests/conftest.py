@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
+from tests.compile_cache import share_template_bytecode, share_url_builders
 from wfsurvey import create_app
 from wfsurvey.extensions import db
 from wfsurvey.paths import CONFIG_DIR, MIGRATIONS_DIR
@@ -21,6 +22,8 @@ pytest_plugins = ["tests.factories", "tests.smtp"]
 PG_URL = os.environ.get("WFSURVEY_TEST_DATABASE_URL") or None
 REQUIRE_PG = os.environ.get("WFSURVEY_REQUIRE_POSTGRES") == "1"
 TESTING = {k: v for k, v in runpy.run_path(str(CONFIG_DIR / "testing.py")).items() if k.isupper()}
+
+share_url_builders()
 
 
 def pytest_report_header(config):
@@ -37,7 +40,9 @@ def pytest_collection_modifyitems(config, items):
 
 
 def make_app(url: str, **overrides):
-    return create_app({**TESTING, "DATABASE_URL": url, **overrides})
+    app = create_app({**TESTING, "DATABASE_URL": url, **overrides})
+    share_template_bytecode(app)
+    return app
 
 
 def migrate(url: str) -> None:
