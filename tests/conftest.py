@@ -21,6 +21,9 @@ pytest_plugins = ["tests.factories", "tests.smtp"]
 
 PG_URL = os.environ.get("WFSURVEY_TEST_DATABASE_URL") or None
 REQUIRE_PG = os.environ.get("WFSURVEY_REQUIRE_POSTGRES") == "1"
+#: The pytest-xdist worker running this process ("gw0", "gw1", ...), or "main" without xdist: in every name a test
+#: gives a database or file shared beyond its own tmp_path, so that parallel workers never meet.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 TESTING = {k: v for k, v in runpy.run_path(str(CONFIG_DIR / "testing.py")).items() if k.isupper()}
 
 share_url_builders()
@@ -37,6 +40,10 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.xfail(reason="PostgreSQL required but not configured", strict=True, run=False))
             else:
                 item.add_marker(pytest.mark.skip(reason="PostgreSQL only: set WFSURVEY_TEST_DATABASE_URL"))
+    if WORKER != "main":
+        # Spread over xdist workers: the tests marked slow are handed out first, so that none of them starts last
+        # and keeps a run waiting while the other workers are done (the order is the same in every worker).
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def make_app(url: str, **overrides):
@@ -56,10 +63,10 @@ def migrate(url: str) -> None:
 
 @pytest.fixture(scope="session")
 def database_template(tmp_path_factory):
-    """A database migrated once per run: a SQLite file to copy, or a fresh PostgreSQL database."""
+    """A database migrated once per run (per xdist worker): a SQLite file to copy, or a fresh PostgreSQL database."""
     if PG_URL:
         server = make_url(normalise_database_url(PG_URL))
-        name = f"wfs_test_{uuid.uuid4().hex[:12]}"
+        name = f"wfs_test_{WORKER}_{uuid.uuid4().hex[:12]}"
         admin = create_engine(server, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -72,7 +79,7 @@ def database_template(tmp_path_factory):
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
     else:
-        path = tmp_path_factory.mktemp("template") / "template.sqlite"
+        path = tmp_path_factory.mktemp(f"template-{WORKER}") / "template.sqlite"
         migrate(f"sqlite:///{path}")
         yield path
 
