@@ -162,9 +162,20 @@ def _install_postgresql(engine: Engine) -> None:
 
     def do_ping(dbapi_connection: Any) -> bool:
         # A pooled connection that does not answer a ping as fast as a new one would connect is as good as gone.
+        import psycopg
+
         limits = _limits.get()
-        with deadline(limits.connect if limits is not None else _connect_default):
-            return ping(dbapi_connection)
+        try:
+            with deadline(limits.connect if limits is not None else _connect_default):
+                return ping(dbapi_connection)
+        except psycopg.Error:
+            # The server ended the connection during the ping: SQLAlchemy's ping then fails on restoring autocommit
+            # with a ProgrammingError ("connection in transaction status ACTIVE"), which it does not take for a
+            # disconnect, and the request got a 500. A connection that is closed or broken is gone: say so, and the
+            # pool replaces it.
+            if dbapi_connection.closed or dbapi_connection.broken:
+                return False
+            raise
 
     engine.dialect.do_ping = do_ping  # type: ignore[method-assign]
 

@@ -1,7 +1,8 @@
 """Browser tests: Playwright drives Debian's Chromium against the test's app, served on loopback by werkzeug.
 
 Every test in this folder is marked `browser`. Without Chromium they are skipped locally, but fail
-when CI=true: CI must run them.
+when CI=true: CI must run them. `make test` runs them in its SQLite run only (what a page shows and does is the
+same on either database), so none of them may be marked postgres_only.
 """
 from __future__ import annotations
 
@@ -47,6 +48,9 @@ def pytest_collection_modifyitems(config, items):
         if not item.path.is_relative_to(E2E_DIR):
             continue
         item.add_marker(pytest.mark.browser)
+        if item.get_closest_marker("postgres_only"):
+            raise pytest.UsageError(f"{item.nodeid}: a browser test cannot be postgres_only: `make test` runs the "
+                                    "browser tests on SQLite only; test the database's part outside tests/e2e")
         if reason and not IN_CI:
             item.add_marker(pytest.mark.skip(reason=f"browser test: {reason}"))
 

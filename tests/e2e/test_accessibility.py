@@ -46,6 +46,7 @@ def _failures(check, page, what: str) -> list[str]:
     return []
 
 
+@pytest.mark.slow
 def test_respondent_pages_meet_wcag_21_aa_on_a_desktop_and_a_phone(new_page, program_in_progress, axe_check):
     failures = []
     for viewport in (DESKTOP, PHONE):
@@ -56,6 +57,7 @@ def test_respondent_pages_meet_wcag_21_aa_on_a_desktop_and_a_phone(new_page, pro
     assert not failures, "\n".join(failures)
 
 
+@pytest.mark.slow
 def test_round_completion_and_baseline_pages_meet_wcag_21_aa(new_page, program_in_progress, axe_check):
     page = new_page()
     sign_in(page, ADMIN)  # an admin sees everything staff see, and the override forms

@@ -30,6 +30,7 @@ SCREENSHOTS = "/tmp/wfsurvey-convening-{}.png"
 
 
 def _fits(page, width: int) -> None:
+    page.wait_for_load_state("load")  # measured before its stylesheets apply, a page is wider than it is
     scrolled = page.evaluate("document.documentElement.scrollWidth")
     assert scrolled <= width, f"the page scrolls sideways at {width} px: {scrolled} px wide"
 

@@ -24,6 +24,7 @@ LA, IE, CV = "los-angeles", "inland-empire-desert", "central-valley"
 
 
 def _no_sideways_scroll(page) -> None:
+    page.wait_for_load_state("load")  # measured before its stylesheets apply, a page is wider than it is
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), page.url
 
 

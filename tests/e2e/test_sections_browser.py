@@ -69,6 +69,9 @@ def test_a_response_and_the_wizard_preview_show_the_sections(sectioned, new_page
         expect(preview.get_by_role("heading", level=4)).to_have_text(
             [re.compile(rf"Section {i} of 3.*{title}$") for i, title in enumerate(SECTION_TITLES, 1)])
         expect(preview.locator(".qnum")).to_have_text([f"{n}." for n in range(1, 7)])
+        # The click's navigation may not have loaded its stylesheets yet (on a busy machine it had not): measured
+        # without them, the page is wider than it is.
+        page.wait_for_load_state("load")
         assert not page.evaluate(PAGE_SCROLLS), f"the wizard scrolls sideways at {size['width']} px"
         axe_check(page, what=f"the wizard's preview of a sectioned form at {size['width']} px")
         preview.screenshot(path=tmp_path / f"wizard-preview-{size['width']}.png")

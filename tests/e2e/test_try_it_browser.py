@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import runpy
 import shlex
 import signal
 import socket
@@ -23,6 +24,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import ACTION_TIMEOUT_MS, LOOPBACK
+from wfsurvey.paths import CONFIG_DIR
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +32,11 @@ ROOT = Path(__file__).resolve().parents[2]
 SECTION = "## Try it in five minutes"
 #: The address the README's steps use (make run's default HOST and PORT).
 README_BASE = "http://127.0.0.1:5000"
-#: "Within a minute": the scheduler's interval (SCHEDULER_INTERVAL_SECONDS, 60), and some slack for a busy machine.
+#: The scheduler's interval in this test (SCHEDULER_INTERVAL_SECONDS, given through a WFSURVEY_CONFIG file): the
+#: invitations go out at its next tick after the launch, so a short interval saves waiting out the default's minute.
+#: The default itself is checked to keep the README's "within a minute".
+TEST_INTERVAL_SECONDS = 2
+#: How long the mailbox may take to list every invitation, with slack for a busy machine.
 DELIVERY_WAIT_SECONDS = 100
 NOMINEE = {"name": "Grace Ramirez", "email": "grace.ramirez@example.org",
            "organization": "Riverside County Workforce Development Board"}
@@ -140,7 +146,7 @@ def mailbox(walk: Walk, text: str) -> None:
         page.goto(walk.url(text))
         if invitations.count() == walk.invitations or time.monotonic() > deadline:
             break
-        page.wait_for_timeout(3000)
+        page.wait_for_timeout(1000)
     expect(invitations).to_have_count(walk.invitations)
 
 
@@ -195,11 +201,19 @@ def test_the_readme_steps_work_from_make_run(browser, tmp_path):
         "README.md's “Try it in five minutes” changed: make this test follow the new steps.\n"
         f"README: {written}\ntest:   {[text for text, _ in STEPS]}")
 
+    # Step 3's "within a minute" is the default interval's promise; this run ticks sooner, to wait less.
+    default_interval = runpy.run_path(str(CONFIG_DIR / "default.py"))["SCHEDULER_INTERVAL_SECONDS"]
+    assert default_interval <= 60, f"README step 3 says within a minute, but the scheduler runs every {default_interval} s"
+    config = tmp_path / "try_it_config.py"
+    config.write_text(f"SCHEDULER_INTERVAL_SECONDS = {TEST_INTERVAL_SECONDS}\n")
+
     port = free_port()
     base = f"http://{LOOPBACK}:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("WFSURVEY_")}
-    # A fresh instance folder (the SQLite file make run makes), links in emails to this port, rate limits in memory.
-    env.update(WFSURVEY_INSTANCE_PATH=str(tmp_path), WFSURVEY_BASE_URL=base, WFSURVEY_RATELIMIT_STORAGE_URI="memory://")
+    # A fresh instance folder (the SQLite file make run makes), links in emails to this port, rate limits in memory,
+    # and the scheduler's short interval.
+    env.update(WFSURVEY_INSTANCE_PATH=str(tmp_path), WFSURVEY_BASE_URL=base, WFSURVEY_RATELIMIT_STORAGE_URI="memory://",
+               WFSURVEY_CONFIG=str(config))
     *setup, serve = make_run_recipe(port)
     output = ""
     for command in setup:
@@ -231,3 +245,4 @@ def test_the_readme_steps_work_from_make_run(browser, tmp_path):
         os.killpg(server.pid, signal.SIGTERM)
         served = server.communicate(timeout=60)[0].decode(errors="replace")
     assert "scheduler" in served and "jobs run" not in " ".join(setup + [serve])
+    assert f"running the jobs every {TEST_INTERVAL_SECONDS:g} s" in served, served[-3000:]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import make_app
+from tests.conftest import TESTING, make_app
 from tests.factories import DEFAULT_PASSWORD
 from tests.web import csrf_token, login, page_token, post_form, signed_in  # noqa: F401  (signed_in is a fixture)
 from wfsurvey.blueprints.auth import BAD_LOGIN
@@ -71,7 +71,7 @@ def test_unknown_email_costs_the_same_password_check_as_a_wrong_password(client,
     for email in ("cara@example.org", "nobody@example.org"):
         checked.clear()
         assert BAD_LOGIN in login(client, email, "not-the-password-1").get_data(as_text=True)
-        assert checked == ["scrypt:16384:8:1"], email  # config/testing.py's PASSWORD_HASH_METHOD
+        assert checked == [TESTING["PASSWORD_HASH_METHOD"]], email  # config/testing.py's
 
 
 def test_a_post_without_csrf_token_is_refused_with_the_styled_400(client, make_user):

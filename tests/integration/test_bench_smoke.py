@@ -18,6 +18,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def why(stderr: str) -> str:
+    """What a failed bench run printed that says why: each traceback (a benchmark that raised is reported and the
+    others run on, so the end of the output rarely shows it), then the end."""
+    tracebacks = re.findall(r"^Traceback \(most recent call last\):\n(?:[ \t].*\n)*.*$", stderr, flags=re.MULTILINE)
+    return "\n\n".join(tb[-2500:] for tb in tracebacks) + "\n...\n" + stderr[-1500:]
+
+
 @pytest.mark.slow
 def test_every_benchmark_runs_at_tiny_size(tmp_path):
     if not (ROOT / "bench" / "__main__.py").exists():
@@ -27,7 +34,7 @@ def test_every_benchmark_runs_at_tiny_size(tmp_path):
     env.update(WFSURVEY_BENCH_BACKENDS="sqlite", WFSURVEY_BENCH_WORK=str(tmp_path / "work"), PYTHONPATH=str(ROOT))
     done = subprocess.run([sys.executable, "-m", "bench", "--quick", "--output", str(output)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.returncode == 0, why(done.stderr)
 
     results = output.read_text()
     assert "could not run" not in results
@@ -52,7 +59,7 @@ def test_the_growth_benchmark_times_both_kinds_of_submit_before_and_after_the_st
     output = tmp_path / "growth.json"
     done = subprocess.run([sys.executable, "-m", "bench.growth", "--quick", "--json", str(output)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.returncode == 0, why(done.stderr)
     rows = json.loads(output.read_text())
     assert [r["name"].split(" first submit")[0] for r in rows] == ["a local board's", "a college's"]
     for row in rows:
@@ -69,14 +76,18 @@ def test_the_export_benchmark_streams_every_response_at_tiny_size(tmp_path):
     output = tmp_path / "exports.json"
     done = subprocess.run([sys.executable, "-m", "bench.exports", "--quick", "--json", str(output)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.returncode == 0, why(done.stderr)
     rows = json.loads(output.read_text())
     assert [r["name"].split(" of a")[0] for r in rows] == [
         "raw responses export as CSV", "raw responses export as XLSX", "API responses list, first page",
         "API responses list, a page from the middle", "API responses list, one region's first page",
         "HTML responses list, first page", "API responses search in free text (one match)"]
+    # Every row's conditions hold (statements as many as for 100 responses, the one response found); the times are
+    # not held to their targets here: at this size, on a busy machine, they say nothing (`make bench` measures them).
     for row in rows:
-        assert row["passed"], row
+        assert row["conditions"] and all(row["conditions"].values()) and row["median"] > 0, row
     for row in rows[:2]:
+        # The peak RSS of the export's process, which load does not change: its target holds even at this size.
+        assert row["passed"], row
         assert row["conditions"] == {"every response exported (100 rows)": True} and 0 < row["median"] < 150
     assert rows[-1]["conditions"] == {"the one response found": True}

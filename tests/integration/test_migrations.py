@@ -13,7 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from tests.conftest import PG_URL, make_app
+from tests.conftest import PG_URL, WORKER, make_app
 from wfsurvey.extensions import db
 from wfsurvey.paths import MIGRATIONS_DIR
 from wfsurvey.settings import normalise_database_url
@@ -30,7 +30,7 @@ def empty_database_url(tmp_path):
         yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
         return
     server = make_url(normalise_database_url(PG_URL))
-    name = f"wfs_empty_{uuid.uuid4().hex[:12]}"
+    name = f"wfs_empty_{WORKER}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
