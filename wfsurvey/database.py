@@ -53,9 +53,11 @@ class Base(DeclarativeBase):
     type_annotation_map = {dt.datetime: UTCDateTime(), dict[str, Any]: JSONType, list[Any]: JSONType}
 
 
-_immediate: contextvars.ContextVar[bool] = contextvars.ContextVar("wfsurvey_begin_immediate", default=False)
-#: Where a SQLite connection notes whether its transaction began with BEGIN IMMEDIATE (holding the write lock).
+_immediate: contextvars.ContextVar[bool | str] = contextvars.ContextVar("wfsurvey_begin_immediate", default=False)
+#: Where a SQLite connection notes whether its transaction began with BEGIN IMMEDIATE (holding the write lock),
+#: or (LATE) has not begun in SQLite yet: see late_write_lock.
 IMMEDIATE_KEY = "wfsurvey_began_immediate"
+LATE = "late"
 
 
 @contextlib.contextmanager
@@ -71,6 +73,30 @@ def immediate_transactions() -> Iterator[None]:
         yield
     finally:
         _immediate.reset(token)
+
+
+@contextlib.contextmanager
+def late_write_lock() -> Iterator[None]:
+    """Within this block, a SQLite transaction begins in SQLAlchemy but not yet in SQLite: its first statements read
+    in autocommit, and it takes the write lock when take_write_lock says (the command that follows, in its turn).
+
+    So a respondent's link is looked up before the writer's turn, on the connection its command then writes
+    through (one check-out, one transaction as SQLAlchemy sees it): on a busy SQLite file the writers take turns,
+    and every statement left out of the turn is time the next writer does not wait. The command reads afresh
+    under the lock whatever it decides on.
+    """
+    token = _immediate.set(LATE)
+    try:
+        yield
+    finally:
+        _immediate.reset(token)
+
+
+def take_write_lock(connection: Any) -> None:
+    """Begin the SQLite transaction of a late_write_lock block now, with the write lock (BEGIN IMMEDIATE)."""
+    if connection.info.get(IMMEDIATE_KEY) == LATE:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.info[IMMEDIATE_KEY] = True
 
 
 def configure_engine(engine: Engine) -> None:
@@ -95,12 +121,19 @@ def configure_engine(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         immediate = _immediate.get()
         connection.info[IMMEDIATE_KEY] = immediate
+        if immediate == LATE:  # SQLite's transaction begins later, at take_write_lock (reads before it autocommit)
+            return
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def began_immediate(connection: Any) -> bool:
     """Whether the SQLite transaction in progress on `connection` holds the write lock since its BEGIN."""
-    return bool(connection.info.get(IMMEDIATE_KEY))
+    return connection.info.get(IMMEDIATE_KEY) is True
+
+
+def write_lock_pending(connection: Any) -> bool:
+    """Whether the SQLAlchemy transaction in progress on `connection` is one of late_write_lock's, not begun in SQLite."""
+    return connection.info.get(IMMEDIATE_KEY) == LATE
 
 
 def connection_lost(exc: BaseException) -> bool:

@@ -15,7 +15,13 @@ from sqlalchemy.orm import Session, scoped_session
 
 from wfsurvey import clock
 from wfsurvey.bulk import insert_rows
-from wfsurvey.database import began_immediate, immediate_transactions
+from wfsurvey.database import (
+    began_immediate,
+    immediate_transactions,
+    late_write_lock,
+    take_write_lock,
+    write_lock_pending,
+)
 from wfsurvey.domain.events import Event, runs_of_one_type
 from wfsurvey.models.base import Aggregate, current_unit_of_work
 from wfsurvey.models.eventlog import EventRecord
@@ -74,18 +80,24 @@ def writing(session: Session | scoped_session) -> Iterator[None]:
 
     A view that looks something up before its command (a respondent link's token) would otherwise read
     in a transaction of its own on SQLite, which the unit of work ends so that its own takes the write
-    lock at BEGIN. Inside this block the view's first statement begins the transaction with the write
-    lock already (after the writer's turn), and the unit of work carries on in it. PostgreSQL carries
-    on in the view's transaction anyway (see SqlAlchemyUnitOfWork.__enter__).
+    lock at BEGIN. Inside this block, on SQLite, the view's lookups read in autocommit on the connection the
+    command then uses, before the writer's turn (database.late_write_lock): the unit of work takes its turn and
+    the write lock on that connection, in the same SQLAlchemy transaction, and reads afresh what it decides on.
+    Writers take turns on a SQLite file, so what is read before the turn is time the next writer does not wait.
+    PostgreSQL carries on in the view's transaction anyway (see SqlAlchemyUnitOfWork.__enter__).
     """
     session = session() if isinstance(session, scoped_session) else session
-    with sqlite_writer_turn(session.get_bind()), immediate_transactions():
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    with late_write_lock():
         try:
             yield
         finally:
-            # What is still open holds SQLite's write lock (a 404 before any command, say): it ends with the turn.
-            if (session.in_transaction() and session.get_bind().dialect.name == "sqlite"
-                    and began_immediate(session.connection())):
+            # What is still open in SQLite holds its write lock (a refusal after the command, say) or nothing at all
+            # (a 404 before any command): it ends here, with the block.
+            if session.in_transaction() and (began_immediate(session.connection())
+                                             or write_lock_pending(session.connection())):
                 session.rollback()
 
 
@@ -184,14 +196,19 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         # every statement (READ COMMITTED) and locks rows as the command reads them for update:
         # its transaction goes on, which saves a ROLLBACK, a pool check-out and a BEGIN.
         # A transaction that took the write lock at BEGIN (see `writing`) goes on too.
-        if (self.session.in_transaction() and self.session.get_bind().dialect.name == "sqlite"
-                and not began_immediate(self.session.connection())):
-            self.session.rollback()
+        late = False
+        if self.session.in_transaction() and self.session.get_bind().dialect.name == "sqlite":
+            connection = self.session.connection()
+            late = write_lock_pending(connection)
+            if not late and not began_immediate(connection):
+                self.session.rollback()
         # Objects kept from earlier requests or commands (expire_on_commit is off) may be stale:
         # a command decides on what the database holds now.
         self.session.expire_all()
         self._stack.enter_context(sqlite_writer_turn(self.session.get_bind()))
         self._stack.enter_context(immediate_transactions())
+        if late:  # a `writing` block's lookups are done: its transaction takes the write lock now, in this turn
+            take_write_lock(self.session.connection())
         return self
 
     def __exit__(self, *exc: Any) -> None:
