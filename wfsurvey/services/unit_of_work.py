@@ -255,6 +255,8 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
 
     def _commit(self) -> None:
         self.session.commit()
+        # The transaction is over: the next SQLite writer's turn starts now, not once this one has tidied up.
+        self._stack.close()
         # What the command changed through Core statements or foreign keys alone (a new response
         # of an invitation, say) is not reflected in objects already loaded: reload on next access.
         self.session.expire_all()
