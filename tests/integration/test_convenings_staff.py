@@ -156,3 +156,20 @@ def test_a_new_time_is_checked_by_the_same_rule_as_the_wizard(app, signed_in):
         assert refused.status_code == 422 and words in refused.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Convening, convening.id).starts_at == dt.datetime(2027, 3, 2, 17, 0, tzinfo=UTC)
+
+
+def test_the_answers_say_seat_for_one_and_seats_for_more(app, signed_in):
+    app.config["FIXED_NOW"] = NOW
+    builders.stakeholders(regions=("inland-empire-desert",), boards=2, colleges=1)
+    client, _ = signed_in("staff")
+    created = _wizard(client, capacity="1")
+    assert created.status_code == 302
+    convening = db.session.scalar(select(Convening))
+    page = client.get(created.headers["Location"])
+    assert client.post(f"/staff/convenings/{convening.id}/send",
+                       data={"csrf_token": csrf_token(page.data)}).status_code == 303
+    text = " ".join(client.get(f"/staff/convenings/{convening.id}").get_data(as_text=True).split())
+    assert "0 coming of 1 seat," in text
+    handle(cmd.SetConveningCapacity(convening.id, 3), actor="test", now=NOW)
+    text = " ".join(client.get(f"/staff/convenings/{convening.id}").get_data(as_text=True).split())
+    assert "0 coming of 3 seats," in text
