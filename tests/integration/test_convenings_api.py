@@ -117,9 +117,39 @@ def test_the_openapi_document_lists_the_convening_routes(client):
     for path, method in [("/api/v1/convenings", "post"), ("/api/v1/convenings/{convening_id}/invite", "post"),
                          ("/api/v1/convenings/{convening_id}/reschedule", "post"),
                          ("/api/v1/convenings/{convening_id}/cancel", "post"),
+                         ("/api/v1/convenings/{convening_id}/capacity", "post"),
                          ("/api/v1/convenings/{convening_id}/rsvps", "get"),
                          ("/api/v1/convenings/{convening_id}/attendance", "post"),
                          ("/api/v1/organizations/{org_slug}/timeline", "get"),
                          ("/api/v1/regions/{code}/engagement", "get")]:
         assert method in paths[path], path
         assert "401" in paths[path][method]["responses"]
+
+
+def test_seats_change_through_the_api_never_below_those_given_and_the_waitlist_moves_up(app, client, make_user):
+    app.config["FIXED_NOW"] = NOW
+    builders.stakeholders(regions=("los-angeles",), boards=2, colleges=1)
+    headers = _auth(make_user)
+    convening_id = client.post("/api/v1/convenings", json=_body(capacity=2), headers=headers).get_json()["id"]
+    assert client.post(f"/api/v1/convenings/{convening_id}/invite", headers=headers).status_code == 200
+    rows = {i.contact.email: i for i in db.session.scalars(select(ConveningInvitation))}
+    for email in ("lwib1.los-angeles@example.org", "lwib2.los-angeles@example.org", "college1.los-angeles@example.org"):
+        handle(cmd.AnswerRsvp(rows[email].id, "yes"), actor="test", now=NOW)
+
+    refused = client.post(f"/api/v1/convenings/{convening_id}/capacity", json={"capacity": 1}, headers=headers)
+    assert refused.status_code == 422, refused.get_json()
+    assert "2 people have a seat already" in str(refused.get_json())
+    assert client.post(f"/api/v1/convenings/{convening_id}/capacity", json={"capacity": "many"},
+                       headers=headers).status_code == 422
+    assert client.get(f"/api/v1/convenings/{convening_id}", headers=headers).get_json()["capacity"] == 2
+
+    raised = client.post(f"/api/v1/convenings/{convening_id}/capacity", json={"capacity": 3}, headers=headers)
+    assert raised.status_code == 200 and raised.get_json()["capacity"] == 3
+    totals = client.get(f"/api/v1/convenings/{convening_id}/rsvps", headers=headers).get_json()["totals"]
+    assert totals["yes"] == 3 and totals["waitlisted"] == 0
+    # The person moved up from the waitlist is told, by email.
+    college = rows["college1.los-angeles@example.org"]
+    assert db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.to_addr == college.contact.email,
+                                                            OutboxMessage.kind != "convening_invitation")) is not None
+    unlimited = client.post(f"/api/v1/convenings/{convening_id}/capacity", json={"capacity": None}, headers=headers)
+    assert unlimited.status_code == 200 and unlimited.get_json()["capacity"] is None

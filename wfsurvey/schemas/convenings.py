@@ -78,6 +78,16 @@ class ConveningCreateSchema(Schema):
             audience=data["audience"], reminders=data["reminders"])
 
 
+class CapacitySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    openapi_extra = {"description": "Never below the seats already given; seats added go to the waitlist in order."}
+
+    capacity = fields.Integer(required=True, allow_none=True, validate=validate.Range(1, MAX_CAPACITY),
+                              metadata={"description": "Seats; null for no limit"})
+
+
 class RescheduleSchema(Schema):
     class Meta:
         unknown = RAISE

@@ -18,6 +18,7 @@ from wfsurvey.queries import convenings as queries
 from wfsurvey.queries import engagement as engaged
 from wfsurvey.schemas.convenings import (
     AttendanceSchema,
+    CapacitySchema,
     ConveningCreateSchema,
     ConveningSchema,
     EngagementSchema,
@@ -87,6 +88,16 @@ def reschedule(convening_id: int):
     except (TypeError, ValueError, OverflowError) as exc:
         raise ValidationError({"starts_at": [f"not an ISO 8601 time ({exc})"]}) from exc
     run(cmd.RescheduleConvening(convening_id, starts_at, ends_at, data["reason"]))
+    return dump(ConveningSchema, _convening(convening_id))
+
+
+@endpoint(f"/convenings/<{ID}:convening_id>/capacity", "POST", summary="Change a convening's seats", tag=TAG,
+          body=CapacitySchema, responses={200: ("The convening", JSON, ConveningSchema)},
+          description="Refused (422) below the seats already given. Seats added are offered to the waitlist in order, "
+                      "by email, as a seat given up is; null removes the limit.")
+def set_capacity(convening_id: int):
+    data = load_body(CapacitySchema)
+    run(cmd.SetConveningCapacity(convening_id, data["capacity"]))
     return dump(ConveningSchema, _convening(convening_id))
 
 
