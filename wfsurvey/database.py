@@ -126,6 +126,19 @@ def configure_engine(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def transaction_notes(session: Any, key: str) -> dict:
+    """What the session's transaction in progress noted under `key`: a dict that starts empty with each transaction.
+
+    For what a command learned under its locks and its handlers may rely on until the transaction ends (an
+    invitation's row locked, no reminder queued, a round's state): a note never outlives what made it true.
+    """
+    transaction = session.get_transaction()
+    noted = session.info.get(key)
+    if noted is None or noted[0] is not transaction:
+        noted = session.info[key] = (transaction, {})
+    return noted[1]
+
+
 def began_immediate(connection: Any) -> bool:
     """Whether the SQLite transaction in progress on `connection` holds the write lock since its BEGIN."""
     return connection.info.get(IMMEDIATE_KEY) is True

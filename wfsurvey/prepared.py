@@ -84,14 +84,18 @@ class Prepared:
     def execute(self, session_or_connection: Session | scoped_session | Connection,
                 values: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> CursorResult[Any]:
         """Run it on the session's connection (in its transaction): one set of values, or a list (executemany)."""
+        return self._run(session_or_connection, values)[0]
+
+    def _run(self, session_or_connection: Session | scoped_session | Connection,
+             values: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> tuple[CursorResult[Any], _Compiled]:
         connection = (session_or_connection if isinstance(session_or_connection, Connection)
                       else session_or_connection.connection())
         compiled = self._compiled(connection.dialect)
         arguments = (compiled.arguments(values) if isinstance(values, Mapping)
                      else [compiled.arguments(v) for v in values])
         if self.options:
-            return connection.exec_driver_sql(compiled.sql, arguments, execution_options=self.options)
-        return connection.exec_driver_sql(compiled.sql, arguments)
+            return connection.exec_driver_sql(compiled.sql, arguments, execution_options=self.options), compiled
+        return connection.exec_driver_sql(compiled.sql, arguments), compiled
 
     def first(self, session_or_connection: Session | scoped_session | Connection,
               values: Mapping[str, Any]) -> tuple[Any, ...] | None:
@@ -102,13 +106,7 @@ class Prepared:
     def rows(self, session_or_connection: Session | scoped_session | Connection, values: Mapping[str, Any], *,
              first: bool = False) -> list[tuple[Any, ...]]:
         """Every row of a SELECT (or RETURNING), or only the first, its values converted by their columns' types."""
-        connection = (session_or_connection if isinstance(session_or_connection, Connection)
-                      else session_or_connection.connection())
-        compiled = self._compiled(connection.dialect)
-        if self.options:
-            result = connection.exec_driver_sql(compiled.sql, compiled.arguments(values), execution_options=self.options)
-        else:
-            result = connection.exec_driver_sql(compiled.sql, compiled.arguments(values))
+        result, compiled = self._run(session_or_connection, values)
         found = result.fetchmany(1) if first else result.fetchall()
         result.close()
         processors = compiled.results

@@ -8,6 +8,7 @@ from typing import NamedTuple
 from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.orm import Session, joinedload, scoped_session
 
+from wfsurvey.database import transaction_notes
 from wfsurvey.domain.tokens import hash_token, tokens_match
 from wfsurvey.models import AccessToken, ApiToken, ConveningInvitation, Invitation, Round
 from wfsurvey.prepared import Prepared
@@ -71,7 +72,7 @@ def invitation_for_token(session: Session, token: str) -> Invitation | None:
     return row[0] if row is not None else None
 
 
-#: Where a session notes the invitation rows its transaction has locked: {"transaction": ..., "ids": {...}}.
+#: Where a session notes the invitation rows its transaction has locked (database.transaction_notes).
 LOCKED_KEY = "wfsurvey_locked_invitations"
 
 
@@ -86,16 +87,13 @@ def link_target(session: Session, token: str, *, lock: bool = False) -> LinkTarg
         return None
     if lock:
         session = session() if isinstance(session, scoped_session) else session
-        session.info[LOCKED_KEY] = {"transaction": session.get_transaction(), "ids": {row.id}}
+        transaction_notes(session, LOCKED_KEY)[row.id] = True
     return LinkTarget(row.id, row.state)
 
 
 def invitation_locked(session: Session, invitation_id: int) -> bool:
     """Whether the session's transaction in progress locked the invitation's row already (through link_target)."""
-    noted = session.info.get(LOCKED_KEY)
-    transaction = session.get_transaction()
-    return (noted is not None and transaction is not None and noted["transaction"] is transaction
-            and invitation_id in noted["ids"])
+    return session.get_transaction() is not None and invitation_id in transaction_notes(session, LOCKED_KEY)
 
 
 @cache

@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, distinct, select
 from sqlalchemy.orm import Session
 
 from wfsurvey import settings
+from wfsurvey.database import transaction_notes
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
 from wfsurvey.domain.designation import (
@@ -241,11 +242,7 @@ _FACTS_KEY = "wfsurvey_round_facts"
 def note_round_facts(session: Session, round_id: int, state: str, audience: dict) -> None:
     """A command read the round's state and audience in this transaction (SQLite's writers take turns, so they
     cannot change before it ends): a recompute in the same transaction need not read them again."""
-    transaction = session.get_transaction()
-    noted = session.info.get(_FACTS_KEY)
-    if noted is None or noted["transaction"] is not transaction:
-        noted = session.info[_FACTS_KEY] = {"transaction": transaction, "rounds": {}}
-    noted["rounds"][round_id] = RoundFacts(round_id, state, audience)
+    transaction_notes(session, _FACTS_KEY)[round_id] = RoundFacts(round_id, state, audience)
 
 
 def _round_for_recompute(session: Session, round_id: int) -> Round | RoundFacts:
@@ -265,9 +262,9 @@ def _round_for_recompute(session: Session, round_id: int) -> Round | RoundFacts:
     elif loaded is not None:
         return loaded
     else:
-        noted = session.info.get(_FACTS_KEY)
-        if noted is not None and noted["transaction"] is session.get_transaction() and round_id in noted["rounds"]:
-            return noted["rounds"][round_id]
+        noted = transaction_notes(session, _FACTS_KEY).get(round_id)
+        if noted is not None:
+            return noted
         row = _ROUND_FACTS.first(session, {"id": round_id})
     if row is None:
         raise NotFound(f"no round {round_id}")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import distinct, inspect, select, update
 from sqlalchemy.orm import Session
 
+from wfsurvey.database import transaction_notes
 from wfsurvey.domain import commands as cmd
 from wfsurvey.domain import events as ev
 from wfsurvey.domain import reminders as rules
@@ -160,8 +161,7 @@ def cancel_moot_reminders(events: list[ev.ResponseSubmitted], uow: AbstractUnitO
 def _may_have_reminders(session: Session, invitation_id: int) -> bool:
     """False only when this transaction read, under the invitation's row lock, that no reminder was ever queued for
     it: the invitation is loaded in the session with none counted, or a command noted so (note_no_reminders)."""
-    noted = session.info.get(_NO_REMINDERS_KEY)
-    if noted is not None and noted["transaction"] is session.get_transaction() and invitation_id in noted["ids"]:
+    if invitation_id in transaction_notes(session, _NO_REMINDERS_KEY):
         return False
     invitation = session.identity_map.get(session.identity_key(Invitation, invitation_id))
     return invitation is None or inspect(invitation).dict.get("reminders_sent", 1) > 0
@@ -173,11 +173,7 @@ _NO_REMINDERS_KEY = "wfsurvey_no_reminders"
 
 def note_no_reminders(session: Session, invitation_id: int) -> None:
     """This transaction read the invitation under its row lock (or SQLite's write lock) with reminders_sent 0."""
-    transaction = session.get_transaction()
-    noted = session.info.get(_NO_REMINDERS_KEY)
-    if noted is None or noted["transaction"] is not transaction:
-        noted = session.info[_NO_REMINDERS_KEY] = {"transaction": transaction, "ids": set()}
-    noted["ids"].add(invitation_id)
+    transaction_notes(session, _NO_REMINDERS_KEY)[invitation_id] = True
 
 
 def _reminder_keys(session: Session, first_id: int, last_id: int) -> list[tuple[int, str]]:
