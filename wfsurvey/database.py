@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, scoped_session
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -132,6 +132,8 @@ def transaction_notes(session: Any, key: str) -> dict:
     For what a command learned under its locks and its handlers may rely on until the transaction ends (an
     invitation's row locked, no reminder queued, a round's state): a note never outlives what made it true.
     """
+    if isinstance(session, scoped_session):
+        session = session()
     transaction = session.get_transaction()
     noted = session.info.get(key)
     if noted is None or noted[0] is not transaction:

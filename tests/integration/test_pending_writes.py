@@ -6,7 +6,7 @@ from sqlalchemy import event, select
 
 from wfsurvey.extensions import db
 from wfsurvey.models import BaselineStat, EventRecord
-from wfsurvey.projections.upsert import add_counts, insert_later
+from wfsurvey.projections.upsert import add_counts, insert_later, update_rows
 
 STATS = BaselineStat.__table__
 KEY = ("round_id", "region", "question", "value")
@@ -58,6 +58,32 @@ def test_waiting_writes_are_read_back_merged_and_sent_together_at_the_commit(app
     committed = statements_during(session.commit)
     assert len(committed) == (1 if postgres else 0)
     assert session.scalar(select(STATS.c.count).where(STATS.c.region == "la")) == 2
+
+
+def test_updates_wait_merged_set_only_their_columns_and_leave_missing_rows_missing(app):
+    session = db.session
+    postgres = db.engine.dialect.name == "postgresql"
+    add_counts(session, STATS, KEY, ("count", "total"), [cell("", 1, 3.0), cell("la", 4, 8.0)])
+    session.commit()
+
+    def write() -> None:
+        update_rows(session, STATS, KEY, ("count",), [cell("", 7, 0.0), cell("nowhere", 9, 0.0)])
+        update_rows(session, STATS, KEY, ("count",), [cell("", 8, 0.0)])  # the last one for a key is kept
+
+    sent = [s for s in statements_during(write) if s != "BEGIN"]
+    assert len(sent) == (0 if postgres else 2)
+    # A read of the table sends them first; the total is untouched, the missing row not made.
+    assert session.execute(select(STATS.c.region, STATS.c.count, STATS.c.total).order_by(STATS.c.region)).all() == [
+        ("", 8, 3.0), ("la", 4, 8.0)]
+    # A write of another kind to a table with waiting writes sends those first: two parts of one statement must
+    # not write the same row (PostgreSQL would keep only one of them).
+    def update_then_add() -> None:
+        update_rows(session, STATS, KEY, ("count",), [cell("la", 5, 0.0)])
+        add_counts(session, STATS, KEY, ("count", "total"), [cell("la", 1, 1.0)])
+
+    assert len([s for s in statements_during(update_then_add) if s != "BEGIN"]) == (1 if postgres else 2)
+    assert len(statements_during(session.commit)) == (1 if postgres else 0)
+    assert session.execute(select(STATS.c.count, STATS.c.total).where(STATS.c.region == "la")).one() == (6, 9.0)
 
 
 def test_waiting_writes_go_with_a_rollback(app):

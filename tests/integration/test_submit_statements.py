@@ -34,20 +34,21 @@ NOMINEE = {"navigator.name": "Ana Ruiz", "navigator.email": "ana@example.org", "
 #: Statements of a first submit of a college (no designation can change), by dialect, all in one transaction
 #: on one connection (the link's lookup and the command: views.answer runs both inside unit_of_work.writing).
 #: SQLite: BEGIN IMMEDIATE, the token lookup, the invitation with its round, template, organization,
-#: response and regions (one statement), the response, the invitation, the event, the progress flags
-#: (started, submitted), the round's counters, the organization projection (its row counted and returned
-#: in one UPDATE, then its counters), the submitted answers and the baseline cells. PostgreSQL: no BEGIN
-#: statement (the driver begins); the token lookup locks the invitation's row for the command; the load;
-#: the response and the invitation in one statement; both progress flags in one; the organization's row;
-#: then, at the commit, one statement for every write nobody reads back (the event, the round's and the
-#: organizations' counters, the submitted answers, the baseline cells: projections.upsert).
-COLLEGE_SUBMIT = {"sqlite": 13, "postgresql": 6}
-#: A board's first submit adds the designation policy, for its own region only: the round's lock, which
-#: also reads its state and audience (PostgreSQL; SQLite's command noted them), the overrides (read from the
-#: event log without sending the writes waiting on it first: the command's own events are none of them), the
-#: region's board answers, its designation row, then the DesignationChanged event and its projection (SQLite;
-#: on PostgreSQL they wait for the commit).
-BOARD_SUBMIT = {"sqlite": 18, "postgresql": 10}
+#: response, regions and progress flags (one statement), the response, the invitation, the event, the
+#: progress flags (started and submitted, as the load found them: not read back), the round's counters, the
+#: organization projection (its row counted and returned in one UPDATE, then its counters), the submitted
+#: answers and the baseline cells. PostgreSQL: no BEGIN statement (the driver begins); the token lookup locks
+#: the invitation's row for the command; the load; the response and the invitation in one statement; the
+#: organization's row; then, at the commit, one statement for every write nobody reads back (the event,
+#: the progress flags, the round's and the organizations' counters, the submitted answers, the baseline
+#: cells: projections.upsert).
+COLLEGE_SUBMIT = {"sqlite": 12, "postgresql": 5}
+#: A board's first submit adds the designation policy, for its own region only: one statement reads the
+#: region's overrides (from the event log, without sending the writes waiting on it first: the command's own
+#: events are none of them), its designations row and its boards' answers; then the DesignationChanged event
+#: and its projection (SQLite; on PostgreSQL they wait for the commit). On PostgreSQL the round's lock the
+#: policy holds was taken, with its state and audience, by the statement that wrote the response.
+BOARD_SUBMIT = {"sqlite": 15, "postgresql": 6}
 
 
 @pytest.fixture
@@ -124,10 +125,15 @@ def test_a_board_submit_recomputes_its_own_region_in_a_fixed_number_of_statement
     submitted(client, link(f"lwib1.{LA}@example.org"), {**FORM, **NOMINEE})
     statements = submitted(client, link(f"lwib1.{IE}@example.org"), {**FORM, **NOMINEE})
     assert len(statements) == BOARD_SUBMIT[db.engine.dialect.name], listing(statements)
-    board_answers = [s for s in statements if s.startswith("SELECT responses.organization_id")]
-    # Its region's boards found through the membership rows' key (one region: "= ?"), never by LIKE over region lists.
+    board_answers = [s for s in statements if "JOIN proj_board_regions" in s]
+    # Its region's boards found through the membership rows' key (one region: "= ?"), never by LIKE over region lists,
+    # in the one statement that also reads the region's overrides and designations row.
     assert len(board_answers) == 1 and " LIKE " not in board_answers[0]
     assert re.search(r"proj_board_regions\.region (IN|= )", board_answers[0]), board_answers[0]
+    assert "FROM events" in board_answers[0] and "FROM designations" in board_answers[0]
+    if db.engine.dialect.name == "postgresql":  # the round's lock came with the response's write, and only there
+        locks = [s for s in statements if "FROM rounds" in s and "FOR NO KEY UPDATE" in s]
+        assert len(locks) == 1 and locks[0].startswith("WITH") and "INSERT INTO responses" in locks[0], listing(statements)
     db.session.expire_all()
     ie = db.session.get(Designation, (round_.id, IE))
     assert (ie.status, ie.nominee["email"]) == ("designated", "ana@example.org")

@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Update
 
 from wfsurvey.bulk import insert_rows
+from wfsurvey.database import transaction_notes
 from wfsurvey.domain import events as ev
 from wfsurvey.models.projections import InvitationProgress, RoundProgress
 from wfsurvey.prepared import Prepared
 from wfsurvey.projections.context import ProjectionContext
-from wfsurvey.projections.upsert import add_counts, dialect_name
+from wfsurvey.projections.upsert import add_counts, dialect_name, update_rows
 
 FLAGS = ("sent", "started", "submitted", "bounced", "opted_out", "forwarded")
 COUNTERS = ("invited",) + FLAGS
@@ -108,6 +109,54 @@ def _raise_together_statement(flags: tuple[str, ...]) -> Prepared:
     )
 
 
+#: Where a session notes the progress rows its command read under the invitation's lock (note_progress).
+_NOTED_KEY = "wfsurvey_noted_progress"
+#: The flags a respondent's command raises, which only it raises, under the invitation's lock.
+ANSWER_FLAGS = ("started", "submitted")
+
+
+class NotedProgress:
+    """An invitation's progress row as a command read it under the invitation's lock: its answer flags as they are."""
+
+    __slots__ = ("round_id", "org_type", "regions", "started", "submitted")
+
+    def __init__(self, round_id: int, org_type: str, regions: str, started: bool, submitted: bool):
+        self.round_id, self.org_type, self.regions = round_id, org_type, regions
+        self.started, self.submitted = started, submitted
+
+
+def note_progress(session: Session, invitation_id: int, round_id: int, org_type: str, regions: str, *, started: bool,
+                  submitted: bool) -> None:
+    """A respondent's command read the invitation's progress row while holding the invitation's lock (PostgreSQL) or
+    the writers' turn (SQLite). Its answer flags (ANSWER_FLAGS) are raised only by such commands, so they stay as read
+    until this transaction raises them: the draft or the submit it records raises them without reading them back
+    (no UPDATE ... RETURNING; on PostgreSQL the write waits with the others). The rebuild notes nothing, and reads."""
+    transaction_notes(session, _NOTED_KEY)[invitation_id] = NotedProgress(round_id, org_type, regions, started, submitted)
+
+
+def _raise_noted(session: Session, wanted: dict[int, set[str]], deltas: dict[Key, Counter]) -> None:
+    """Raise the answer flags of the invitations whose rows are noted (note_progress), counting what they raise; those
+    invitations leave `wanted`."""
+    noted = transaction_notes(session, _NOTED_KEY)
+    rows = []
+    for invitation_id in sorted(wanted):
+        progress = noted.get(invitation_id)
+        flags = wanted[invitation_id]
+        if progress is None or not flags.issubset(ANSWER_FLAGS):
+            continue
+        del wanted[invitation_id]
+        raised = [flag for flag in ANSWER_FLAGS if flag in flags and not getattr(progress, flag)]
+        if not raised:
+            continue
+        for flag in raised:
+            setattr(progress, flag, True)
+        rows.append({"invitation_id": invitation_id, "started": progress.started, "submitted": progress.submitted})
+        for scope, key in scopes(progress.org_type, progress.regions.split(",") if progress.regions else []):
+            for flag in raised:
+                deltas[(progress.round_id, scope, key)][flag] += 1
+    update_rows(session, InvitationProgress.__table__, ("invitation_id",), ANSWER_FLAGS, rows)
+
+
 def _raise_flags(uow: ProjectionContext, pairs: list[tuple[int, str]]) -> None:
     """Set each (invitation, flag) once; a flag already set does not count again.
 
@@ -116,6 +165,8 @@ def _raise_flags(uow: ProjectionContext, pairs: list[tuple[int, str]]) -> None:
     raising one flag at once (PostgreSQL) count it once, since the second finds it set. (UPDATE ...
     RETURNING needs SQLite 3.35 or later.) On PostgreSQL, invitations that raise the same flags (a
     submit raises started and submitted) are raised in one statement (_raise_together_statement).
+    The answer flags of an invitation whose respondent's command noted its row (note_progress) are
+    raised without reading them back, as that command found them.
     """
     wanted: dict[int, set[str]] = {}
     for invitation_id, flag in pairs:
@@ -123,6 +174,7 @@ def _raise_flags(uow: ProjectionContext, pairs: list[tuple[int, str]]) -> None:
             wanted.setdefault(invitation_id, set()).add(flag)
     deltas: dict[Key, Counter] = defaultdict(Counter)
     session = uow.session
+    _raise_noted(session, wanted, deltas)
     if dialect_name(session) == "postgresql":
         by_flags: dict[tuple[str, ...], list[int]] = {}
         for invitation_id, flags in wanted.items():

@@ -7,7 +7,7 @@ does it in the database, atomically, on SQLite (3.24+) and PostgreSQL alike.
 
 On PostgreSQL these writes wait (`_Pending`): every write of a transaction that nobody reads back is
 sent with the others in one statement, a WITH of one INSERT ... SELECT FROM unnest(arrays) [ON CONFLICT
-...] per table, just before the first statement that names one of their tables, or before the commit.
+...] per table (or UPDATE ... FROM unnest(arrays), for update_rows), just before the first statement that names one of their tables, or before the commit.
 So a respondent's submit sends its counters, its answers' cells and the event in one round trip, and
 anything that reads those tables in the same transaction (a policy, the rebuild, an amendment taking
 back its old cells) reads them written. Rows for one key are merged first (counters summed, the last of
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, Table, Text, TextClause, bindparam, cast, event, func, literal_column, select, text
+from sqlalchemy import JSON, Table, Text, TextClause, bindparam, cast, event, func, literal_column, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -69,7 +69,7 @@ def add_counts(session: Session, table: Table, keys: Sequence[str], counters: Se
     if not rows:
         return
     if dialect_name(session) == "postgresql" and len(rows) <= PENDING_ROWS:
-        _pending(session).add(table, "add", tuple(keys), tuple(counters), rows)
+        _add_pending(session, table, "add", tuple(keys), tuple(counters), rows)
         return
     _upsert(dialect_name(session), table, tuple(keys), tuple(counters), True).execute(session, rows)
 
@@ -80,9 +80,33 @@ def put_rows(session: Session, table: Table, keys: Sequence[str], columns: Seque
     if not rows:
         return
     if dialect_name(session) == "postgresql" and len(rows) <= PENDING_ROWS:
-        _pending(session).add(table, "put", tuple(keys), tuple(columns), rows)
+        _add_pending(session, table, "put", tuple(keys), tuple(columns), rows)
         return
     _upsert(dialect_name(session), table, tuple(keys), tuple(columns), False).execute(session, rows)
+
+
+def update_rows(session: Session, table: Table, keys: Sequence[str], columns: Sequence[str],
+                rows: list[dict[str, Any]]) -> None:
+    """Set `columns` of the existing row with each row's key (rows missing are left missing); sorted by key.
+
+    On PostgreSQL the UPDATE waits with the transaction's other writes (an UPDATE ... FROM unnest(arrays) part of
+    their WITH); elsewhere it runs now.
+    """
+    if not rows:
+        return
+    if dialect_name(session) == "postgresql" and len(rows) <= PENDING_ROWS:
+        _add_pending(session, table, "update", tuple(keys), tuple(columns), rows)
+        return
+    _update(table, tuple(keys), tuple(columns)).execute(
+        session, [{**{f"k_{k}": row[k] for k in keys}, **{f"v_{c}": row[c] for c in columns}} for row in rows])
+
+
+@cache
+def _update(table: Table, keys: tuple[str, ...], columns: tuple[str, ...]) -> Prepared:
+    """UPDATE table SET columns WHERE keys, prepared (parameters named apart from the columns: a parameter named like
+    a column of the updated table would be set too)."""
+    return Prepared(update(table).where(*(table.c[k] == bindparam(f"k_{k}", type_=table.c[k].type) for k in keys))
+                    .values({c: bindparam(f"v_{c}", type_=table.c[c].type) for c in columns}))
 
 
 def insert_later(session: Session, table: Table, rows: list[dict[str, Any]]) -> bool:
@@ -92,7 +116,7 @@ def insert_later(session: Session, table: Table, rows: list[dict[str, Any]]) -> 
     """
     if not rows or dialect_name(session) != "postgresql" or len(rows) > PENDING_ROWS:
         return False
-    _pending(session).add(table, "insert", (), tuple(rows[0]), rows)
+    _add_pending(session, table, "insert", (), tuple(rows[0]), rows)
     return True
 
 
@@ -114,8 +138,13 @@ class _Pending:
         self.tables: set[str] = set()
         self.flushing = False
 
-    def add(self, table: Table, kind: str, keys: tuple[str, ...], columns: tuple[str, ...],
+    def add(self, connection: Connection, table: Table, kind: str, keys: tuple[str, ...], columns: tuple[str, ...],
             rows: list[dict[str, Any]]) -> None:
+        if any(t is table and (k, ks, cs) != (kind, keys, columns) and not k == kind == "insert"
+               for t, k, ks, cs in self.writes):
+            # Two parts of one statement must not write the same row (PostgreSQL makes only one of them count): a
+            # table's waiting writes of another kind or shape are sent first.
+            self.flush(connection)
         self.tables.add(table.name)
         if kind == "insert":
             self.writes.setdefault((table, kind, keys, columns), []).extend(rows)
@@ -124,7 +153,7 @@ class _Pending:
         for row in rows:
             key = tuple(row[k] for k in keys)
             old = merged.get(key)
-            if old is None or kind == "put":
+            if old is None or kind != "add":
                 merged[key] = dict(row)
             else:
                 for column in columns:
@@ -155,7 +184,8 @@ class _Pending:
 
 @cache
 def _combined(shape: tuple[tuple[Table, str, tuple[str, ...], tuple[str, ...]], ...]) -> Prepared:
-    """One statement for the writes of `shape`: a WITH of one INSERT ... SELECT FROM unnest(arrays) per write.
+    """One statement for the writes of `shape`: a WITH of one INSERT ... SELECT FROM unnest(arrays) per write (an
+    UPDATE ... FROM unnest(arrays) for update_rows).
 
     Compiled once per shape and kept as text with typed parameters, run as a prepared statement, as _upsert is:
     an INSERT ... ON CONFLICT has no cache key, and would be compiled at every execution.
@@ -167,8 +197,13 @@ def _combined(shape: tuple[tuple[Table, str, tuple[str, ...], tuple[str, ...]], 
                   for name in names]
         params += arrays
         source = func.unnest(*arrays).table_valued(*names).render_derived(name=f"w{n}_rows")
-        stmt = postgresql.insert(table).from_select(list(names), select(*(
-            cast(source.c[name], postgresql.JSONB) if _is_json(table, name) else source.c[name] for name in names)))
+        values = {name: cast(source.c[name], postgresql.JSONB) if _is_json(table, name) else source.c[name]
+                  for name in names}
+        if kind == "update":
+            parts.append(update(table).where(*(table.c[k] == source.c[k] for k in keys))
+                         .values({c: values[c] for c in columns}).cte(f"w{n}"))
+            continue
+        stmt = postgresql.insert(table).from_select(list(names), select(*values.values()))
         if kind != "insert":
             stmt = stmt.on_conflict_do_update(
                 index_elements=[table.c[k] for k in keys],
@@ -182,6 +217,11 @@ def _combined(shape: tuple[tuple[Table, str, tuple[str, ...], tuple[str, ...]], 
 
 def _is_json(table: Table, name: str) -> bool:
     return isinstance(table.c[name].type, JSON)
+
+
+def _add_pending(session: Session, table: Table, kind: str, keys: tuple[str, ...], columns: tuple[str, ...],
+                 rows: list[dict[str, Any]]) -> None:
+    _pending(session).add(session.connection(), table, kind, keys, columns, rows)
 
 
 def _pending(session: Session) -> _Pending:
@@ -204,8 +244,9 @@ def flush_pending(connection: Connection) -> None:
         pending.flush(connection)
 
 
-#: An execution option of a read that need not see the transaction's waiting writes, though it names their tables
-#: (the overrides a board's answer is decided with: its command's own events are none of them).
+#: An execution option of a read that need not see the transaction's waiting writes to some of the tables it names:
+#: their names (the overrides a board's answer is decided with come from the events: its command's own events are none
+#: of them).
 IGNORES_PENDING = "wfsurvey_ignores_pending_writes"
 
 
@@ -213,10 +254,10 @@ def _before_statement(connection: Connection, _cursor: Any, statement: str, _par
                       _executemany: bool) -> None:
     pending = connection.info.get(_KEY)
     if (pending is not None and pending.writes and not pending.flushing
-            and pending.transaction is connection.get_transaction()
-            and any(name in statement for name in pending.tables)
-            and not (context is not None and context.execution_options.get(IGNORES_PENDING))):
-        pending.flush(connection)
+            and pending.transaction is connection.get_transaction()):
+        ignored = context.execution_options.get(IGNORES_PENDING, ()) if context is not None else ()
+        if any(name in statement and name not in ignored for name in pending.tables):
+            pending.flush(connection)
 
 
 @event.listens_for(Session, "before_commit")

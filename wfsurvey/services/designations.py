@@ -6,11 +6,11 @@ force is the last DesignationOverridden of a region in the log, so the log alone
 from __future__ import annotations
 
 import datetime as dt
-from collections import namedtuple
+import json
 from functools import cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, distinct, select
+from sqlalchemy import Integer, Select, Text, bindparam, distinct, literal_column, null, select, union_all
 from sqlalchemy.orm import Session
 
 from wfsurvey import settings
@@ -82,10 +82,7 @@ def board_answers(session: Session, round_id: int, key: str, regions: list[str] 
     rather than the ORM: a round of 100,000 boards loads in a fraction of the time.
     """
     session.flush()  # a Core statement does not autoflush: it must see this unit of work's answers
-    if regions is not None and len(regions) == 1:  # a board's answer: its region (prepared, see _one_region_answers)
-        rows = _one_region_answers(key).execute(session, {"round_id": round_id, "region": regions[0]}).fetchall()
-    else:
-        rows = _answers_query(session, round_id, key, regions)
+    rows = _answers_query(session, round_id, key, regions)
     # Thousands of boards share a few region lists: split each distinct one once (the rule only reads them).
     split: dict[str, tuple[str, ...]] = {}
     return [
@@ -108,14 +105,6 @@ def _board_answers_select(key: str):
     )
 
 
-@cache
-def _one_region_answers(key: str) -> Prepared:
-    """board_answers for one region, as a prepared statement (wfsurvey.prepared): a board's submit runs it."""
-    return Prepared(_board_answers_select(key).where(Response.invitation_id.in_(
-        select(BoardRegion.invitation_id)
-        .where(BoardRegion.round_id == bindparam("round_id"), BoardRegion.region == bindparam("region")))))
-
-
 def _answers_query(session: Session, round_id: int, key: str, regions: list[str] | None) -> list:
     query = _board_answers_select(key)
     # A whole round is read from its responses, by their round index. Given regions, their boards'
@@ -135,11 +124,7 @@ def overrides_in_force(session: Session, round_id: int, regions: list[str]) -> d
     found: dict[str, Override] = {}
     if not keys:
         return found
-    if len(keys) == 1:  # a board's answer: its region's overrides (prepared)
-        rows = [payload for (payload,) in _ONE_REGION_OVERRIDES.rows(session, {"key": keys[0]})]
-    else:
-        rows = session.execute(_overrides_select().where(EventRecord.aggregate_id.in_(keys))).scalars()
-    for payload in rows:
+    for payload in session.execute(_overrides_select().where(EventRecord.aggregate_id.in_(keys))).scalars():
         found[payload["region"]] = Override(nominee=payload["nominee"], reason=payload["reason"])
     return found
 
@@ -151,13 +136,6 @@ def _overrides_select():
             .order_by(EventRecord.seq))
 
 
-#: A board's answer decides its region with the overrides in the log; its own command records none (an override
-#: recorded in the same transaction comes as compute's extra_override), so the read need not wait for this
-#: transaction's waiting writes to the log to be sent first (PostgreSQL, projections.upsert).
-_ONE_REGION_OVERRIDES = Prepared(_overrides_select().where(EventRecord.aggregate_id == bindparam("key")),
-                                 options={IGNORES_PENDING: True})
-
-
 def current_rows(session: Session, round_id: int, regions: list[str] | None = None) -> dict[str, Result]:
     """The designations table's result per region (of `regions` only, if given).
 
@@ -165,21 +143,10 @@ def current_rows(session: Session, round_id: int, regions: list[str] | None = No
     objects already loaded in this session would not see.
     """
     table = Designation.__table__
-    if regions is not None and len(regions) == 1:  # a board's answer: its region's row (prepared)
-        return {row.region: as_result(row) for row in
-                (_DesignationRow(*values) for values in _ONE_REGION_ROW.rows(session, {"round_id": round_id,
-                                                                                     "region": regions[0]}))}
     query = select(table).where(table.c.round_id == round_id)
     if regions is not None:
         query = query.where(table.c.region.in_(regions))
     return {row.region: as_result(row) for row in session.execute(query)}
-
-
-_designations = Designation.__table__
-_ONE_REGION_ROW = Prepared(select(_designations).where(_designations.c.round_id == bindparam("round_id"),
-                                                       _designations.c.region == bindparam("region")))
-#: A row of the designations table, as _ONE_REGION_ROW gives it.
-_DesignationRow = namedtuple("_DesignationRow", [c.name for c in _designations.columns])  # type: ignore[misc]
 
 
 def as_result(row) -> Result:
@@ -194,14 +161,17 @@ def _changed(round_id: int, result: Result, now: dt.datetime) -> ev.DesignationC
     )
 
 
-def compute(session: Session, round_: Round | RoundFacts, *, extra_override: tuple[str, Override] | None = None,
-            regions: list[str] | None = None) -> dict[str, Result] | None:
-    """Every region's result as the rule and the overrides decide now; None when the round has no designations.
+class _Inputs(NamedTuple):
+    """What the rule decides the listed regions from; the designations rows too when one statement read them all."""
 
-    A region's result depends only on the answers of the boards issued in it: given `regions`, only
-    those regions are decided, from only their boards' answers, with the results a full compute
-    would give them.
-    """
+    regions: list[str]
+    key: str
+    answers: list[BoardAnswer]
+    overrides: dict[str, Override]
+    rows: dict[str, Result] | None
+
+
+def _inputs(session: Session, round_: Round | RoundFacts, regions: list[str] | None) -> _Inputs | None:
     if round_.state in SILENT_STATES:
         return None
     key = contact_question_key(round_questions(session, round_.id))
@@ -215,12 +185,106 @@ def compute(session: Session, round_: Round | RoundFacts, *, extra_override: tup
         audience = round_.audience.get("regions")
         listed = [code for code in audience if code in regions] if audience else regions
         if not listed:
-            return {}
-    overrides = overrides_in_force(session, round_.id, listed)
+            return _Inputs([], key, [], {}, {})
+    if regions is not None and len(listed) == 1:  # a board's answer: its region, in one statement
+        return _one_region(session, round_.id, key, listed[0])
+    return _Inputs(listed, key, board_answers(session, round_.id, key, None if regions is None else listed),
+                   overrides_in_force(session, round_.id, listed), None)
+
+
+def compute(session: Session, round_: Round | RoundFacts, *, extra_override: tuple[str, Override] | None = None,
+            regions: list[str] | None = None) -> dict[str, Result] | None:
+    """Every region's result as the rule and the overrides decide now; None when the round has no designations.
+
+    A region's result depends only on the answers of the boards issued in it: given `regions`, only
+    those regions are decided, from only their boards' answers, with the results a full compute
+    would give them.
+    """
+    inputs = _inputs(session, round_, regions)
+    return None if inputs is None else _decide(round_, inputs, extra_override)
+
+
+def _decide(round_: Round | RoundFacts, inputs: _Inputs,
+            extra_override: tuple[str, Override] | None = None) -> dict[str, Result]:
+    overrides = inputs.overrides
     if extra_override is not None:
-        overrides[extra_override[0]] = extra_override[1]
-    return decide_all(listed, board_answers(session, round_.id, key, None if regions is None else listed), key,
-                      final=round_.state == "closed", overrides=overrides)
+        overrides = {**overrides, extra_override[0]: extra_override[1]}
+    return decide_all(inputs.regions, inputs.answers, inputs.key, final=round_.state == "closed", overrides=overrides)
+
+
+#: The kinds of row _one_region_statement gives, in this order.
+_OVERRIDE, _ROW, _ANSWER = 0, 1, 2
+
+
+@cache
+def _one_region_statement(key: str) -> Prepared:
+    """Everything a board's answer decides its region from, in one statement (one round trip on PostgreSQL):
+    the region's overrides in the log (oldest first), its designations row, and its boards' submitted answers
+    (oldest first), as one UNION ALL of rows of one shape:
+
+    - an override: its payload as JSON text (t1), its place in the log (id);
+    - the designations row: status (t1), nominee and nominations as JSON text (t2, t3), explanation (t4),
+      final and overridden as 0 or 1 (n1, n2);
+    - an answer: the board's organization id (n1) and name (t1), the nominee's email, name and organization (t2, t3,
+      t4), ordered by when the response last changed (changed_at, id).
+
+    The boards come from the membership rows (proj_board_regions, by round and region): the cost follows the
+    boards of the region, not the answers of the round. Run without sending this transaction's waiting writes
+    to the log first (PostgreSQL, projections.upsert): the overrides are the only rows read from it, and the
+    command that submits an answer records none.
+    """
+    events, designations = EventRecord.__table__, Designation.__table__
+    responses, organizations, members = Response.__table__, Organization.__table__, BoardRegion.__table__
+    text, number, at = (lambda: null().cast(Text)), (lambda: null().cast(Integer)), null().cast(responses.c.updated_at.type)
+
+    def kind(n: int):
+        return literal_column(str(n), Integer).label("kind")
+
+    overrides = (select(kind(_OVERRIDE), number().label("n1"), number().label("n2"), events.c.payload.cast(Text).label("t1"),
+                        text().label("t2"), text().label("t3"), text().label("t4"), at.label("changed_at"),
+                        events.c.seq.label("id"))
+                 .where(events.c.aggregate_type == ev.DesignationOverridden.aggregate,
+                        events.c.type == ev.DesignationOverridden.__name__,
+                        events.c.aggregate_id == bindparam("key")))
+    row = (select(kind(_ROW), designations.c.final.cast(Integer), designations.c.overridden.cast(Integer),
+                  designations.c.status.cast(Text), designations.c.nominee.cast(Text),
+                  designations.c.nominations.cast(Text), designations.c.explanation.cast(Text), at, number())
+           .where(designations.c.round_id == bindparam("round_id"), designations.c.region == bindparam("region")))
+    contact = responses.c.answers[key]
+    answers = (select(kind(_ANSWER), responses.c.organization_id, number(), organizations.c.name.cast(Text),
+                      contact["email"].as_string(), contact["name"].as_string(), contact["organization"].as_string(),
+                      responses.c.updated_at, responses.c.id)
+               .join(members, members.c.invitation_id == responses.c.invitation_id)
+               .join(organizations, organizations.c.id == responses.c.organization_id)
+               .where(members.c.round_id == bindparam("round_id"), members.c.region == bindparam("region"),
+                      responses.c.status == "submitted"))
+    union = union_all(overrides, row, answers)
+    return Prepared(union.order_by(union.selected_columns.kind, union.selected_columns.changed_at, union.selected_columns.id),
+                    options={IGNORES_PENDING: (events.name,)})
+
+
+def _one_region(session: Session, round_id: int, key: str, region: str) -> _Inputs:
+    """_inputs of one region, read by _one_region_statement."""
+    session.flush()  # a Core statement does not autoflush: it must see this unit of work's answers
+    answers: list[BoardAnswer] = []
+    overrides: dict[str, Override] = {}
+    rows: dict[str, Result] = {}
+    regions = (region,)
+    for kind_, n1, n2, t1, t2, t3, t4, _at, _id in _one_region_statement(key).execute(
+            session, {"key": designation_key(round_id, region), "round_id": round_id, "region": region}).fetchall():
+        if kind_ == _ANSWER:
+            answers.append(BoardAnswer(n1, t1, NOMINATING_ORG_TYPE, regions,
+                                       {key: {"email": t2, "name": t3, "organization": t4}} if t2 else {}))
+        elif kind_ == _ROW:
+            rows[region] = Result(region, t1, bool(n1), _json(t2), _json(t3) or [], t4, bool(n2))
+        else:  # the last override in the log is the one in force
+            payload = json.loads(t1)
+            overrides[region] = Override(nominee=payload["nominee"], reason=payload["reason"])
+    return _Inputs([region], key, answers, overrides, rows)
+
+
+def _json(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
 
 
 class RoundFacts(NamedTuple):
@@ -232,11 +296,23 @@ class RoundFacts(NamedTuple):
 
 
 _rounds = Round.__table__
+
+
+def round_lock(id_parameter: str = "id") -> Select:
+    """The round's lock, which also reads its state and audience (as the transaction it waited for left them).
+
+    FOR NO KEY UPDATE: it does not conflict with the key-share locks that new responses' foreign keys take on the
+    round row, so two colleagues submitting at once cannot deadlock on it. (SQLite renders no row lock.)
+    """
+    return (select(_rounds.c.state, _rounds.c.audience).where(_rounds.c.id == bindparam(id_parameter))
+            .with_for_update(key_share=True))
+
+
 _ROUND_FACTS = Prepared(select(_rounds.c.state, _rounds.c.audience).where(_rounds.c.id == bindparam("id")))
-_ROUND_FACTS_LOCKED = Prepared(select(_rounds.c.state, _rounds.c.audience).where(_rounds.c.id == bindparam("id"))
-                               .with_for_update(key_share=True))
-#: Where a session notes what its transaction read of a round (note_round_facts).
+_ROUND_FACTS_LOCKED = Prepared(round_lock())
+#: Where a session notes what its transaction read of a round (note_round_facts), and the rounds it locked with it.
 _FACTS_KEY = "wfsurvey_round_facts"
+_LOCKED_KEY = "wfsurvey_locked_rounds"
 
 
 def note_round_facts(session: Session, round_id: int, state: str, audience: dict) -> None:
@@ -245,19 +321,34 @@ def note_round_facts(session: Session, round_id: int, state: str, audience: dict
     transaction_notes(session, _FACTS_KEY)[round_id] = RoundFacts(round_id, state, audience)
 
 
+def recomputes_under_lock(org_type: str) -> bool:
+    """Whether an answer submitted by this type of organization makes the policy recompute its regions (on_responses),
+    holding the round's lock (round_lock): a command may take the lock beforehand, in a statement it sends anyway, and
+    note it (note_round_locked)."""
+    return org_type == NOMINATING_ORG_TYPE
+
+
+def note_round_locked(session: Session, round_id: int, state: str, audience: dict) -> None:
+    """This transaction holds the round's lock (round_lock, PostgreSQL), which read its state and audience: a
+    recompute in it takes the lock no more and uses them."""
+    transaction_notes(session, _LOCKED_KEY)[round_id] = RoundFacts(round_id, state, audience)
+
+
 def _round_for_recompute(session: Session, round_id: int) -> Round | RoundFacts:
     """The round, locked on PostgreSQL: its object if the session holds it, else its facts.
 
     The lock makes two submissions to one round take turns here, so that each compares against
     the other's result and neither inserts the same designations row (PostgreSQL; SQLite serializes writers).
-    FOR NO KEY UPDATE: it does not conflict with the key-share locks that new responses' foreign
-    keys take on the round row, so two colleagues submitting at once cannot deadlock here.
-    One statement takes it and reads the facts (the state as the transaction it waited for left it).
+    One statement takes it and reads the facts (the state as the transaction it waited for left it), unless the
+    command took it already (note_round_locked).
     SQLite renders no row lock (its writers are serialized already): there the round's object or the facts
     its command noted are used as they are, else the facts are read.
     """
     loaded = session.identity_map.get(session.identity_key(Round, round_id))
     if session.get_bind().dialect.name != "sqlite":
+        locked = transaction_notes(session, _LOCKED_KEY).get(round_id)
+        if locked is not None:
+            return loaded if loaded is not None else locked
         row = _ROUND_FACTS_LOCKED.first(session, {"id": round_id})
     elif loaded is not None:
         return loaded
@@ -277,17 +368,13 @@ def recompute(uow: AbstractUnitOfWork, round_id: int, regions: list[str] | None 
     Returns how many; final results stay.
     """
     session = uow.session
-    # The lock makes two submissions to one round take turns here, so that each compares against
-    # the other's result and neither inserts the same designations row (PostgreSQL; SQLite serializes writers).
-    # FOR NO KEY UPDATE: it does not conflict with the key-share locks that new responses' foreign
-    # keys take on the round row, so two colleagues submitting at once cannot deadlock here.
-    # A bare statement takes it: the round itself is usually loaded in this unit of work already.
-    # SQLite renders no row lock (its writers are serialized already): there the round is only loaded.
-    round_ = _round_for_recompute(session, round_id)
-    results = compute(session, round_, regions=regions)
-    if results is None:
+    round_ = _round_for_recompute(session, round_id)  # locked: see there
+    inputs = _inputs(session, round_, regions)
+    if inputs is None:
         return 0
-    rows = current_rows(session, round_id, None if regions is None else list(results))
+    results = _decide(round_, inputs)
+    rows = inputs.rows if inputs.rows is not None else current_rows(session, round_id,
+                                                                     None if regions is None else list(results))
     changed = 0
     for region, result in results.items():
         row = rows.get(region)

@@ -25,11 +25,12 @@ from wfsurvey.mail.outbox import cancel_waiting
 from wfsurvey.models import Contact, Invitation, InvitationProgress, Response, Round
 from wfsurvey.prepared import Prepared
 from wfsurvey.projections.baseline import note_round_questions
+from wfsurvey.projections.completion import note_progress
 from wfsurvey.queries.audience import Eligible
 from wfsurvey.queries.respond import previous_answers
 from wfsurvey.queries.tokens import invitation_locked
 from wfsurvey.services import invitations
-from wfsurvey.services.designations import note_round_facts
+from wfsurvey.services.designations import note_round_facts, note_round_locked, recomputes_under_lock, round_lock
 from wfsurvey.services.reminders import note_no_reminders
 from wfsurvey.services.stakeholder_edits import record_opt_out
 from wfsurvey.services.unit_of_work import AbstractUnitOfWork
@@ -119,6 +120,8 @@ class _Answering:
     #: Of the progress projection (None without its row: then the organization's, see _as_issued).
     org_type: str | None
     regions: str | None
+    progress_started: bool | None
+    progress_submitted: bool | None
     response_id: int | None
     response_status: str | None
     response_revision: int | None
@@ -141,7 +144,7 @@ def _answers_load_statement() -> Prepared:
         select(invitations.c.id, invitations.c.round_id, invitations.c.organization_id, invitations.c.status,
                invitations.c.started_at.is_not(None), invitations.c.reminders_sent, rounds.c.state, rounds.c.audience, rounds.c.opens_at, rounds.c.closes_at,
                rounds.c.response_rule, templates.c.questions, progress.c.org_type, progress.c.regions,
-               responses.c.id, responses.c.status, responses.c.revision, colleague_response_id)
+               progress.c.started, progress.c.submitted, responses.c.id, responses.c.status, responses.c.revision, colleague_response_id)
         .join(rounds, rounds.c.id == invitations.c.round_id)
         .join(templates, templates.c.id == rounds.c.template_id)
         .outerjoin(progress, progress.c.invitation_id == invitations.c.id)
@@ -170,6 +173,9 @@ def _load_for_answers(session: Session, invitation_id: int) -> _Answering:
     target = _Answering(*row)
     if target.reminders_sent == 0:  # read under the lock: the policy on answers has no reminder to cancel
         note_no_reminders(session, invitation_id)
+    if target.org_type is not None:  # read under the lock: the progress projection raises its flags unread
+        note_progress(session, invitation_id, target.round_id, target.org_type, target.regions or "",
+                      started=bool(target.progress_started), submitted=bool(target.progress_submitted))
     if session.get_bind().dialect.name == "sqlite":  # the writers take turns: the round stays as read (see recompute)
         note_round_facts(session, target.round_id, target.round_state, target.audience)
     return target
@@ -212,7 +218,8 @@ def save_answers(command: cmd.SaveAnswers, uow: AbstractUnitOfWork) -> SavedAnsw
             raise AnswersInvalid(missing, answers)
     submit = command.submit and not missing
     first_submit = submit and not amending
-    response_id = _write(session, target, answers, uow.now, submit=submit, first_submit=first_submit)
+    response_id = _write(session, target, answers, uow.now, submit=submit, first_submit=first_submit,
+                         lock_round=submit and recomputes_under_lock(org_type))
     if not submit:
         uow.record(ev.ResponseDraftSaved(invitation_id=target.invitation_id, round_id=target.round_id,
                                          response_id=response_id))
@@ -284,23 +291,30 @@ def _prepared_update(columns: tuple[str, ...]) -> Prepared:
 
 
 @cache
-def _insert_response_updating_invitation(columns: tuple[str, ...], changed: tuple[str, ...]) -> Prepared:
-    """PostgreSQL: a first response inserted and its invitation updated in one statement (two DML parts of a WITH)."""
+def _insert_response_updating_invitation(columns: tuple[str, ...], changed: tuple[str, ...],
+                                         lock_round: bool) -> Prepared:
+    """PostgreSQL: a first response inserted and its invitation updated in one statement (two DML parts of a WITH);
+    with `lock_round`, the round's lock that the designation policy will take (designations.round_lock) is taken by
+    the same statement, which returns the round's state and audience with the response's id."""
     # Parameters named apart from the columns: a parameter named like a column of the updated table would be set too.
     inserted = insert(_responses).values({c: bindparam(f"r_{c}", type_=_responses.c[c].type) for c in columns})
     marked = (update(_invitations).where(_invitations.c.id == bindparam("b_id"))
               .values({c: bindparam(f"i_{c}", type_=_invitations.c[c].type) for c in changed}))
     new = inserted.returning(_responses.c.id).cte("new_response")
-    return Prepared(select(new.c.id).add_cte(marked.cte("marked_invitation")))
+    if not lock_round:
+        return Prepared(select(new.c.id).add_cte(marked.cte("marked_invitation")))
+    locked = round_lock("lock_round_id").cte("locked_round")
+    return Prepared(select(new.c.id, locked.c.state, locked.c.audience).add_cte(marked.cte("marked_invitation")))
 
 
 def _write(session: Session, target: _Answering, answers: dict[str, Any], now: dt.datetime, *,
-           submit: bool, first_submit: bool) -> int:
+           submit: bool, first_submit: bool, lock_round: bool = False) -> int:
     """Store the answers in the invitation's response (made at the first save) and mark the invitation; the response's id.
 
     Core statements rather than the ORM's flush, which cost more than the rest of the command: objects of
     these rows already loaded (a sectioned form's page loads the invitation) forget the attributes written,
-    so that they read them back if anyone asks. On PostgreSQL a first save writes both rows in one statement.
+    so that they read them back if anyone asks. On PostgreSQL a first save writes both rows in one statement,
+    which also takes the round's lock when `lock_round` (a board's submit: see designations.recomputes_under_lock).
     """
     values: dict[str, Any] = {"answers": answers, "status": "submitted" if submit else "draft", "updated_at": now}
     if first_submit:
@@ -313,10 +327,14 @@ def _write(session: Session, target: _Answering, answers: dict[str, Any], now: d
                "organization_id": target.organization_id, "revision": 1, "created_at": now}
         _forget(session, Invitation, target.invitation_id, ["response"])
         if changes and session.get_bind().dialect.name == "postgresql":
-            statement = _insert_response_updating_invitation(tuple(row), tuple(changes))
-            response_id = statement.execute(
-                session, {**{f"r_{c}": v for c, v in row.items()}, **{f"i_{c}": v for c, v in changes.items()},
-                          "b_id": target.invitation_id}).scalar_one()
+            statement = _insert_response_updating_invitation(tuple(row), tuple(changes), lock_round)
+            parameters = {**{f"r_{c}": v for c, v in row.items()}, **{f"i_{c}": v for c, v in changes.items()},
+                          "b_id": target.invitation_id}
+            if lock_round:
+                response_id, state, audience = statement.first(session, {**parameters, "lock_round_id": target.round_id})
+                note_round_locked(session, target.round_id, state, audience)
+            else:
+                response_id = statement.execute(session, parameters).scalar_one()
             _forget(session, Invitation, target.invitation_id, list(changes))
             return response_id
         if session.get_bind().dialect.name == "sqlite":
