@@ -2,6 +2,9 @@
 merged per key as two statements would leave them, sent in one statement at the commit, and gone with a rollback."""
 from __future__ import annotations
 
+import datetime as dt
+
+import pytest
 from sqlalchemy import event, select
 
 from wfsurvey.extensions import db
@@ -33,8 +36,12 @@ def statements_during(action) -> list[str]:
 def test_waiting_writes_are_read_back_merged_and_sent_together_at_the_commit(app):
     session = db.session
     postgres = db.engine.dialect.name == "postgresql"
-    event_row = {"type": "Noted", "aggregate_type": "test", "aggregate_id": "1", "actor": "test",
-                 "occurred_at": _now(), "recorded_at": _now(), "schema_version": 1, "payload": {"listed": [1, [2]]}}
+    # What the rows carry goes as JSON (PostgreSQL): text with quotes and accents, a time given in another zone,
+    # a JSON document holding lists, a fraction.
+    payload = {"listed": [1, [2]], "said": 'Caf\u00e9 "Norte" \u2713', "none": None, "yes": True}
+    pacific = _now().astimezone(dt.timezone(dt.timedelta(hours=-7)))
+    event_row = {"type": "Noted", "aggregate_type": "test", "aggregate_id": "1", "actor": "staff:o'brien \"ops\"",
+                 "occurred_at": pacific, "recorded_at": _now(), "schema_version": 1, "payload": payload}
 
     def write() -> None:
         add_counts(session, STATS, KEY, ("count", "total"), [cell("", 1, 3.0), cell("la", 1, 3.0)])
@@ -52,7 +59,11 @@ def test_waiting_writes_are_read_back_merged_and_sent_together_at_the_commit(app
     assert len(read) == (2 if postgres else 1)
     assert session.execute(select(STATS.c.region, STATS.c.count, STATS.c.total).order_by(STATS.c.region)).all() == [
         ("", 3, 9.0), ("la", 1, 3.0)]
-    assert session.scalar(select(EventRecord.payload).where(EventRecord.type == "Noted")) == {"listed": [1, [2]]}
+    add_counts(session, STATS, KEY, ("count", "total"), [cell("la", 0, 0.1), cell("la", 0, 0.2)])  # summed, then sent
+    assert session.scalar(select(STATS.c.total).where(STATS.c.region == "la")) == pytest.approx(3.3)
+    stored = session.execute(select(EventRecord.payload, EventRecord.actor, EventRecord.occurred_at)
+                             .where(EventRecord.type == "Noted")).one()
+    assert tuple(stored) == (payload, "staff:o'brien \"ops\"", _now())
     # Written later in the transaction, sent at the commit.
     add_counts(session, STATS, KEY, ("count", "total"), [cell("la", 1, 3.0)])
     committed = statements_during(session.commit)
@@ -95,6 +106,4 @@ def test_waiting_writes_go_with_a_rollback(app):
 
 
 def _now():
-    import datetime as dt
-
     return dt.datetime(2026, 10, 7, 17, 0, tzinfo=dt.timezone.utc)

@@ -6,9 +6,9 @@ same moment could both read the old value. INSERT ... ON CONFLICT DO UPDATE SET 
 does it in the database, atomically, on SQLite (3.24+) and PostgreSQL alike.
 
 On PostgreSQL these writes wait (`_Pending`): every write of a transaction that nobody reads back is
-sent with the others in one statement, a WITH of one INSERT ... SELECT FROM unnest(arrays) [ON CONFLICT
-...] per table (or UPDATE ... FROM unnest(arrays), for update_rows), just before the first statement that names one of their tables, or before the commit.
-So a respondent's submit sends its counters, its answers' cells and the event in one round trip, and
+sent with the others in one statement, a WITH of one INSERT ... SELECT FROM json_to_recordset(rows) [ON
+CONFLICT ...] per table (or UPDATE ... FROM unnest(arrays), for update_rows), just before the
+first statement that names one of their tables, or before the commit. So a respondent's submit sends its counters, its answers' cells and the event in one round trip, and
 anything that reads those tables in the same transaction (a policy, the rebuild, an amendment taking
 back its old cells) reads them written. Rows for one key are merged first (counters summed, the last of
 an overwrite kept), as two statements in a row would leave them. SQLite writes at once: it has no
@@ -16,12 +16,14 @@ round trips to save.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Sequence
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, Table, Text, TextClause, bindparam, cast, event, func, literal_column, select, text, update
+from sqlalchemy import JSON, Table, Text, TextClause, bindparam, cast, column, event, func, literal_column, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -170,11 +172,10 @@ class _Pending:
             rows = list(rows) if kind == "insert" else [rows[key] for key in sorted(rows)]
             names = keys + columns if kind != "insert" else columns
             shape.append((table, kind, keys, columns))
-            for name in names:
-                values = [row[name] for row in rows]
-                # JSON goes as text, cast by the statement: an array of JSON documents holding lists would be
-                # taken for a deeper array.
-                params[f"w{n}_{name}"] = [json.dumps(v) for v in values] if _is_json(table, name) else values
+            if kind == "update":  # arrays, one per column (see _combined)
+                params.update({f"w{n}_{name}": [row[name] for row in rows] for name in names})
+            else:
+                params[f"w{n}"] = _as_json(table, names, rows)
         self.flushing = True
         try:
             _combined(tuple(shape)).execute(connection, params)
@@ -184,26 +185,35 @@ class _Pending:
 
 @cache
 def _combined(shape: tuple[tuple[Table, str, tuple[str, ...], tuple[str, ...]], ...]) -> Prepared:
-    """One statement for the writes of `shape`: a WITH of one INSERT ... SELECT FROM unnest(arrays) per write (an
-    UPDATE ... FROM unnest(arrays) for update_rows).
+    """One statement for the writes of `shape`: a WITH of one INSERT ... SELECT FROM json_to_recordset(rows) per
+    write (an UPDATE ... FROM unnest(arrays) for update_rows).
 
-    Compiled once per shape and kept as text with typed parameters, run as a prepared statement, as _upsert is:
-    an INSERT ... ON CONFLICT has no cache key, and would be compiled at every execution.
+    Each write's rows come as one JSON document (_as_json), typed by the statement's column list: one text
+    parameter per table, where arrays of each column's values cost the driver far more to send (psycopg
+    inspects every element of every array), and a short statement with few parameters, which the driver
+    converts once and the server prepares. Compiled once per shape and kept as text with typed parameters, run as
+    a prepared statement, as _upsert is: an INSERT ... ON CONFLICT has no cache key, and would be compiled at every
+    execution.
     """
     parts, params = [], []
     for n, (table, kind, keys, columns) in enumerate(shape):
         names = keys + columns if kind != "insert" else columns
-        arrays = [bindparam(f"w{n}_{name}", type_=ARRAY(Text if _is_json(table, name) else table.c[name].type))
-                  for name in names]
-        params += arrays
-        source = func.unnest(*arrays).table_valued(*names).render_derived(name=f"w{n}_rows")
-        values = {name: cast(source.c[name], postgresql.JSONB) if _is_json(table, name) else source.c[name]
-                  for name in names}
         if kind == "update":
-            parts.append(update(table).where(*(table.c[k] == source.c[k] for k in keys))
-                         .values({c: values[c] for c in columns}).cte(f"w{n}"))
+            # An UPDATE joins its rows to the table: from arrays, whose length the planner knows, it looks each key up
+            # by the index; json_to_recordset's estimate of 100 rows would make it scan a big table instead.
+            arrays = [bindparam(f"w{n}_{name}", type_=ARRAY(table.c[name].type)) for name in names]
+            params += arrays
+            rows = func.unnest(*arrays).table_valued(*names).render_derived(name=f"w{n}_rows")
+            parts.append(update(table).where(*(table.c[k] == rows.c[k] for k in keys))
+                         .values({c: rows.c[c] for c in columns}).cte(f"w{n}"))
             continue
-        stmt = postgresql.insert(table).from_select(list(names), select(*values.values()))
+        param = bindparam(f"w{n}", type_=Text)
+        params.append(param)
+        source = (func.json_to_recordset(cast(param, postgresql.JSON))
+                  .table_valued(*(column(name, postgresql.JSONB if _is_json(table, name) else table.c[name].type)
+                                  for name in names))
+                  .render_derived(name=f"w{n}_rows", with_types=True))
+        stmt = postgresql.insert(table).from_select(list(names), select(*(source.c[name] for name in names)))
         if kind != "insert":
             stmt = stmt.on_conflict_do_update(
                 index_elements=[table.c[k] for k in keys],
@@ -211,8 +221,41 @@ def _combined(shape: tuple[tuple[Table, str, tuple[str, ...], tuple[str, ...]], 
         parts.append(stmt.cte(f"w{n}"))
     statement = select(literal_column("1")).add_cte(*parts)
     sql = str(statement.compile(dialect=_PSYCOPG(paramstyle="named")))
-    # text() reads ":name" as a parameter: a cast ("::INTEGER[]") must be escaped.
+    # text() reads ":name" as a parameter: a cast ("::JSON") must be escaped.
     return Prepared(text(sql.replace("::", "\\:\\:")).bindparams(*(bindparam(p.key, type_=p.type) for p in params)))
+
+
+def _as_json(table: Table, names: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
+    """The rows as a JSON array of objects, each value as its column's type binds it (a timestamp as naive UTC, in
+    ISO 8601), JSON columns' documents nested as they are."""
+    convert = _converters(table, names)
+    if convert:
+        rows = [{**row, **{name: process(row[name]) for name, process in convert}} for row in rows]
+    return json.dumps([{name: row[name] for name in names} for row in rows], default=_json_default,
+                      separators=(",", ":"))
+
+
+@cache
+def _converters(table: Table, names: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
+    """(name, bind processor) of the columns whose type converts values before they are sent (not JSON's)."""
+    dialect = _PSYCOPG()
+    found = []
+    for name in names:
+        column_type = table.c[name].type
+        if _is_json(table, name):
+            continue
+        process = column_type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            found.append((name, process))
+    return tuple(found)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"cannot write {value!r} ({type(value).__name__}) in a waiting write")
 
 
 def _is_json(table: Table, name: str) -> bool:
@@ -221,11 +264,11 @@ def _is_json(table: Table, name: str) -> bool:
 
 def _add_pending(session: Session, table: Table, kind: str, keys: tuple[str, ...], columns: tuple[str, ...],
                  rows: list[dict[str, Any]]) -> None:
-    _pending(session).add(session.connection(), table, kind, keys, columns, rows)
-
-
-def _pending(session: Session) -> _Pending:
     connection = session.connection()
+    _pending(session, connection).add(connection, table, kind, keys, columns, rows)
+
+
+def _pending(session: Session, connection: Connection) -> _Pending:
     transaction = connection.get_transaction()
     pending = connection.info.get(_KEY)
     if pending is None or pending.transaction is not transaction:
