@@ -5,15 +5,19 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
+import json
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, event
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import JSON, Boolean, DateTime, Integer, MetaData, String, bindparam, event
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, scoped_session
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -46,6 +50,55 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 #: JSON everywhere, JSONB on PostgreSQL.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class IdList(TypeDecorator[list[int]]):
+    """A list of integer ids as one bound value: an array on PostgreSQL, JSON text elsewhere (see one_of)."""
+
+    impl = String
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        return dialect.type_descriptor(ARRAY(Integer) if dialect.name == "postgresql" else String())
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        if value is None:
+            return None
+        ids = [int(v) for v in value]
+        return ids if dialect.name == "postgresql" else json.dumps(ids)
+
+
+class OneOf(ColumnElement[bool]):
+    """`column` is one of the ids bound as `parameter` (an IdList): `= ANY(array)` on PostgreSQL, `IN (SELECT value
+    FROM json_each(text))` on SQLite.
+
+    Where `column IN (:ids)` with an expanding parameter renders the statement anew for every length of list (and a
+    prepared statement cannot take one), this is one statement for any number of ids.
+    """
+
+    inherit_cache = True
+    type = Boolean()
+    _is_implicitly_boolean = True  # a condition as it is: SQLite would otherwise be given "... = 1"
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement),
+                           ("parameter", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column: Any, parameter: BindParameter[Any]):
+        self.column, self.parameter = column, parameter
+
+
+def one_of(column: Any, name: str) -> OneOf:
+    """The condition OneOf, its parameter named `name` (give it a list of ids)."""
+    return OneOf(column, bindparam(name, type_=IdList()))
+
+
+@compiles(OneOf)
+def _one_of_sqlite(element: OneOf, compiler: Any, **kw: Any) -> str:
+    return f"{compiler.process(element.column, **kw)} IN (SELECT value FROM json_each({compiler.process(element.parameter, **kw)}))"
+
+
+@compiles(OneOf, "postgresql")
+def _one_of_postgresql(element: OneOf, compiler: Any, **kw: Any) -> str:
+    return f"{compiler.process(element.column, **kw)} = ANY({compiler.process(element.parameter, **kw)})"
 
 
 class Base(DeclarativeBase):

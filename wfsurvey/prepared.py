@@ -40,12 +40,15 @@ class _Compiled:
     #: Result processing per column of a SELECT or RETURNING (None where the driver's value is the value).
     results: tuple[Callable[[Any], Any] | None, ...]
 
+    #: (name, bind processing or None) in `order` (positional paramstyles).
+    steps: tuple[tuple[str, Callable[[Any], Any] | None], ...] = ()
+
     def arguments(self, values: Mapping[str, Any]) -> Any:
-        processors = self.processors
         if self.defaults:
             values = {**self.defaults, **values}
         if self.order is not None:
-            return tuple(processors[name](values[name]) if name in processors else values[name] for name in self.order)
+            return tuple([values[name] if process is None else process(values[name]) for name, process in self.steps])
+        processors = self.processors
         return {name: processors[name](value) if name in processors else value for name, value in values.items()}
 
 
@@ -78,7 +81,9 @@ class Prepared:
             defaults = {name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required}
             results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
                             for column in getattr(self.statement, "selected_columns", ()))
-            found = self._by_dialect[dialect.name] = _Compiled(compiled.string, order, processors, defaults, results)
+            steps = tuple((name, processors.get(name)) for name in order) if order is not None else ()
+            found = self._by_dialect[dialect.name] = _Compiled(compiled.string, order, processors, defaults, results,
+                                                               steps)
         return found
 
     def execute(self, session_or_connection: Session | scoped_session | Connection,

@@ -142,6 +142,31 @@ def test_twenty_messages_arrive_once_each_and_a_second_run_sends_nothing(smtp_ap
     assert len(events("EmailDelivered")) == 20
 
 
+def test_plain_envelope_addresses_go_out_as_they_are_and_others_through_smtplib(smtp_server, monkeypatch):
+    """MAIL and RCPT of a bare ASCII address skip smtplib's address parser (the sender's costliest step); any other
+    address (a display name, a non-ASCII one) is parsed by smtplib as before. The server gets the same envelope."""
+    import smtplib
+
+    from wfsurvey.mail.transports import _SMTP
+
+    parsed: list[str] = []
+    original = smtplib.quoteaddr
+    monkeypatch.setattr(smtplib, "quoteaddr", lambda address: parsed.append(address) or original(address))
+    settings = parse_smtp_url(smtp_server.url)
+    smtp = _SMTP(settings.host, settings.port, timeout=5)
+    try:
+        data = b"Subject: hello\r\n\r\nhi\r\n"
+        assert smtp.sendmail("surveys@example.org", ["ana.ruiz+cc@example.org"], data) == {}
+        assert parsed == []
+        smtp.sendmail("State Association <surveys@example.org>", ["Ana <ana@example.org>"], data)
+        assert parsed == ["State Association <surveys@example.org>", "Ana <ana@example.org>"]
+    finally:
+        smtp.quit()
+    first, second = smtp_server.messages
+    assert (first.mail_from, first.recipients) == ("surveys@example.org", ["ana.ruiz+cc@example.org"])
+    assert (second.mail_from, second.recipients) == ("surveys@example.org", ["ana@example.org"])
+
+
 def test_a_dedupe_key_queued_twice_makes_one_row(app):
     rendered = render_email("invitation", **context())
     first = outbox.enqueue(db.session, dedupe_key="invitation:1", kind="invitation", to_addr="a@example.org",

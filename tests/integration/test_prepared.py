@@ -71,3 +71,31 @@ def test_an_expanding_in_list_is_refused_rather_than_run_wrong(app):
     statement = Prepared(select(_orgs.c.id).where(_orgs.c.id.in_(bindparam("ids", expanding=True))))
     with pytest.raises(ValueError, match="expanding"):
         statement.first(db.session, {"ids": [1, 2]})
+
+
+def test_one_of_takes_any_number_of_ids_in_one_statement(app):
+    """database.one_of: a list of ids as one bound value (an array on PostgreSQL, JSON text on SQLite), so a prepared
+    statement or the statement cache keeps one form whatever the length; none, one or thousands."""
+    from sqlalchemy import func
+
+    from wfsurvey.database import one_of
+
+    db.session.execute(insert(_orgs), [{"name": f"Org {i}", "org_type": "lwib", "created_at": NOW} for i in range(3000)])
+    ids = sorted(db.session.scalars(select(_orgs.c.id)))
+    count = Prepared(select(func.count()).select_from(_orgs).where(one_of(_orgs.c.id, "ids")))
+    seen: list[str] = []
+
+    def statement(_conn, _cursor, sql, *_args):
+        seen.append(sql)
+
+    event.listen(db.engine, "before_cursor_execute", statement)
+    try:
+        assert count.first(db.session, {"ids": []}) == (0,)
+        assert count.first(db.session, {"ids": ids[:1]}) == (1,)
+        assert count.first(db.session, {"ids": ids + [10**9]}) == (3000,)  # an id with no row: no match, no error
+        renamed = db.session.execute(update(_orgs).where(one_of(_orgs.c.id, "ids"), _orgs.c.name != "x")
+                                     .values(org_type="college"), {"ids": ids[::2]}).rowcount
+    finally:
+        event.remove(db.engine, "before_cursor_execute", statement)
+    assert renamed == 1500
+    assert len(set(seen[:3])) == 1  # one statement for every length of list

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from wfsurvey.bulk import insert_rows
+from wfsurvey.database import one_of
 from wfsurvey.mail.render import RenderedEmail
 from wfsurvey.models.outbox import OutboxMessage
 from wfsurvey.models.stakeholders import Contact
@@ -225,7 +226,7 @@ _DUE_ROWS = (
     .with_for_update(skip_locked=True)
 )
 _CLAIM = (
-    update(_table).where(_table.c.id.in_(bindparam("ids", expanding=True)))
+    update(_table).where(one_of(_table.c.id, "ids"))
     .values(status="sending", claim_stage=CLAIMED, claim_batch=bindparam("batch"), claim_stage_at=bindparam("now"))
 )
 
@@ -242,7 +243,7 @@ def _locked_in_id_order(*conditions) -> Any:
 #: Built once (no ORM object is affected: the claimed rows were copied out).
 _START = (
     update(_table)
-    .where(_locked_in_id_order(_table.c.id.in_(bindparam("ids", expanding=True)), _table.c.status == "sending",
+    .where(_locked_in_id_order(one_of(_table.c.id, "ids"), _table.c.status == "sending",
                                _table.c.claim_stage == CLAIMED, _table.c.claim_batch == bindparam("batch")))
     .values(claim_stage=SENDING, claim_stage_at=bindparam("now"))
     .returning(_table.c.id)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Update
 
 from wfsurvey.bulk import insert_rows
-from wfsurvey.database import transaction_notes
+from wfsurvey.database import one_of, transaction_notes
 from wfsurvey.domain import events as ev
 from wfsurvey.models.projections import InvitationProgress, RoundProgress
 from wfsurvey.prepared import Prepared
@@ -72,7 +72,7 @@ def _raise_statement(flag: str) -> Update:
     table = InvitationProgress.__table__
     return (
         update(table)
-        .where(table.c.invitation_id.in_(bindparam("ids", expanding=True)), table.c[flag].is_(False))
+        .where(one_of(table.c.invitation_id, "ids"), table.c[flag].is_(False))
         .values({flag: True})
         .returning(table.c.round_id, table.c.org_type, table.c.regions)
     )

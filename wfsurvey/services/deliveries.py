@@ -16,6 +16,7 @@ from collections import Counter
 from sqlalchemy import Row, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from wfsurvey.database import one_of
 from wfsurvey.domain import events as ev
 from wfsurvey.domain.commands import DeliveryOutcome, RecordDeliveryOutcomes
 from wfsurvey.mail.outbox import NO_CLAIM
@@ -91,12 +92,13 @@ def _apply_sent(uow: AbstractUnitOfWork, rows: list[Row]) -> None:
     # contacts.last_messaged_at feeds the minimum gap between two messages to one person.
     invitation_ids = [row.invitation_id for row in rows if row.invitation_id is not None]
     emails = [row.to_addr for row in rows if row.invitation_id is None]
-    whom = (([_contacts.c.id.in_(select(_invitations.c.contact_id).where(_invitations.c.id.in_(invitation_ids)))]
+    whom = (([_contacts.c.id.in_(select(_invitations.c.contact_id).where(one_of(_invitations.c.id, "invitation_ids")))]
              if invitation_ids else []) + ([_contacts.c.email.in_(emails)] if emails else []))
     session.execute(
         update(_contacts).where(or_(*whom))
         .where(or_(_contacts.c.last_messaged_at.is_(None), _contacts.c.last_messaged_at < now))
-        .values(last_messaged_at=now)
+        .values(last_messaged_at=now),
+        {"invitation_ids": invitation_ids} if invitation_ids else {},
     )
     for row in rows:
         uow.record(ev.EmailDelivered(message_id=row.id, kind=row.kind, invitation_id=row.invitation_id, round_id=row.round_id))
@@ -159,27 +161,27 @@ _OUTBOX_ROWS = (
     select(_outbox.c.id, _outbox.c.kind, _outbox.c.invitation_id, _outbox.c.round_id, _outbox.c.to_addr,
            _outbox.c.convening_invitation_id,
            _outbox.c.status, _outbox.c.claim_stage, _outbox.c.claim_batch, _outbox.c.attempts)
-    .where(_outbox.c.id.in_(bindparam("ids", expanding=True))).order_by(_outbox.c.id).with_for_update()
+    .where(one_of(_outbox.c.id, "ids")).order_by(_outbox.c.id).with_for_update()
 )
 _INVITATION_ROWS = (
     select(_invitations.c.id, _invitations.c.status)
-    .where(_invitations.c.id.in_(bindparam("ids", expanding=True))).order_by(_invitations.c.id).with_for_update()
+    .where(one_of(_invitations.c.id, "ids")).order_by(_invitations.c.id).with_for_update()
 )
 #: Every outcome ends the row's claim.
 _MARK_SENT = (
-    update(_outbox).where(_outbox.c.id.in_(bindparam("ids", expanding=True)))
+    update(_outbox).where(one_of(_outbox.c.id, "ids"))
     .values(status="sent", sent_at=bindparam("now"), last_error=None, attempts=_outbox.c.attempts + 1, **NO_CLAIM)
 )
 #: An invitation is sent with its first message that carries the link; a later status stays.
 _INVITATIONS_SENT = (
-    update(_invitations).where(_invitations.c.id.in_(bindparam("ids", expanding=True)),
+    update(_invitations).where(one_of(_invitations.c.id, "ids"),
                                or_(_invitations.c.sent_at.is_(None), _invitations.c.status == "pending"))
     .values(sent_at=func.coalesce(_invitations.c.sent_at, bindparam("now")),
             status=case((_invitations.c.status == "pending", "sent"), else_=_invitations.c.status))
 )
 #: A convening's invitation is sent with its first message that carries the link.
 _CONVENING_INVITATIONS_SENT = (
-    update(_convening_invitations).where(_convening_invitations.c.id.in_(bindparam("ids", expanding=True)),
+    update(_convening_invitations).where(one_of(_convening_invitations.c.id, "ids"),
                                          _convening_invitations.c.status == "pending")
     .values(sent_at=bindparam("now"), status="sent")
 )
