@@ -93,7 +93,8 @@ def one_of(column: Any, name: str) -> OneOf:
 
 @compiles(OneOf)
 def _one_of_sqlite(element: OneOf, compiler: Any, **kw: Any) -> str:
-    return f"{compiler.process(element.column, **kw)} IN (SELECT value FROM json_each({compiler.process(element.parameter, **kw)}))"
+    column, values = compiler.process(element.column, **kw), compiler.process(element.parameter, **kw)
+    return f"{column} IN (SELECT value FROM json_each({values}))"
 
 
 @compiles(OneOf, "postgresql")

@@ -8,7 +8,16 @@ from sqlalchemy import func, select
 from tests import builders
 from wfsurvey.domain import commands as cmd
 from wfsurvey.extensions import db
-from wfsurvey.models import Contact, Designation, EventRecord, Invitation, OrganizationCounts, Response, Round, RoundProgress
+from wfsurvey.models import (
+    Contact,
+    Designation,
+    EventRecord,
+    Invitation,
+    OrganizationCounts,
+    Response,
+    Round,
+    RoundProgress,
+)
 from wfsurvey.services import handle
 from wfsurvey.services.respond import StaleForm
 

@@ -133,7 +133,8 @@ def test_a_board_submit_recomputes_its_own_region_in_a_fixed_number_of_statement
     assert "FROM events" in board_answers[0] and "FROM designations" in board_answers[0]
     if db.engine.dialect.name == "postgresql":  # the round's lock came with the response's write, and only there
         locks = [s for s in statements if "FROM rounds" in s and "FOR NO KEY UPDATE" in s]
-        assert len(locks) == 1 and locks[0].startswith("WITH") and "INSERT INTO responses" in locks[0], listing(statements)
+        assert len(locks) == 1, listing(statements)
+        assert locks[0].startswith("WITH") and "INSERT INTO responses" in locks[0], listing(statements)
     db.session.expire_all()
     ie = db.session.get(Designation, (round_.id, IE))
     assert (ie.status, ie.nominee["email"]) == ("designated", "ana@example.org")

@@ -131,7 +131,8 @@ def note_progress(session: Session, invitation_id: int, round_id: int, org_type:
     the writers' turn (SQLite). Its answer flags (ANSWER_FLAGS) are raised only by such commands, so they stay as read
     until this transaction raises them: the draft or the submit it records raises them without reading them back
     (no UPDATE ... RETURNING; on PostgreSQL the write waits with the others). The rebuild notes nothing, and reads."""
-    transaction_notes(session, _NOTED_KEY)[invitation_id] = NotedProgress(round_id, org_type, regions, started, submitted)
+    noted = transaction_notes(session, _NOTED_KEY)
+    noted[invitation_id] = NotedProgress(round_id, org_type, regions, started, submitted)
 
 
 def _raise_noted(session: Session, wanted: dict[int, set[str]], deltas: dict[Key, Counter]) -> None:

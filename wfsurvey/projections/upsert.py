@@ -8,9 +8,10 @@ does it in the database, atomically, on SQLite (3.24+) and PostgreSQL alike.
 On PostgreSQL these writes wait (`_Pending`): every write of a transaction that nobody reads back is
 sent with the others in one statement, a WITH of one INSERT ... SELECT FROM json_to_recordset(rows) [ON
 CONFLICT ...] per table (or UPDATE ... FROM unnest(arrays), for update_rows), just before the
-first statement that names one of their tables, or before the commit. So a respondent's submit sends its counters, its answers' cells and the event in one round trip, and
-anything that reads those tables in the same transaction (a policy, the rebuild, an amendment taking
-back its old cells) reads them written. Rows for one key are merged first (counters summed, the last of
+first statement that names one of their tables, or before the commit. So a respondent's submit sends
+its counters, its answers' cells and the event in one round trip, and anything that reads those tables
+in the same transaction (a policy, the rebuild, an amendment taking back its old cells) reads them
+written. Rows for one key are merged first (counters summed, the last of
 an overwrite kept), as two statements in a row would leave them. SQLite writes at once: it has no
 round trips to save.
 """
@@ -23,7 +24,21 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, Table, Text, TextClause, bindparam, cast, column, event, func, literal_column, select, text, update
+from sqlalchemy import (
+    JSON,
+    Table,
+    Text,
+    TextClause,
+    bindparam,
+    cast,
+    column,
+    event,
+    func,
+    literal_column,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session

@@ -94,15 +94,19 @@ def board_answers(session: Session, round_id: int, key: str, regions: list[str] 
 
 
 def _board_answers_select(key: str):
-    contact = Response.answers[key]
     return (
-        select(Response.organization_id, Organization.name, InvitationProgress.regions,
-               contact["email"].as_string(), contact["name"].as_string(), contact["organization"].as_string())
+        select(Response.organization_id, Organization.name, InvitationProgress.regions, *_contact_parts(Response.answers, key))
         .join(InvitationProgress, InvitationProgress.invitation_id == Response.invitation_id)
         .join(Organization, Organization.id == Response.organization_id)
         .where(Response.status == "submitted", InvitationProgress.org_type == NOMINATING_ORG_TYPE)
         .order_by(Response.updated_at, Response.id)
     )
+
+
+def _contact_parts(answers: Any, key: str) -> tuple:
+    """The contact answer's email, name and organization, as text, each by its path in the answers: one JSON lookup
+    each (SQLite parses the document once per lookup; answers[key]["email"] would take two and a re-quoting)."""
+    return tuple(answers[(key, part)].as_string() for part in ("email", "name", "organization"))
 
 
 def _answers_query(session: Session, round_id: int, key: str, regions: list[str] | None) -> list:
@@ -168,7 +172,7 @@ class _Inputs(NamedTuple):
     key: str
     answers: list[BoardAnswer]
     overrides: dict[str, Override]
-    rows: dict[str, Result] | None
+    rows: dict[str, Result | _StoredRow] | None
 
 
 def _inputs(session: Session, round_: Round | RoundFacts, regions: list[str] | None) -> _Inputs | None:
@@ -235,14 +239,20 @@ def _one_region_statement(key: str) -> Prepared:
     """
     events, designations = EventRecord.__table__, Designation.__table__
     responses, organizations, members = Response.__table__, Organization.__table__, BoardRegion.__table__
-    text, number, at = (lambda: null().cast(Text)), (lambda: null().cast(Integer)), null().cast(responses.c.updated_at.type)
+    at = null().cast(responses.c.updated_at.type)
+
+    def text():
+        return null().cast(Text)
+
+    def number():
+        return null().cast(Integer)
 
     def kind(n: int):
         return literal_column(str(n), Integer).label("kind")
 
-    overrides = (select(kind(_OVERRIDE), number().label("n1"), number().label("n2"), events.c.payload.cast(Text).label("t1"),
-                        text().label("t2"), text().label("t3"), text().label("t4"), at.label("changed_at"),
-                        events.c.seq.label("id"))
+    overrides = (select(kind(_OVERRIDE), number().label("n1"), number().label("n2"),
+                        events.c.payload.cast(Text).label("t1"), text().label("t2"), text().label("t3"),
+                        text().label("t4"), at.label("changed_at"), events.c.seq.label("id"))
                  .where(events.c.aggregate_type == ev.DesignationOverridden.aggregate,
                         events.c.type == ev.DesignationOverridden.__name__,
                         events.c.aggregate_id == bindparam("key")))
@@ -250,16 +260,15 @@ def _one_region_statement(key: str) -> Prepared:
                   designations.c.status.cast(Text), designations.c.nominee.cast(Text),
                   designations.c.nominations.cast(Text), designations.c.explanation.cast(Text), at, number())
            .where(designations.c.round_id == bindparam("round_id"), designations.c.region == bindparam("region")))
-    contact = responses.c.answers[key]
     answers = (select(kind(_ANSWER), responses.c.organization_id, number(), organizations.c.name.cast(Text),
-                      contact["email"].as_string(), contact["name"].as_string(), contact["organization"].as_string(),
-                      responses.c.updated_at, responses.c.id)
+                      *_contact_parts(responses.c.answers, key), responses.c.updated_at, responses.c.id)
                .join(members, members.c.invitation_id == responses.c.invitation_id)
                .join(organizations, organizations.c.id == responses.c.organization_id)
                .where(members.c.round_id == bindparam("round_id"), members.c.region == bindparam("region"),
                       responses.c.status == "submitted"))
     union = union_all(overrides, row, answers)
-    return Prepared(union.order_by(union.selected_columns.kind, union.selected_columns.changed_at, union.selected_columns.id),
+    columns = union.selected_columns
+    return Prepared(union.order_by(columns.kind, columns.changed_at, columns.id),
                     options={IGNORES_PENDING: (events.name,)})
 
 
@@ -268,7 +277,7 @@ def _one_region(session: Session, round_id: int, key: str, region: str) -> _Inpu
     session.flush()  # a Core statement does not autoflush: it must see this unit of work's answers
     answers: list[BoardAnswer] = []
     overrides: dict[str, Override] = {}
-    rows: dict[str, Result] = {}
+    rows: dict[str, Result | _StoredRow] = {}
     regions = (region,)
     for kind_, n1, n2, t1, t2, t3, t4, _at, _id in _one_region_statement(key).execute(
             session, {"key": designation_key(round_id, region), "round_id": round_id, "region": region}).fetchall():
@@ -276,7 +285,7 @@ def _one_region(session: Session, round_id: int, key: str, region: str) -> _Inpu
             answers.append(BoardAnswer(n1, t1, NOMINATING_ORG_TYPE, regions,
                                        {key: {"email": t2, "name": t3, "organization": t4}} if t2 else {}))
         elif kind_ == _ROW:
-            rows[region] = Result(region, t1, bool(n1), _json(t2), _json(t3) or [], t4, bool(n2))
+            rows[region] = _StoredRow(t1, bool(n1), _json(t2), t3, t4, bool(n2))
         else:  # the last override in the log is the one in force
             payload = json.loads(t1)
             overrides[region] = Override(nominee=payload["nominee"], reason=payload["reason"])
@@ -285,6 +294,24 @@ def _one_region(session: Session, round_id: int, key: str, region: str) -> _Inpu
 
 def _json(text: str | None) -> Any:
     return None if text is None else json.loads(text)
+
+
+class _StoredRow(NamedTuple):
+    """A designations row as _one_region_statement gives it, its nominations still JSON text: a board's answer nearly
+    always changes the explanation (its counts), and then the nominations, which list every nominating board, need
+    not be decoded to tell that the result changed."""
+
+    status: str
+    final: bool
+    nominee: dict[str, str] | None
+    nominations_json: str | None
+    explanation: str
+    overridden: bool
+
+    def same_as(self, result: Result) -> bool:
+        return ((self.status, self.final, self.nominee, self.explanation, self.overridden)
+                == (result.status, result.final, result.nominee, result.explanation, result.overridden)
+                and (_json(self.nominations_json) or []) == result.nominations)
 
 
 class RoundFacts(NamedTuple):
@@ -378,7 +405,8 @@ def recompute(uow: AbstractUnitOfWork, round_id: int, regions: list[str] | None 
     changed = 0
     for region, result in results.items():
         row = rows.get(region)
-        if row is not None and (row.final or row.comparable() == result.comparable()):
+        if row is not None and (row.final or (row.same_as(result) if isinstance(row, _StoredRow)
+                                              else row.comparable() == result.comparable())):
             continue
         uow.record(_changed(round_id, result, uow.now))
         changed += 1

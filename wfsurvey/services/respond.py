@@ -144,7 +144,8 @@ def _answers_load_statement() -> Prepared:
         select(invitations.c.id, invitations.c.round_id, invitations.c.organization_id, invitations.c.status,
                invitations.c.started_at.is_not(None), invitations.c.reminders_sent, rounds.c.state, rounds.c.audience, rounds.c.opens_at, rounds.c.closes_at,
                rounds.c.response_rule, templates.c.questions, progress.c.org_type, progress.c.regions,
-               progress.c.started, progress.c.submitted, responses.c.id, responses.c.status, responses.c.revision, colleague_response_id)
+               progress.c.started, progress.c.submitted, responses.c.id, responses.c.status, responses.c.revision,
+               colleague_response_id)
         .join(rounds, rounds.c.id == invitations.c.round_id)
         .join(templates, templates.c.id == rounds.c.template_id)
         .outerjoin(progress, progress.c.invitation_id == invitations.c.id)
