@@ -52,24 +52,30 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
-class IdList(TypeDecorator[list[int]]):
-    """A list of integer ids as one bound value: an array on PostgreSQL, JSON text elsewhere (see one_of)."""
+class ValueList(TypeDecorator[list[Any]]):
+    """A list of ids (or of texts) as one bound value: an array on PostgreSQL, JSON text elsewhere (see one_of)."""
 
     impl = String
     cache_ok = True
 
+    def __init__(self, text: bool = False):
+        super().__init__()
+        self.text = text
+
     def load_dialect_impl(self, dialect: Any) -> Any:
-        return dialect.type_descriptor(ARRAY(Integer) if dialect.name == "postgresql" else String())
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(ARRAY(String() if self.text else Integer()))
+        return dialect.type_descriptor(String())
 
     def process_bind_param(self, value: Any, dialect: Any) -> Any:
         if value is None:
             return None
-        ids = [int(v) for v in value]
-        return ids if dialect.name == "postgresql" else json.dumps(ids)
+        values = [str(v) for v in value] if self.text else [int(v) for v in value]
+        return values if dialect.name == "postgresql" else json.dumps(values)
 
 
 class OneOf(ColumnElement[bool]):
-    """`column` is one of the ids bound as `parameter` (an IdList): `= ANY(array)` on PostgreSQL, `IN (SELECT value
+    """`column` is one of the values bound as `parameter` (a ValueList): `= ANY(array)` on PostgreSQL, `IN (SELECT value
     FROM json_each(text))` on SQLite.
 
     Where `column IN (:ids)` with an expanding parameter renders the statement anew for every length of list (and a
@@ -87,8 +93,8 @@ class OneOf(ColumnElement[bool]):
 
 
 def one_of(column: Any, name: str) -> OneOf:
-    """The condition OneOf, its parameter named `name` (give it a list of ids)."""
-    return OneOf(column, bindparam(name, type_=IdList()))
+    """The condition OneOf, its parameter named `name` (give it a list of ids, or of texts for a text column)."""
+    return OneOf(column, bindparam(name, type_=ValueList(text=isinstance(column.type, String))))
 
 
 @compiles(OneOf)

@@ -154,8 +154,9 @@ class ClaimedMessage:
     claim: Claim
 
 
-#: The outbox columns a ClaimedMessage copies.
+#: The outbox columns a ClaimedMessage copies, in the order of its fields.
 _CLAIMED_COLUMNS = tuple(f.name for f in dataclasses.fields(ClaimedMessage) if f.name != "claim")
+_HEADERS_AT = _CLAIMED_COLUMNS.index("headers")
 
 
 def claim_due(session: Session, *, now: dt.datetime, limit: int) -> tuple[list[ClaimedMessage], int]:
@@ -169,10 +170,7 @@ def claim_due(session: Session, *, now: dt.datetime, limit: int) -> tuple[list[C
     rows = session.execute(_DUE_ROWS, {"now": now, "limit": limit}).all()
     if not rows:
         return [], 0
-    opted_out = set(session.scalars(
-        select(_contacts.c.email)
-        .where(_contacts.c.email.in_({r.to_addr for r in rows}), _contacts.c.opted_out_at.is_not(None))
-    ))
+    opted_out = set(session.scalars(_OPTED_OUT, {"emails": sorted({r.to_addr for r in rows})}))
     cancelled = 0
     if opted_out:
         # Only among this batch's rows, which this transaction holds: cancelling other rows to these
@@ -180,8 +178,8 @@ def claim_due(session: Session, *, now: dt.datetime, limit: int) -> tuple[list[C
         cancelled = cancel_waiting(session, reason=OPTED_OUT, to_addrs=opted_out,
                                    message_ids=[r.id for r in rows if r.to_addr in opted_out])
     claim = Claim(CLAIMED, uuid.uuid4().hex[:12])
-    claimed = [ClaimedMessage(**{**r._asdict(), "headers": dict(r.headers or {})}, claim=claim)
-               for r in rows if r.to_addr not in opted_out]
+    h = _HEADERS_AT  # the headers are copied: the sender may not change what the row holds
+    claimed = [ClaimedMessage(*r[:h], dict(r[h] or {}), *r[h + 1:], claim=claim) for r in rows if r.to_addr not in opted_out]
     if claimed:
         session.execute(_CLAIM, {"ids": [m.id for m in claimed], "batch": claim.batch, "now": now})
     return claimed, cancelled
@@ -225,6 +223,7 @@ _DUE_ROWS = (
     .limit(bindparam("limit"))
     .with_for_update(skip_locked=True)
 )
+_OPTED_OUT = select(_contacts.c.email).where(one_of(_contacts.c.email, "emails"), _contacts.c.opted_out_at.is_not(None))
 _CLAIM = (
     update(_table).where(one_of(_table.c.id, "ids"))
     .values(status="sending", claim_stage=CLAIMED, claim_batch=bindparam("batch"), claim_stage_at=bindparam("now"))
