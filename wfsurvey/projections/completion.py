@@ -8,7 +8,6 @@ from functools import cache
 from sqlalchemy import Integer, any_, bindparam, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.dml import Update
 
 from wfsurvey.bulk import insert_rows
 from wfsurvey.database import one_of, transaction_notes
@@ -67,24 +66,13 @@ def on_invitations_issued(events: list[ev.InvitationIssued], uow: ProjectionCont
 
 
 @cache
-def _raise_statement(flag: str) -> Update:
-    # Built once per flag and reused: a statement object keeps its SQL cache key.
-    table = InvitationProgress.__table__
-    return (
-        update(table)
-        .where(one_of(table.c.invitation_id, "ids"), table.c[flag].is_(False))
-        .values({flag: True})
-        .returning(table.c.round_id, table.c.org_type, table.c.regions)
-    )
-
-
-@cache
-def _raise_one(flag: str) -> Prepared:
-    """_raise_statement for a single invitation (a respondent's save or submit), as a prepared statement."""
+def _raise_statement(flag: str) -> Prepared:
+    """One flag raised for the invitations given that have not got it, returning what counts them: a prepared
+    statement for any number of invitations (database.one_of)."""
     table = InvitationProgress.__table__
     return Prepared(
         update(table)
-        .where(table.c.invitation_id == bindparam("id"), table.c[flag].is_(False))
+        .where(one_of(table.c.invitation_id, "ids"), table.c[flag].is_(False))
         .values({flag: True})
         .returning(table.c.round_id, table.c.org_type, table.c.regions)
     )
@@ -184,8 +172,8 @@ def _raise_flags(uow: ProjectionContext, pairs: list[tuple[int, str]]) -> None:
             ids.sort()
             for chunk in range(0, len(ids), 5000):
                 part = ids[chunk:chunk + 5000]
-                rows = (session.execute(_raise_statement(flags[0]), {"ids": part}) if len(flags) == 1
-                        else _raise_together_statement(flags).execute(session, {"ids": part}))
+                rows = (_raise_statement(flags[0]) if len(flags) == 1 else _raise_together_statement(flags)).execute(
+                    session, {"ids": part})
                 for row in rows:
                     raised = flags if len(flags) == 1 else [f for f, was in zip(flags, row[3:], strict=True) if not was]
                     for scope, key in scopes(row.org_type, row.regions.split(",") if row.regions else []):
@@ -199,14 +187,8 @@ def _raise_flags(uow: ProjectionContext, pairs: list[tuple[int, str]]) -> None:
             by_flag.setdefault(flag, []).append(invitation_id)
     for flag in FLAGS:
         ids = sorted(by_flag.get(flag, ()))
-        if len(ids) == 1:
-            raised = _raise_one(flag).execute(session, {"id": ids[0]}).fetchall()
-            for round_id, org_type, regions in raised:
-                for scope, key in scopes(org_type, regions.split(",") if regions else []):
-                    deltas[(round_id, scope, key)][flag] += 1
-            continue
         for chunk in range(0, len(ids), 5000):
-            raised = session.execute(_raise_statement(flag), {"ids": ids[chunk:chunk + 5000]})
+            raised = _raise_statement(flag).execute(session, {"ids": ids[chunk:chunk + 5000]}).fetchall()
             for round_id, org_type, regions in raised:
                 for scope, key in scopes(org_type, regions.split(",") if regions else []):
                     deltas[(round_id, scope, key)][flag] += 1

@@ -24,6 +24,7 @@ from wfsurvey.models.convenings import ConveningInvitation
 from wfsurvey.models.invitations import Invitation
 from wfsurvey.models.outbox import OutboxMessage
 from wfsurvey.models.stakeholders import Contact
+from wfsurvey.prepared import Prepared
 from wfsurvey.services.unit_of_work import AbstractUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ def record_delivery_outcomes(command: RecordDeliveryOutcomes, uow: AbstractUnitO
     """
     outcomes = {o.message_id: o for o in command.outcomes}
     sent, others = [], []
-    for row in uow.session.execute(_OUTBOX_ROWS, {"ids": list(outcomes)}):
+    for row in _OUTBOX_ROWS.execute(uow.session, {"ids": list(outcomes)}).fetchall():
         outcome = outcomes[row.id]
         if row.status != "sending" or (outcome.claim is not None and (row.claim_stage, row.claim_batch) != tuple(outcome.claim)):
             # Another sender, a recovery or a cancellation took the row over; its account of the row stands.
@@ -81,25 +82,23 @@ def _apply_sent(uow: AbstractUnitOfWork, rows: list[Row]) -> None:
     """Sent rows, their invitations (now sent, unless further along) and contacts, in a statement each."""
     session: Session = uow.session
     now: dt.datetime = uow.now
-    session.execute(_MARK_SENT, {"ids": [row.id for row in rows], "now": now})
+    _MARK_SENT.execute(session, {"ids": [row.id for row in rows], "now": now})
     links = [row.invitation_id for row in rows if row.invitation_id is not None and row.kind in LINK_KINDS]
     if links:
-        session.execute(_INVITATIONS_SENT, {"ids": links, "now": now})
+        _INVITATIONS_SENT.execute(session, {"ids": links, "now": now})
     convening_links = [row.convening_invitation_id for row in rows
                        if row.convening_invitation_id is not None and row.kind in CONVENING_LINK_KINDS]
     if convening_links:
-        session.execute(_CONVENING_INVITATIONS_SENT, {"ids": convening_links, "now": now})
+        _CONVENING_INVITATIONS_SENT.execute(session, {"ids": convening_links, "now": now})
     # contacts.last_messaged_at feeds the minimum gap between two messages to one person.
     invitation_ids = [row.invitation_id for row in rows if row.invitation_id is not None]
     emails = [row.to_addr for row in rows if row.invitation_id is None]
-    whom = (([_contacts.c.id.in_(select(_invitations.c.contact_id).where(one_of(_invitations.c.id, "invitation_ids")))]
-             if invitation_ids else []) + ([_contacts.c.email.in_(emails)] if emails else []))
-    session.execute(
-        update(_contacts).where(or_(*whom))
-        .where(or_(_contacts.c.last_messaged_at.is_(None), _contacts.c.last_messaged_at < now))
-        .values(last_messaged_at=now),
-        {"invitation_ids": invitation_ids} if invitation_ids else {},
-    )
+    if invitation_ids and not emails:  # an invitation's messages, nearly all of them: one prepared statement
+        _INVITEES_MESSAGED.execute(session, {"invitation_ids": invitation_ids, "now": now})
+    else:
+        whom = (([_contacts.c.id.in_(_invitees)] if invitation_ids else [])
+                + ([_contacts.c.email.in_(emails)] if emails else []))
+        session.execute(_messaged(or_(*whom)), {"invitation_ids": invitation_ids, "now": now})
     for row in rows:
         uow.record(ev.EmailDelivered(message_id=row.id, kind=row.kind, invitation_id=row.invitation_id, round_id=row.round_id))
 
@@ -112,7 +111,7 @@ def _apply_failures(uow: AbstractUnitOfWork, pairs: list[tuple[Row, DeliveryOutc
     invitation_ids = sorted({row.invitation_id for row, outcome in pairs
                              if row.invitation_id is not None and outcome.result in _MAY_BOUNCE})
     invitations = {
-        found.id: found.status for found in session.execute(_INVITATION_ROWS, {"ids": invitation_ids})
+        found.id: found.status for found in _INVITATION_ROWS.execute(session, {"ids": invitation_ids})
     } if invitation_ids else {}
     bounced: set[int] = set()
     changes = []
@@ -157,34 +156,46 @@ def _apply_failures(uow: AbstractUnitOfWork, pairs: list[tuple[Row, DeliveryOutc
     return applied
 
 
-_OUTBOX_ROWS = (
+_OUTBOX_ROWS = Prepared(
     select(_outbox.c.id, _outbox.c.kind, _outbox.c.invitation_id, _outbox.c.round_id, _outbox.c.to_addr,
            _outbox.c.convening_invitation_id,
            _outbox.c.status, _outbox.c.claim_stage, _outbox.c.claim_batch, _outbox.c.attempts)
     .where(one_of(_outbox.c.id, "ids")).order_by(_outbox.c.id).with_for_update()
 )
-_INVITATION_ROWS = (
+_INVITATION_ROWS = Prepared(
     select(_invitations.c.id, _invitations.c.status)
     .where(one_of(_invitations.c.id, "ids")).order_by(_invitations.c.id).with_for_update()
 )
 #: Every outcome ends the row's claim.
-_MARK_SENT = (
+_MARK_SENT = Prepared(
     update(_outbox).where(one_of(_outbox.c.id, "ids"))
     .values(status="sent", sent_at=bindparam("now"), last_error=None, attempts=_outbox.c.attempts + 1, **NO_CLAIM)
 )
 #: An invitation is sent with its first message that carries the link; a later status stays.
-_INVITATIONS_SENT = (
+_INVITATIONS_SENT = Prepared(
     update(_invitations).where(one_of(_invitations.c.id, "ids"),
                                or_(_invitations.c.sent_at.is_(None), _invitations.c.status == "pending"))
     .values(sent_at=func.coalesce(_invitations.c.sent_at, bindparam("now")),
             status=case((_invitations.c.status == "pending", "sent"), else_=_invitations.c.status))
 )
 #: A convening's invitation is sent with its first message that carries the link.
-_CONVENING_INVITATIONS_SENT = (
+_CONVENING_INVITATIONS_SENT = Prepared(
     update(_convening_invitations).where(one_of(_convening_invitations.c.id, "ids"),
                                          _convening_invitations.c.status == "pending")
     .values(sent_at=bindparam("now"), status="sent")
 )
+#: The contacts of the invitations given.
+_invitees = select(_invitations.c.contact_id).where(one_of(_invitations.c.id, "invitation_ids"))
+
+
+def _messaged(whom):
+    """contacts.last_messaged_at set to now for the contacts `whom` selects (unless later already)."""
+    return (update(_contacts).where(whom)
+            .where(or_(_contacts.c.last_messaged_at.is_(None), _contacts.c.last_messaged_at < bindparam("now")))
+            .values(last_messaged_at=bindparam("now")))
+
+
+_INVITEES_MESSAGED = Prepared(_messaged(_contacts.c.id.in_(_invitees)))
 #: Any other outcome, a row each; next_attempt_at changes only for a retry.
 _UPDATE_OUTBOX = (
     update(_outbox).where(_outbox.c.id == bindparam("row_id"))
