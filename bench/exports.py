@@ -237,7 +237,8 @@ def main(argv: list[str] | None = None) -> None:
         parser = argparse.ArgumentParser()
         for name in ("url", "round_id", "fmt", "token", "out"):
             parser.add_argument(name)
-        args = parser.parse_args(argv[1:])
+        # "--": the API token is random text, and may begin with "-" (argparse would take it for an option).
+        args = parser.parse_args(["--", *argv[1:]])
         print(json.dumps(child_export(args.url, int(args.round_id), args.fmt, args.token, args.out)))
         return
     common.cli(__doc__.splitlines()[0], run, argv)

@@ -91,3 +91,13 @@ def test_the_export_benchmark_streams_every_response_at_tiny_size(tmp_path):
         assert row["passed"], row
         assert row["conditions"] == {"every response exported (100 rows)": True} and 0 < row["median"] < 150
     assert rows[-1]["conditions"] == {"the one response found": True}
+
+
+def test_the_export_child_takes_an_api_token_that_begins_with_a_dash(monkeypatch, capsys):
+    """An API token is random URL-safe text: one in 64 begins with "-", which the child's arguments must not take for
+    an option (it failed a CI run once)."""
+    from bench import exports
+
+    monkeypatch.setattr(exports, "child_export", lambda url, round_id, fmt, token, out: {"token": token, "out": out})
+    exports.main(["--child", "sqlite:///x.sqlite", "1", "csv", "-StSLdTYD_ko0", "/tmp/out.csv"])
+    assert json.loads(capsys.readouterr().out) == {"token": "-StSLdTYD_ko0", "out": "/tmp/out.csv"}
