@@ -219,7 +219,7 @@ def test_staff_change_the_seats_never_below_those_given_and_added_seats_go_to_th
     raised = staff.post(f"/staff/convenings/{convening.id}/capacity",
                         data={"csrf_token": csrf_token(page.data), "capacity": "3"})
     assert raised.status_code == 303
-    assert "1 person from the waitlist now has a seat and is emailed." in staff.get(
+    assert "It now has 3 seats. 1 person from the waitlist now has a seat and is emailed." in staff.get(
         raised.headers["Location"]).get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Convening, convening.id).capacity == 3

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from wfsurvey.domain.questions import QUESTION_TYPES
+from wfsurvey.domain.text import plural
 
 #: Only local workforce boards nominate; colleges and others may answer but never count.
 NOMINATING_ORG_TYPE = "lwib"
@@ -84,10 +85,6 @@ def _nomination(contact: Any) -> tuple[str, str, str] | None:
             organization.strip() if isinstance(organization, str) else "")
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
@@ -143,7 +140,7 @@ def decide(region: str, t: RegionTally, *, final: bool) -> Result:
         if not t.answered:
             why = "No local board of this region answered" if final else "No local board of this region has answered yet"
         else:
-            why = f"{_plural(len(t.answered), 'local board')} answered but none named a navigator counterpart"
+            why = f"{plural(len(t.answered), 'local board')} answered but none named a navigator counterpart"
         return Result(region, UNFILLED, final, None, [], why)
     total = sum(n["count"] for n in nominations)
     top = nominations[0]
@@ -156,7 +153,7 @@ def decide(region: str, t: RegionTally, *, final: bool) -> Result:
                       f"{top['count']} of {total} nominating boards named {top['email']} (strict majority)")
     counts = {n["count"] for n in nominations}
     if len(counts) == 1:
-        why = f"{_plural(top['count'], 'board')} each named {_join([n['email'] for n in nominations])}: no strict majority"
+        why = f"{plural(top['count'], 'board')} each named {_join([n['email'] for n in nominations])}: no strict majority"
     else:
         listed = ", ".join(f"{n['email']} ({n['count']})" for n in nominations)
         why = f"No nominee has a strict majority of the {total} nominating boards: {listed}"

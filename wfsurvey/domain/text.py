@@ -74,3 +74,8 @@ def without_controls(value: str, *, multiline: bool = False) -> str:
     if not multiline:
         value = re.sub(f"[{LINE_BREAKS}]", " ", value)
     return _SURROGATE.sub("", _pattern(multiline).sub("", value))
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """"1 seat", "2 seats", "1,000 people": the count in digits, grouped by thousands, and the word that goes with it."""
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"

@@ -22,6 +22,7 @@ from wfsurvey.domain.rounds import FIELD_WORDS as ROUND_FIELDS
 from wfsurvey.domain.rules import format_local
 from wfsurvey.domain.series import CADENCE_WORDS, date_words
 from wfsurvey.domain.stakeholders import ORG_TYPE_LABELS
+from wfsurvey.domain.text import plural
 from wfsurvey.models import (
     Contact,
     Convening,
@@ -197,10 +198,6 @@ def _rsvp(p: dict[str, Any], n: Names) -> str:
 Sentence = Callable[[dict[str, Any], Names], str]
 
 
-def _plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n:,} {one if n == 1 else (many or one + 's')}"
-
-
 def _when(value: str | None, tz_name: str) -> str:
     if not value:
         return "an unknown time"
@@ -273,7 +270,7 @@ def _designation(p: dict[str, Any], n: Names) -> str:
         by = " (set by an admin)" if p.get("overridden") else ""
         return f"{where}: {nominee} is the navigator counterpart{by}, {provisional}."
     if p.get("status") == "conflict":
-        return f"{where}: the local boards named {_plural(len(p.get('nominations') or []), 'different person', 'different people')}; an admin must choose, {provisional}."
+        return f"{where}: the local boards named {plural(len(p.get('nominations') or []), 'different person', 'different people')}; an admin must choose, {provisional}."
     return f"{where}: no navigator counterpart named yet, {provisional}."
 
 
@@ -309,7 +306,7 @@ EVENT_WORDS: dict[str, tuple[str, Sentence]] = {
         f"{n.contact(p['contact_id'])} receives no more survey email"
         + (" (through their link)" if p.get("via_invitation_id") or p.get("via_convening_invitation_id")
            else " (recorded by staff)")
-        + f"; {_plural(len(p.get('invitation_ids') or []), 'unanswered invitation')} stopped.")),
+        + f"; {plural(len(p.get('invitation_ids') or []), 'unanswered invitation')} stopped.")),
     "ContactsImported": ("Contacts imported", lambda p, n: (
         f"Import from {p['source']}: {p['created']:,} created, {p['updated']:,} updated, {p['unchanged']:,} unchanged.")),
     # templates and rounds
@@ -324,12 +321,12 @@ EVENT_WORDS: dict[str, tuple[str, Sentence]] = {
         f"opening {_when(p.get('planned_opens_at'), n.round_zone(p['round_id']))}; its invitations go out.")),
     "RoundRescheduled": ("Round scheduled back", lambda p, n: (
         f"{n.round(p['round_id'])} waits again for its planned opening, {_when(p.get('opens_at'), n.round_zone(p['round_id']))}"
-        + (f"; {_plural(p.get('held_back') or 0, 'invitation email')} held back until then." if p.get("held_back") else "."))),
+        + (f"; {plural(p.get('held_back') or 0, 'invitation email')} held back until then." if p.get("held_back") else "."))),
     "RoundLaunched": ("Round launched", lambda p, n: (
-        f"{n.round(p['round_id'])} launched: {_plural(p['invitations'], 'invitation')} issued; "
+        f"{n.round(p['round_id'])} launched: {plural(p['invitations'], 'invitation')} issued; "
         + ("it is open." if p.get("state") == "open" else f"it is {p.get('state')}, waiting for its window to open."))),
     "LatecomersInvited": ("Late-comers invited", lambda p, n: (
-        f"{_plural(p['invitations'], 'late-comer')} invited to {n.round(p['round_id'])}.")),
+        f"{plural(p['invitations'], 'late-comer')} invited to {n.round(p['round_id'])}.")),
     "RoundOpened": ("Round opened", lambda p, n: f"{n.round(p['round_id'])} opened for answers."),
     "RoundExtended": ("Round extended", lambda p, n: (
         f"{n.round(p['round_id'])} now closes {_when(p.get('closes_at'), n.round_zone(p['round_id']))} "
@@ -350,11 +347,11 @@ EVENT_WORDS: dict[str, tuple[str, Sentence]] = {
     "ResponseDraftSaved": ("Draft saved", lambda p, n: (
         f"{n.invitee(p['invitation_id'])} saved a draft of their answers to {n.round(p['round_id'])}.")),
     "ResponseSubmitted": ("Response submitted", lambda p, n: (
-        f"{n.invitee(p['invitation_id'])} submitted {_plural(len(p.get('answers') or {}), 'answer')} "
+        f"{n.invitee(p['invitation_id'])} submitted {plural(len(p.get('answers') or {}), 'answer')} "
         f"to {n.round(p['round_id'])}.")),
     "ResponseAmended": ("Response changed", lambda p, n: (
         f"{n.invitee(p['invitation_id'])} changed their submitted answers to {n.round(p['round_id'])} "
-        f"({_plural(len(p.get('answers') or {}), 'answer')} now).")),
+        f"({plural(len(p.get('answers') or {}), 'answer')} now).")),
     # mail
     "EmailDelivered": ("Email delivered", lambda p, n: (
         f"The mail server accepted {n.message(p['message_id'], p.get('kind'))}.")),
@@ -372,17 +369,17 @@ EVENT_WORDS: dict[str, tuple[str, Sentence]] = {
     "ConveningCreated": ("Convening created", lambda p, n: (
         f"Draft convening “{p['title']}” for {n.region_list(p.get('regions'))} created, "
         f"{_when(p.get('starts_at'), p.get('timezone') or 'UTC')}"
-        + (f", {_plural(p['capacity'], 'seat')}." if p.get("capacity") else "."))),
+        + (f", {plural(p['capacity'], 'seat')}." if p.get("capacity") else "."))),
     "ConveningInvitationsSent": ("Convening invitations sent", lambda p, n: (
-        f"{_plural(p['invitations'], 'invitation')} to {n.convening(p['convening_id'])} issued.")),
+        f"{plural(p['invitations'], 'invitation')} to {n.convening(p['convening_id'])} issued.")),
     "ConveningRescheduled": ("Convening moved", lambda p, n: (
         f"{n.convening(p['convening_id'])} now starts {_when(p.get('starts_at'), n.convening_zone(p['convening_id']))} "
         f"(it was {_when(p.get('old_starts_at'), n.convening_zone(p['convening_id']))})." + _reason(p))),
     "ConveningCancelled": ("Convening cancelled", lambda p, n: _cancelled(n.convening(p['convening_id']), p)),
     "ConveningCapacityChanged": ("Convening seats changed", lambda p, n: (
         f"{n.convening(p['convening_id'])} now has "
-        + (_plural(p['capacity'], 'seat') if p.get("capacity") else "no limit on seats")
-        + (f" (it had {_plural(p['old_capacity'], 'seat')})." if p.get("old_capacity") else " (it had no limit)."))),
+        + (plural(p['capacity'], 'seat') if p.get("capacity") else "no limit on seats")
+        + (f" (it had {plural(p['old_capacity'], 'seat')})." if p.get("old_capacity") else " (it had no limit)."))),
     "ConveningHeld": ("Convening held", lambda p, n: f"{n.convening(p['convening_id'])} took place."),
     "ConveningInvitationIssued": ("Invited to a convening", lambda p, n: (
         f"{n.convening_invitee(p['convening_invitation_id'])} "

@@ -18,6 +18,7 @@ from wfsurvey.domain import convenings as rules
 from wfsurvey.domain.errors import DomainError
 from wfsurvey.domain.rules import format_local, parse_local
 from wfsurvey.domain.stakeholders import ORG_TYPE_LABELS, slugify
+from wfsurvey.domain.text import plural
 from wfsurvey.extensions import db
 from wfsurvey.forms import ActionForm, add_domain_errors
 from wfsurvey.forms.convenings import (
@@ -155,9 +156,10 @@ def set_convening_capacity(convening_id: int):
     if form.validate_on_submit():
         changed = run_on_form(cmd.SetConveningCapacity(convening_id, form.capacity.data), form)
         if changed.ok:
-            seats = f"{changed.value.convening.capacity:,} seats" if changed.value.convening.capacity else "no limit on seats"
+            capacity = changed.value.convening.capacity
+            seats = plural(capacity, "seat") if capacity else "no limit on seats"
             promoted = len(changed.value.promoted)
-            moved = (f" {promoted:,} {'person' if promoted == 1 else 'people'} from the waitlist now "
+            moved = (f" {plural(promoted, 'person', 'people')} from the waitlist now "
                      f"{'has a seat and is' if promoted == 1 else 'have a seat and are'} emailed.") if promoted else ""
             flash(f"It now has {seats}.{moved}", "success")
             return redirect(url_for("staff.convening", convening_id=convening_id, _anchor="seats"), 303)
